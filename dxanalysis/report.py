@@ -1,0 +1,376 @@
+"""Shared outputs: tables and figures from notebooks, self-contained HTML, index page.
+
+Inside a notebook, :class:`Publisher` is the only way a table or chart reaches the
+report: it applies the privacy filter, writes ``tables/<name>.csv`` (UTF-8 with BOM so
+Excel reads Japanese), ``figures/<name>.png`` (2×) and ``.svg``, and displays the result
+with Japanese headers and alt text. After execution, :func:`render_html` turns the
+notebook into one HTML file with code hidden, images embedded and no external reference
+(nbconvert's own templates load require.js and MathJax from a CDN, which LGWAN terminals
+cannot reach), and :func:`write_index` writes ``index.html``.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from . import __version__
+from .privacy import SUPPRESSED_MARK, assert_shareable, suppress_small_groups
+
+#: Japanese headers for common columns; modules pass their own with ``labels=``.
+COLUMN_LABELS = {
+    "ja": {
+        "n": "回答者数", "staff": "職員数", "respondents": "回答者数", "share": "割合",
+        "response_rate": "回答率", "ci_low": "95%信頼区間(下限)", "ci_high": "95%信頼区間(上限)",
+        "attribute": "属性", "group": "グループ", "construct": "構成概念", "item": "項目",
+        "mean": "平均", "diff": "全体との差", "effect_size": "効果量", "p_value": "p値", "q_value": "q値",
+        "alpha": "α係数", "n_items": "項目数", "weighted_share": "重み付き割合", "verdict": "判定",
+        "statement": "仮説", "hypothesis_id": "仮説ID", "segment": "セグメント", "name": "名称",
+        "low_response": "回答率が低い", "reason": "理由", "count": "件数",
+    },
+    "en": {},
+}
+
+PERCENT_COLUMNS = {"share", "response_rate", "ci_low", "ci_high", "weighted_share", "unweighted_share"}
+
+
+def _fmt_number(value, col: str, percent_cols: set[str]) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return "—"
+    if isinstance(value, bool):
+        return "○" if value else ""
+    if isinstance(value, (int,)) or (isinstance(value, float) and col in {"n", "staff", "respondents", "count"}):
+        return f"{int(value):,}"
+    if isinstance(value, float):
+        if col in percent_cols:
+            return f"{value * 100:.1f}%"
+        if col in {"p_value", "q_value"}:
+            return "<0.001" if value < 0.001 else f"{value:.3f}"
+        return f"{value:,.2f}"
+    return html.escape(str(value))
+
+
+def table_html(df: pd.DataFrame, *, labels: Mapping[str, str] | None = None, percent_cols: Sequence[str] = (), caption: str | None = None, language: str = "ja") -> str:
+    """A display table: formatted numbers, Japanese headers, hidden rows marked."""
+    labels = {**COLUMN_LABELS.get(language, {}), **(labels or {})}
+    pcols = set(PERCENT_COLUMNS) | set(percent_cols)
+    show = df.drop(columns=[c for c in ("suppressed", "suppression_reason") if c in df.columns])
+    head = "".join(f'<th scope="col">{html.escape(str(labels.get(c, c)))}</th>' for c in show.columns)
+    rows = []
+    hidden = df["suppressed"].tolist() if "suppressed" in df.columns else [False] * len(df)
+    for (_, r), hid in zip(show.iterrows(), hidden):
+        cells = []
+        for c in show.columns:
+            v = r[c]
+            txt = _fmt_number(v, c, pcols)
+            if hid and txt == "—":
+                txt = SUPPRESSED_MARK.get(language, SUPPRESSED_MARK["ja"]) if c in {"n", "respondents"} else "—"
+            cells.append(f"<td>{txt}</td>")
+        rows.append(f'<tr class="{"dx-hidden" if hid else ""}">' + "".join(cells) + "</tr>")
+    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    note = ""
+    if any(hidden):
+        note = (
+            '<p class="dx-note">「非表示(少人数)」の行は、回答者が少なく個人が特定されるおそれがあるため数値を表示していません(合計から逆算できないよう、必要に応じて他の行も非表示にしています)。</p>'
+            if language != "en"
+            else '<p class="dx-note">Rows marked hidden have too few respondents to show (another row may be hidden so the value cannot be recovered from a total).</p>'
+        )
+    return f'<div class="dx-table-wrap"><table class="dx-table">{cap}<thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>{note}'
+
+
+class Publisher:
+    """Writes and shows every shared table and figure of one notebook run.
+
+    Parameters
+    ----------
+    report_dir
+        ``reports/<id>/``; ``tables/``, ``figures/`` and ``private/`` are created inside.
+    min_group_size
+        Privacy threshold applied to every table with a count column.
+    language
+        ``ja`` or ``en`` for headers and notes.
+    display
+        Show outputs in the notebook (False in tests).
+    """
+
+    def __init__(self, report_dir: Path | str, *, min_group_size: int = 5, language: str = "ja", display: bool = True):
+        self.report_dir = Path(report_dir)
+        self.min_group_size = min_group_size
+        self.language = language
+        self.display = display
+        for sub in ("tables", "figures", "private"):
+            (self.report_dir / sub).mkdir(parents=True, exist_ok=True)
+
+    # tables -------------------------------------------------------------------------
+    def table(
+        self,
+        df: pd.DataFrame,
+        name: str,
+        *,
+        caption: str | None = None,
+        n_col: str | None = "n",
+        by: str | Sequence[str] | None = None,
+        labels: Mapping[str, str] | None = None,
+        percent_cols: Sequence[str] = (),
+        show: bool = True,
+        max_rows: int | None = 60,
+    ) -> pd.DataFrame:
+        """Privacy-filter, save as ``tables/<name>.csv`` and display a table.
+
+        ``n_col`` names the respondent count behind each row (``None`` only for tables
+        with no group figures, such as a parameter list). Returns the filtered table.
+        """
+        assert_shareable(df, name)
+        out = df.copy()
+        if n_col is not None:
+            out = suppress_small_groups(out, n_col=n_col, min_size=self.min_group_size, by=by)
+        csv = out.copy()
+        for c in csv.columns:
+            if pd.api.types.is_float_dtype(csv[c]):
+                csv[c] = csv[c].round(4)
+        csv.to_csv(self.report_dir / "tables" / f"{name}.csv", index=False, encoding="utf-8-sig")
+        if self.display and show:
+            shown = out if max_rows is None or len(out) <= max_rows else out.head(max_rows)
+            self._show_html(table_html(shown, labels=labels, percent_cols=percent_cols, caption=caption, language=self.language))
+        return out
+
+    def private_table(self, df: pd.DataFrame, name: str) -> Path:
+        """Respondent-level results for later notebooks: ``private/<name>.csv``, never shown."""
+        path = self.report_dir / "private" / f"{name}.csv"
+        df.to_csv(path, index=False, encoding="utf-8-sig")
+        return path
+
+    # figures ------------------------------------------------------------------------
+    def figure(self, fig_or_ax, name: str, *, alt: str, caption: str | None = None, show: bool = True) -> Path:
+        """Save a chart as PNG (2×) and SVG in ``figures/`` and show it with alt text.
+
+        ``alt`` states the chart's finding in words (screen readers, printed reports).
+        The figure is closed afterwards so the inline backend does not show it twice.
+        """
+        import matplotlib.pyplot as plt
+
+        if not alt or not alt.strip():
+            raise ValueError("figure(): alt text must state what the chart shows")
+        fig = fig_or_ax.get_figure() if hasattr(fig_or_ax, "get_figure") and not hasattr(fig_or_ax, "savefig") else fig_or_ax
+        if hasattr(fig, "get_figure") and fig.get_figure() is not None and not hasattr(fig, "savefig"):
+            fig = fig.get_figure()
+        png_path = self.report_dir / "figures" / f"{name}.png"
+        fig.savefig(png_path, dpi=200, bbox_inches="tight")
+        fig.savefig(self.report_dir / "figures" / f"{name}.svg", bbox_inches="tight")
+        if self.display and show:
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+            data = base64.b64encode(buf.getvalue()).decode("ascii")
+            cap = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
+            self._show_html(f'<figure class="dx-figure"><img src="data:image/png;base64,{data}" alt="{html.escape(alt, quote=True)}">{cap}</figure>')
+        plt.close(fig)
+        return png_path
+
+    # text -----------------------------------------------------------------------------
+    def finding(self, text: str, *, section: str | None = None, kind: str = "finding") -> None:
+        """Record a key finding for the summary on ``index.html`` (and show it)."""
+        path = self.report_dir / "findings.json"
+        items = json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
+        items.append({"text": text, "section": section, "kind": kind})
+        path.write_text(json.dumps(items, ensure_ascii=False, indent=1), encoding="utf-8")
+        if self.display:
+            self._show_html(f'<p class="dx-finding">{html.escape(text)}</p>')
+
+    def note(self, text: str) -> None:
+        """Show a short explanatory note (plain text, escaped)."""
+        if self.display:
+            self._show_html(f'<p class="dx-note">{html.escape(text)}</p>')
+
+    def _show_html(self, snippet: str) -> None:
+        from IPython.display import HTML, display
+
+        display(HTML(snippet))
+
+
+# ----------------------------------------------------------------------------- HTML
+CSS = """
+:root{--fg:#1a1a1a;--muted:#555;--accent:#0b4f8a;--line:#d0d7de;--bg-alt:#f5f7fa}
+html{font-family:"Yu Gothic UI","Meiryo","Hiragino Sans","Noto Sans CJK JP",sans-serif;color:var(--fg);line-height:1.7}
+body{max-width:1000px;margin:0 auto;padding:1.5rem}
+h1{font-size:1.6rem;border-bottom:3px solid var(--accent);padding-bottom:.3rem}
+h2{font-size:1.3rem;border-left:6px solid var(--accent);padding-left:.5rem;margin-top:2.2rem}
+h3{font-size:1.1rem}
+a{color:var(--accent)}
+.dx-table-wrap{overflow-x:auto}
+table.dx-table,table.dataframe{border-collapse:collapse;margin:.6rem 0;font-size:.9rem}
+.dx-table th,.dx-table td,table.dataframe th,table.dataframe td{border:1px solid var(--line);padding:.25rem .5rem;text-align:right}
+.dx-table th{background:var(--bg-alt);text-align:center}
+.dx-table td:first-child{text-align:left}
+.dx-table caption{caption-side:top;text-align:left;font-weight:bold;padding:.3rem 0}
+tr.dx-hidden td{color:var(--muted);background:#fafafa}
+.dx-note{color:var(--muted);font-size:.9rem}
+.dx-finding{background:#eef5fb;border-left:5px solid var(--accent);padding:.5rem .8rem}
+.dx-warning{background:#fff4e5;border-left:5px solid #b35c00;padding:.5rem .8rem}
+figure.dx-figure{margin:1rem 0}
+figure.dx-figure img{max-width:100%;height:auto}
+figcaption{color:var(--muted);font-size:.9rem}
+nav.dx-toc{background:var(--bg-alt);padding:.6rem 1rem;border-radius:4px}
+nav.dx-toc ol{margin:.2rem 0}
+footer.dx-footer{margin-top:3rem;border-top:1px solid var(--line);padding-top:.6rem;color:var(--muted);font-size:.85rem}
+.jp-OutputArea-output pre,.output_text pre{white-space:pre-wrap;font-size:.85rem}
+@media print{body{max-width:none;padding:0}nav.dx-toc{display:none}figure,table,.dx-finding{break-inside:avoid}h2,h3{break-after:avoid}a{color:inherit;text-decoration:none}@page{size:A4;margin:15mm}}
+"""
+
+_EXTERNAL_PATTERNS = [
+    re.compile(r"<script\b", re.I),
+    re.compile(r"<link\b[^>]*href\s*=\s*[\"']?(?!#)[^\"'\s>]+", re.I),
+    re.compile(r"\b(?:src|href)\s*=\s*[\"']?(?:https?:)?//", re.I),
+    re.compile(r"url\(\s*[\"']?(?:https?:)?//", re.I),
+    re.compile(r"@import", re.I),
+    re.compile(r"<iframe\b", re.I),
+]
+
+
+def external_references(html_text: str) -> list[str]:
+    """Every script, stylesheet link, remote URL or import in an HTML page.
+
+    Links to sibling report files (``href="01_current_state.html"``) are allowed; anything
+    that would make the browser fetch from elsewhere or run script is returned.
+    """
+    hits = []
+    for rx in _EXTERNAL_PATTERNS:
+        for m in rx.finditer(html_text):
+            start = max(0, m.start() - 20)
+            hits.append(html_text[start : m.end() + 40])
+    return hits
+
+
+def _strip_for_sharing(nb) -> None:
+    """Remove widget views, input code, prompts and cells tagged hide/parameters."""
+    nb.metadata.pop("widgets", None)
+    keep = []
+    for cell in nb.cells:
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        if tags & {"hide", "remove_cell", "parameters", "injected-parameters"}:
+            continue
+        if cell.cell_type == "code":
+            outputs = []
+            for out in cell.get("outputs", []):
+                if out.get("output_type") in {"display_data", "execute_result"}:
+                    data = out.get("data", {})
+                    if "application/vnd.jupyter.widget-view+json" in data:
+                        continue  # interactive only; the report carries the same content as static charts
+                    data.pop("application/javascript", None)
+                    if "text/html" in data or "image/png" in data:
+                        data.pop("text/plain", None)
+                    if not data or set(data) == {"text/plain"} and str(data.get("text/plain", "")).startswith(("<Figure", "<Axes", "Municipality(")):
+                        continue
+                elif out.get("output_type") == "stream" and out.get("name") == "stderr":
+                    continue  # warnings and progress bars are for the analyst, not staff
+                outputs.append(out)
+            cell["outputs"] = outputs
+        keep.append(cell)
+    nb.cells = keep
+
+
+def _toc_and_ids(body: str) -> tuple[str, str]:
+    """Give every h2 an id and build a table of contents from them."""
+    entries = []
+
+    def repl(m):
+        attrs, inner = m.group(1), m.group(2)
+        text = re.sub(r"<[^>]+>", "", inner).replace("¶", "").strip()
+        idm = re.search(r'id="([^"]+)"', attrs)
+        anchor = idm.group(1) if idm else f"sec-{len(entries) + 1}"
+        entries.append((anchor, text))
+        attrs = attrs if idm else f'{attrs} id="{anchor}"'
+        return f"<h2{attrs}>{inner}</h2>"
+
+    body = re.sub(r"<h2([^>]*)>(.*?)</h2>", repl, body, flags=re.S)
+    body = re.sub(r'<a class="anchor-link"[^>]*>.*?</a>', "", body, flags=re.S)
+    if not entries:
+        return body, ""
+    items = "".join(f'<li><a href="#{html.escape(a)}">{html.escape(t)}</a></li>' for a, t in entries)
+    return body, f'<nav class="dx-toc" aria-label="目次"><strong>目次</strong><ol>{items}</ol></nav>'
+
+
+def page(title: str, body: str, *, language: str = "ja", footer: str = "", toc: str = "") -> str:
+    """Wrap a body in the report's self-contained HTML shell."""
+    return (
+        f'<!DOCTYPE html>\n<html lang="{language}">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{html.escape(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<main>\n"
+        f"{toc}\n{body}\n</main>\n<footer class=\"dx-footer\">{footer}</footer>\n</body>\n</html>\n"
+    )
+
+
+def footer_text(*, municipality: str, data_date=None, n_respondents=None, min_group_size=None, manifest_hash: str | None = None, language: str = "ja") -> str:
+    """Footer: data date, respondents, privacy rule, package version, manifest hash."""
+    if language == "en":
+        parts = [municipality, f"data as of {data_date}" if data_date else None, f"{n_respondents:,} respondents" if n_respondents else None,
+                 f"groups under {min_group_size} hidden" if min_group_size else None, f"dxanalysis {__version__}", f"manifest {manifest_hash[:12]}" if manifest_hash else None]
+    else:
+        parts = [municipality, f"データ時点 {data_date}" if data_date else None, f"回答者 {n_respondents:,}人" if n_respondents else None,
+                 f"{min_group_size}人未満の集団は非表示" if min_group_size else None, f"dxanalysis {__version__}", f"manifest {manifest_hash[:12]}" if manifest_hash else None]
+    return " ・ ".join(html.escape(p) for p in parts if p)
+
+
+def render_html(nb_or_path, *, title: str, language: str = "ja", footer: str = "") -> str:
+    """Executed notebook → one self-contained HTML page with code hidden.
+
+    Uses nbconvert's ``basic`` template (cell bodies only, no scripts), drops code,
+    prompts, widget views and stderr, and wraps the result in :func:`page`.
+    """
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(str(nb_or_path), as_version=4) if isinstance(nb_or_path, (str, Path)) else nb_or_path
+    nb = nbformat.from_dict(json.loads(json.dumps(nb)))  # work on a copy
+    _strip_for_sharing(nb)
+    exporter = HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True, anchor_link_text="")
+    body, _ = exporter.from_notebook_node(nb)
+    body, toc = _toc_and_ids(body)
+    out = page(title, body, language=language, footer=footer, toc=toc)
+    bad = external_references(out)
+    if bad:
+        raise RuntimeError(f"report {title!r} would load external resources: {bad[:3]}")
+    return out
+
+
+NOTEBOOK_TITLES = {
+    "ja": {"01_current_state": "01 現状把握(職員アンケート)", "02_segments": "02 職員セグメント", "03_roadmap": "03 ギャップ分析とロードマップ", "04_training": "04 研修効果の評価"},
+    "en": {"01_current_state": "01 Current state (staff survey)", "02_segments": "02 Staff segments", "03_roadmap": "03 Gaps and roadmap", "04_training": "04 Training evaluation"},
+}
+STATUS_LABELS = {"ja": {"ok": "完了", "failed": "失敗", "skipped": "変更なし(前回の結果)"}, "en": {"ok": "done", "failed": "failed", "skipped": "unchanged (previous result)"}}
+
+
+def write_index(report_dir: Path, *, cfg, results, footer: str = "") -> Path:
+    """Write ``index.html``: key findings first, then links to each notebook's report."""
+    lang = cfg.language
+    titles = NOTEBOOK_TITLES.get(lang, NOTEBOOK_TITLES["ja"])
+    status = STATUS_LABELS.get(lang, STATUS_LABELS["ja"])
+    findings_path = Path(report_dir) / "findings.json"
+    findings = json.loads(findings_path.read_text(encoding="utf-8")) if findings_path.exists() else []
+    h = html.escape
+    parts = [f"<h1>{h(cfg.name)} DXリテラシー分析レポート</h1>" if lang != "en" else f"<h1>{h(cfg.name)} DX literacy report</h1>"]
+    if findings:
+        parts.append("<h2 id=\"summary\">要点</h2>" if lang != "en" else "<h2 id=\"summary\">Key findings</h2>")
+        items = []
+        for f in findings:
+            link = f' <a href="{h(f["section"])}">根拠を見る</a>' if f.get("section") else ""
+            items.append(f"<li>{h(f['text'])}{link}</li>")
+        parts.append("<ul class=\"dx-findings\">" + "".join(items) + "</ul>")
+    parts.append("<h2 id=\"reports\">レポート一覧</h2>" if lang != "en" else "<h2 id=\"reports\">Reports</h2>")
+    rows = []
+    for r in results:
+        title = titles.get(r.notebook, r.notebook)
+        link = f'<a href="{h(r.html)}">{h(title)}</a>' if r.html else h(title)
+        err = f'<br><span class="dx-warning">{h(r.error)}</span>' if r.error else ""
+        rows.append(f"<tr><td>{link}{err}</td><td>{h(status.get(r.status, r.status))}</td></tr>")
+    head = "<tr><th scope=\"col\">レポート</th><th scope=\"col\">状態</th></tr>" if lang != "en" else "<tr><th scope=\"col\">Report</th><th scope=\"col\">Status</th></tr>"
+    parts.append(f'<table class="dx-table"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>')
+    out = Path(report_dir) / "index.html"
+    out.write_text(page(f"{cfg.name} DXリテラシー分析", "\n".join(parts), language=lang, footer=footer), encoding="utf-8")
+    return out

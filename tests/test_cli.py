@@ -1,0 +1,82 @@
+"""The command line and the runner: clear errors, no tracebacks, reports written."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+from conftest import TINY_HEADERS, TINY_SURVEY_ROWS, write_csv
+
+from dxanalysis.report import external_references
+from dxanalysis.runner import run_municipality
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def cli(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "dxanalysis.cli", *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=600)
+
+
+def test_check_ok(tiny):
+    r = cli("check", tiny)
+    assert r.returncode == 0, r.stderr
+    assert "回答者 5人" in r.stdout and "除外 1行" in r.stdout
+
+
+def test_broken_input_clear_message_no_traceback(tiny, tmp_path):
+    rows = [list(r) for r in TINY_SURVEY_ROWS]
+    rows[0][5] = "8"
+    write_csv(tiny / "survey.csv", TINY_HEADERS + ["不明な設問"], [r + ["x"] for r in rows], encoding="cp932")
+    r = cli("run", tiny, "--reports", tmp_path / "reports")
+    assert r.returncode == 2
+    assert "Traceback" not in r.stderr
+    assert "survey.csv" in r.stderr and "不明な設問" in r.stderr and "行: 2" in r.stderr and "値: 8" in r.stderr
+    assert not (tmp_path / "reports" / "tiny").exists()  # nothing runs on broken input
+
+
+def test_no_municipality_folder(tmp_path):
+    r = cli("run", tmp_path)
+    assert r.returncode == 2 and "municipality.yaml" in r.stderr and "Traceback" not in r.stderr
+
+
+def _mini_notebook(folder: Path, fail: bool = False) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# 01 テスト\n\n## 回答状況"),
+        nbformat.v4.new_code_cell('data_dir: str = "."  # フォルダ\nreport_dir: str = "."  # 出力', metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell(
+            "from dxanalysis import io, survey\nfrom dxanalysis.report import Publisher\n"
+            "m = io.load_municipality(data_dir)\npub = Publisher(report_dir, min_group_size=m.min_group_size)\n"
+            "pub.table(survey.response_rates(m.survey, m.roster, by='department'), 'response_rates', by='attribute')\n"
+            + ("raise ValueError('わざと失敗')\n" if fail else "")
+        ),
+    ]
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "01_current_state.ipynb"
+    nbformat.write(nb, str(path))
+    return folder
+
+
+def test_runner_writes_report_folder(tiny, tmp_path):
+    nbdir = _mini_notebook(tmp_path / "nbs")
+    results = run_municipality(tiny, reports_root=tmp_path / "reports", notebooks_dir=nbdir)
+    assert [r.status for r in results] == ["ok"]
+    out = tmp_path / "reports" / "tiny"
+    html = (out / "01_current_state.html").read_text(encoding="utf-8")
+    assert external_references(html) == [] and "load_municipality" not in html
+    assert (out / "tables" / "response_rates.csv").exists()
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["notebooks"][0]["status"] == "ok" and "survey.csv" in manifest["inputs"]
+    assert "01_current_state.html" in (out / "index.html").read_text(encoding="utf-8")
+
+
+def test_runner_reports_failing_notebook(tiny, tmp_path):
+    nbdir = _mini_notebook(tmp_path / "nbs", fail=True)
+    results = run_municipality(tiny, reports_root=tmp_path / "reports", notebooks_dir=nbdir)
+    assert results[0].status == "failed" and "わざと失敗" in results[0].error
+    index = (tmp_path / "reports" / "tiny" / "index.html").read_text(encoding="utf-8")
+    assert "失敗" in index and "わざと失敗" in index

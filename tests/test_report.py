@@ -1,0 +1,68 @@
+"""Shared HTML: self-contained, code hidden, alt text, tables privacy-filtered."""
+
+import json
+
+import matplotlib.pyplot as plt
+import nbformat
+import pandas as pd
+import pytest
+
+from dxanalysis.report import Publisher, external_references, render_html
+
+
+def test_external_reference_detector():
+    assert external_references('<script src="https://cdn.example/require.js"></script>')
+    assert external_references('<link rel="stylesheet" href="https://x/y.css">')
+    assert external_references('<img src="//cdn/x.png">')
+    assert external_references("<style>@font-face{src:url(https://f/x.woff)}</style>")
+    assert not external_references('<a href="01_current_state.html#sec-1">x</a><img src="data:image/png;base64,AAA" alt="a">')
+
+
+def test_publisher_suppresses_and_writes_bom_csv(tmp_path):
+    pub = Publisher(tmp_path, min_group_size=5, display=False)
+    df = pd.DataFrame({"group": ["A", "B", "C"], "n": [3, 20, 30], "share": [0.1, 0.2, 0.3]})
+    out = pub.table(df, "t")
+    raw = (tmp_path / "tables" / "t.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    assert out["suppressed"].tolist() == [True, True, False]
+    with pytest.raises(ValueError):
+        pub.table(pd.DataFrame({"respondent_id": ["1"], "n": [9]}), "leak")
+
+
+def test_figure_needs_alt_and_writes_png_svg(tmp_path):
+    import warnings
+
+    from dxanalysis.plots import setup_style
+
+    setup_style()
+    pub = Publisher(tmp_path, display=False)
+    fig, ax = plt.subplots()
+    ax.bar(["総務部"], [1])
+    with pytest.raises(ValueError):
+        pub.figure(fig, "x", alt=" ")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a missing glyph (tofu) warning fails the test
+        pub.figure(fig, "bars", alt="総務部の棒が1")
+    assert (tmp_path / "figures" / "bars.png").exists() and (tmp_path / "figures" / "bars.svg").exists()
+
+
+def test_render_hides_code_and_is_self_contained(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# タイトル\n\n## 節1\n本文"),
+        nbformat.v4.new_code_cell("secret_code = 1", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("print('visible')", outputs=[nbformat.v4.new_output("stream", name="stdout", text="visible\n"), nbformat.v4.new_output("stream", name="stderr", text="stderr-noise\n")]),
+        nbformat.v4.new_code_cell("w", outputs=[nbformat.v4.new_output("display_data", data={"application/vnd.jupyter.widget-view+json": {"model_id": "x"}, "text/plain": "Widget"})]),
+    ]
+    html = render_html(nb, title="テスト")
+    assert "secret_code" not in html and "print(" not in html
+    assert "visible" in html and "stderr-noise" not in html and "Widget" not in html
+    assert '<html lang="ja">' in html and "<title>テスト</title>" in html
+    assert 'href="#' in html  # table of contents
+    assert external_references(html) == []
+
+
+def test_finding_recorded(tmp_path):
+    pub = Publisher(tmp_path, display=False)
+    pub.finding("仮説H1は反証された", section="01_current_state.html")
+    assert json.loads((tmp_path / "findings.json").read_text(encoding="utf-8"))[0]["text"] == "仮説H1は反証された"
