@@ -100,13 +100,17 @@ class Publisher:
         Show outputs in the notebook (False in tests).
     """
 
-    def __init__(self, report_dir: Path | str, *, min_group_size: int = 5, language: str = "ja", display: bool = True):
+    def __init__(self, report_dir: Path | str, *, min_group_size: int = 5, language: str = "ja", display: bool = True, notebook: str = "notebook"):
         self.report_dir = Path(report_dir)
         self.min_group_size = min_group_size
         self.language = language
         self.display = display
-        for sub in ("tables", "figures", "private"):
+        self.notebook = notebook
+        for sub in ("tables", "figures", "private", "findings"):
             (self.report_dir / sub).mkdir(parents=True, exist_ok=True)
+        # one findings file per notebook, reset on each run, so re-runs never duplicate
+        self._findings_path = self.report_dir / "findings" / f"{notebook}.json"
+        self._findings_path.unlink(missing_ok=True)
 
     # tables -------------------------------------------------------------------------
     def table(
@@ -176,9 +180,9 @@ class Publisher:
     # text -----------------------------------------------------------------------------
     def finding(self, text: str, *, section: str | None = None, kind: str = "finding") -> None:
         """Record a key finding for the summary on ``index.html`` (and show it)."""
-        path = self.report_dir / "findings.json"
+        path = self._findings_path
         items = json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
-        items.append({"text": text, "section": section, "kind": kind})
+        items.append({"text": text, "section": section or f"{self.notebook}.html", "kind": kind, "notebook": self.notebook})
         path.write_text(json.dumps(items, ensure_ascii=False, indent=1), encoding="utf-8")
         if self.display:
             self._show_html(f'<p class="dx-finding">{html.escape(text)}</p>')
@@ -346,13 +350,20 @@ NOTEBOOK_TITLES = {
 STATUS_LABELS = {"ja": {"ok": "完了", "failed": "失敗", "skipped": "変更なし(前回の結果)"}, "en": {"ok": "done", "failed": "failed", "skipped": "unchanged (previous result)"}}
 
 
+def read_findings(report_dir: Path) -> list[dict]:
+    """Key findings recorded by the notebooks (``findings/<notebook>.json``), in notebook order."""
+    out = []
+    for path in sorted((Path(report_dir) / "findings").glob("*.json")):
+        out.extend(json.loads(path.read_text(encoding="utf-8")))
+    return out
+
+
 def write_index(report_dir: Path, *, cfg, results, footer: str = "") -> Path:
     """Write ``index.html``: key findings first, then links to each notebook's report."""
     lang = cfg.language
     titles = NOTEBOOK_TITLES.get(lang, NOTEBOOK_TITLES["ja"])
     status = STATUS_LABELS.get(lang, STATUS_LABELS["ja"])
-    findings_path = Path(report_dir) / "findings.json"
-    findings = json.loads(findings_path.read_text(encoding="utf-8")) if findings_path.exists() else []
+    findings = read_findings(report_dir)
     h = html.escape
     parts = [f"<h1>{h(cfg.name)} DXリテラシー分析レポート</h1>" if lang != "en" else f"<h1>{h(cfg.name)} DX literacy report</h1>"]
     if findings:

@@ -162,7 +162,6 @@ def run_municipality(folder: Path | str, *, reports_root: Path | str = REPORTS_D
     m = load_municipality(folder)  # validate everything up front
     report_dir = Path(reports_root) / cfg.id
     report_dir.mkdir(parents=True, exist_ok=True)
-    (report_dir / "findings.json").unlink(missing_ok=True)
     hashes = input_hashes(folder)
     manifest_hash = hashlib.sha256(json.dumps(hashes, sort_keys=True).encode()).hexdigest()
     footer = footer_text(municipality=cfg.name, data_date=cfg.data_date, n_respondents=len(m.survey), min_group_size=cfg.min_group_size, manifest_hash=manifest_hash, language=cfg.language)

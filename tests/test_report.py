@@ -63,6 +63,12 @@ def test_render_hides_code_and_is_self_contained(tmp_path):
 
 
 def test_finding_recorded(tmp_path):
-    pub = Publisher(tmp_path, display=False)
-    pub.finding("仮説H1は反証された", section="01_current_state.html")
-    assert json.loads((tmp_path / "findings.json").read_text(encoding="utf-8"))[0]["text"] == "仮説H1は反証された"
+    from dxanalysis.report import read_findings
+
+    for _ in range(2):  # a re-run replaces the notebook's findings instead of appending
+        pub = Publisher(tmp_path, display=False, notebook="01_current_state")
+        pub.finding("仮説H1は反証された")
+    Publisher(tmp_path, display=False, notebook="02_segments").finding("セグメント2が研修対象")
+    found = read_findings(tmp_path)
+    assert [f["text"] for f in found] == ["仮説H1は反証された", "セグメント2が研修対象"]
+    assert found[0]["section"] == "01_current_state.html"
