@@ -19,6 +19,9 @@ from .config import ABSOLUTE_MIN_GROUP_SIZE
 #: Columns that identify respondents or hold their own words; never in a shared table.
 PRIVATE_COLUMNS = {"respondent_id", "key", "comment", "training_comment", "text", "raw_text"}
 
+#: Roster columns: public organisation figures, not respondent data, so never hidden.
+PUBLIC_COLUMNS = {"staff"}
+
 SUPPRESSED_MARK = {"ja": "非表示(少人数)", "en": "hidden (small group)"}
 
 
@@ -75,7 +78,7 @@ def suppress_small_groups(
         raise KeyError(f"suppress_small_groups: column {n_col!r} not in table (columns: {list(table.columns)})")
     out = table.copy()
     if value_cols is None:
-        value_cols = [c for c in out.columns if pd.api.types.is_numeric_dtype(out[c]) and c != "suppressed"]
+        value_cols = [c for c in out.columns if (pd.api.types.is_numeric_dtype(out[c]) or pd.api.types.is_bool_dtype(out[c])) and c not in PUBLIC_COLUMNS | {"suppressed"}]
     n = pd.to_numeric(out[n_col], errors="coerce")
     primary = n.notna() & (n < min_size)
     reason = pd.Series(np.where(primary, "primary", ""), index=out.index, dtype=object)
@@ -91,8 +94,12 @@ def suppress_small_groups(
     mask = reason != ""
     for col in value_cols:
         if col in out.columns:
+            if pd.api.types.is_bool_dtype(out[col]) or not pd.api.types.is_numeric_dtype(out[col]):
+                out[col] = out[col].astype(object)  # a flag of a hidden group is hidden too, not shown as 0
+                out.loc[mask, col] = None
+                continue
             if not pd.api.types.is_float_dtype(out[col]):
-                out[col] = out[col].astype(float) if pd.api.types.is_numeric_dtype(out[col]) else out[col].astype(object)
+                out[col] = out[col].astype(float)
             out.loc[mask, col] = np.nan
     out["suppressed"] = mask.values
     out["suppression_reason"] = reason.values

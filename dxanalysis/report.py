@@ -38,6 +38,9 @@ COLUMN_LABELS = {
     "en": {},
 }
 
+#: Output metadata key set by Publisher; only outputs carrying it reach shared HTML.
+SHARED_MARK = "dxanalysis_shared"
+
 PERCENT_COLUMNS = {"share", "response_rate", "ci_low", "ci_high", "weighted_share", "unweighted_share"}
 
 
@@ -195,7 +198,8 @@ class Publisher:
     def _show_html(self, snippet: str) -> None:
         from IPython.display import HTML, display
 
-        display(HTML(snippet))
+        # the marker tells render_html that this output passed the privacy filter
+        display(HTML(snippet), metadata={SHARED_MARK: True})
 
 
 # ----------------------------------------------------------------------------- HTML
@@ -222,7 +226,7 @@ figure.dx-figure img{max-width:100%;height:auto}
 figcaption{color:var(--muted);font-size:.9rem}
 nav.dx-toc{background:var(--bg-alt);padding:.6rem 1rem;border-radius:4px}
 nav.dx-toc ol{margin:.2rem 0}
-footer.dx-footer{margin-top:3rem;border-top:1px solid var(--line);padding-top:.6rem;color:var(--muted);font-size:.85rem}
+.dx-lead{font-size:1.05rem}\n.dx-summary{border:2px solid var(--accent);border-radius:6px;padding:.2rem 1.2rem 1rem}\n.dx-summary h2{border:none;padding-left:0;margin-top:.8rem}\ndl.dx-glossary dt{font-weight:bold;margin-top:.5rem}\ndl.dx-glossary dd{margin-left:1rem}\nfooter.dx-footer{margin-top:3rem;border-top:1px solid var(--line);padding-top:.6rem;color:var(--muted);font-size:.85rem}
 .jp-OutputArea-output pre,.output_text pre{white-space:pre-wrap;font-size:.85rem}
 @media print{body{max-width:none;padding:0}nav.dx-toc{display:none}figure,table,.dx-finding{break-inside:avoid}h2,h3{break-after:avoid}a{color:inherit;text-decoration:none}@page{size:A4;margin:15mm}}
 """
@@ -252,7 +256,12 @@ def external_references(html_text: str) -> list[str]:
 
 
 def _strip_for_sharing(nb) -> None:
-    """Remove widget views, input code, prompts and cells tagged hide/parameters."""
+    """Keep markdown and the outputs the Publisher produced; drop everything else.
+
+    Code, prompts, widget views, return values, printed text and warnings never reach
+    staff: only outputs marked by :class:`Publisher` (which applied the privacy filter)
+    do, so a stray ``display(df)`` in a notebook cannot leak a small group.
+    """
     nb.metadata.pop("widgets", None)
     keep = []
     for cell in nb.cells:
@@ -260,21 +269,12 @@ def _strip_for_sharing(nb) -> None:
         if tags & {"hide", "remove_cell", "parameters", "injected-parameters"}:
             continue
         if cell.cell_type == "code":
-            outputs = []
-            for out in cell.get("outputs", []):
-                if out.get("output_type") in {"display_data", "execute_result"}:
-                    data = out.get("data", {})
-                    if "application/vnd.jupyter.widget-view+json" in data:
-                        continue  # interactive only; the report carries the same content as static charts
-                    data.pop("application/javascript", None)
-                    if "text/html" in data or "image/png" in data:
-                        data.pop("text/plain", None)
-                    if not data or set(data) == {"text/plain"} and str(data.get("text/plain", "")).startswith(("<Figure", "<Axes", "Municipality(")):
-                        continue
-                elif out.get("output_type") == "stream" and out.get("name") == "stderr":
-                    continue  # warnings and progress bars are for the analyst, not staff
-                outputs.append(out)
-            cell["outputs"] = outputs
+            cell["outputs"] = [
+                out for out in cell.get("outputs", [])
+                if out.get("output_type") == "display_data" and out.get("metadata", {}).get(SHARED_MARK)
+            ]
+            if not cell["outputs"]:
+                continue
         keep.append(cell)
     nb.cells = keep
 
@@ -300,8 +300,12 @@ def _toc_and_ids(body: str) -> tuple[str, str]:
     return body, f'<nav class="dx-toc" aria-label="目次"><strong>目次</strong><ol>{items}</ol></nav>'
 
 
-def page(title: str, body: str, *, language: str = "ja", footer: str = "", toc: str = "") -> str:
-    """Wrap a body in the report's self-contained HTML shell."""
+def page(title: str, body: str, *, language: str = "ja", footer: str = "", toc: str = "", nav: str = "") -> str:
+    """Wrap a body in the report's self-contained HTML shell (table of contents before the first h2)."""
+    if toc:
+        cut = body.find("<h2")
+        body = body[:cut] + toc + body[cut:] if cut >= 0 else toc + body
+    toc = nav
     return (
         f'<!DOCTYPE html>\n<html lang="{language}">\n<head>\n<meta charset="utf-8">\n'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
@@ -336,7 +340,9 @@ def render_html(nb_or_path, *, title: str, language: str = "ja", footer: str = "
     exporter = HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True, anchor_link_text="")
     body, _ = exporter.from_notebook_node(nb)
     body, toc = _toc_and_ids(body)
-    out = page(title, body, language=language, footer=footer, toc=toc)
+    nav = ('<p class="dx-nav"><a href="index.html">← レポート一覧と要点</a> ・ <a href="index.html#glossary">用語の説明</a></p>'
+           if language != "en" else '<p class="dx-nav"><a href="index.html">← Summary and reports</a> · <a href="index.html#glossary">Glossary</a></p>')
+    out = page(title, body, language=language, footer=footer, toc=toc, nav=nav)
     bad = external_references(out)
     if bad:
         raise RuntimeError(f"report {title!r} would load external resources: {bad[:3]}")
@@ -358,30 +364,169 @@ def read_findings(report_dir: Path) -> list[dict]:
     return out
 
 
-def write_index(report_dir: Path, *, cfg, results, footer: str = "") -> Path:
-    """Write ``index.html``: key findings first, then links to each notebook's report."""
+GLOSSARY = {
+    "ja": [
+        ("信頼区間(95%)", "同じ調査を何度も繰り返したとき、100回中95回は真の値を含む幅。人数が少ないほど広くなります。「○%(△〜□%)」の括弧内がこれです。"),
+        ("効果量", "差の大きさを人数に左右されない尺度で表した値。p値が「差があるか」を示すのに対し、効果量は「どれくらい違うか」を示します。目安: 0.1 小、0.3 中、0.5 大(順位相関の場合)。"),
+        ("p値・q値", "差が偶然だけで生じる確率の目安。多くの比較を同時に行うと偶然の「差あり」が増えるため、比較の数を考慮して補正した値が q値(Benjamini–Hochberg 法)です。q値 0.05 未満を「差あり」とします。"),
+        ("重み付け(ウエイト)", "回答率が部署や年代で違うため、名簿の職員構成に合わせて回答を重み付けし、全職員の姿を推定します。重み付けなしの値と並べて示します。"),
+        ("α係数(クロンバックのα)", "同じ構成概念を測る複数の設問が、どれだけ一貫して答えられているか。0.7 以上が目安、0.6 未満は注意。"),
+        ("構成概念", "複数の設問をまとめて測る考え方の単位(例: マインド・スタンス)。設問の平均点で表します。"),
+        ("セグメント", "回答の傾向が似た職員のまとまり。統計的に見つけ、傾向から名前を付けています。"),
+        ("非表示(少人数)", "回答者が少ない集団は、個人が特定されないよう数値を表示しません。"),
+    ],
+    "en": [
+        ("95% confidence interval", "The range that would contain the true value in 95 of 100 repeated surveys; wider for small groups."),
+        ("Effect size", "How large a difference is, independent of the number of respondents."),
+        ("p-value / q-value", "How likely a difference is by chance alone; q-values adjust for many comparisons (Benjamini–Hochberg). q < 0.05 counts as a difference."),
+        ("Weighting", "Answers re-weighted to the staff roster so estimates describe all staff, shown beside unweighted values."),
+        ("Cronbach's alpha", "How consistently the questions of one construct are answered; 0.7+ is good, below 0.6 is a warning."),
+        ("Hidden (small group)", "Groups with too few respondents are not shown, to protect individuals."),
+    ],
+}
+
+#: Order and headings of the summary on index.html, by finding kind.
+SUMMARY_KINDS = {
+    "ja": [("surprise", "事前の想定と違ったこと"), ("gap", "大きなギャップ"), ("segment", "職員セグメントと必要な支援"), ("training", "研修の成果"), ("finding", "その他の要点")],
+    "en": [("surprise", "What we got wrong"), ("gap", "Largest gaps"), ("segment", "Staff segments and what each needs"), ("training", "Training results"), ("finding", "Other findings")],
+}
+
+
+def glossary_html(language: str = "ja") -> str:
+    """The short glossary of statistical terms (once, on index.html)."""
+    items = GLOSSARY.get(language, GLOSSARY["ja"])
+    head = "用語の説明" if language != "en" else "Glossary"
+    body = "".join(f"<dt>{html.escape(t)}</dt><dd>{html.escape(d)}</dd>" for t, d in items)
+    return f'<h2 id="glossary">{head}</h2><dl class="dx-glossary">{body}</dl>'
+
+
+def read_findings(report_dir: Path) -> list[dict]:
+    """Key findings recorded by the notebooks (``findings/<notebook>.json``), in notebook order."""
+    out = []
+    for path in sorted((Path(report_dir) / "findings").glob("*.json")):
+        out.extend(json.loads(path.read_text(encoding="utf-8")))
+    return out
+
+
+def summary_html(findings: list[dict], language: str = "ja") -> str:
+    """One-screen summary: findings grouped by kind, each linking to its evidence."""
+    if not findings:
+        return ""
+    h = html.escape
+    link_text = "根拠を見る" if language != "en" else "evidence"
+    kinds = SUMMARY_KINDS.get(language, SUMMARY_KINDS["ja"])
+    known = {k for k, _ in kinds}
+    parts = ['<section class="dx-summary" aria-labelledby="summary"><h2 id="summary">' + ("要点" if language != "en" else "Summary") + "</h2>"]
+    for kind, heading in kinds:
+        items = [f for f in findings if (f.get("kind") if f.get("kind") in known else "finding") == kind]
+        if not items:
+            continue
+        lis = "".join(f'<li>{h(f["text"])} <a href="{h(f.get("section") or "#")}">{link_text}</a></li>' for f in items)
+        parts.append(f"<h3>{h(heading)}</h3><ul>{lis}</ul>")
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def write_index(report_dir: Path, *, cfg, results, footer: str = "", extra_html: str = "") -> Path:
+    """Write ``index.html``: summary first, then the reports, then the glossary."""
     lang = cfg.language
     titles = NOTEBOOK_TITLES.get(lang, NOTEBOOK_TITLES["ja"])
     status = STATUS_LABELS.get(lang, STATUS_LABELS["ja"])
-    findings = read_findings(report_dir)
     h = html.escape
-    parts = [f"<h1>{h(cfg.name)} DXリテラシー分析レポート</h1>" if lang != "en" else f"<h1>{h(cfg.name)} DX literacy report</h1>"]
-    if findings:
-        parts.append("<h2 id=\"summary\">要点</h2>" if lang != "en" else "<h2 id=\"summary\">Key findings</h2>")
-        items = []
-        for f in findings:
-            link = f' <a href="{h(f["section"])}">根拠を見る</a>' if f.get("section") else ""
-            items.append(f"<li>{h(f['text'])}{link}</li>")
-        parts.append("<ul class=\"dx-findings\">" + "".join(items) + "</ul>")
+    title = f"{cfg.name} DXリテラシー分析レポート" if lang != "en" else f"{cfg.name} DX literacy report"
+    parts = [f"<h1>{h(title)}</h1>"]
+    intro = ("職員アンケート・ギャップ分析・研修評価の結果です。まず「要点」を読み、詳しくは各レポートの「根拠を見る」から確かめてください。"
+             if lang != "en" else "Results of the staff survey, gap analysis and training evaluation. Read the summary first; each point links to its evidence.")
+    parts.append(f'<p class="dx-lead">{h(intro)}</p>')
+    parts.append(summary_html(read_findings(report_dir), lang))
+    parts.append(extra_html)
     parts.append("<h2 id=\"reports\">レポート一覧</h2>" if lang != "en" else "<h2 id=\"reports\">Reports</h2>")
     rows = []
     for r in results:
-        title = titles.get(r.notebook, r.notebook)
-        link = f'<a href="{h(r.html)}">{h(title)}</a>' if r.html else h(title)
+        name = titles.get(r.notebook, r.notebook)
+        link = f'<a href="{h(r.html)}">{h(name)}</a>' if r.html else h(name)
         err = f'<br><span class="dx-warning">{h(r.error)}</span>' if r.error else ""
         rows.append(f"<tr><td>{link}{err}</td><td>{h(status.get(r.status, r.status))}</td></tr>")
     head = "<tr><th scope=\"col\">レポート</th><th scope=\"col\">状態</th></tr>" if lang != "en" else "<tr><th scope=\"col\">Report</th><th scope=\"col\">Status</th></tr>"
     parts.append(f'<table class="dx-table"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>')
+    xlsx = Path(report_dir) / "tables.xlsx"
+    if xlsx.exists():
+        parts.append(f'<p>表はすべて <a href="tables.xlsx">tables.xlsx</a>(シートごと)と tables/ フォルダの CSV、図は figures/ フォルダ(PNG・SVG)にあります。スライドにそのまま貼れます。</p>' if lang != "en" else '<p>All tables: <a href="tables.xlsx">tables.xlsx</a>; figures in figures/ (PNG, SVG).</p>')
+    parts.append(glossary_html(lang))
+    body, toc = _toc_and_ids("\n".join(p for p in parts if p))
     out = Path(report_dir) / "index.html"
-    out.write_text(page(f"{cfg.name} DXリテラシー分析", "\n".join(parts), language=lang, footer=footer), encoding="utf-8")
+    out.write_text(page(title, body, language=lang, footer=footer, toc=toc), encoding="utf-8")
     return out
+
+
+def write_tables_xlsx(report_dir: Path, *, language: str = "ja", labels: Mapping[str, str] | None = None) -> Path | None:
+    """Every ``tables/*.csv`` as one sheet of ``tables.xlsx`` with Japanese headers."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    csvs = sorted((Path(report_dir) / "tables").glob("*.csv"))
+    if not csvs:
+        return None
+    names = {**COLUMN_LABELS.get(language, {}), **(labels or {})}
+    wb = Workbook()
+    wb.remove(wb.active)
+    used = set()
+    for path in csvs:
+        df = pd.read_csv(path, encoding="utf-8-sig")
+        df = df.drop(columns=[c for c in ("suppression_reason",) if c in df.columns])
+        sheet = path.stem[:31]
+        while sheet in used:
+            sheet = sheet[:29] + f"_{len(used)}"
+        used.add(sheet)
+        ws = wb.create_sheet(sheet)
+        ws.append([names.get(c, c) for c in df.columns])
+        for row in df.itertuples(index=False):
+            ws.append([None if (isinstance(v, float) and pd.isna(v)) else (v.item() if hasattr(v, "item") else v) for v in row])
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+            cell.fill = PatternFill("solid", fgColor="DDEBF7")
+        ws.freeze_panes = "A2"
+        for i, col in enumerate(df.columns, start=1):
+            width = max([len(str(names.get(col, col)))] + [len(str(v)) for v in df[col].head(200)]) + 2
+            ws.column_dimensions[get_column_letter(i)].width = min(max(width * 1.2, 8), 60)
+            if col in PERCENT_COLUMNS:
+                for (c,) in ws.iter_rows(min_row=2, min_col=i, max_col=i):
+                    c.number_format = "0.0%"
+    out = Path(report_dir) / "tables.xlsx"
+    wb.save(out)
+    return out
+
+
+def find_chromium() -> str | None:
+    """Path of a headless-capable Chromium, or None."""
+    import shutil
+
+    for name in ("chromium", "chromium-browser", "google-chrome", "chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+def write_pdf(html_path: Path, pdf_path: Path | None = None, *, timeout: int = 120) -> Path:
+    """Print a report to A4 PDF with headless Chromium (Debian package ``chromium``).
+
+    Raises RuntimeError with what to install when Chromium is not available.
+    """
+    import subprocess
+    import tempfile
+
+    chromium = find_chromium()
+    if chromium is None:
+        raise RuntimeError("PDF には Chromium が必要です: sudo apt-get install chromium / PDF needs Chromium (apt-get install chromium)")
+    html_path = Path(html_path).resolve()
+    pdf_path = Path(pdf_path or html_path.with_suffix(".pdf")).resolve()
+    with tempfile.TemporaryDirectory() as profile:
+        subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--no-pdf-header-footer", f"--print-to-pdf={pdf_path}", html_path.as_uri()],
+                       check=True, capture_output=True, timeout=timeout)
+    return pdf_path

@@ -92,3 +92,16 @@ def _close_figures():
     import matplotlib.pyplot as plt
 
     plt.close("all")
+
+
+@pytest.fixture(scope="session")
+def sample_report(tmp_path_factory) -> Path:
+    """Run the whole pipeline once on data/sample into a temp reports root; returns reports/sample."""
+    if not (SAMPLE / "municipality.yaml").exists():
+        pytest.skip("data/sample not generated")
+    from dxanalysis.cli import main
+
+    root = tmp_path_factory.mktemp("reports")
+    code = main(["run", str(SAMPLE), "--reports", str(root)])
+    assert code == 0, f"dxanalysis run data/sample exited {code}"
+    return root / "sample"

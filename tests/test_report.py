@@ -7,7 +7,7 @@ import nbformat
 import pandas as pd
 import pytest
 
-from dxanalysis.report import Publisher, external_references, render_html
+from dxanalysis.report import SHARED_MARK, Publisher, external_references, render_html
 
 
 def test_external_reference_detector():
@@ -51,12 +51,16 @@ def test_render_hides_code_and_is_self_contained(tmp_path):
     nb.cells = [
         nbformat.v4.new_markdown_cell("# タイトル\n\n## 節1\n本文"),
         nbformat.v4.new_code_cell("secret_code = 1", metadata={"tags": ["parameters"]}),
-        nbformat.v4.new_code_cell("print('visible')", outputs=[nbformat.v4.new_output("stream", name="stdout", text="visible\n"), nbformat.v4.new_output("stream", name="stderr", text="stderr-noise\n")]),
+        nbformat.v4.new_code_cell("print('x')", outputs=[nbformat.v4.new_output("stream", name="stdout", text="printed-text\n"), nbformat.v4.new_output("stream", name="stderr", text="stderr-noise\n")]),
+        nbformat.v4.new_code_cell("pub.table(...)", outputs=[nbformat.v4.new_output("display_data", data={"text/html": "<p>visible</p>"}, metadata={SHARED_MARK: True})]),
+        nbformat.v4.new_code_cell("df", outputs=[nbformat.v4.new_output("execute_result", data={"text/html": "<table>raw-unsuppressed</table>"}, execution_count=1),
+                                                 nbformat.v4.new_output("display_data", data={"text/html": "<p>unmarked-display</p>"})]),
         nbformat.v4.new_code_cell("w", outputs=[nbformat.v4.new_output("display_data", data={"application/vnd.jupyter.widget-view+json": {"model_id": "x"}, "text/plain": "Widget"})]),
     ]
     html = render_html(nb, title="テスト")
     assert "secret_code" not in html and "print(" not in html
-    assert "visible" in html and "stderr-noise" not in html and "Widget" not in html
+    assert "visible" in html and "stderr-noise" not in html and "printed-text" not in html
+    assert "raw-unsuppressed" not in html and "unmarked-display" not in html  # only Publisher output is shared and "Widget" not in html
     assert '<html lang="ja">' in html and "<title>テスト</title>" in html
     assert 'href="#' in html  # table of contents
     assert external_references(html) == []
