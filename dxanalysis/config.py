@@ -304,6 +304,12 @@ def load_config(folder: Path | str) -> MunicipalityConfig:
 def load_codebook(path: Path, language: str = "ja") -> Codebook:
     """Read and check ``codebook.yaml``."""
     raw = read_yaml(path) or {}
+    # YAML 1.1 reads an unquoted `yes:` / `no:` key as True / False; accept both spellings.
+    for section in (raw.get("tools"), raw.get("training")):
+        if isinstance(section, dict):
+            for flag, key in ((True, "yes"), (False, "no")):
+                if flag in section:
+                    section[key] = section.pop(flag)
     try:
         return Codebook(**raw)
     except ValidationError as err:

@@ -104,3 +104,10 @@ def test_missing_file_named(tiny):
     (tiny / "roster.csv").unlink()
     text = _errors(tiny).format()
     assert "roster.csv" in text and "見つかりません" in text
+
+
+def test_unquoted_yes_no_keys_in_codebook(tiny):
+    text = (tiny / "codebook.yaml").read_text(encoding="utf-8").replace("tools:\n  items:", "tools:\n  yes: [使っている]\n  no: [使っていない]\n  items:")
+    (tiny / "codebook.yaml").write_text(text, encoding="utf-8")
+    m = io.load_municipality(tiny)
+    assert m.codebook.tools.yes == ["使っている"] and m.survey["tool_chat"].sum() == 3
