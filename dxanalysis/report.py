@@ -33,7 +33,7 @@ COLUMN_LABELS = {
         "mean": "平均", "diff": "全体との差", "effect_size": "効果量", "p_value": "p値", "q_value": "q値",
         "alpha": "α係数", "n_items": "項目数", "weighted_share": "重み付き割合", "verdict": "判定",
         "statement": "仮説", "hypothesis_id": "仮説ID", "segment": "セグメント", "name": "名称",
-        "low_response": "回答率が低い", "reason": "理由", "count": "件数",
+        "low_response": "回答率が低い", "reason": "理由", "count": "件数", "suppressed": "非表示",
     },
     "en": {},
 }
@@ -143,6 +143,11 @@ class Publisher:
             if pd.api.types.is_float_dtype(csv[c]):
                 csv[c] = csv[c].round(4)
         csv.to_csv(self.report_dir / "tables" / f"{name}.csv", index=False, encoding="utf-8-sig")
+        # the headers shown here are reused for tables.xlsx
+        meta = self.report_dir / "meta"
+        meta.mkdir(exist_ok=True)
+        headers = {**COLUMN_LABELS.get(self.language, {}), **(labels or {})}
+        (meta / f"{name}.json").write_text(json.dumps({"caption": caption, "labels": {c: headers.get(c, c) for c in out.columns}}, ensure_ascii=False), encoding="utf-8")
         if self.display and show:
             shown = out if max_rows is None or len(out) <= max_rows else out.head(max_rows)
             self._show_html(table_html(shown, labels=labels, percent_cols=percent_cols, caption=caption, language=self.language))
@@ -474,13 +479,15 @@ def write_tables_xlsx(report_dir: Path, *, language: str = "ja", labels: Mapping
     used = set()
     for path in csvs:
         df = pd.read_csv(path, encoding="utf-8-sig")
+        meta_path = Path(report_dir) / "meta" / f"{path.stem}.json"
+        table_names = {**names, **(json.loads(meta_path.read_text(encoding="utf-8"))["labels"] if meta_path.exists() else {})}
         df = df.drop(columns=[c for c in ("suppression_reason",) if c in df.columns])
         sheet = path.stem[:31]
         while sheet in used:
             sheet = sheet[:29] + f"_{len(used)}"
         used.add(sheet)
         ws = wb.create_sheet(sheet)
-        ws.append([names.get(c, c) for c in df.columns])
+        ws.append([table_names.get(c, c) for c in df.columns])
         for row in df.itertuples(index=False):
             ws.append([None if (isinstance(v, float) and pd.isna(v)) else (v.item() if hasattr(v, "item") else v) for v in row])
         for cell in ws[1]:
@@ -488,7 +495,7 @@ def write_tables_xlsx(report_dir: Path, *, language: str = "ja", labels: Mapping
             cell.fill = PatternFill("solid", fgColor="DDEBF7")
         ws.freeze_panes = "A2"
         for i, col in enumerate(df.columns, start=1):
-            width = max([len(str(names.get(col, col)))] + [len(str(v)) for v in df[col].head(200)]) + 2
+            width = max([len(str(table_names.get(col, col)))] + [len(str(v)) for v in df[col].head(200)]) + 2
             ws.column_dimensions[get_column_letter(i)].width = min(max(width * 1.2, 8), 60)
             if col in PERCENT_COLUMNS:
                 for (c,) in ws.iter_rows(min_row=2, min_col=i, max_col=i):

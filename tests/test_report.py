@@ -76,3 +76,18 @@ def test_finding_recorded(tmp_path):
     found = read_findings(tmp_path)
     assert [f["text"] for f in found] == ["仮説H1は反証された", "セグメント2が研修対象"]
     assert found[0]["section"] == "01_current_state.html"
+
+
+def test_tables_xlsx_has_a_sheet_per_table_with_japanese_headers(tmp_path):
+    from openpyxl import load_workbook
+
+    from dxanalysis.report import write_tables_xlsx
+
+    pub = Publisher(tmp_path, display=False)
+    pub.table(pd.DataFrame({"group": ["A", "B"], "n": [10, 20], "share": [0.25, 0.5]}), "response_rates", labels={"group": "所属部署"})
+    pub.table(pd.DataFrame({"construct": ["mind"], "n": [30], "alpha": [0.81]}), "reliability")
+    wb = load_workbook(write_tables_xlsx(tmp_path))
+    assert wb.sheetnames == ["reliability", "response_rates"]
+    ws = wb["response_rates"]
+    assert [c.value for c in ws[1]][:3] == ["所属部署", "回答者数", "割合"]
+    assert ws["C2"].value == 0.25 and ws["C2"].number_format == "0.0%"
