@@ -201,6 +201,7 @@ def parse_survey(raw: pd.DataFrame, codebook: Codebook, file: str) -> tuple[pd.D
         else:
             first_row[val] = spreadsheet_row(idx)
     out["respondent_id"] = rid.astype("string")
+    out["source_row"] = [spreadsheet_row(i) for i in raw.index]  # where the answer is in the file
 
     for aid, attr in cb.attributes.items():
         col = raw[nfkc(attr.header)]
@@ -284,8 +285,8 @@ def check_survey_in_roster(survey: pd.DataFrame, roster: pd.DataFrame, codebook:
         staffed = set(roster.loc[roster["staff"] > 0, aid].astype(str))
         seen = survey[aid].dropna().astype(str)
         for val in sorted(set(seen) - staffed):
-            first = seen.index[seen == val][0]
-            problems.append(Problem(file=survey_file, code="department_not_in_roster", row=None, column=codebook.attributes[aid].header, value=val, params={"attribute": codebook.attributes[aid].label, "first": first}))
+            first = int(survey.loc[seen.index[seen == val][0], "source_row"]) if "source_row" in survey else None
+            problems.append(Problem(file=survey_file, code="department_not_in_roster", row=first, column=codebook.attributes[aid].header, value=val, params={"attribute": codebook.attributes[aid].label, "first": first}))
     return problems
 
 

@@ -80,3 +80,46 @@ def test_runner_reports_failing_notebook(tiny, tmp_path):
     assert results[0].status == "failed" and "わざと失敗" in results[0].error
     index = (tmp_path / "reports" / "tiny" / "index.html").read_text(encoding="utf-8")
     assert "失敗" in index and "わざと失敗" in index
+
+
+# ---- the bundled sample, as exported and deliberately broken ---------------------------
+def _survey(folder):
+    import pandas as pd
+
+    return pd.read_csv(folder / "survey.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+
+
+def test_sample_as_cp932_and_xlsx_is_accepted(sample_copy):
+    df = _survey(sample_copy)
+    df.to_csv(sample_copy / "survey.csv", index=False, encoding="cp932")
+    assert cli("check", sample_copy).returncode == 0
+    (sample_copy / "survey.csv").unlink()
+    df.to_excel(sample_copy / "survey.xlsx", index=False)
+    text = (sample_copy / "municipality.yaml").read_text(encoding="utf-8").replace("survey: survey.csv", "survey: survey.xlsx")
+    (sample_copy / "municipality.yaml").write_text(text, encoding="utf-8")
+    r = cli("check", sample_copy)
+    assert r.returncode == 0, r.stderr
+    assert "回答者 500人" in r.stdout
+
+
+def test_sample_broken_values_all_reported(sample_copy, tmp_path):
+    df = _survey(sample_copy)
+    likert = df.columns[9]
+    df.loc[11, likert] = "7"  # spreadsheet row 13
+    df.loc[20, "所属部署"] = "未来創造部"  # not in the codebook values
+    df["備考"] = ""  # a header the codebook does not know
+    df.to_csv(sample_copy / "survey.csv", index=False, encoding="cp932")
+    r = cli("run", sample_copy, "--reports", tmp_path / "reports")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert f"行: 13 列: 「{likert}」 値: 7" in r.stderr
+    assert "行: 22" in r.stderr and "未来創造部" in r.stderr and "attributes.department.values" in r.stderr
+    assert "「備考」" in r.stderr and "ignore" in r.stderr
+
+
+def test_sample_department_missing_from_roster(sample_copy):
+    import pandas as pd
+
+    roster = pd.read_csv(sample_copy / "roster.csv", encoding="utf-8-sig")
+    roster[roster["所属部署"] != "会計課"].to_csv(sample_copy / "roster.csv", index=False, encoding="utf-8-sig")
+    r = cli("check", sample_copy)
+    assert r.returncode == 2 and "会計課" in r.stderr and "roster" in r.stderr and "行: " in r.stderr
