@@ -83,7 +83,7 @@ def suppress_small_groups(
     primary = n.notna() & (n < min_size)
     reason = pd.Series(np.where(primary, "primary", ""), index=out.index, dtype=object)
     if complementary:
-        groups = [out.index] if by is None else [idx for _, idx in out.groupby(list([by] if isinstance(by, str) else by), observed=True, sort=False).groups.items()]
+        groups = [out.index] if by is None else list(out.groupby(by if isinstance(by, str) else list(by), observed=True, sort=False).groups.values())
         for idx in groups:
             idx = pd.Index(idx)
             hidden = primary.loc[idx]
