@@ -406,7 +406,16 @@ def load_municipality(folder: Path | str) -> Municipality:
     for key in ("assessment", "measures"):
         path = cfg.input_path(key)
         if path is not None:
-            setattr(m, key, read_tabular_or_yaml(path))
+            try:
+                setattr(m, key, read_tabular_or_yaml(path))
+            except InputError as e:
+                problems += e.problems
+    raise_if_errors(problems, lang)
+    if m.assessment is not None or m.measures is not None:
+        from .roadmap import check_inputs  # local import: roadmap imports io
+
+        problems += check_inputs(m)
+        raise_if_errors(problems, lang)
 
     pre_p, post_p = cfg.input_path("training_pre"), cfg.input_path("training_post")
     if pre_p is not None and post_p is not None:

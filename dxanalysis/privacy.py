@@ -8,7 +8,6 @@ subtracting the others from a total.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -92,7 +91,7 @@ def suppress_small_groups(
                 if len(candidates):
                     reason.loc[candidates.index[0]] = "complementary"
     mask = reason != ""
-    for col in value_cols:
+    for col in value_cols if mask.any() else ():  # nothing hidden: keep ints as ints
         if col in out.columns:
             if pd.api.types.is_bool_dtype(out[col]) or not pd.api.types.is_numeric_dtype(out[col]):
                 out[col] = out[col].astype(object)  # a flag of a hidden group is hidden too, not shown as 0
@@ -114,10 +113,8 @@ def assert_shareable(table: pd.DataFrame, name: str = "table") -> None:
 
 
 # --------------------------------------------------------------------------- redaction
-EMAIL_RE = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
-PHONE_RE = re.compile(r"(?<!\d)(?:0\d{1,4}[-‐ー−(（]?\d{1,4}[-‐ー−)）]?\d{3,4})(?!\d)")
-STAFF_NO_RE = re.compile(r"(?:職員番号|職員No\.?|職員ID)[:：\s]*[A-Za-z]?\d{3,8}|(?<![A-Za-z0-9])[A-Z]\d{5}(?![0-9])")
-
+# The patterns and the redaction itself live in dxanalysis.text (redact, redact_series);
+# these placeholders are shared so every output uses the same marks.
 PLACEHOLDERS = {
     "email": {"ja": "[メール]", "en": "[EMAIL]"},
     "phone": {"ja": "[電話番号]", "en": "[PHONE]"},
@@ -125,16 +122,3 @@ PLACEHOLDERS = {
     "name": {"ja": "[氏名]", "en": "[NAME]"},
     "section": {"ja": "[所属]", "en": "[SECTION]"},
 }
-
-
-def redact_contacts(text: str, language: str = "ja") -> tuple[str, dict[str, int]]:
-    """Replace e-mail addresses, phone numbers and staff numbers by placeholders.
-
-    Returns the redacted text and the number of replacements per kind. Person names and
-    small sections are handled by :mod:`dxanalysis.text`, which calls this first.
-    """
-    counts = {}
-    for kind, rx in (("email", EMAIL_RE), ("staff_no", STAFF_NO_RE), ("phone", PHONE_RE)):
-        text, k = rx.subn(PLACEHOLDERS[kind][language], text)
-        counts[kind] = k
-    return text, counts

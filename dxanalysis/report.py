@@ -49,6 +49,8 @@ def _fmt_number(value, col: str, percent_cols: set[str]) -> str:
         return "—"
     if isinstance(value, bool):
         return "○" if value else ""
+    if col.endswith("_fy") or col in {"fiscal_year", "year"}:
+        return html.escape(str(int(value)) if isinstance(value, (int, float)) else str(value))
     if isinstance(value, (int,)) or (isinstance(value, float) and col in {"n", "staff", "respondents", "count"}):
         return f"{int(value):,}"
     if isinstance(value, float):
@@ -75,7 +77,8 @@ def table_html(df: pd.DataFrame, *, labels: Mapping[str, str] | None = None, per
             txt = _fmt_number(v, c, pcols)
             if hid and txt == "—":
                 txt = SUPPRESSED_MARK.get(language, SUPPRESSED_MARK["ja"]) if c in {"n", "respondents"} else "—"
-            cells.append(f"<td>{txt}</td>")
+            numeric = isinstance(v, (int, float)) and not isinstance(v, bool) or txt in {"—"}
+            cells.append(f"<td>{txt}</td>" if numeric else f'<td class="dx-text">{txt}</td>')
         rows.append(f'<tr class="{"dx-hidden" if hid else ""}">' + "".join(cells) + "</tr>")
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
     note = ""
@@ -220,7 +223,7 @@ a{color:var(--accent)}
 table.dx-table,table.dataframe{border-collapse:collapse;margin:.6rem 0;font-size:.9rem}
 .dx-table th,.dx-table td,table.dataframe th,table.dataframe td{border:1px solid var(--line);padding:.25rem .5rem;text-align:right}
 .dx-table th{background:var(--bg-alt);text-align:center}
-.dx-table td:first-child{text-align:left}
+.dx-table td:first-child,.dx-table td.dx-text{text-align:left}
 .dx-table caption{caption-side:top;text-align:left;font-weight:bold;padding:.3rem 0}
 tr.dx-hidden td{color:var(--muted);background:#fafafa}
 .dx-note{color:var(--muted);font-size:.9rem}

@@ -1,0 +1,1209 @@
+"""Steps 1 and 3 of the programme: gap assessment (現状 × あるべき姿) and the roadmap.
+
+The assessment file lists items on the 0–5 maturity scale of the IPA DX推進指標 (current
+level and a target three years out) with importance and feasibility; the measures file
+lists the measures (打ち手) with the items they address, the staff segments they target
+(notebook 02), their fiscal years, dependencies and KPI targets per year.
+
+This module parses and checks both files (every problem is reported together, with file,
+row, column, value and what to do), takes the current level of literacy items from the
+staff survey, computes the gap and a priority score, tests how stable the ranking is
+when the weights move, lays the measures out by fiscal year (令和N年度), flags measures
+that depend on a measure starting later, and writes the formatted ``roadmap.xlsx``.
+Every function returns a tidy frame whose columns are listed in its docstring; the
+method and its reasons are in ``docs/roadmap.md``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .io import spreadsheet_row
+from .validate import InputError, Problem, raise_if_errors
+
+# --------------------------------------------------------------------------- constants
+#: The maturity scale of the IPA DX推進指標: 0 (no action) … 5 (leading).
+LEVEL_MIN, LEVEL_MAX = 0.0, 5.0
+#: Importance and feasibility are rated 1 (low / hard) … 5 (high / easy).
+RATING_MIN, RATING_MAX = 1.0, 5.0
+#: Segment numbers accepted when notebook 02's segments are not available.
+DEFAULT_SEGMENT_IDS = tuple(range(1, 9))
+
+ASSESSMENT_REQUIRED = ["item_id", "domain", "item", "target", "importance", "feasibility"]
+ASSESSMENT_OPTIONAL = ["current", "owner", "evidence", "survey_construct"]
+MEASURES_REQUIRED = ["measure_id", "measure", "items", "start_fy", "end_fy"]
+MEASURES_OPTIONAL = ["segments", "depends_on", "kpi"]
+TARGET_PREFIX = "target_"
+
+#: The three priority weights (exponents of the weighted product, see :func:`priority_score`).
+WEIGHT_NAMES = ("gap", "importance", "feasibility")
+WEIGHT_LABELS = {
+    "ja": {"gap": "ギャップ", "importance": "重要度", "feasibility": "実現容易性"},
+    "en": {"gap": "gap", "importance": "importance", "feasibility": "feasibility"},
+}
+DEFAULT_WEIGHTS = {"gap": 1.0, "importance": 1.0, "feasibility": 1.0}
+
+#: Quadrants of the gap–importance matrix (high gap?, high importance?) → label.
+QUADRANT_LABELS = {
+    "ja": {
+        (True, True): "重点課題(最優先で取り組む)",
+        (True, False): "計画的に取り組む",
+        (False, True): "維持・強化する",
+        (False, False): "経過を見守る",
+    },
+    "en": {
+        (True, True): "Focus: act first",
+        (True, False): "Plan for later",
+        (False, True): "Maintain and strengthen",
+        (False, False): "Monitor",
+    },
+}
+
+#: Japanese headers of this module's tables (Publisher ``labels=`` and the Excel sheets).
+COLUMN_LABELS = {
+    "item_id": "項目ID", "item": "評価項目", "domain": "領域", "current": "現状レベル",
+    "current_source": "現状の根拠", "target": "目標レベル(3年後)", "gap": "ギャップ",
+    "importance": "重要度", "feasibility": "実現容易性", "priority_score": "優先度スコア",
+    "rank": "順位", "quadrant": "区分", "owner": "担当", "evidence": "根拠",
+    "n_items": "項目数", "current_mean": "現状(平均)", "target_mean": "目標(平均)",
+    "gap_mean": "ギャップ(平均)", "gap_max": "ギャップ(最大)", "top_item": "優先度が最も高い項目",
+    "construct": "構成概念ID", "construct_label": "構成概念", "n": "回答者数",
+    "unweighted_mean": "平均(重み付けなし)", "weighted_mean": "平均(全職員推定)", "level": "換算レベル(0〜5)",
+    "base_rank": "基準の順位", "rank_min": "最高順位", "rank_max": "最低順位", "rank_range": "順位の振れ幅",
+    "stays_top": "全条件で上位に残る",
+    "measure_id": "打ち手ID", "measure": "打ち手", "items": "対象項目", "item_names": "対象項目(名称)",
+    "segments": "対象セグメント", "segment_names": "対象セグメント(名称)", "start_fy": "開始年度",
+    "end_fy": "終了年度", "period": "実施期間", "depends_on": "前提となる打ち手", "kpi": "KPI",
+    "dependency_flag": "依存関係の注意", "dependency": "前提の打ち手", "dependency_start_fy": "前提の開始年度",
+    "dependency_end_fy": "前提の終了年度", "starts_later": "前提が後から始まる", "note": "内容",
+    "fiscal_year": "年度", "fy_label": "年度", "weight": "重み", "value": "値", "description": "説明",
+    "segment": "セグメント", "segment_name": "名称", "label": "基準", "low": "感度分析(減)", "high": "感度分析(増)",
+    "in_period": "実施期間内",
+}
+
+
+# --------------------------------------------------------------------------- fiscal years
+_ERAS = ((2019, "令和", "R"), (1989, "平成", "H"))  # FY2019 = 令和元年度, FY1989 = 平成元年度
+
+
+def fiscal_year_label(fy: int, *, language: str = "ja") -> str:
+    """A fiscal year (April–March, western start year) as 令和N年度 / 平成N年度.
+
+    FY2019 is 令和元年度 (the fiscal year that began in April 2019 is named after the era
+    in force for most of it), FY2025 is 令和7年度, FY2018 is 平成30年度. Years before
+    FY1989 (平成元年度) are refused: no roadmap reaches back that far. ``language="en"``
+    gives ``FY2025``.
+
+    Examples
+    --------
+    >>> fiscal_year_label(2019), fiscal_year_label(2025), fiscal_year_label(2018)
+    ('令和元年度', '令和7年度', '平成30年度')
+    """
+    fy = int(fy)
+    if language == "en":
+        return f"FY{fy}"
+    for start, name, _ in _ERAS:
+        if fy >= start:
+            n = fy - start + 1
+            return f"{name}{'元' if n == 1 else n}年度"
+    raise ValueError(f"fiscal year {fy} is before 平成元年度 (FY1989)")
+
+
+_WESTERN_RE = re.compile(r"^(?:FY)?\s*(\d{4})\s*(?:年度)?$", re.I)
+_ERA_RE = re.compile(r"^(令和|平成|R|H)\s*(元|\d{1,2})\s*(?:年度)?$", re.I)
+
+
+def parse_fiscal_year(value) -> int:
+    """A fiscal year cell as a western year: ``2026``, ``"2026"``, ``"FY2026"``,
+    ``"2026年度"``, ``"令和8年度"``, ``"令和元年度"``, ``"R8"`` or ``"H30"``.
+
+    Raises ValueError for anything else or a year outside 1989–2100.
+    """
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        fy = int(value)
+    elif isinstance(value, (float, np.floating)):
+        if math.isnan(value) or value != int(value):
+            raise ValueError(f"not a fiscal year: {value!r}")
+        fy = int(value)
+    else:
+        text = str(value).strip()
+        m = _WESTERN_RE.match(text)
+        if m:
+            fy = int(m.group(1))
+        else:
+            m = _ERA_RE.match(text)
+            if not m:
+                raise ValueError(f"not a fiscal year: {value!r}")
+            era = {"令和": 2019, "r": 2019, "平成": 1989, "h": 1989}[m.group(1).lower()]
+            n = 1 if m.group(2) == "元" else int(m.group(2))
+            if n < 1:
+                raise ValueError(f"not a fiscal year: {value!r}")
+            fy = era + n - 1
+    if not 1989 <= fy <= 2100:
+        raise ValueError(f"fiscal year out of range: {value!r}")
+    return fy
+
+
+# --------------------------------------------------------------------------- parsing helpers
+def _blank(v) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v.strip()) or v is pd.NA
+
+
+def _number(v) -> float | None:
+    """A numeric cell as float; None when blank; ValueError when it is not a number."""
+    if _blank(v):
+        return None
+    if isinstance(v, bool):
+        raise ValueError(v)
+    return float(str(v).strip()) if isinstance(v, str) else float(v)
+
+
+def split_ids(v) -> list[str]:
+    """A ``;``-separated list cell (``,`` and ``、`` also accepted) as a list of strings."""
+    if _blank(v):
+        return []
+    if isinstance(v, (int, np.integer)):
+        return [str(v)]
+    if isinstance(v, float) and v == int(v):
+        return [str(int(v))]
+    return [p.strip() for p in re.split(r"[;,、]", str(v)) if p.strip()]
+
+
+def _id_list(ids, k: int = 8) -> str:
+    ids = sorted(ids)
+    return "、".join(ids[:k]) + ("…" if len(ids) > k else "")
+
+
+def _text(v) -> str | None:
+    return None if _blank(v) else str(v).strip()
+
+
+class _Collector:
+    """Collects ``bad_value`` problems with a Japanese or English explanation."""
+
+    def __init__(self, file: str, language: str, yaml: bool):
+        self.file, self.language, self.yaml = file, language, yaml
+        self.problems: list[Problem] = []
+
+    def row(self, index) -> int:
+        # YAML lists have no spreadsheet rows: report the entry number (1 = first entry)
+        return int(index) + 1 if self.yaml else spreadsheet_row(index)
+
+    def add(self, index, column, value, ja: str, en: str) -> None:
+        row = None if index is None else (1 if index == "header" else self.row(index))
+        self.problems.append(Problem(file=self.file, code="bad_value", row=row, column=column, value=value, params={"detail": en if self.language == "en" else ja}))
+
+
+def _check_columns(raw: pd.DataFrame, required: Sequence[str], col: _Collector) -> bool:
+    missing = [c for c in required if c not in raw.columns]
+    for c in missing:
+        col.add("header" if not col.yaml else None, c, None, f"必須の列「{c}」がありません。1行目に列名 {c} を追加してください(列名は docs/data-contract.md のとおり)。", f"Required column '{c}' is missing. Add it to the header row (names as in docs/data-contract.md).")
+    return not missing
+
+
+def _check_duplicates(ids: pd.Series, column: str, col: _Collector) -> None:
+    first: dict[str, int] = {}
+    for idx, v in ids.items():
+        if v is None:
+            continue
+        if v in first:
+            col.add(idx, column, v, f"{column} が重複しています(最初の出現: {first[v]} 行目)。id を一意にしてください。", f"Duplicate {column} (first seen on row {first[v]}). Make each id unique.")
+        else:
+            first[v] = col.row(idx)
+
+
+def _rating(raw, idx, column, lo, hi, col: _Collector, *, required: bool, what_ja: str, what_en: str) -> float | None:
+    v = raw.at[idx, column] if column in raw.columns else None
+    try:
+        x = _number(v)
+    except (TypeError, ValueError):
+        col.add(idx, column, v, f"数値ではありません。{what_ja}を {lo:g}〜{hi:g} の数値で入力してください。", f"Not a number. Enter {what_en} as a number {lo:g}-{hi:g}.")
+        return None
+    if x is None:
+        if required:
+            col.add(idx, column, None, f"空欄です。{what_ja}を {lo:g}〜{hi:g} の数値で入力してください。", f"Empty. Enter {what_en} as a number {lo:g}-{hi:g}.")
+        return None
+    if not lo <= x <= hi:
+        col.add(idx, column, v, f"{lo:g}〜{hi:g} の範囲外です。{what_ja}を {lo:g}〜{hi:g} で入力してください。", f"Outside {lo:g}-{hi:g}. Enter {what_en} between {lo:g} and {hi:g}.")
+        return None
+    return x
+
+
+# --------------------------------------------------------------------------- assessment
+def parse_assessment(raw: pd.DataFrame, *, file: str = "assessment.csv", constructs: Sequence[str] | None = None, language: str = "ja", yaml: bool = False) -> tuple[pd.DataFrame, list[Problem]]:
+    """Check the assessment file (data contract, "assessment") and type its columns.
+
+    Parameters
+    ----------
+    raw
+        The file as read by :func:`dxanalysis.io.read_tabular_or_yaml` (``Municipality.assessment``).
+    file
+        File name used in problem messages.
+    constructs
+        Construct ids allowed in ``survey_construct`` (codebook order); ``None`` skips the check.
+    yaml
+        The file is a YAML list: rows are reported as entry numbers (1 = first entry).
+
+    Returns
+    -------
+    (DataFrame, list of Problem)
+        One row per item: ``item_id``, ``domain``, ``item``, ``current`` (float, NaN when
+        taken from the survey), ``target``, ``importance``, ``feasibility`` (float),
+        ``owner``, ``evidence`` (str or None), ``survey_construct`` (str or None), ``row``
+        (the row number used in messages). Problems: a level outside 0–5, a target below
+        the current level, importance or feasibility outside 1–5, a duplicate or empty
+        ``item_id``, an unknown ``survey_construct``, ``current`` both given and taken from
+        the survey, or neither.
+    """
+    col = _Collector(file, language, yaml)
+    if not _check_columns(raw, ASSESSMENT_REQUIRED, col):
+        return pd.DataFrame(), col.problems
+    if raw.empty:
+        col.add(None, None, None, "評価項目が1行もありません。", "The file has no items.")
+        return pd.DataFrame(), col.problems
+    rows = []
+    ids = raw["item_id"].map(_text)
+    for idx in ids.index[ids.isna()]:
+        col.add(idx, "item_id", None, "item_id が空です。A01 のような一意の id を入力してください。", "item_id is empty. Enter a unique id such as A01.")
+    _check_duplicates(ids, "item_id", col)
+    known = None if constructs is None else list(constructs)
+    for idx in raw.index:
+        rec = {"item_id": ids[idx]}
+        for c in ("domain", "item"):
+            rec[c] = _text(raw.at[idx, c])
+            if rec[c] is None:
+                col.add(idx, c, None, f"{c} が空です。{'領域名' if c == 'domain' else '評価項目の名称'}を入力してください。", f"{c} is empty. Enter it.")
+        for c in ("owner", "evidence"):
+            rec[c] = _text(raw.at[idx, c]) if c in raw.columns else None
+        sc = _text(raw.at[idx, "survey_construct"]) if "survey_construct" in raw.columns else None
+        if sc is not None and known is not None and sc not in known:
+            col.add(idx, "survey_construct", sc, f"codebook.yaml の constructs にない構成概念です。{', '.join(known)} のどれかにするか、空欄にして current を入力してください。", f"Unknown construct. Use one of {', '.join(known)}, or leave it empty and enter current.")
+        rec["survey_construct"] = sc
+        cur_raw = raw.at[idx, "current"] if "current" in raw.columns else None
+        cur = None
+        if sc is not None and not _blank(cur_raw):
+            col.add(idx, "current", cur_raw, "survey_construct があるので現状レベルはアンケートから求めます。current を空欄にするか、survey_construct を消してください。", "survey_construct is set, so the current level comes from the survey. Leave current empty or remove survey_construct.")
+        elif sc is None and _blank(cur_raw):
+            col.add(idx, "current", None, "現状レベルが空です。0〜5 で入力するか、アンケートから求める場合は survey_construct に構成概念の id を書いてください。", "current is empty. Enter 0-5, or name a construct in survey_construct to take it from the survey.")
+        elif sc is None:
+            cur = _rating(raw, idx, "current", LEVEL_MIN, LEVEL_MAX, col, required=True, what_ja="現状レベル", what_en="the current level")
+        rec["current"] = np.nan if cur is None else cur
+        tgt = _rating(raw, idx, "target", LEVEL_MIN, LEVEL_MAX, col, required=True, what_ja="3年後の目標レベル", what_en="the 3-year target level")
+        if tgt is not None and cur is not None and tgt < cur:
+            col.add(idx, "target", raw.at[idx, "target"], f"目標レベル({tgt:g})が現状レベル({cur:g})より低くなっています。目標を現状以上にしてください。", f"The target ({tgt:g}) is below the current level ({cur:g}). Set a target at or above the current level.")
+        rec["target"] = np.nan if tgt is None else tgt
+        for c, ja, en in (("importance", "重要度", "importance"), ("feasibility", "実現容易性(5=容易)", "feasibility (5 = easy)")):
+            v = _rating(raw, idx, c, RATING_MIN, RATING_MAX, col, required=True, what_ja=ja, what_en=en)
+            rec[c] = np.nan if v is None else v
+        rec["row"] = col.row(idx)
+        rows.append(rec)
+    cols = ["item_id", "domain", "item", "current", "target", "importance", "feasibility", "owner", "evidence", "survey_construct", "row"]
+    return pd.DataFrame(rows, columns=cols), col.problems
+
+
+# --------------------------------------------------------------------------- measures
+def parse_measures(raw: pd.DataFrame, *, file: str = "measures.csv", item_ids: Sequence[str] | None = (), segment_ids: Sequence[int] | None = None, language: str = "ja", yaml: bool = False) -> tuple[pd.DataFrame, list[Problem]]:
+    """Check the measures file (data contract, "measures") and type its columns.
+
+    Parameters
+    ----------
+    raw
+        ``Municipality.measures``.
+    item_ids
+        The assessment's item ids (a measure naming another id is an error); ``None``
+        skips the check (no usable assessment).
+    segment_ids
+        Valid segment numbers (notebook 02); ``None`` accepts 1–8.
+
+    Returns
+    -------
+    (DataFrame, list of Problem)
+        One row per measure: ``measure_id``, ``measure``, ``items`` (list of item ids),
+        ``segments`` (list of int), ``start_fy``, ``end_fy`` (int, western year),
+        ``depends_on`` (list of measure ids), ``kpi`` (str or None), one ``target_<FY>``
+        column per KPI year (float when numeric, else the text as given, None when
+        empty; columns in year order) and ``row``. Problems: missing or duplicate ids, an
+        unknown item or segment, a fiscal year that cannot be read, ``start_fy`` after
+        ``end_fy``, an unknown dependency, a measure depending on itself, a dependency
+        cycle, a ``target_`` column whose year cannot be read.
+    """
+    col = _Collector(file, language, yaml)
+    if not _check_columns(raw, MEASURES_REQUIRED, col):
+        return pd.DataFrame(), col.problems
+    valid_items = None if item_ids is None else set(item_ids)
+    valid_segments = set(DEFAULT_SEGMENT_IDS if segment_ids is None else (int(s) for s in segment_ids))
+    seg_text = "1〜8" if segment_ids is None else "、".join(str(s) for s in sorted(valid_segments))
+    target_cols: dict[str, int] = {}
+    for c in raw.columns:
+        if str(c).startswith(TARGET_PREFIX):
+            try:
+                target_cols[c] = parse_fiscal_year(str(c)[len(TARGET_PREFIX):])
+            except ValueError:
+                col.add("header" if not yaml else None, c, None, f"KPI 目標の列名から年度が読めません。target_2026 のように target_ と西暦の年度にしてください。", "Cannot read a fiscal year from this KPI target column. Name it like target_2026.")
+    ids = raw["measure_id"].map(_text)
+    for idx in ids.index[ids.isna()]:
+        col.add(idx, "measure_id", None, "measure_id が空です。M01 のような一意の id を入力してください。", "measure_id is empty. Enter a unique id such as M01.")
+    _check_duplicates(ids, "measure_id", col)
+    known_measures = set(ids.dropna())
+    rows = []
+    for idx in raw.index:
+        rec = {"measure_id": ids[idx], "measure": _text(raw.at[idx, "measure"])}
+        if rec["measure"] is None:
+            col.add(idx, "measure", None, "打ち手の名称が空です。入力してください。", "The measure name is empty. Enter it.")
+        items = split_ids(raw.at[idx, "items"])
+        if not items:
+            col.add(idx, "items", None, "対象の評価項目がありません。assessment の item_id を ; 区切りで入力してください。", "No assessment item. Enter item_id values separated by ;.")
+        for it in items:
+            if valid_items is not None and it not in valid_items:
+                col.add(idx, "items", it, f"評価項目 {it} は assessment にありません。assessment の item_id({_id_list(valid_items)})から選ぶか、assessment に項目を追加してください。", f"Item {it} is not in the assessment. Use an item_id from the assessment or add the item there.")
+        rec["items"] = items
+        segs = []
+        for s in split_ids(raw.at[idx, "segments"]) if "segments" in raw.columns else []:
+            try:
+                x = float(s)
+                if x != int(x):
+                    raise ValueError
+                x = int(x)
+            except ValueError:
+                col.add(idx, "segments", s, f"セグメント番号は整数で入力してください(使える番号: {seg_text})。", f"Segment numbers must be whole numbers ({seg_text}).")
+                continue
+            if x not in valid_segments:
+                col.add(idx, "segments", s, f"セグメント {x} はありません。ノートブック02のセグメント番号({seg_text})にしてください。", f"There is no segment {x}. Use a segment number from notebook 02 ({seg_text}).")
+                continue
+            segs.append(x)
+        rec["segments"] = segs
+        for c in ("start_fy", "end_fy"):
+            v = raw.at[idx, c]
+            try:
+                rec[c] = parse_fiscal_year(v) if not _blank(v) else None
+                if rec[c] is None:
+                    col.add(idx, c, None, "年度が空です。2026 のように西暦の年度で入力してください。", "Empty fiscal year. Enter a western year such as 2026.")
+            except ValueError:
+                rec[c] = None
+                col.add(idx, c, v, "年度として読めません。2026 のように西暦の年度(または 令和8年度)で入力してください。", "Cannot read this as a fiscal year. Enter a western year such as 2026.")
+        if rec["start_fy"] is not None and rec["end_fy"] is not None and rec["start_fy"] > rec["end_fy"]:
+            col.add(idx, "end_fy", raw.at[idx, "end_fy"], f"終了年度({rec['end_fy']})が開始年度({rec['start_fy']})より前です。start_fy ≤ end_fy にしてください。", f"end_fy ({rec['end_fy']}) is before start_fy ({rec['start_fy']}). Make start_fy <= end_fy.")
+        deps = split_ids(raw.at[idx, "depends_on"]) if "depends_on" in raw.columns else []
+        for d in deps:
+            if d == rec["measure_id"]:
+                col.add(idx, "depends_on", d, "自分自身を前提にしています。depends_on から削除してください。", "A measure cannot depend on itself. Remove it from depends_on.")
+            elif d not in known_measures:
+                col.add(idx, "depends_on", d, f"前提の打ち手 {d} は measures にありません。measure_id を確認してください。", f"Dependency {d} is not a measure_id in this file. Check the id.")
+        rec["depends_on"] = [d for d in deps if d in known_measures and d != rec["measure_id"]]
+        rec["kpi"] = _text(raw.at[idx, "kpi"]) if "kpi" in raw.columns else None
+        for c, fy in target_cols.items():
+            v = raw.at[idx, c]
+            try:
+                rec[f"{TARGET_PREFIX}{fy}"] = _number(v)
+            except (TypeError, ValueError):
+                rec[f"{TARGET_PREFIX}{fy}"] = _text(v)  # a KPI target may be text such as 「策定」
+        rec["row"] = col.row(idx)
+        rows.append(rec)
+    out = pd.DataFrame(rows)
+    tcols = [f"{TARGET_PREFIX}{fy}" for fy in sorted(set(target_cols.values()))]
+    out = out.reindex(columns=["measure_id", "measure", "items", "segments", "start_fy", "end_fy", "depends_on", "kpi", *tcols, "row"])
+    # cycles among otherwise valid dependencies
+    for cycle in _dependency_cycles(out):
+        idx = out.index[out["measure_id"] == cycle[0]][0]
+        path = " → ".join(cycle + [cycle[0]])
+        col.add(idx, "depends_on", ";".join(out.at[idx, "depends_on"]), f"前提関係が循環しています({path})。どれかの depends_on を外してください。", f"Dependencies form a cycle ({path}). Remove one of them.")
+    return out, col.problems
+
+
+def _dependency_cycles(measures: pd.DataFrame) -> list[list[str]]:
+    """Each dependency cycle once (as the list of its measure ids, starting at the smallest)."""
+    graph = {r.measure_id: list(r.depends_on) for r in measures.itertuples() if r.measure_id is not None}
+    cycles, seen = [], set()
+    state: dict[str, int] = {}
+
+    def visit(node, stack):
+        state[node] = 1
+        stack.append(node)
+        for nxt in graph.get(node, []):
+            if state.get(nxt) == 1:
+                cyc = stack[stack.index(nxt):]
+                k = cyc.index(min(cyc))
+                cyc = cyc[k:] + cyc[:k]
+                if tuple(cyc) not in seen:
+                    seen.add(tuple(cyc))
+                    cycles.append(cyc)
+            elif state.get(nxt) is None and nxt in graph:
+                visit(nxt, stack)
+        stack.pop()
+        state[node] = 2
+
+    for node in sorted(graph):
+        if state.get(node) is None:
+            visit(node, [])
+    return cycles
+
+
+@dataclass
+class RoadmapInputs:
+    """The checked assessment and measures (see :func:`parse_assessment`, :func:`parse_measures`)."""
+
+    assessment: pd.DataFrame
+    measures: pd.DataFrame
+    segment_names: dict[int, str] | None = None
+
+
+def _parse_inputs(m, segment_names, require: bool) -> tuple[pd.DataFrame | None, pd.DataFrame | None, list[Problem]]:
+    problems: list[Problem] = []
+    if require:
+        for key, default in (("assessment", "assessment.csv"), ("measures", "measures.csv")):
+            if getattr(m, key) is None:
+                problems.append(Problem(file=default, code="file_missing"))
+        if problems:
+            return None, None, problems
+
+    def _name(key, default):
+        path = m.config.input_path(key) if m.config.folder is not None else None
+        return (path.name, path.suffix.lower() in {".yaml", ".yml"}) if path is not None else (default, False)
+
+    lang = m.language
+    assessment = measures = None
+    item_ids = None
+    if m.assessment is not None:
+        a_file, a_yaml = _name("assessment", "assessment.csv")
+        assessment, p = parse_assessment(m.assessment, file=a_file, constructs=list(m.codebook.constructs), language=lang, yaml=a_yaml)
+        problems += p
+        if not assessment.empty:  # a file without its columns says nothing about item ids
+            item_ids = assessment["item_id"].dropna().tolist()
+    if m.measures is not None:
+        m_file, m_yaml = _name("measures", "measures.csv")
+        seg_ids = None if segment_names is None else sorted(int(k) for k in segment_names)
+        measures, p = parse_measures(m.measures, file=m_file, item_ids=item_ids, segment_ids=seg_ids, language=lang, yaml=m_yaml)
+        problems += p
+    return assessment, measures, problems
+
+
+def check_inputs(m, *, segment_names: Mapping[int, str] | None = None) -> list[Problem]:
+    """Every problem of ``m.assessment`` and ``m.measures`` (either may be absent).
+
+    For validating a municipality up front (``dxanalysis check`` / before any notebook
+    runs); segment numbers are checked against ``segment_names`` or 1–8.
+    """
+    return _parse_inputs(m, segment_names, require=False)[2]
+
+
+def load_inputs(m, *, segment_names: Mapping[int, str] | None = None) -> RoadmapInputs:
+    """Check ``m.assessment`` and ``m.measures`` together; raise every problem at once.
+
+    Parameters
+    ----------
+    m
+        A loaded :class:`~dxanalysis.io.Municipality`.
+    segment_names
+        Segment number → name from notebook 02 (:func:`segment_names`); its keys are the
+        valid segment numbers. ``None``: numbers 1–8 are accepted.
+
+    Raises
+    ------
+    InputError
+        Listing every problem of both files (file, row, column, value, what to do), or
+        naming the missing file when either is absent.
+    """
+    assessment, measures, problems = _parse_inputs(m, segment_names, require=True)
+    raise_if_errors(problems, m.language)
+    return RoadmapInputs(assessment, measures, None if segment_names is None else {int(k): str(v) for k, v in segment_names.items()})
+
+
+def segment_names(m, **options) -> dict[int, str] | None:
+    """Segment number → name from notebook 02's :func:`dxanalysis.segments.assign_segments`.
+
+    ``options`` are passed on (``n_segments``, ``random_state``, …): use the values
+    notebook 02 used so the numbers mean the same segments. ``None`` when the segments
+    module is not available (then segment numbers 1–8 are accepted and shown without
+    names). Only the (number, name) pairs are kept; no respondent-level result leaves
+    this function.
+    """
+    try:
+        from . import segments as _segments
+    except ImportError:
+        return None
+    assign = getattr(_segments, "assign_segments", None)
+    if assign is None:
+        return None
+    seg = assign(m, **options)
+    pairs = seg[["segment", "segment_name"]].dropna().drop_duplicates().sort_values("segment")
+    return {int(s): str(n) for s, n in zip(pairs["segment"], pairs["segment_name"])}
+
+
+def input_summary(inputs: RoadmapInputs, *, fiscal_year: int | None = None, language: str = "ja") -> pd.DataFrame:
+    """What was read, in words: items, domains, survey-based items, measures, segments.
+
+    Returns
+    -------
+    DataFrame
+        ``description``, ``value`` (both text), one row per fact.
+    """
+    a, ms = inputs.assessment, inputs.measures
+    sv = a[a["survey_construct"].notna()]
+    rows = [("評価項目", f"{len(a)}項目({a['domain'].nunique()}領域)")]
+    if fiscal_year is not None:
+        rows.append(("現状と目標の年度", f"現状 {fiscal_year_label(fiscal_year)}、目標 {fiscal_year_label(fiscal_year + 3)}(3年後)"))
+    rows.append(("アンケートから現状レベルを求める項目", "、".join(f"{r.item_id} {r.item}(構成概念 {r.survey_construct})" for r in sv.itertuples()) or "なし"))
+    rows.append(("打ち手", f"{len(ms)}件({fiscal_year_label(int(ms['start_fy'].min()))}〜{fiscal_year_label(int(ms['end_fy'].max()))})" if len(ms) else "0件"))
+    if inputs.segment_names:
+        rows.append(("対象セグメント(ノートブック02)", "、".join(f"{k} {v}" for k, v in sorted(inputs.segment_names.items()))))
+    else:
+        rows.append(("対象セグメント(ノートブック02)", "セグメントの名称を利用できないため番号(1〜8)のみで照合"))
+    return pd.DataFrame(rows, columns=["description", "value"])
+
+
+# --------------------------------------------------------------------------- survey → level
+def likert_to_level(mean, *, scale_min: float = 1.0, scale_max: float = 5.0, level_max: float = LEVEL_MAX):
+    """Map a Likert mean to the 0–5 maturity scale linearly: ``(mean − min)/(max − min) × 5``.
+
+    A whole staff answering 「まったくそう思わない」 (1) is level 0, all answering
+    「とてもそう思う」 (5) is level 5, and equal steps in the mean are equal steps in level.
+    No calibration between the survey and the DX推進指標 exists, so thresholds would be
+    arbitrary and make a 0.01 change in the mean jump a whole level; the linear rule is
+    monotone, continuous and can be recomputed by hand. See docs/roadmap.md.
+
+    Examples
+    --------
+    >>> float(likert_to_level(3.0)), float(likert_to_level(2.2))
+    (2.5, 1.5)
+    """
+    x = np.asarray(mean, dtype=float)
+    out = (x - scale_min) / (scale_max - scale_min) * level_max
+    return out if out.ndim else float(out)
+
+
+def staff_weights(m, *, margins: Sequence[str] | None = None) -> tuple[pd.Series | None, str]:
+    """Raking weights of the respondents to the staff roster, and a description.
+
+    Uses :func:`dxanalysis.survey.rake_weights` over ``margins`` (default: every attribute
+    column of the roster). Returns ``(weights, description)``; the weights are aligned
+    with ``m.survey``'s index. When ``rake_weights`` is not available the weights are
+    ``None`` (unweighted means) and the description says so.
+    """
+    from . import survey as _survey
+
+    rake = getattr(_survey, "rake_weights", None)
+    margins = list(margins) if margins else [c for c in m.roster.columns if c != "staff"]
+    labels = "・".join(m.codebook.attributes[a].label if a in m.codebook.attributes else a for a in margins)
+    if rake is None:
+        return None, "重み付けなし(名簿による重み付けの関数がまだありません)"
+    w = rake(m.survey, m.roster, margins=margins)
+    if isinstance(w, pd.DataFrame):
+        w = w["weight"]
+    w = pd.Series(np.asarray(w, dtype=float), index=m.survey.index, name="weight")
+    return w, f"名簿の{labels}の人数に合わせたレイキング(raking)による重み付け"
+
+
+def survey_levels(survey: pd.DataFrame, codebook, *, constructs: Sequence[str] | None = None, weights: pd.Series | None = None, assessment: pd.DataFrame | None = None, decimals: int = 1) -> pd.DataFrame:
+    """Current maturity level of literacy constructs, from the staff survey.
+
+    Parameters
+    ----------
+    survey, codebook
+        ``Municipality.survey`` and ``Municipality.codebook``.
+    constructs
+        Construct ids (default: all, codebook order).
+    weights
+        Respondent weights aligned with ``survey`` (:func:`staff_weights`); ``None`` =
+        unweighted.
+    assessment
+        The checked assessment: adds the column ``items`` naming the items whose
+        current level is taken from each construct.
+    decimals
+        ``level`` is rounded to this many decimals (default 0.1 of a level: finer digits
+        would suggest a precision that a self-assessment scale does not have).
+
+    Returns
+    -------
+    DataFrame
+        ``construct``, ``construct_label``, ``n`` (respondents with a construct score),
+        ``unweighted_mean``, ``weighted_mean`` (weighted to the roster; equal to the
+        unweighted mean without weights), ``level`` (:func:`likert_to_level` of
+        ``weighted_mean``, rounded); with ``assessment``, also ``items`` (``;``-joined
+        item ids that use the level, empty when none).
+    """
+    from .survey import construct_scores
+
+    scores = construct_scores(survey, codebook)
+    constructs = list(codebook.constructs) if constructs is None else list(constructs)
+    w = pd.Series(1.0, index=survey.index) if weights is None else pd.Series(weights, index=survey.index).astype(float)
+    rows = []
+    for c in constructs:
+        s = scores[c]
+        ok = s.notna() & w.notna()
+        scale = codebook.scales[codebook.item(codebook.items_of(c)[0]).scale]
+        wm = float(np.average(s[ok], weights=w[ok])) if ok.any() else np.nan
+        rows.append({
+            "construct": c,
+            "construct_label": codebook.constructs[c].label,
+            "n": int(s.notna().sum()),
+            "unweighted_mean": float(s.mean()),
+            "weighted_mean": wm,
+            "level": round(likert_to_level(wm, scale_min=scale.min, scale_max=scale.max), decimals),
+        })
+    out = pd.DataFrame(rows, columns=["construct", "construct_label", "n", "unweighted_mean", "weighted_mean", "level"])
+    if assessment is not None:
+        used = assessment[assessment["survey_construct"].notna()]
+        out["items"] = [";".join(used.loc[used["survey_construct"] == c, "item_id"]) for c in out["construct"]]
+    return out
+
+
+def fill_current(assessment: pd.DataFrame, levels: pd.DataFrame | None) -> pd.DataFrame:
+    """The assessment with ``current`` taken from the survey where ``survey_construct`` is set.
+
+    Returns a copy with an added column ``current_source``: ``"アンケート"`` (survey) or
+    ``"自己評価"`` (entered in the assessment file).
+    """
+    out = assessment.copy()
+    from_survey = out["survey_construct"].notna()
+    if from_survey.any():
+        if levels is None:
+            raise ValueError("fill_current: the assessment takes levels from the survey; pass survey_levels(...)")
+        lv = levels.set_index("construct")["level"]
+        out.loc[from_survey, "current"] = out.loc[from_survey, "survey_construct"].map(lv).astype(float)
+    out["current_source"] = np.where(from_survey, "アンケート", "自己評価")
+    return out
+
+
+# --------------------------------------------------------------------------- scoring
+def _weights(weights: Mapping[str, float] | None) -> dict[str, float]:
+    w = {**DEFAULT_WEIGHTS, **(weights or {})}
+    unknown = set(w) - set(WEIGHT_NAMES)
+    if unknown:
+        raise ValueError(f"unknown weights {sorted(unknown)}; use {list(WEIGHT_NAMES)}")
+    for k, v in w.items():
+        if not (isinstance(v, (int, float)) and v >= 0 and math.isfinite(v)):
+            raise ValueError(f"weight {k} must be a number >= 0 (got {v!r})")
+    return {k: float(w[k]) for k in WEIGHT_NAMES}
+
+
+def priority_score(gap, importance, feasibility, *, weights: Mapping[str, float] | None = None):
+    """Priority on 0–100: a weighted product of gap, importance and feasibility.
+
+    ``100 × (max(gap, 0)/5)^w_gap × (importance/5)^w_importance × (feasibility/5)^w_feasibility``
+
+    A weighted product (Bridgman 1922; the weighted product model of multi-criteria
+    decision analysis) rather than a weighted sum: an item with no gap gets 0 however
+    important it is (nothing to close), and no criterion can make up for another being
+    at its floor. The weights are exponents: with all weights 1 the score is simply
+    gap × importance × feasibility rescaled so that the maximum (5, 5, 5) is 100; a
+    weight of 2 makes that criterion count like two criteria, 0 drops it.
+
+    Examples
+    --------
+    >>> round(priority_score(2, 4, 3), 1)  # 100 × 0.4 × 0.8 × 0.6
+    19.2
+    """
+    w = _weights(weights)
+    g = np.clip(np.asarray(gap, dtype=float), 0, None) / LEVEL_MAX
+    i = np.asarray(importance, dtype=float) / RATING_MAX
+    f = np.asarray(feasibility, dtype=float) / RATING_MAX
+    out = 100.0 * g ** w["gap"] * i ** w["importance"] * f ** w["feasibility"]
+    return out if out.ndim else float(out)
+
+
+def weights_table(weights: Mapping[str, float] | None = None, *, change: float = 0.5, language: str = "ja") -> pd.DataFrame:
+    """The priority weights used and the values tried in the sensitivity analysis.
+
+    Returns
+    -------
+    DataFrame
+        ``weight`` (id), ``label``, ``value``, ``low`` (value × (1 − change)), ``high``
+        (value × (1 + change)).
+    """
+    w = _weights(weights)
+    names = WEIGHT_LABELS["en" if language == "en" else "ja"]
+    return pd.DataFrame([{"weight": k, "label": names[k], "value": v, "low": v * (1 - change), "high": v * (1 + change)} for k, v in w.items()])
+
+
+def gap_notes(gaps: pd.DataFrame) -> list[str]:
+    """Sentences about items already at or above their target (gap ≤ 0), if any."""
+    done = gaps[gaps["gap"] <= 0]
+    if done.empty:
+        return []
+    items = "、".join(f"{r.item_id} {r.item}(現状 {r.current:.1f}、目標 {r.target:g})" for r in done.itertuples())
+    return [f"次の項目は現状レベルがすでに目標以上のため、優先度スコアは0です: {items}。アンケートから求めた項目では、目標の見直しを検討してください。"]
+
+
+def _ranks(df: pd.DataFrame, score: pd.Series) -> pd.Series:
+    """Ordinal ranks 1..n: higher score first; ties by larger gap, then importance, then item_id."""
+    order = pd.DataFrame({"s": score.round(9), "g": df["gap"], "i": df["importance"], "id": df["item_id"]}, index=df.index)
+    order = order.sort_values(["s", "g", "i", "id"], ascending=[False, False, False, True], kind="stable")
+    return pd.Series(np.arange(1, len(order) + 1), index=order.index).reindex(df.index)
+
+
+def gap_scores(assessment: pd.DataFrame, *, weights: Mapping[str, float] | None = None) -> pd.DataFrame:
+    """Gap, priority score and rank of every assessment item.
+
+    Parameters
+    ----------
+    assessment
+        :func:`fill_current` output (``current`` filled in).
+    weights
+        ``{"gap": …, "importance": …, "feasibility": …}`` (default 1 each), see
+        :func:`priority_score`.
+
+    Returns
+    -------
+    DataFrame
+        Sorted by rank: ``item_id``, ``item``, ``domain``, ``current``, ``current_source``,
+        ``target``, ``gap`` (target − current; negative when a survey-based current level
+        is already above the target — such items score 0), ``importance``,
+        ``feasibility``, ``priority_score`` (0–100), ``rank`` (1 = highest priority;
+        ties broken by larger gap, then importance, then item id).
+    """
+    df = assessment.copy()
+    if "current_source" not in df.columns:
+        df["current_source"] = "自己評価"
+    if df["current"].isna().any():
+        raise ValueError("gap_scores: some current levels are missing; call fill_current first")
+    df["gap"] = df["target"] - df["current"]
+    df["priority_score"] = priority_score(df["gap"], df["importance"], df["feasibility"], weights=weights)
+    df["rank"] = _ranks(df, df["priority_score"]).astype(int)
+    # domains keep the order of the assessment file (the analyst's order), not alphabetical
+    df["domain"] = pd.Categorical(df["domain"], categories=list(dict.fromkeys(df["domain"])), ordered=True)
+    cols = ["item_id", "item", "domain", "current", "current_source", "target", "gap", "importance", "feasibility", "priority_score", "rank"]
+    return df[cols].sort_values("rank").reset_index(drop=True)
+
+
+def domain_gaps(gaps: pd.DataFrame) -> pd.DataFrame:
+    """Gap per domain, domains in the order they first appear in the assessment.
+
+    Returns
+    -------
+    DataFrame
+        ``domain``, ``n_items``, ``current_mean``, ``target_mean``, ``gap_mean`` (means
+        over the domain's items), ``gap_max``, ``top_item`` (the domain's item with the
+        best rank).
+    """
+    d = gaps["domain"]
+    order = list(d.cat.categories) if isinstance(d.dtype, pd.CategoricalDtype) else list(dict.fromkeys(d))
+    rows = []
+    for d in order:
+        g = gaps[gaps["domain"] == d]
+        if g.empty:
+            continue
+        top = g.loc[g["rank"].idxmin()]
+        rows.append({"domain": d, "n_items": len(g), "current_mean": g["current"].mean(), "target_mean": g["target"].mean(), "gap_mean": g["gap"].mean(), "gap_max": g["gap"].max(), "top_item": f"{top['item_id']} {top['item']}"})
+    return pd.DataFrame(rows, columns=["domain", "n_items", "current_mean", "target_mean", "gap_mean", "gap_max", "top_item"])
+
+
+def gap_quadrants(gaps: pd.DataFrame, *, gap_split: float = 2.0, importance_split: float = 4.0, language: str = "ja") -> pd.DataFrame:
+    """Place each item in a quadrant of the gap–importance matrix.
+
+    An item has a *large gap* when ``gap >= gap_split`` (default 2 levels, e.g. from
+    "some departments" to "organisation-wide and managed") and *high importance* when
+    ``importance >= importance_split`` (default 4, i.e. 4 or 5 on the 1–5 scale).
+
+    Returns
+    -------
+    DataFrame
+        ``gaps`` with ``large_gap``, ``high_importance`` (bool) and ``quadrant`` (label:
+        重点課題 / 計画的に取り組む / 維持・強化する / 経過を見守る).
+    """
+    out = gaps.copy()
+    out["large_gap"] = out["gap"] >= gap_split
+    out["high_importance"] = out["importance"] >= importance_split
+    labels = QUADRANT_LABELS["en" if language == "en" else "ja"]
+    out["quadrant"] = [labels[(bool(a), bool(b))] for a, b in zip(out["large_gap"], out["high_importance"])]
+    return out
+
+
+# --------------------------------------------------------------------------- sensitivity
+def scenario_label(weight: str, factor: float, language: str = "ja") -> str:
+    pct = round((factor - 1) * 100)
+    name = WEIGHT_LABELS["en" if language == "en" else "ja"][weight]
+    return f"{name} {'+' if pct > 0 else '−'}{abs(pct)}%"
+
+
+def rank_sensitivity(assessment: pd.DataFrame, *, weights: Mapping[str, float] | None = None, factors: Sequence[float] = (0.5, 1.5), top: int = 10, language: str = "ja") -> pd.DataFrame:
+    """Ranks of the top items when each weight is multiplied by each factor, one at a time.
+
+    With the default factors each weight moves −50% and +50% while the others stay: six
+    scenarios. Ranks are always among all items (an item can fall out of the top 10).
+
+    Returns
+    -------
+    DataFrame
+        One row per (top item, scenario): ``item_id``, ``item``, ``base_rank``,
+        ``weight`` (gap / importance / feasibility), ``factor``, ``scenario`` (label such
+        as 「ギャップ −50%」), ``rank``. Items in base-rank order, scenarios in weight order.
+    """
+    base_w = _weights(weights)
+    base = gap_scores(assessment, weights=base_w)
+    top_ids = base.loc[base["rank"] <= top, ["item_id", "item", "rank"]].rename(columns={"rank": "base_rank"})
+    rows = []
+    for wname in WEIGHT_NAMES:
+        for f in factors:
+            w = {**base_w, wname: base_w[wname] * f}
+            r = gap_scores(assessment, weights=w).set_index("item_id")["rank"]
+            for t in top_ids.itertuples():
+                rows.append({"item_id": t.item_id, "item": t.item, "base_rank": int(t.base_rank), "weight": wname, "factor": float(f), "scenario": scenario_label(wname, f, language), "rank": int(r[t.item_id])})
+    out = pd.DataFrame(rows, columns=["item_id", "item", "base_rank", "weight", "factor", "scenario", "rank"])
+    return out.sort_values(["base_rank"], kind="stable").reset_index(drop=True)
+
+
+def rank_stability(sens: pd.DataFrame, *, top: int = 10) -> pd.DataFrame:
+    """Per top item, how far its rank moves across the scenarios of :func:`rank_sensitivity`.
+
+    Returns
+    -------
+    DataFrame
+        ``item_id``, ``item``, ``base_rank``, ``rank_min`` (best rank seen, base included),
+        ``rank_max`` (worst), ``rank_range`` (rank_max − rank_min), ``stays_top`` (True
+        when the item is in the top ``top`` in every scenario).
+    """
+    g = sens.groupby(["item_id", "item", "base_rank"], sort=False)["rank"]
+    out = g.agg(["min", "max"]).reset_index()
+    out["rank_min"] = np.minimum(out["min"], out["base_rank"]).astype(int)
+    out["rank_max"] = np.maximum(out["max"], out["base_rank"]).astype(int)
+    out["rank_range"] = out["rank_max"] - out["rank_min"]
+    out["stays_top"] = out["rank_max"] <= top
+    return out[["item_id", "item", "base_rank", "rank_min", "rank_max", "rank_range", "stays_top"]].sort_values("base_rank").reset_index(drop=True)
+
+
+def sensitivity_table(sens: pd.DataFrame, *, top: int = 10) -> pd.DataFrame:
+    """The sensitivity result as one row per top item (``tables/rank_sensitivity.csv``).
+
+    Returns
+    -------
+    DataFrame
+        ``item_id``, ``item``, ``base_rank``, one ``rank_<weight>_<minus|plus><pct>``
+        column per scenario (e.g. ``rank_gap_minus50``: the rank when the gap weight is
+        halved), ``rank_min``, ``rank_max``, ``rank_range``, ``stays_top``.
+    """
+    s = sens.copy()
+    s["col"] = [f"rank_{w}_{'minus' if f < 1 else 'plus'}{abs(round((f - 1) * 100))}" for w, f in zip(s["weight"], s["factor"])]
+    order = list(dict.fromkeys(s["col"]))
+    wide = s.pivot_table(index=["item_id", "item", "base_rank"], columns="col", values="rank", aggfunc="first").reset_index()
+    wide = wide[["item_id", "item", "base_rank", *order]]
+    stab = rank_stability(sens, top=top)[["item_id", "rank_min", "rank_max", "rank_range", "stays_top"]]
+    out = wide.merge(stab, on="item_id").sort_values("base_rank").reset_index(drop=True)
+    out.columns.name = None
+    for c in order:
+        out[c] = out[c].astype(int)
+    return out
+
+
+def sensitivity_labels(table: pd.DataFrame, language: str = "ja") -> dict[str, str]:
+    """Display headers for :func:`sensitivity_table` columns (e.g. 「ギャップ −50%」)."""
+    out = {}
+    for c in table.columns:
+        m = re.match(r"rank_(gap|importance|feasibility)_(minus|plus)(\d+)$", c)
+        if m:
+            f = 1 + (int(m.group(3)) / 100) * (-1 if m.group(2) == "minus" else 1)
+            out[c] = scenario_label(m.group(1), f, language)
+    return out
+
+
+# --------------------------------------------------------------------------- roadmap
+def dependency_check(measures: pd.DataFrame, *, language: str = "ja") -> pd.DataFrame:
+    """Every dependency between measures, flagging those whose dependency starts later.
+
+    A measure that needs another one (``depends_on``) cannot sensibly start before it:
+    the check flags a dependency whose ``start_fy`` is after the measure's own.
+
+    Returns
+    -------
+    DataFrame
+        One row per (measure, dependency): ``measure_id``, ``measure``, ``start_fy``,
+        ``dependency`` (measure id), ``dependency_start_fy``, ``dependency_end_fy``,
+        ``starts_later`` (bool), ``note`` (a sentence for the report).
+    """
+    by_id = measures.set_index("measure_id")
+    rows = []
+    for r in measures.itertuples():
+        for d in r.depends_on:
+            ds, de = int(by_id.at[d, "start_fy"]), int(by_id.at[d, "end_fy"])
+            later = ds > int(r.start_fy)
+            if language == "en":
+                note = f"{r.measure_id} starts in {fiscal_year_label(r.start_fy, language='en')} but depends on {d}, which starts in {fiscal_year_label(ds, language='en')}" if later else "ok"
+            else:
+                note = f"{r.measure_id}は{fiscal_year_label(r.start_fy)}に始まるが、前提の{d}は{fiscal_year_label(ds)}開始。開始年度を見直してください。" if later else "問題なし"
+            rows.append({"measure_id": r.measure_id, "measure": r.measure, "start_fy": int(r.start_fy), "dependency": d, "dependency_start_fy": ds, "dependency_end_fy": de, "starts_later": later, "note": note})
+    return pd.DataFrame(rows, columns=["measure_id", "measure", "start_fy", "dependency", "dependency_start_fy", "dependency_end_fy", "starts_later", "note"])
+
+
+def compact_numbers(values: pd.Series) -> pd.Series:
+    """Whole-number floats as ``int`` (30.0 → 30), other values unchanged (object dtype).
+
+    KPI targets are counts or percentages; showing ``30`` instead of ``30.00`` keeps the
+    tables and the Excel sheet as the advisor typed them.
+    """
+    conv = [int(v) if isinstance(v, (float, np.floating)) and math.isfinite(v) and float(v).is_integer() else v for v in values]
+    return pd.Series(conv, index=values.index, name=values.name, dtype=object)  # map() would turn ints + NaN back into floats
+
+
+def fy_as_text(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy with fiscal-year columns (``*_fy``, ``fiscal_year``) as text, for display.
+
+    Tables format integers with a thousands separator (2,026); a year must read 2026.
+    The CSV written from the copy is unchanged.
+    """
+    out = df.copy()
+    for c in out.columns:
+        if c.endswith("_fy") or c == "fiscal_year":
+            out[c] = out[c].map(lambda v: "" if _blank(v) else str(int(v)))
+    return out
+
+
+def target_years(measures: pd.DataFrame) -> list[int]:
+    """The KPI target fiscal years present as ``target_<FY>`` columns, in order."""
+    return sorted(int(c[len(TARGET_PREFIX):]) for c in measures.columns if c.startswith(TARGET_PREFIX))
+
+
+def roadmap_table(measures: pd.DataFrame, *, assessment: pd.DataFrame | None = None, segment_names: Mapping[int, str] | None = None, dependencies: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The roadmap as one row per measure (``tables/roadmap.csv``), in start-year order.
+
+    Returns
+    -------
+    DataFrame
+        ``measure_id``, ``measure``, ``items`` (``;``-joined ids), ``item_names``,
+        ``segments`` (``;``-joined numbers), ``segment_names`` (empty without notebook
+        02's names), ``start_fy``, ``end_fy``, ``period`` (e.g. 令和8年度〜令和10年度),
+        ``depends_on``, ``dependency_flag`` (text when a dependency starts later, else
+        empty), ``kpi``, then one ``target_<FY>`` column per KPI year.
+    """
+    names = {} if assessment is None else dict(zip(assessment["item_id"], assessment["item"]))
+    flags: dict[str, list[str]] = {}
+    if dependencies is not None:
+        for r in dependencies[dependencies["starts_later"]].itertuples():
+            flags.setdefault(r.measure_id, []).append(f"{r.dependency}が{fiscal_year_label(r.dependency_start_fy)}開始")
+    rows = []
+    for r in measures.sort_values(["start_fy", "measure_id"], kind="stable").itertuples():
+        rec = {
+            "measure_id": r.measure_id, "measure": r.measure,
+            "items": ";".join(r.items), "item_names": "、".join(names.get(i, i) for i in r.items),
+            "segments": ";".join(str(s) for s in r.segments),
+            "segment_names": "、".join(f"{s} {segment_names[s]}" for s in r.segments if s in segment_names) if segment_names else "",
+            "start_fy": int(r.start_fy), "end_fy": int(r.end_fy),
+            "period": fiscal_year_label(r.start_fy) + ("" if r.start_fy == r.end_fy else "〜" + fiscal_year_label(r.end_fy)),
+            "depends_on": ";".join(r.depends_on), "dependency_flag": "、".join(flags.get(r.measure_id, [])), "kpi": r.kpi or "",
+        }
+        for fy in target_years(measures):
+            rec[f"{TARGET_PREFIX}{fy}"] = getattr(r, f"{TARGET_PREFIX}{fy}")
+        rows.append(rec)
+    tcols = [f"{TARGET_PREFIX}{fy}" for fy in target_years(measures)]
+    cols = ["measure_id", "measure", "items", "item_names", "segments", "segment_names", "start_fy", "end_fy", "period", "depends_on", "dependency_flag", "kpi", *tcols]
+    out = pd.DataFrame(rows, columns=cols)
+    for c in tcols:
+        out[c] = compact_numbers(out[c])
+    return out
+
+
+def kpi_targets(measures: pd.DataFrame, *, language: str = "ja") -> pd.DataFrame:
+    """KPI targets as a long table, one row per measure and fiscal year with a target.
+
+    Returns
+    -------
+    DataFrame
+        ``measure_id``, ``measure``, ``kpi``, ``fiscal_year`` (int), ``fy_label``
+        (令和N年度), ``target`` (number — whole numbers as int — or text as entered), ``in_period`` (the year is
+        within the measure's start–end years).
+    """
+    rows = []
+    for r in measures.sort_values(["start_fy", "measure_id"], kind="stable").itertuples():
+        for fy in target_years(measures):
+            v = getattr(r, f"{TARGET_PREFIX}{fy}")
+            if _blank(v):
+                continue
+            rows.append({"measure_id": r.measure_id, "measure": r.measure, "kpi": r.kpi or "", "fiscal_year": fy, "fy_label": fiscal_year_label(fy, language=language), "target": v, "in_period": bool(r.start_fy <= fy <= r.end_fy)})
+    out = pd.DataFrame(rows, columns=["measure_id", "measure", "kpi", "fiscal_year", "fy_label", "target", "in_period"])
+    out["target"] = compact_numbers(out["target"])
+    return out
+
+
+def kpi_wide(kpis: pd.DataFrame) -> pd.DataFrame:
+    """KPI targets with one column per fiscal year (``fy_<FY>``), for display and Excel.
+
+    Returns
+    -------
+    DataFrame
+        ``measure_id``, ``measure``, ``kpi``, then ``fy_<FY>`` columns (target or NaN).
+    """
+    if kpis.empty:
+        return pd.DataFrame(columns=["measure_id", "measure", "kpi"])
+    order = list(dict.fromkeys(kpis["measure_id"]))
+    wide = kpis.pivot_table(index=["measure_id", "measure", "kpi"], columns="fiscal_year", values="target", aggfunc="first").reset_index()
+    wide.columns = [c if isinstance(c, str) else f"fy_{c}" for c in wide.columns]
+    wide = wide.set_index("measure_id").loc[order].reset_index()
+    wide.columns.name = None
+    for c in wide.columns:
+        if c.startswith("fy_"):
+            wide[c] = compact_numbers(wide[c])
+    return wide
+
+
+def fy_labels(columns: Sequence[str], language: str = "ja") -> dict[str, str]:
+    """Display headers for ``fy_<FY>`` / ``target_<FY>`` columns: 令和N年度(目標)."""
+    out = {}
+    for c in columns:
+        m = re.match(r"(fy|target)_(\d{4})$", str(c))
+        if m:
+            out[c] = fiscal_year_label(int(m.group(2)), language=language) + ("目標" if m.group(1) == "target" and language != "en" else "")
+    return out
+
+
+# --------------------------------------------------------------------------- findings text
+def describe_domain_gaps(domains: pd.DataFrame) -> str:
+    """One sentence for alt text: the domain with the largest and smallest mean gap."""
+    hi = domains.loc[domains["gap_mean"].idxmax()]
+    lo = domains.loc[domains["gap_mean"].idxmin()]
+    return f"ギャップ(目標−現状)の平均が最も大きい領域は「{hi['domain']}」({hi['gap_mean']:.1f}段階)、最も小さいのは「{lo['domain']}」({lo['gap_mean']:.1f}段階)。"
+
+
+def describe_priorities(gaps: pd.DataFrame, k: int = 3) -> str:
+    """The top ``k`` items by priority, as a sentence."""
+    top = gaps.sort_values("rank").head(k)
+    parts = [f"{r.rank}位 {r.item_id} {r.item}({r.priority_score:.1f}点)" for r in top.itertuples()]
+    return "優先度が高い項目は " + "、".join(parts) + "。"
+
+
+def describe_quadrants(quad: pd.DataFrame, language: str = "ja") -> str:
+    """How many items fall in each quadrant, and which are in the focus quadrant."""
+    labels = QUADRANT_LABELS["en" if language == "en" else "ja"]
+    focus = quad[quad["large_gap"] & quad["high_importance"]]
+    counts = "、".join(f"{lab} {int((quad['quadrant'] == lab).sum())}項目" for lab in labels.values())
+    ids = "・".join(focus.sort_values("rank")["item_id"]) or "なし"
+    return f"ギャップと重要度で4区分した結果: {counts}。重点課題は {ids}。"
+
+
+def describe_stability(stab: pd.DataFrame, top: int = 10) -> str:
+    """Which top items keep their place when the weights move, and which move most."""
+    stable = stab[stab["rank_range"] == 0]
+    worst = stab.sort_values(["rank_range", "base_rank"], ascending=[False, True]).iloc[0]
+    out = [f"重みを±50%動かしても上位{top}項目のうち{int(stab['stays_top'].sum())}項目は常に{top}位以内。"]
+    if len(stable):
+        out.append(f"順位が全く変わらないのは {'・'.join(stable['item_id'])}。")
+    if worst["rank_range"] > 0:
+        out.append(f"最も動くのは {worst['item_id']} {worst['item']}({int(worst['rank_min'])}〜{int(worst['rank_max'])}位)。")
+    return "".join(out)
+
+
+def describe_roadmap(roadmap: pd.DataFrame, deps: pd.DataFrame) -> str:
+    """Span of the roadmap and the flagged dependencies, as a sentence."""
+    first, last = int(roadmap["start_fy"].min()), int(roadmap["end_fy"].max())
+    flagged = deps[deps["starts_later"]]
+    s = f"{len(roadmap)}件の打ち手を{fiscal_year_label(first)}から{fiscal_year_label(last)}に配置。"
+    if len(flagged):
+        s += "前提の打ち手が後から始まるもの: " + "、".join(f"{r.measure_id}(前提{r.dependency}は{fiscal_year_label(r.dependency_start_fy)}開始)" for r in flagged.itertuples()) + "。"
+    else:
+        s += "前提関係の矛盾はありません。"
+    return s
+
+
+# --------------------------------------------------------------------------- Excel
+HEADER_FILL = "0B4F8A"  # the report's accent colour
+ACTIVE_FILL = "9CC3E6"
+FLAG_FILL = "F4B183"
+
+
+def _display_width(text) -> int:
+    """Column width in Excel characters: East Asian wide characters count twice."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(text))
+
+
+def _write_sheet(ws, df: pd.DataFrame, labels: Mapping[str, str], formats: Mapping[str, str], *, max_width: int = 60) -> None:
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+    from openpyxl.utils import get_column_letter
+
+    thin = Side(style="thin", color="BFBFBF")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    for j, c in enumerate(df.columns, start=1):
+        cell = ws.cell(row=1, column=j, value=labels.get(c, c))
+        cell.font = Font(bold=True, color="FFFFFF")
+        cell.fill = PatternFill("solid", fgColor=HEADER_FILL)
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        cell.border = border
+    for i, row in enumerate(df.itertuples(index=False), start=2):
+        for j, (c, v) in enumerate(zip(df.columns, row), start=1):
+            if _blank(v):
+                v = None
+            elif isinstance(v, (np.integer,)):
+                v = int(v)
+            elif isinstance(v, (np.floating,)):
+                v = float(v)
+            elif isinstance(v, (np.bool_, bool)):
+                v = "○" if v else ""
+            cell = ws.cell(row=i, column=j, value=v)
+            cell.border = border
+            cell.alignment = Alignment(vertical="top", wrap_text=isinstance(v, str) and _display_width(v) > max_width)
+            if c in formats:
+                cell.number_format = formats[c]
+    for j, c in enumerate(df.columns, start=1):
+        widths = [_display_width(labels.get(c, c))] + [_display_width(v) for v in df[c] if not _blank(v)]
+        ws.column_dimensions[get_column_letter(j)].width = min(max(widths) + 2, max_width)
+    ws.freeze_panes = "A2"
+    if len(df.columns):
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(df.columns))}{max(len(df) + 1, 1)}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = "1:1"
+
+
+#: Sheet names of ``roadmap.xlsx``.
+SHEETS = {"gaps": "優先順位", "roadmap": "ロードマップ", "kpis": "KPI"}
+
+
+def write_roadmap_workbook(path: Path | str, *, gaps: pd.DataFrame, roadmap: pd.DataFrame, kpis: pd.DataFrame, title: str | None = None) -> Path:
+    """Write ``roadmap.xlsx``: ranked gaps, the roadmap by fiscal year, and the KPIs.
+
+    Sheets (Japanese headers, header fill, frozen header row, auto-filter, column widths,
+    number formats, landscape fit-to-width printing):
+
+    * 優先順位 — :func:`gap_scores` in rank order (levels ``0.0``, score ``0.0``, rank ``0``).
+    * ロードマップ — :func:`roadmap_table` plus one column per fiscal year, filled where the
+      measure runs (■), so the sheet reads as a Gantt chart; a flagged dependency is
+      highlighted.
+    * KPI — :func:`kpi_wide`: one row per measure, one column per fiscal year.
+
+    Returns the path written.
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, PatternFill
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = SHEETS["gaps"]
+    gcols = ["rank", "item_id", "item", "domain", "current", "current_source", "target", "gap", "importance", "feasibility", "priority_score"]
+    _write_sheet(ws, gaps.sort_values("rank")[gcols], COLUMN_LABELS, {"rank": "0", "current": "0.0", "target": "0.0", "gap": "0.0", "importance": "0", "feasibility": "0", "priority_score": "0.0"})
+
+    ws = wb.create_sheet(SHEETS["roadmap"])
+    years = list(range(int(roadmap["start_fy"].min()), int(roadmap["end_fy"].max()) + 1)) if len(roadmap) else []
+    rm = roadmap[["measure_id", "measure", "item_names", "segments", "segment_names", "start_fy", "end_fy", "depends_on", "dependency_flag", "kpi"]].copy()
+    for fy in years:
+        rm[f"fy_{fy}"] = ["■" if s <= fy <= e else "" for s, e in zip(roadmap["start_fy"], roadmap["end_fy"])]
+    labels = {**COLUMN_LABELS, **fy_labels(rm.columns)}
+    _write_sheet(ws, rm, labels, {"start_fy": "0", "end_fy": "0"})
+    first_fy_col = len(rm.columns) - len(years) + 1
+    for i, r in enumerate(rm.itertuples(index=False), start=2):
+        for k, fy in enumerate(years):
+            cell = ws.cell(row=i, column=first_fy_col + k)
+            cell.alignment = Alignment(horizontal="center")
+            if cell.value:
+                cell.fill = PatternFill("solid", fgColor=FLAG_FILL if r.dependency_flag else ACTIVE_FILL)
+
+    ws = wb.create_sheet(SHEETS["kpis"])
+    kw = kpi_wide(kpis)
+    fmts = {}
+    for c in kw.columns:
+        if c.startswith("fy_"):
+            nums = [v for v in kw[c] if isinstance(v, (int, float)) and not _blank(v)]
+            fmts[c] = "#,##0" if nums and all(float(v).is_integer() for v in nums) else "General"
+    _write_sheet(ws, kw, {**COLUMN_LABELS, **fy_labels(kw.columns)}, fmts)
+    if title:
+        wb.properties.title = title
+    wb.save(path)
+    return path
