@@ -41,6 +41,9 @@ COLUMN_LABELS = {
 #: Output metadata key set by Publisher; only outputs carrying it reach shared HTML.
 SHARED_MARK = "dxanalysis_shared"
 
+#: Counts: shown as whole numbers even when suppression made the column float.
+INTEGER_COLUMNS = {"n", "staff", "respondents", "count", "numerator", "rows", "answers"}
+
 PERCENT_COLUMNS = {"share", "response_rate", "ci_low", "ci_high", "weighted_share", "unweighted_share"}
 
 
@@ -51,7 +54,7 @@ def _fmt_number(value, col: str, percent_cols: set[str]) -> str:
         return "○" if value else ""
     if col.endswith("_fy") or col in {"fiscal_year", "year"}:
         return html.escape(str(int(value)) if isinstance(value, (int, float)) else str(value))
-    if isinstance(value, (int,)) or (isinstance(value, float) and col in {"n", "staff", "respondents", "count"}):
+    if isinstance(value, (int,)) or (isinstance(value, float) and (col in INTEGER_COLUMNS or col.startswith("n_"))):
         return f"{int(value):,}"
     if isinstance(value, float):
         if col in percent_cols:
@@ -62,10 +65,14 @@ def _fmt_number(value, col: str, percent_cols: set[str]) -> str:
     return html.escape(str(value))
 
 
-def table_html(df: pd.DataFrame, *, labels: Mapping[str, str] | None = None, percent_cols: Sequence[str] = (), caption: str | None = None, language: str = "ja") -> str:
-    """A display table: formatted numbers, Japanese headers, hidden rows marked."""
+def table_html(df: pd.DataFrame, *, labels: Mapping[str, str] | None = None, percent_cols: Sequence[str] = (), plain_cols: Sequence[str] = (), caption: str | None = None, language: str = "ja") -> str:
+    """A display table: formatted numbers, Japanese headers, hidden rows marked.
+
+    Columns in ``PERCENT_COLUMNS`` or ``percent_cols`` show as percentages unless listed in
+    ``plain_cols`` (e.g. the interval of an effect size, which is not a share).
+    """
     labels = {**COLUMN_LABELS.get(language, {}), **(labels or {})}
-    pcols = set(PERCENT_COLUMNS) | set(percent_cols)
+    pcols = (set(PERCENT_COLUMNS) | set(percent_cols)) - set(plain_cols)
     show = df.drop(columns=[c for c in ("suppressed", "suppression_reason") if c in df.columns])
     head = "".join(f'<th scope="col">{html.escape(str(labels.get(c, c)))}</th>' for c in show.columns)
     rows = []
@@ -129,6 +136,7 @@ class Publisher:
         by: str | Sequence[str] | None = None,
         labels: Mapping[str, str] | None = None,
         percent_cols: Sequence[str] = (),
+        plain_cols: Sequence[str] = (),
         show: bool = True,
         max_rows: int | None = 60,
     ) -> pd.DataFrame:
@@ -153,7 +161,7 @@ class Publisher:
         (meta / f"{name}.json").write_text(json.dumps({"caption": caption, "labels": {c: headers.get(c, c) for c in out.columns}}, ensure_ascii=False), encoding="utf-8")
         if self.display and show:
             shown = out if max_rows is None or len(out) <= max_rows else out.head(max_rows)
-            self._show_html(table_html(shown, labels=labels, percent_cols=percent_cols, caption=caption, language=self.language))
+            self._show_html(table_html(shown, labels=labels, percent_cols=percent_cols, plain_cols=plain_cols, caption=caption, language=self.language))
         return out
 
     def private_table(self, df: pd.DataFrame, name: str) -> Path:

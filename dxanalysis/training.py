@@ -1,0 +1,1219 @@
+"""Step 4 of the programme: training evaluation with honest uncertainty (notebook 04).
+
+The Kirkpatrick levels, each as one function returning a tidy frame:
+
+* matching of the waves by the anonymous key (:func:`match_waves`), duplicates and
+  unmatched keys counted, never dropped silently;
+* L1 reaction: answer distribution (:func:`likert_distribution`) and shares with Wilson
+  intervals (:func:`share_row`);
+* L2 learning: paired pre/post tests per item (:func:`paired_tests`): Wilcoxon
+  signed-rank with Pratt's zero handling and the matched-pairs rank-biserial correlation
+  for Likert items, McNemar's test for yes/no items, Benjamini–Hochberg across items;
+* the same effects per segment (:func:`join_segments`, :func:`effects_by_segment`);
+* difference-in-differences against non-participants (:func:`did_estimates`);
+* L3 follow-up (:func:`followup_change`, :func:`followup_verdicts`);
+* headline sentences that always carry numerator, n and interval (:func:`headlines`).
+
+All signs are *after minus before* (post − pre): a positive effect means the answers rose.
+See ``docs/training.md`` for the methods and every output column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .survey import wilson_interval
+
+#: Waves in time order, and their Japanese names.
+WAVES = ("pre", "post", "followup")
+WAVE_LABELS = {
+    "ja": {"pre": "研修前", "post": "研修直後", "followup": "フォローアップ"},
+    "en": {"pre": "before", "post": "after", "followup": "follow-up"},
+}
+GROUP_LABELS = {
+    "ja": {"participant": "受講者", "non_participant": "非受講者"},
+    "en": {"participant": "participants", "non_participant": "non-participants"},
+}
+#: McNemar: exact binomial test when the discordant pairs are fewer than this.
+MCNEMAR_EXACT_BELOW = 25
+#: Wilcoxon: exact null distribution up to this many non-zero differences (no ties, no zeros).
+WILCOXON_EXACT_MAX = 50
+#: Bootstrap resamples for effect-size intervals, and the fixed seed.
+N_BOOT = 2000
+RANDOM_STATE = 0
+
+PAIR_COLUMNS = ["key", "group", "item", "kind", "before", "after", "row_before", "row_after"]
+
+#: Plain-language method notes (the ``method`` column), Japanese / English.
+METHOD_TEXT = {
+    "ja": {
+        "no_pairs": "照合できた回答の組がないため検定できません",
+        "one_pair": "回答の組が1組だけのため検定できません",
+        "no_change": "全員が前後で同じ回答(差がすべて0)のため検定できません",
+        "wilcoxon_exact": "Wilcoxon符号付順位検定(正確法)",
+        "wilcoxon_approx": "Wilcoxon符号付順位検定(Pratt法、正規近似)",
+        "mcnemar_exact": "McNemar検定(正確二項検定)",
+        "mcnemar_chi2": "McNemar検定(連続性補正つきカイ二乗)",
+        "rank_biserial": "効果量: 順位双列相関",
+        "diff_share": "効果量: 「はい」の割合の差",
+    },
+    "en": {
+        "no_pairs": "no matched pairs: no test possible",
+        "one_pair": "only one pair: no test possible",
+        "no_change": "every pair answered the same twice (all differences 0): no test possible",
+        "wilcoxon_exact": "Wilcoxon signed-rank (exact)",
+        "wilcoxon_approx": "Wilcoxon signed-rank (Pratt, normal approximation)",
+        "mcnemar_exact": "McNemar (exact binomial)",
+        "mcnemar_chi2": "McNemar (chi-squared, continuity correction)",
+        "rank_biserial": "effect: matched-pairs rank-biserial (post − pre)",
+        "diff_share": "effect: difference in share 'yes' (post − pre)",
+    },
+}
+
+
+#: Japanese headers of this module's tables (passed as ``labels=`` to the Publisher).
+COLUMN_LABELS = {
+    "description": "内容", "grouping_label": "比較", "participant": "受講者", "non_participant": "非受講者", "total": "合計",
+    "label": "項目", "n_pairs": "前後の組数", "mean_before": "平均(前)", "mean_after": "平均(後)",
+    "mean_change": "平均の変化", "n_improved": "上がった人数", "n_same": "同じ人数", "n_worse": "下がった人数",
+    "share_improved": "上がった", "share_same": "変わらない", "share_worse": "下がった",
+    "statistic": "検定統計量", "effect_size": "効果量(事後−事前)", "ci_low": "95%区間(下限)", "ci_high": "95%区間(上限)",
+    "method": "方法", "group": "グループ", "value": "値", "count": "人数", "n": "回答者数",
+    "n_participants": "受講者(組)", "n_non_participants": "非受講者(組)", "n_smaller_group": "少ない方の人数",
+    "change_participants": "受講者の変化", "change_non_participants": "非受講者の変化", "estimate": "差の差",
+    "std_error": "標準誤差", "comparison_label": "比較", "verdict_text": "判定", "effect_pre_followup": "効果量(前→フォローアップ)",
+    "effect_post_followup": "効果量(直後→フォローアップ)", "wave_label": "時点", "numerator": "該当人数", "n_comments": "記入数",
+}
+
+
+def _lang(language: str) -> str:
+    return "en" if language == "en" else "ja"
+
+
+# --------------------------------------------------------------------------- items
+def item_kinds(codebook, *, kinds: Sequence[str] = ("likert", "yesno")) -> dict[str, str]:
+    """Training item id → kind (``likert``/``yesno``/``text``) from ``codebook.training``."""
+    if codebook is None or codebook.training is None:
+        return {}
+    return {it.id: it.kind for it in codebook.training.items if it.kind in kinds}
+
+
+def item_labels(codebook) -> dict[str, str]:
+    """Training item id → display label (``label`` or the exported question)."""
+    if codebook is None or codebook.training is None:
+        return {}
+    return {it.id: it.label or it.header for it in codebook.training.items}
+
+
+def item_scale(codebook, item: str):
+    """The :class:`~dxanalysis.config.Scale` of a training Likert item."""
+    it = next((i for i in codebook.training.items if i.id == item), None) if codebook.training else None
+    if it is None or it.scale is None:
+        raise KeyError(f"item_scale: {item!r} is not a Likert item of codebook.training (items: {list(item_kinds(codebook))})")
+    return codebook.scales[it.scale]
+
+
+def require_training(m) -> None:
+    """Stop with a plain message when the municipality has no training waves."""
+    if getattr(m, "training", None) is None:
+        raise ValueError("研修の回答(training_pre / training_post)がないため、このノートブックは実行できません。"
+                         " / No training waves (training_pre / training_post): notebook 04 cannot run.")
+
+
+def _infer_kinds(frame: pd.DataFrame) -> dict[str, str]:
+    """Kinds of item columns when no codebook is given: text, yes/no (0/1) or Likert."""
+    out = {}
+    for col in frame.columns:
+        if col in {"key", "group", "wave", "row"}:
+            continue
+        s = frame[col]
+        if not pd.api.types.is_numeric_dtype(s):
+            out[col] = "text"
+        elif set(s.dropna().unique()) <= {0.0, 1.0}:
+            out[col] = "yesno"
+        else:
+            out[col] = "likert"
+    return out
+
+
+# --------------------------------------------------------------------------- matching
+def first_per_key(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """Keep the first answer sheet of each key (lowest spreadsheet row); count the rest.
+
+    Rule for duplicate keys: the earliest submission is the answer given at the intended
+    time; later submissions of the same key are counted and listed, not analysed.
+    Rows without a key cannot be matched and are left out (the loader already reports
+    them as errors).
+    """
+    df = frame[frame["key"].notna()].sort_values("row", kind="stable")
+    dup = df["key"].duplicated(keep="first")
+    return df.loc[~dup].reset_index(drop=True), int(dup.sum())
+
+
+def match_waves(training, codebook=None, *, before: str = "pre", after: str = "post", language: str = "ja") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Match two training waves by the anonymous key.
+
+    Parameters
+    ----------
+    training
+        :class:`dxanalysis.io.TrainingData` (``.pre``, ``.post``, ``.followup``).
+    codebook
+        :class:`dxanalysis.config.Codebook`; gives each item's kind. Without it, kinds are
+        inferred (0/1 columns are yes/no, other numeric columns Likert, text skipped).
+    before, after
+        Wave names (``pre``, ``post``, ``followup``); the change is ``after − before``.
+
+    Returns
+    -------
+    pairs : DataFrame
+        Long, one row per matched key and item answered in both waves' files (private: it
+        holds the key). Columns ``key``, ``group`` (``participant``/``non_participant``,
+        taken from the ``before`` sheet), ``item``, ``kind`` (``likert``/``yesno``),
+        ``before``, ``after`` (float, NaN = missing answer), ``row_before``,
+        ``row_after`` (spreadsheet rows of the sheets used).
+    summary : DataFrame
+        The matching table, one row per step: ``step`` (code), ``description``, then
+        one count column per group (``participant``, ``non_participant``) and ``total``.
+        Steps: answer sheets in each wave, duplicate sheets not used (2nd and later
+        sheet of a key), people matched in both waves, only in ``before``, only in
+        ``after``, and keys whose group differs between the waves.
+
+    Notes
+    -----
+    Duplicate keys: the first sheet (lowest row) is used and the others are counted in
+    ``duplicates_*``; :func:`matching_issues` lists them by row for the data owner.
+    """
+    frames = {"pre": training.pre, "post": training.post, "followup": getattr(training, "followup", None)}
+    for w in (before, after):
+        if w not in frames:
+            raise ValueError(f"match_waves: unknown wave {w!r}; use one of {list(frames)}")
+        if frames[w] is None:
+            raise ValueError(f"match_waves: wave {w!r} is not in the data (no {w} file)")
+    a_raw, b_raw = frames[before], frames[after]
+    a, dup_a = first_per_key(a_raw)
+    b, dup_b = first_per_key(b_raw)
+    kinds = item_kinds(codebook) if codebook is not None else {**_infer_kinds(a_raw), **_infer_kinds(b_raw)}
+    items = [i for i, k in kinds.items() if k in ("likert", "yesno") and i in a.columns and i in b.columns]
+
+    merged = a.merge(b, on="key", how="outer", suffixes=("_a", "_b"), indicator=True)
+    both = merged[merged["_merge"] == "both"]
+    lang = _lang(language)
+    wl = WAVE_LABELS[lang]
+
+    def count(df: pd.DataFrame, group_col: str) -> dict[str, int]:
+        vc = df[group_col].value_counts() if len(df) else pd.Series(dtype=int)
+        return {"participant": int(vc.get("participant", 0)), "non_participant": int(vc.get("non_participant", 0))}
+
+    def dup_counts(raw: pd.DataFrame) -> dict[str, int]:
+        df = raw[raw["key"].notna()].sort_values("row", kind="stable")
+        return count(df[df["key"].duplicated(keep="first")], "group")
+
+    if lang == "ja":
+        desc = {
+            "records_before": f"回答票数({wl[before]})",
+            "duplicates_before": f"うち同じキーの2枚目以降({wl[before]}、集計に使わない)",
+            "records_after": f"回答票数({wl[after]})",
+            "duplicates_after": f"うち同じキーの2枚目以降({wl[after]}、集計に使わない)",
+            "matched": f"{wl[before]}と{wl[after]}を照合できた人数",
+            "before_only": f"{wl[before]}のみ回答(照合できない)",
+            "after_only": f"{wl[after]}のみ回答(照合できない)",
+            "group_mismatch": "うち区分(受講/非受講)が前後で異なる人数(前の区分を使用)",
+        }
+    else:
+        desc = {
+            "records_before": f"answer sheets ({wl[before]})",
+            "duplicates_before": f"of which 2nd+ sheet of a key ({wl[before]}, not used)",
+            "records_after": f"answer sheets ({wl[after]})",
+            "duplicates_after": f"of which 2nd+ sheet of a key ({wl[after]}, not used)",
+            "matched": f"matched {wl[before]} and {wl[after]}",
+            "before_only": f"{wl[before]} only (cannot be matched)",
+            "after_only": f"{wl[after]} only (cannot be matched)",
+            "group_mismatch": "of which group differs between waves (earlier group used)",
+        }
+    steps = {
+        "records_before": count(a_raw, "group"),
+        "duplicates_before": dup_counts(a_raw),
+        "records_after": count(b_raw, "group"),
+        "duplicates_after": dup_counts(b_raw),
+        "matched": count(both, "group_a"),
+        "before_only": count(merged[merged["_merge"] == "left_only"], "group_a"),
+        "after_only": count(merged[merged["_merge"] == "right_only"], "group_b"),
+        "group_mismatch": count(both[both["group_a"] != both["group_b"]], "group_a"),
+    }
+    summary = pd.DataFrame(
+        [{"step": s, "description": desc[s], **c, "total": sum(c.values())} for s, c in steps.items()],
+        columns=["step", "description", "participant", "non_participant", "total"],
+    )
+
+    parts = []
+    for item in items:
+        parts.append(
+            pd.DataFrame(
+                {
+                    "key": both["key"].astype(str).to_numpy(),
+                    "group": both["group_a"].to_numpy(),
+                    "item": item,
+                    "kind": kinds[item],
+                    "before": both[f"{item}_a"].astype(float).to_numpy(),
+                    "after": both[f"{item}_b"].astype(float).to_numpy(),
+                    "row_before": both["row_a"].astype(int).to_numpy(),
+                    "row_after": both["row_b"].astype(int).to_numpy(),
+                }
+            )
+        )
+    pairs = pd.concat(parts, ignore_index=True)[PAIR_COLUMNS] if parts else pd.DataFrame(columns=PAIR_COLUMNS)
+    # the items asked in both waves, so that paired_tests reports an item even when no key matched
+    pairs.attrs["items"] = {i: kinds[i] for i in items}
+    return pairs, summary
+
+
+def matching_issues(training, *, waves: Sequence[str] = ("pre", "post")) -> pd.DataFrame:
+    """Every sheet that is not analysed, by row, for the data owner (private: has keys).
+
+    Returns
+    -------
+    DataFrame
+        ``wave``, ``row`` (spreadsheet row), ``key``, ``issue`` (``duplicate`` with
+        ``first_row`` of the sheet used, or ``only_in_<wave>`` for keys missing from the
+        other wave), ``first_row``.
+    """
+    rows = []
+    frames = {w: getattr(training, w) for w in waves if getattr(training, w, None) is not None}
+    firsts = {}
+    for w, df in frames.items():
+        d = df[df["key"].notna()].sort_values("row", kind="stable")
+        first_row = d.drop_duplicates("key").set_index("key")["row"]
+        firsts[w] = first_row
+        for _, r in d[d["key"].duplicated(keep="first")].iterrows():
+            rows.append({"wave": w, "row": int(r["row"]), "key": str(r["key"]), "issue": "duplicate", "first_row": int(first_row[r["key"]])})
+    names = list(firsts)
+    for w in names:
+        others = set().union(*[set(firsts[o].index) for o in names if o != w]) if len(names) > 1 else set()
+        for key, row in firsts[w].items():
+            if len(names) > 1 and key not in others:
+                rows.append({"wave": w, "row": int(row), "key": str(key), "issue": f"only_in_{w}", "first_row": int(row)})
+    return pd.DataFrame(rows, columns=["wave", "row", "key", "issue", "first_row"])
+
+
+def wave_answers(training, wave: str, *, group: str | None = "participant") -> pd.DataFrame:
+    """One wave's answer sheets, first sheet per key, optionally one group only."""
+    df = getattr(training, wave, None)
+    if df is None:
+        raise ValueError(f"wave_answers: wave {wave!r} is not in the data")
+    df, _ = first_per_key(df)
+    if group is not None:
+        df = df[df["group"] == group]
+    return df.reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- shares (L1, planned action)
+def share_row(successes: int, n: int, *, metric: str, label: str, confidence: float = 0.95) -> dict:
+    """One share with its Wilson interval as a dict (a row of the headline table)."""
+    lo, hi = wilson_interval(successes, n, confidence=confidence)
+    return {
+        "metric": metric,
+        "label": label,
+        "numerator": int(successes),
+        "n": int(n),
+        "share": successes / n if n else np.nan,
+        "ci_low": float(lo),
+        "ci_high": float(hi),
+    }
+
+
+def likert_distribution(answers: pd.DataFrame, item: str, scale, *, language: str = "ja") -> pd.DataFrame:
+    """Distribution of one Likert item's answers with Wilson 95% intervals.
+
+    Parameters
+    ----------
+    answers
+        One wave's sheets (:func:`wave_answers`).
+    item
+        Item id (column of ``answers``).
+    scale
+        :class:`dxanalysis.config.Scale` of the item (values and labels), or the
+        :class:`~dxanalysis.config.Codebook`, from which the item's scale is taken.
+
+    Returns
+    -------
+    DataFrame
+        One row per scale value, low to high: ``item``, ``value``, ``label``, ``count``
+        (answers with that value), ``n`` (non-missing answers), ``share`` (count / n),
+        ``ci_low``, ``ci_high`` (Wilson 95%).
+    """
+    if item not in answers.columns:
+        raise KeyError(f"likert_distribution: no column {item!r} (columns: {list(answers.columns)})")
+    if hasattr(scale, "training"):
+        scale = item_scale(scale, item)
+    s = answers[item].dropna()
+    values = list(range(scale.min, scale.max + 1))
+    counts = s.value_counts().reindex([float(v) for v in values], fill_value=0).to_numpy()
+    n = int(len(s))
+    lo, hi = wilson_interval(counts, np.full(len(values), n))
+    return pd.DataFrame(
+        {
+            "item": item,
+            "value": values,
+            "label": [scale.labels.get(v, str(v)) for v in values],
+            "count": counts.astype(int),
+            "n": n,
+            "share": counts / n if n else np.nan,
+            "ci_low": lo,
+            "ci_high": hi,
+        }
+    )
+
+
+def _fmt_pct(x: float, digits: int) -> str:
+    txt = f"{x * 100:.{digits}f}"
+    return txt[:-2] if digits == 1 and txt.endswith(".0") else txt
+
+
+def share_sentence(label: str, numerator: int, n: int, ci_low: float, ci_high: float, *, language: str = "ja") -> str:
+    """「label: 26%(8/31人、95%信頼区間 13.7–43.2%)」: never a bare percentage.
+
+    The share is rounded to a whole percent, the interval to one decimal (``.0`` dropped,
+    so 100% reads "100").
+    """
+    if not n:
+        return f"{label}: 回答なし" if language != "en" else f"{label}: no answers"
+    share = numerator / n
+    pct = f"{share * 100:.0f}%"
+    lo, hi = _fmt_pct(ci_low, 1), _fmt_pct(ci_high, 1)
+    if language == "en":
+        return f"{label}: {pct} ({numerator}/{n}, 95% CI {lo}–{hi}%)"
+    return f"{label}: {pct}({numerator}/{n}人、95%信頼区間 {lo}–{hi}%)"
+
+
+def headlines(
+    training,
+    codebook,
+    *,
+    satisfaction_item: str | None = "satisfaction",
+    attitude_item: str | None = "attitude",
+    idea_item: str | None = "concrete_idea",
+    satisfied_min: int = 4,
+    positive_min: int = 4,
+    language: str = "ja",
+) -> pd.DataFrame:
+    """Headline figures of the training, each with numerator, n and Wilson 95% interval.
+
+    Rows (when the item exists): ``satisfied`` (post satisfaction ≥ ``satisfied_min``),
+    ``positive_after`` (post attitude ≥ ``positive_min``), ``improved`` (matched
+    participants whose attitude rose, post − pre > 0), ``idea_after`` (post "yes" to the
+    planned-action item). Participants only; first sheet per key; missing answers
+    excluded from n.
+
+    Returns
+    -------
+    DataFrame
+        ``metric``, ``label``, ``numerator``, ``n``, ``share``, ``ci_low``, ``ci_high``
+        (Wilson 95%), ``sentence`` (the headline in words, e.g.
+        「研修後、デジタル化に前向き: 100%(30/30人、95%信頼区間 88.6–100%)」).
+    """
+    labels = item_labels(codebook)
+    post = wave_answers(training, "post")
+    rows = []
+    en = language == "en"
+
+    def add(metric: str, label: str, values: pd.Series):
+        v = values.dropna()
+        rows.append(share_row(int(v.sum()), int(len(v)), metric=metric, label=label))
+
+    if satisfaction_item and satisfaction_item in post.columns:
+        top = f"{satisfied_min}–{item_scale(codebook, satisfaction_item).max}"
+        add("satisfied", f"研修に満足(満足度{top})" if not en else f"satisfied with the training ({top})", (post[satisfaction_item] >= satisfied_min).where(post[satisfaction_item].notna()))
+    if attitude_item and attitude_item in post.columns:
+        lab = labels.get(attitude_item, attitude_item)
+        add("positive_after", f"研修後、「{lab}」にそう思う({positive_min}以上)と回答" if not en else f"after training, agree: {lab}", (post[attitude_item] >= positive_min).where(post[attitude_item].notna()))
+        pairs, _ = match_waves(training, codebook)
+        p = pairs[(pairs["item"] == attitude_item) & (pairs["group"] == "participant")].dropna(subset=["before", "after"])
+        if len(p):
+            add("improved", f"研修前より「{lab}」の回答が上がった" if not en else f"answer rose from before: {lab}", (p["after"] > p["before"]).astype(float))
+    if idea_item and idea_item in post.columns:
+        lab = labels.get(idea_item, idea_item)
+        add("idea_after", f"研修後、「{lab}」に「はい」" if not en else f"after training: {lab}", post[idea_item])
+    out = pd.DataFrame(rows, columns=["metric", "label", "numerator", "n", "share", "ci_low", "ci_high"])
+    out["sentence"] = [share_sentence(r.label, r.numerator, r.n, r.ci_low, r.ci_high, language=language) for r in out.itertuples()]
+    return out
+
+
+# --------------------------------------------------------------------------- paired tests (L2)
+def pratt_ranks(d: np.ndarray) -> np.ndarray:
+    """Ranks of |d| over *all* pairs, zeros included (Pratt 1959); average ranks for ties."""
+    return stats.rankdata(np.abs(d), axis=-1)
+
+
+def rank_biserial(d: np.ndarray) -> np.ndarray:
+    """Matched-pairs rank-biserial correlation of differences ``d = after − before``.
+
+    ``r = (R+ − R−) / (n(n+1)/2)``: the share of the total rank sum favouring an increase
+    minus the share favouring a decrease (Kerby 2014, simple difference formula), with
+    Pratt ranks: zero differences keep their ranks in the total, so pairs that did not
+    change pull the effect towards 0. Positive = answers rose. Works on the last axis,
+    so a (B, n) array of bootstrap samples gives B values.
+    """
+    d = np.asarray(d, dtype=float)
+    n = d.shape[-1]
+    if n == 0:
+        return np.full(d.shape[:-1], np.nan) if d.ndim > 1 else np.nan
+    r = pratt_ranks(d)
+    total = n * (n + 1) / 2
+    return ((r * (d > 0)).sum(axis=-1) - (r * (d < 0)).sum(axis=-1)) / total
+
+
+def _bootstrap_ci(d: np.ndarray, func, *, n_boot: int, random_state: int, confidence: float) -> tuple[float, float]:
+    """Percentile bootstrap interval of ``func`` over resampled pairs (fixed seed)."""
+    rng = np.random.default_rng(random_state)
+    idx = rng.integers(0, len(d), size=(n_boot, len(d)))
+    vals = func(d[idx])
+    a = (1 - confidence) / 2
+    return float(np.quantile(vals, a)), float(np.quantile(vals, 1 - a))
+
+
+def wilcoxon_pratt(before, after) -> dict:
+    """Wilcoxon signed-rank test of ``after − before`` with Pratt's zero handling.
+
+    Exact null distribution when there are at most :data:`WILCOXON_EXACT_MAX` pairs, no
+    zero difference and no tied |difference| (then it equals R ``wilcox.test(after,
+    before, paired=TRUE)``); otherwise the normal approximation with the variance
+    corrected for ties and zeros (Cureton 1967; equals R ``coin::wilcoxsign_test(...,
+    zero.method = "Pratt")``), without continuity correction.
+
+    Returns
+    -------
+    dict
+        ``statistic`` (W+, the sum of Pratt ranks of positive differences; R's V),
+        ``p_value`` (two-sided), ``z`` (NaN for the exact test), ``exact`` (bool).
+    """
+    d = np.asarray(after, dtype=float) - np.asarray(before, dtype=float)
+    d = d[~np.isnan(d)]
+    r = pratt_ranks(d)
+    w_plus = float((r * (d > 0)).sum())
+    nz = d[d != 0]
+    exact = len(nz) == len(d) and len(d) <= WILCOXON_EXACT_MAX and len(np.unique(np.abs(nz))) == len(nz)
+    res = stats.wilcoxon(d, zero_method="pratt", method="exact" if exact else "approx", correction=False)
+    # z as coin reports it: (W+ − E) / sd under the permutation null of the non-zero ranks
+    r_nz = r[d != 0]
+    z = float((w_plus - r_nz.sum() / 2) / np.sqrt((r_nz**2).sum() / 4)) if len(r_nz) and not exact else np.nan
+    return {"statistic": w_plus, "p_value": float(res.pvalue), "z": z, "exact": bool(exact)}
+
+
+def mcnemar_test(before, after, *, exact_below: int = MCNEMAR_EXACT_BELOW) -> dict:
+    """McNemar's test for paired yes/no answers (1 = yes).
+
+    Exact binomial test when the discordant pairs (no→yes plus yes→no) are fewer than
+    ``exact_below`` (25), otherwise the chi-squared statistic with continuity correction
+    (statsmodels ``mcnemar``; equals R ``mcnemar.test``).
+
+    Returns
+    -------
+    dict
+        ``statistic`` (chi-squared, or for the exact test the smaller discordant count),
+        ``p_value``, ``exact`` (bool), ``n_yes_to_no``, ``n_no_to_yes``.
+    """
+    from statsmodels.stats.contingency_tables import mcnemar
+
+    b = np.asarray(before, dtype=float)
+    a = np.asarray(after, dtype=float)
+    yy = int(((b == 1) & (a == 1)).sum())
+    yn = int(((b == 1) & (a == 0)).sum())
+    ny = int(((b == 0) & (a == 1)).sum())
+    nn = int(((b == 0) & (a == 0)).sum())
+    exact = (yn + ny) < exact_below
+    res = mcnemar(np.array([[yy, yn], [ny, nn]]), exact=exact, correction=True)
+    return {"statistic": float(res.statistic), "p_value": float(res.pvalue), "exact": bool(exact), "n_yes_to_no": yn, "n_no_to_yes": ny}
+
+
+def bh_adjust(p_values) -> np.ndarray:
+    """Benjamini–Hochberg q-values; NaN p-values stay NaN and are not counted."""
+    from statsmodels.stats.multitest import multipletests
+
+    p = np.asarray(p_values, dtype=float)
+    q = np.full_like(p, np.nan)
+    ok = ~np.isnan(p)
+    if ok.any():
+        q[ok] = multipletests(p[ok], method="fdr_bh")[1]
+    return q
+
+
+PAIRED_COLUMNS = [
+    "item", "label", "kind", "n_pairs", "mean_before", "mean_after", "mean_change",
+    "n_improved", "n_same", "n_worse", "share_improved", "share_same", "share_worse",
+    "statistic", "p_value", "q_value", "effect_size", "ci_low", "ci_high", "method", "testable",
+]
+
+
+def _paired_row(item: str, kind: str, before: np.ndarray, after: np.ndarray, *, n_boot: int, random_state: int, confidence: float, language: str) -> dict:
+    text = METHOD_TEXT[_lang(language)]
+    ok = ~(np.isnan(before) | np.isnan(after))
+    before, after = before[ok], after[ok]
+    d = after - before
+    n = int(len(d))
+    row = {
+        "item": item, "kind": kind, "n_pairs": n,
+        "mean_before": float(before.mean()) if n else np.nan,
+        "mean_after": float(after.mean()) if n else np.nan,
+        "mean_change": float(d.mean()) if n else np.nan,
+        "n_improved": int((d > 0).sum()), "n_same": int((d == 0).sum()), "n_worse": int((d < 0).sum()),
+        "statistic": np.nan, "p_value": np.nan, "effect_size": np.nan, "ci_low": np.nan, "ci_high": np.nan,
+        "testable": False,
+    }
+    for k in ("improved", "same", "worse"):
+        row[f"share_{k}"] = row[f"n_{k}"] / n if n else np.nan
+    if n == 0:
+        row["method"] = text["no_pairs"]
+        return row
+    effect = rank_biserial if kind == "likert" else (lambda x: np.mean(x, axis=-1))
+    row["effect_size"] = float(effect(d))
+    if n == 1:
+        row["method"] = text["one_pair"]
+        return row
+    if (d == 0).all():
+        row["method"] = text["no_change"]
+        return row
+    if kind == "likert":
+        res = wilcoxon_pratt(before, after)
+        test = text["wilcoxon_exact"] if res["exact"] else text["wilcoxon_approx"]
+        eff = text["rank_biserial"]
+    else:
+        res = mcnemar_test(before, after)
+        test = text["mcnemar_exact"] if res["exact"] else text["mcnemar_chi2"]
+        eff = text["diff_share"]
+    row["statistic"], row["p_value"] = res["statistic"], res["p_value"]
+    row["ci_low"], row["ci_high"] = _bootstrap_ci(d, effect, n_boot=n_boot, random_state=random_state, confidence=confidence)
+    sep = "; " if language == "en" else "。"
+    row["method"] = f"{test}{sep}{eff}{sep}" + (f"{int(confidence * 100)}% CI: percentile bootstrap ({n_boot})" if language == "en" else f"区間: ブートストラップ{n_boot}回")
+    row["testable"] = True
+    return row
+
+
+def paired_tests(
+    pairs: pd.DataFrame,
+    *,
+    items: Mapping[str, str] | None = None,
+    labels: Mapping[str, str] | None = None,
+    group: str | None = "participant",
+    n_boot: int = N_BOOT,
+    random_state: int = RANDOM_STATE,
+    confidence: float = 0.95,
+    language: str = "ja",
+) -> pd.DataFrame:
+    """Per item, before vs after in matched pairs: test, effect size with interval, shares.
+
+    Parameters
+    ----------
+    pairs
+        :func:`match_waves` output (``item``, ``kind``, ``before``, ``after``, ``group``).
+    items
+        Item id → kind (``likert``/``yesno``) to report, so that an item with no matched
+        pair still gets a row saying so. Default: ``pairs.attrs["items"]`` set by
+        :func:`match_waves`, else the items present in ``pairs``.
+    labels
+        Item id → label for the ``label`` column (:func:`item_labels`).
+    group
+        Keep only this group (``participant``); ``None`` uses every pair.
+    n_boot, random_state, confidence
+        Percentile bootstrap for the effect-size interval (resampling pairs).
+
+    Returns
+    -------
+    DataFrame
+        One row per item, in the order of ``pairs``:
+        ``item``, ``label``, ``kind``; ``n_pairs`` (pairs with both answers);
+        ``mean_before``, ``mean_after``, ``mean_change`` (after − before; for yes/no the
+        shares of "yes");
+        ``n_improved``, ``n_same``, ``n_worse`` and ``share_improved``, ``share_same``,
+        ``share_worse`` (after > / = / < before);
+        ``statistic`` (Likert: W+, sum of Pratt ranks of increases, R's V; yes/no: the
+        McNemar chi-squared, or the smaller discordant count for the exact test);
+        ``p_value`` (two-sided); ``q_value`` (Benjamini–Hochberg across the items of this
+        table); ``effect_size`` (Likert: matched-pairs rank-biserial correlation; yes/no:
+        share "yes" after minus before; positive = rose); ``ci_low``, ``ci_high``
+        (bootstrap interval of the effect); ``method`` (the test used, or why no test was
+        possible, in words); ``testable`` (bool).
+    """
+    if not {"item", "kind", "before", "after"} <= set(pairs.columns):
+        raise KeyError("paired_tests: pairs must come from match_waves (item, kind, before, after)")
+    df = pairs if group is None or "group" not in pairs.columns else pairs[pairs["group"] == group]
+    if items is None:
+        items = pairs.attrs.get("items") or dict(pairs[["item", "kind"]].drop_duplicates("item").itertuples(index=False))
+    rows = []
+    for item, kind in items.items():
+        sub = df[df["item"] == item]
+        rows.append(_paired_row(item, kind, sub["before"].to_numpy(float), sub["after"].to_numpy(float), n_boot=n_boot, random_state=random_state, confidence=confidence, language=language))
+    if not rows:
+        return pd.DataFrame(columns=PAIRED_COLUMNS)
+    out = pd.DataFrame(rows)
+    out["label"] = [(labels or {}).get(i, i) for i in out["item"]]
+    out["q_value"] = bh_adjust(out["p_value"])
+    return out[PAIRED_COLUMNS]
+
+
+# --------------------------------------------------------------------------- segments
+def join_segments(pairs: pd.DataFrame, labels: pd.DataFrame, *, unassigned: str = "区分なし(アンケート未回答など)") -> pd.DataFrame:
+    """Add each key's segment (notebook 02) to the pairs; training key = respondent id.
+
+    Parameters
+    ----------
+    labels
+        ``respondent_id``, ``segment`` (number), ``segment_name``: the output of
+        :func:`dxanalysis.segments.assign_segments`.
+
+    Returns
+    -------
+    DataFrame
+        ``pairs`` with ``segment`` (float, NaN when the key has no segment) and
+        ``segment_name`` (``unassigned`` for keys without a segment: people who did not
+        answer the staff survey).
+    """
+    need = {"respondent_id", "segment", "segment_name"}
+    if not need <= set(labels.columns):
+        raise KeyError(f"join_segments: labels need columns {sorted(need)} (got {list(labels.columns)})")
+    lab = labels[["respondent_id", "segment", "segment_name"]].copy()
+    lab["respondent_id"] = lab["respondent_id"].astype(str)
+    if lab["respondent_id"].duplicated().any():
+        raise ValueError("join_segments: respondent_id is not unique in the segment labels")
+    out = pairs.merge(lab, left_on=pairs["key"].astype(str), right_on="respondent_id", how="left").drop(columns=["respondent_id", "key_0"], errors="ignore")
+    out["segment"] = pd.to_numeric(out["segment"], errors="coerce")
+    out["segment_name"] = out["segment_name"].astype(object).where(out["segment_name"].notna(), unassigned)
+    return out
+
+
+def target_segment(pairs_with_segments: pd.DataFrame, target: int | None = None) -> int | None:
+    """The segment the training aimed at: ``target`` if given, else the one most matched
+    participants came from (ties: lowest number). ``None`` when nobody has a segment."""
+    if target:
+        return int(target)
+    p = pairs_with_segments[(pairs_with_segments["group"] == "participant") & pairs_with_segments["segment"].notna()]
+    if p.empty:
+        return None
+    counts = p.drop_duplicates("key")["segment"].value_counts()
+    return int(min(counts.index[counts == counts.max()]))
+
+
+def effects_by_segment(
+    pairs_with_segments: pd.DataFrame,
+    *,
+    target: int | None = None,
+    labels: Mapping[str, str] | None = None,
+    n_boot: int = N_BOOT,
+    random_state: int = RANDOM_STATE,
+    language: str = "ja",
+) -> pd.DataFrame:
+    """Paired effects of the participants per segment and for the targeted segment vs others.
+
+    Parameters
+    ----------
+    pairs_with_segments
+        :func:`join_segments` output.
+    target
+        Segment number the training aimed at; ``None``: :func:`target_segment` decides.
+
+    Returns
+    -------
+    DataFrame
+        :func:`paired_tests` columns, preceded by ``grouping`` (``target`` for the
+        targeted segment vs all other participants, ``segment`` for one row block per
+        segment), ``group`` (display name) and ``segment`` (number; NaN for "others" and
+        for participants without a segment), and at the end ``display_label``
+        (item label and group on two lines, for charts). ``q_value`` is adjusted across the rows of
+        each ``grouping`` (the ``target`` block repeats one segment's tests).
+        Show it through ``pub.table(n_col="n_pairs", by=["grouping", "item"])`` so that
+        groups under ``min_group_size`` are hidden.
+    """
+    p = pairs_with_segments[pairs_with_segments["group"] == "participant"]
+    items = dict(p[["item", "kind"]].drop_duplicates("item").itertuples(index=False))
+    tgt = target_segment(p, target)
+    blocks = []
+    en = language == "en"
+    if tgt is not None:
+        name = p.loc[p["segment"] == tgt, "segment_name"]
+        name = name.iloc[0] if len(name) else str(tgt)
+        is_t = p["segment"] == tgt
+        for sel, grp, seg in [(is_t, f"【対象】{tgt} {name}" if not en else f"[target] {tgt} {name}", float(tgt)), (~is_t, "【対象外】他のセグメント・区分なし" if not en else "[others] other segments, unassigned", np.nan)]:
+            b = paired_tests(p[sel], items=items, labels=labels, group=None, n_boot=n_boot, random_state=random_state, language=language)
+            b.insert(0, "segment", seg)
+            b.insert(0, "group", grp)
+            b.insert(0, "grouping", "target")
+            blocks.append(b)
+    seg_keys = p[["segment", "segment_name"]].drop_duplicates().sort_values("segment", na_position="last")
+    for seg, sname in seg_keys.itertuples(index=False):
+        sel = p["segment"] == seg if pd.notna(seg) else p["segment"].isna()
+        b = paired_tests(p[sel], items=items, labels=labels, group=None, n_boot=n_boot, random_state=random_state, language=language)
+        b.insert(0, "segment", seg)
+        b.insert(0, "group", f"{int(seg)} {sname}" if pd.notna(seg) else sname)
+        b.insert(0, "grouping", "segment")
+        blocks.append(b)
+    if not blocks:
+        return pd.DataFrame(columns=["grouping", "group", "segment"] + PAIRED_COLUMNS)
+    out = pd.concat(blocks, ignore_index=True)
+    out["display_label"] = out["label"].astype(str) + "\n" + out["group"].astype(str)
+    # one BH family per grouping: the target rows repeat a segment's rows, so pooling both
+    # would count the same test twice
+    for g in out["grouping"].unique():
+        sel = out["grouping"] == g
+        out.loc[sel, "q_value"] = bh_adjust(out.loc[sel, "p_value"])
+    return out
+
+
+# --------------------------------------------------------------------------- difference-in-differences
+DID_COLUMNS = [
+    "item", "label", "kind", "n_participants", "n_non_participants", "n_smaller_group",
+    "change_participants", "change_non_participants", "estimate", "std_error", "ci_low", "ci_high",
+    "p_value", "q_value", "method",
+]
+
+
+def did_estimates(pairs: pd.DataFrame, *, labels: Mapping[str, str] | None = None, cov_type: str = "cluster", confidence: float = 0.95, min_pairs: int = 2, language: str = "ja") -> pd.DataFrame:
+    """Difference-in-differences of participants against non-participants, per item.
+
+    For each item, the long pre/post panel of matched people (two rows per key) is fitted
+    by OLS ``y ~ post * participant`` (statsmodels); the coefficient of
+    ``post:participant`` is the estimate: the participants' mean change minus the
+    non-participants' mean change, in scale points (yes/no items: in shares, a linear
+    probability model).
+
+    Parameters
+    ----------
+    pairs
+        :func:`match_waves` output with both groups.
+    cov_type
+        ``cluster`` (default): standard errors robust to the two answers of one person
+        being correlated (clustered by key, CR1 small-sample factor), Student-t with
+        G − 1 degrees of freedom (G = number of people); ``HC1``: heteroskedasticity-robust.
+    min_pairs
+        Fewest matched people per group for an estimate.
+
+    Returns
+    -------
+    DataFrame
+        One row per item that can be estimated (empty when there are no non-participant
+        pairs): ``item``, ``label``, ``kind``, ``n_participants``,
+        ``n_non_participants`` (matched people with both answers), ``n_smaller_group``
+        (the smaller of the two; use as ``n_col`` for privacy), ``change_participants``,
+        ``change_non_participants`` (mean after − before), ``estimate`` (their
+        difference), ``std_error``, ``ci_low``, ``ci_high``, ``p_value``, ``q_value``
+        (Benjamini–Hochberg across items), ``method``.
+
+    Notes
+    -----
+    The estimate is the training's effect only if both groups would have changed alike
+    without it (parallel trends) and if who attended is unrelated to how people would
+    have changed anyway (no self-selection). See :func:`did_caveat`.
+    """
+    import statsmodels.formula.api as smf
+
+    rows = []
+    for item in pd.unique(pairs["item"]):
+        sub = pairs[pairs["item"] == item].dropna(subset=["before", "after"])
+        n_p = int((sub["group"] == "participant").sum())
+        n_n = int((sub["group"] == "non_participant").sum())
+        if n_p < min_pairs or n_n < min_pairs:
+            continue
+        chg = (sub["after"] - sub["before"]).groupby(sub["group"]).mean()
+        base = {
+            "item": item, "label": (labels or {}).get(item, item), "kind": sub["kind"].iloc[0],
+            "n_participants": n_p, "n_non_participants": n_n, "n_smaller_group": min(n_p, n_n),
+            "change_participants": float(chg.get("participant", np.nan)),
+            "change_non_participants": float(chg.get("non_participant", np.nan)),
+        }
+        if (sub["after"] == sub["before"]).all():
+            # nobody changed in either group: the estimate is exactly 0 and has no standard error
+            rows.append({**base, "estimate": 0.0, "std_error": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p_value": np.nan, "q_value": np.nan,
+                         "method": "両群とも全員が前後で同じ回答のため検定できません" if language != "en" else "no change in either group: no test possible"})
+            continue
+        long = pd.DataFrame(
+            {
+                "y": np.concatenate([sub["before"].to_numpy(float), sub["after"].to_numpy(float)]),
+                "post": np.repeat([0, 1], len(sub)),
+                "participant": np.tile((sub["group"] == "participant").to_numpy(int), 2),
+                "cluster": np.tile(pd.factorize(sub["key"])[0], 2),
+            }
+        )
+        model = smf.ols("y ~ post * participant", data=long)
+        if cov_type == "cluster":
+            fit = model.fit(cov_type="cluster", cov_kwds={"groups": long["cluster"].to_numpy()}, use_t=True)
+            meth = "OLS y ~ post × participant, cluster-robust SE (by person, CR1), t(G−1)"
+        else:
+            fit = model.fit(cov_type=cov_type, use_t=True)
+            meth = f"OLS y ~ post × participant, {cov_type} SE"
+        name = "post:participant"
+        ci = fit.conf_int(alpha=1 - confidence).loc[name]
+        rows.append(
+            {
+                **base,
+                "estimate": float(fit.params[name]), "std_error": float(fit.bse[name]),
+                "ci_low": float(ci.iloc[0]), "ci_high": float(ci.iloc[1]), "p_value": float(fit.pvalues[name]),
+                "q_value": np.nan, "method": meth,
+            }
+        )
+    out = pd.DataFrame(rows, columns=DID_COLUMNS)
+    if len(out):
+        out["q_value"] = bh_adjust(out["p_value"])
+    return out
+
+
+def did_caveat(did: pd.DataFrame, *, language: str = "ja") -> str:
+    """Plain-language reading of :func:`did_estimates`, or why there is none."""
+    if did is None or did.empty:
+        if language == "en":
+            return ("There are no answers from staff who did not attend at the same two times, so the change "
+                    "cannot be attributed to the training: it may also reflect other events or simply answering twice.")
+        return ("研修を受けていない職員の同じ時期の回答がないため、研修前後の変化が研修によるものかどうかは判断できません。"
+                "変化には、同じ時期の他の出来事や、同じ質問に2回答えたことの影響も含まれている可能性があります。")
+    if language == "en":
+        return ("The difference-in-differences compares the change of participants with the change of non-participants "
+                "over the same period. It is the training's effect only if both groups would otherwise have changed alike "
+                "(parallel trends) and if attending was not chosen by those who were about to change anyway (self-selection): "
+                "volunteers are often more motivated, so read it as an upper bound rather than a proof.")
+    return ("差の差(DID)は、受講者の変化から、同じ期間の非受講者の変化を差し引いた値です。"
+            "これを研修の効果と読めるのは、研修がなければ両者が同じように変化したはず(平行トレンド)で、"
+            "もともと伸びやすい人が受講を選んだ(自己選択)のではない場合に限られます。"
+            "受講者は意欲の高い人に偏りやすいため、効果の証明ではなく上限に近い目安として読んでください。")
+
+
+def did_finding(did: pd.DataFrame, *, language: str = "ja") -> str:
+    """A short key finding from the (privacy-filtered) DID table, with its assumptions.
+
+    Likert estimates are in scale points (点), yes/no estimates in percentage points
+    (ポイント). Without an estimate, the sentence says the change cannot be attributed.
+    """
+    vis = did.dropna(subset=["estimate"]) if did is not None and len(did) else pd.DataFrame()
+    if vis.empty:
+        return did_caveat(vis, language=language)
+    en = language == "en"
+
+    def one(r) -> str:
+        if pd.isna(r["ci_low"]):
+            return f"「{r['label']}」変化なし" if not en else f"{r['label']} no change"
+        if r["kind"] == "yesno":
+            v, lo, hi, u = r["estimate"] * 100, r["ci_low"] * 100, r["ci_high"] * 100, ("pp" if en else "ポイント")
+            return f"「{r['label']}」{v:+.0f}{u}(95%信頼区間 {lo:.0f}–{hi:.0f})" if not en else f"{r['label']} {v:+.0f} {u} (95% CI {lo:.0f} to {hi:.0f})"
+        u = "点" if not en else " points"
+        return f"「{r['label']}」{r['estimate']:+.2f}{u}(95%信頼区間 {r['ci_low']:.2f}–{r['ci_high']:.2f})" if not en else f"{r['label']} {r['estimate']:+.2f}{u} (95% CI {r['ci_low']:.2f} to {r['ci_high']:.2f})"
+
+    k = int((vis["ci_low"] > 0).sum())
+    parts = "、".join(one(r) for r in vis.to_dict("records"))
+    if en:
+        return (f"Net of the non-participants' change (difference-in-differences), participants gained more on {k} of {len(vis)} items: "
+                f"{'; '.join(one(r) for r in vis.to_dict('records'))}. This assumes parallel trends and no self-selection.")
+    return (f"非受講者の変化を差し引いた差(差の差)で、{len(vis)}項目中{k}項目は受講者の伸びが大きい: {parts}。"
+            "両者が研修なしでも同じように変化し(平行トレンド)、伸びやすい人が受講を選んでいない(自己選択がない)ことを仮定した推定です。")
+
+
+def did_means(pairs: pd.DataFrame, *, labels: Mapping[str, str] | None = None, language: str = "ja") -> pd.DataFrame:
+    """Mean answer of each group before and after (for the DID chart).
+
+    Returns
+    -------
+    DataFrame
+        ``item``, ``label``, ``group`` (``participant``/``non_participant``),
+        ``group_label``, ``wave`` (``before``/``after``), ``n`` (people with both
+        answers), ``mean``.
+    """
+    gl = GROUP_LABELS[_lang(language)]
+    rows = []
+    for (item, group), sub in pairs.dropna(subset=["before", "after"]).groupby(["item", "group"], sort=False):
+        for wave in ("before", "after"):
+            rows.append({"item": item, "label": (labels or {}).get(item, item), "group": group, "group_label": gl.get(group, group), "wave": wave, "n": int(len(sub)), "mean": float(sub[wave].mean())})
+    return pd.DataFrame(rows, columns=["item", "label", "group", "group_label", "wave", "n", "mean"])
+
+
+# --------------------------------------------------------------------------- follow-up (L3)
+def followup_change(training, codebook, *, labels: Mapping[str, str] | None = None, n_boot: int = N_BOOT, random_state: int = RANDOM_STATE, language: str = "ja") -> pd.DataFrame:
+    """Whether the change held: participants' post vs follow-up and pre vs follow-up.
+
+    Returns
+    -------
+    DataFrame
+        :func:`paired_tests` columns preceded by ``comparison`` (``post_followup``,
+        ``pre_followup``) and ``comparison_label``; empty when there is no follow-up
+        wave. ``q_value`` is adjusted across both comparisons and all items.
+    """
+    if getattr(training, "followup", None) is None:
+        return pd.DataFrame(columns=["comparison", "comparison_label"] + PAIRED_COLUMNS)
+    wl = WAVE_LABELS[_lang(language)]
+    labels = labels if labels is not None else item_labels(codebook)
+    blocks = []
+    for before, after in [("post", "followup"), ("pre", "followup")]:
+        pairs, _ = match_waves(training, codebook, before=before, after=after, language=language)
+        b = paired_tests(pairs, labels=labels, n_boot=n_boot, random_state=random_state, language=language)
+        b.insert(0, "comparison_label", f"{wl[before]}→{wl[after]}")
+        b.insert(0, "comparison", f"{before}_{after}")
+        blocks.append(b)
+    out = pd.concat(blocks, ignore_index=True)
+    out["q_value"] = bh_adjust(out["p_value"])
+    return out
+
+
+def followup_verdicts(fu: pd.DataFrame, *, alpha: float = 0.05, language: str = "ja") -> pd.DataFrame:
+    """One plain verdict per item from :func:`followup_change`.
+
+    Rules (q = BH-adjusted): the change *held* when follow-up is above pre (q < alpha,
+    effect > 0) and not below post; *partly held* when it is above pre but below post;
+    *not shown* when follow-up does not differ from pre; *below pre* when it fell under
+    the pre level.
+
+    Returns
+    -------
+    DataFrame
+        ``item``, ``label``, ``n_pairs`` (pre–follow-up pairs), ``effect_pre_followup``,
+        ``effect_post_followup``, ``verdict`` (code), ``verdict_text``.
+    """
+    texts = {
+        "ja": {"held": "効果が続いている(研修前より高く、直後からのはっきりした低下は見られない)", "partly": "直後より下がったが、研修前よりは高い",
+               "not_shown": "研修前との差は確認できない(効果が続いたとは言えない)", "below": "研修前より低い", "untestable": "検定できない(人数不足または変化なし)"},
+        "en": {"held": "held (above before, no clear fall since right after)", "partly": "fell from right after, still above before",
+               "not_shown": "no difference from before can be shown", "below": "below the level before", "untestable": "no test possible"},
+    }[_lang(language)]
+    rows = []
+    for item in pd.unique(fu["item"]):
+        pf = fu[(fu["item"] == item) & (fu["comparison"] == "pre_followup")].iloc[0]
+        po = fu[(fu["item"] == item) & (fu["comparison"] == "post_followup")]
+        po = po.iloc[0] if len(po) else None
+        if not pf["testable"]:
+            code = "untestable"
+        elif pf["q_value"] < alpha and pf["effect_size"] > 0:
+            fell = po is not None and po["testable"] and po["q_value"] < alpha and po["effect_size"] < 0
+            code = "partly" if fell else "held"
+        elif pf["q_value"] < alpha and pf["effect_size"] < 0:
+            code = "below"
+        else:
+            code = "not_shown"
+        rows.append({"item": item, "label": pf["label"], "n_pairs": int(pf["n_pairs"]), "effect_pre_followup": pf["effect_size"],
+                     "effect_post_followup": po["effect_size"] if po is not None else np.nan, "verdict": code, "verdict_text": texts[code]})
+    return pd.DataFrame(rows, columns=["item", "label", "n_pairs", "effect_pre_followup", "effect_post_followup", "verdict", "verdict_text"])
+
+
+def shares_by_wave(training, codebook, *, items: Sequence[str] | None = None, positive_min: int = 4, cohort: bool = True, language: str = "ja") -> pd.DataFrame:
+    """Share agreeing (Likert ≥ ``positive_min``) or saying yes, per wave, participants.
+
+    Parameters
+    ----------
+    cohort
+        True: only participants who answered every wave present (a fixed group, so the
+        waves are comparable); False: every participant sheet of each wave.
+
+    Returns
+    -------
+    DataFrame
+        ``item``, ``label``, ``wave``, ``wave_label``, ``numerator``, ``n``, ``share``,
+        ``ci_low``, ``ci_high`` (Wilson 95%).
+    """
+    kinds = item_kinds(codebook)
+    labels = item_labels(codebook)
+    wl = WAVE_LABELS[_lang(language)]
+    waves = [w for w in WAVES if getattr(training, w, None) is not None]
+    frames = {w: wave_answers(training, w) for w in waves}
+    if cohort:
+        keys = set.intersection(*[set(f["key"].astype(str)) for f in frames.values()])
+        frames = {w: f[f["key"].astype(str).isin(keys)] for w, f in frames.items()}
+    items = list(items) if items is not None else [i for i in kinds if all(i in f.columns for f in frames.values())]
+    rows = []
+    for item in items:
+        for w in waves:
+            s = frames[w][item].dropna() if item in frames[w].columns else pd.Series(dtype=float)
+            hit = (s >= positive_min) if kinds.get(item) == "likert" else (s == 1)
+            r = share_row(int(hit.sum()), int(len(s)), metric=item, label=labels.get(item, item))
+            rows.append({"item": item, "label": r["label"], "wave": w, "wave_label": wl[w], **{k: r[k] for k in ("numerator", "n", "share", "ci_low", "ci_high")}})
+    return pd.DataFrame(rows, columns=["item", "label", "wave", "wave_label", "numerator", "n", "share", "ci_low", "ci_high"])
+
+
+# --------------------------------------------------------------------------- free text
+def comment_count(training, codebook, *, wave: str = "post") -> pd.DataFrame:
+    """Number of non-empty free-text answers per text item (counts only, no text).
+
+    Returns
+    -------
+    DataFrame
+        ``item``, ``label``, ``n`` (participant sheets of the wave), ``n_comments``.
+    """
+    if codebook is None or codebook.training is None:
+        return pd.DataFrame(columns=["item", "label", "n", "n_comments"])
+    df = wave_answers(training, wave)
+    rows = []
+    for it in codebook.training.items:
+        if it.kind == "text" and it.id in df.columns:
+            s = df[it.id].astype("string").str.strip()
+            rows.append({"item": it.id, "label": it.label or it.header, "n": int(len(df)), "n_comments": int((s.notna() & (s != "")).sum())})
+    return pd.DataFrame(rows, columns=["item", "label", "n", "n_comments"])
+
+
+# --------------------------------------------------------------------------- display
+def publish(pub, df: pd.DataFrame, name: str, *, caption: str | None = None, n_col: str | None = "n", by=None, labels: Mapping[str, str] | None = None,
+            plain_cols: Sequence[str] = (), int_cols: Sequence[str] = (), percent_cols: Sequence[str] = (), columns: Sequence[str] | None = None, view=None):
+    """``pub.table`` (privacy filter + ``tables/<name>.csv``), shown with the right formats.
+
+    ``Publisher.table`` shows ``ci_low``/``ci_high`` as percentages; intervals of an
+    effect size or a difference in scale points are not shares, so ``plain_cols`` are
+    shown as plain numbers (two decimals) and ``int_cols`` as whole numbers; ``share_*``
+    columns are shown as percentages. ``columns`` limits what is displayed (the CSV keeps
+    every column). ``view``, a function of the *filtered* table, replaces the displayed
+    frame (e.g. :func:`effect_matrix`), so the display can only show what passed the
+    privacy filter. Returns the filtered table.
+    """
+    from .report import PERCENT_COLUMNS, table_html
+
+    shown = pub.table(df, name, caption=caption, n_col=n_col, by=by, labels=labels, show=False)
+    if not getattr(pub, "display", False):
+        return shown
+    out = view(shown) if view is not None else shown.copy()
+    labels = dict(labels or {})
+    keep = list(columns) if columns is not None else [c for c in out.columns if c not in ("suppressed", "suppression_reason")]
+    for c in int_cols:
+        if c in out.columns:
+            out[c] = pd.Series([np.nan if pd.isna(v) else int(v) for v in out[c]], index=out.index, dtype=object)
+    rename = {}
+    for c in plain_cols:
+        if c in out.columns and c in PERCENT_COLUMNS:
+            rename[c] = f"{c}_plain"  # another name, so the table shows the number, not a percentage
+            labels.setdefault(f"{c}_plain", labels.get(c, COLUMN_LABELS.get(c, c)))
+    out = out.rename(columns=rename)
+    keep = [rename.get(c, c) for c in keep]
+    keep += [c for c in ("suppressed", "suppression_reason") if c in out.columns and c not in keep]
+    pcols = list(percent_cols) + [c for c in out.columns if str(c).startswith("share_")]
+    # _show_html marks the output as privacy-filtered, so render_html keeps it
+    pub._show_html(table_html(out[keep], labels=labels, percent_cols=pcols, caption=caption, language=pub.language))
+    return shown
+
+
+def effect_matrix(table: pd.DataFrame, *, language: str = "ja", alpha: float = 0.05) -> pd.DataFrame:
+    """Compact display of :func:`effects_by_segment` output: one row per group, one column
+    per item, cells 「+0.85* (0.69〜0.95)」 (effect, * when q < ``alpha``, interval).
+
+    Built from the privacy-filtered table, so hidden groups read 「非表示(少人数)」.
+
+    Returns
+    -------
+    DataFrame
+        ``group`` (target and others first, then each segment), ``n`` (largest number of pairs over the items;
+        NaN when hidden), then one string column per item label; ``suppressed``.
+    """
+    from .privacy import SUPPRESSED_MARK
+
+    hidden_mark = SUPPRESSED_MARK.get(language, SUPPRESSED_MARK["ja"])
+
+    def cell(r) -> str:
+        if pd.isna(r["effect_size"]):
+            return hidden_mark if r.get("suppressed", False) else "—"
+        ci = f" ({r['ci_low']:.2f}〜{r['ci_high']:.2f})" if pd.notna(r["ci_low"]) else ""
+        star = "*" if pd.notna(r["q_value"]) and r["q_value"] < alpha else ""
+        return f"{r['effect_size']:+.2f}{star}{ci}"
+
+    rows = []
+    for (grouping, group), sub in table.groupby(["grouping", "group"], sort=False):
+        row = {"group": group, "n": sub["n_pairs"].max()}
+        for r in sub.to_dict("records"):
+            row[r["label"]] = cell(r)
+        row["suppressed"] = bool(sub["suppressed"].all()) if "suppressed" in sub.columns else False
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def headline_text(heads: pd.DataFrame, metric: str, *, min_group_size: int, language: str = "ja") -> str:
+    """The sentence of one headline, or a plain note when it is missing or too small to show."""
+    from .privacy import SUPPRESSED_MARK
+
+    row = heads[heads["metric"] == metric]
+    if row.empty:
+        return "該当する項目がありません。" if language != "en" else "No such item."
+    r = row.iloc[0]
+    if r["n"] < min_group_size:
+        return f"{r['label']}: " + SUPPRESSED_MARK.get(language, SUPPRESSED_MARK["ja"])
+    return r["sentence"]
+
+
+def publish_headlines(pub, heads: pd.DataFrame, *, name: str = "training_headlines", caption: str | None = None, section: str | None = None) -> pd.DataFrame:
+    """Publish the headline table and record each visible sentence with ``pub.finding``.
+
+    A headline whose ``n`` is under ``pub.min_group_size`` is hidden: its numbers are
+    blanked by the privacy filter and its sentence replaced, so the count never leaks
+    through the text. Returns the filtered table.
+    """
+    from .privacy import SUPPRESSED_MARK
+
+    heads = heads.copy()
+    hidden = heads["n"] < pub.min_group_size
+    heads.loc[hidden, "sentence"] = SUPPRESSED_MARK.get(pub.language, SUPPRESSED_MARK["ja"])
+    labels = {**COLUMN_LABELS, "metric": "指標", "label": "内容", "sentence": "見出し(人数と95%信頼区間つき)"}
+    shown = publish(pub, heads, name, caption=caption, n_col="n", by="metric", labels=labels, int_cols=["numerator", "n"],
+                    columns=["label", "numerator", "n", "share", "ci_low", "ci_high"])
+    for r in shown.itertuples():
+        if not r.suppressed:
+            pub.finding(r.sentence, section=section, kind="training")
+    return shown
+
+
+# --------------------------------------------------------------------------- words for alt text and notes
+def _signed(v: float) -> str:
+    return f"{v:+.2f}"
+
+
+def describe_distribution(dist: pd.DataFrame, *, at_least: int = 4) -> str:
+    """One sentence listing the distribution and the share at or above ``at_least``."""
+    vis = dist.dropna(subset=["share"])
+    if vis.empty:
+        return "回答者が少ないため分布は表示していません。"
+    parts = "、".join(f"「{r.label}」{int(r.count)}人({r.share * 100:.0f}%)" for r in vis.itertuples())
+    top = vis[vis["value"] >= at_least]
+    n = int(vis["n"].iloc[0])
+    k = int(top["count"].sum())
+    return f"回答の分布は{parts}。{at_least}以上は合わせて{k / n * 100:.0f}%({k}/{n}人)。"
+
+
+def describe_changes(tests: pd.DataFrame) -> str:
+    """Which item had the most and fewest pairs rising, and how many fell."""
+    vis = tests.dropna(subset=["share_improved"])
+    if vis.empty:
+        return "表示できる項目がありません。"
+    hi = vis.loc[vis["share_improved"].idxmax()]
+    lo = vis.loc[vis["share_improved"].idxmin()]
+    worse = vis["share_worse"]
+    return (f"研修前より回答が上がった人の割合は「{hi['label']}」が最も高く{hi['share_improved'] * 100:.0f}%、"
+            f"最も低い「{lo['label']}」で{lo['share_improved'] * 100:.0f}%。"
+            f"下がった人は各項目{worse.min() * 100:.0f}〜{worse.max() * 100:.0f}%。")
+
+
+def describe_effects(table: pd.DataFrame, *, label_col: str = "label", unit: str = "") -> str:
+    """Largest and smallest effect with intervals, and how many intervals include 0."""
+    col = "effect_size" if "effect_size" in table.columns else "estimate"
+    vis = table.dropna(subset=[col])
+    if vis.empty:
+        return "表示できる結果がありません(人数が少ないため非表示)。"
+    hi = vis.loc[vis[col].idxmax()]
+    lo = vis.loc[vis[col].idxmin()]
+    with_ci = vis.dropna(subset=["ci_low", "ci_high"])
+    cross = int(((with_ci["ci_low"] <= 0) & (with_ci["ci_high"] >= 0)).sum())
+    hidden = int(table[col].isna().sum())
+
+    def one(r):
+        ci = f"、95%区間 {r['ci_low']:.2f}〜{r['ci_high']:.2f}" if pd.notna(r["ci_low"]) else ""
+        return f"「{r[label_col]}」({_signed(r[col])}{unit}{ci})"
+
+    text = f"最も大きいのは{one(hi)}、最も小さいのは{one(lo)}。区間が0をまたぐ(変化があるとは言えない)のは{len(with_ci)}件中{cross}件。"
+    if hidden:
+        text += f"人数が少ない{hidden}件は非表示。"
+    return text
+
+
+def describe_did(did: pd.DataFrame) -> str:
+    """The difference-in-differences per item in one sentence (for alt text)."""
+    if did is None or did.empty:
+        return "非受講者のデータがないため、差の差は推定できません。"
+    parts = "、".join(f"「{r.label}」{_signed(r.estimate)}" + (f"(95%区間 {r.ci_low:.2f}〜{r.ci_high:.2f})" if pd.notna(r.ci_low) else "") for r in did.dropna(subset=["estimate"]).itertuples())
+    return f"受講者の変化から非受講者の変化を引いた差は{parts}。"
+
+
+def describe_shares_by_wave(data: pd.DataFrame) -> str:
+    """Share per wave for each item, as 「item」a%→b%→c%."""
+    parts = []
+    for label, sub in data.groupby("label", sort=False):
+        seq = "→".join(f"{w}{s * 100:.0f}%" for w, s in zip(sub["wave_label"], sub["share"]) if pd.notna(s))
+        parts.append(f"「{label}」{seq}")
+    n = int(data["n"].max()) if len(data) else 0
+    return f"同じ受講者{n}人の割合の推移: " + "、".join(parts) + "。"
