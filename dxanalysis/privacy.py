@@ -39,6 +39,7 @@ def suppress_small_groups(
     by: str | Sequence[str] | None = None,
     value_cols: Sequence[str] | None = None,
     complementary: bool = True,
+    partitions: Sequence[Sequence[str]] | None = None,
 ) -> pd.DataFrame:
     """Hide every figure of groups with fewer than ``min_size`` respondents.
 
@@ -59,6 +60,11 @@ def suppress_small_groups(
     complementary
         When exactly one row of a partition is hidden, also hide the next-smallest row,
         so the hidden count cannot be recovered as total minus the shown rows.
+    partitions
+        Several ways the rows add up to known totals, e.g. ``[["segment", "attribute"],
+        ["attribute", "group"]]`` for a segment × group table whose row and column sums are
+        both published. The complementary step repeats over every partition until none has
+        exactly one hidden cell (two-way suppression). Overrides ``by``.
 
     Returns
     -------
@@ -76,20 +82,29 @@ def suppress_small_groups(
     if n_col not in table.columns:
         raise KeyError(f"suppress_small_groups: column {n_col!r} not in table (columns: {list(table.columns)})")
     out = table.copy()
-    if value_cols is None:
-        value_cols = [c for c in out.columns if (pd.api.types.is_numeric_dtype(out[c]) or pd.api.types.is_bool_dtype(out[c])) and c not in PUBLIC_COLUMNS | {"suppressed"}]
+    keys = {by} if isinstance(by, str) else set(by or ())
+    keys |= {c for p in (partitions or ()) for c in (p or ())}
+    if value_cols is None:  # grouping columns identify the row and stay visible
+        value_cols = [c for c in out.columns if (pd.api.types.is_numeric_dtype(out[c]) or pd.api.types.is_bool_dtype(out[c])) and c not in PUBLIC_COLUMNS | keys | {"suppressed"}]
     n = pd.to_numeric(out[n_col], errors="coerce")
     primary = n.notna() & (n < min_size)
     reason = pd.Series(np.where(primary, "primary", ""), index=out.index, dtype=object)
     if complementary:
-        groups = [out.index] if by is None else list(out.groupby(by if isinstance(by, str) else list(by), observed=True, sort=False).groups.values())
-        for idx in groups:
-            idx = pd.Index(idx)
-            hidden = primary.loc[idx]
-            if hidden.sum() == 1 and len(idx) > 1:
-                candidates = n.loc[idx][~hidden].sort_values(kind="stable")
-                if len(candidates):
-                    reason.loc[candidates.index[0]] = "complementary"
+        if partitions is None:
+            partitions = [None] if by is None else [[by] if isinstance(by, str) else list(by)]
+        parts = [[out.index] if keys is None else [pd.Index(i) for i in out.groupby(keys[0] if len(keys) == 1 else list(keys), observed=True, sort=False).groups.values()] for keys in partitions]
+        for _ in range(len(out) + 1):  # each pass hides at least one more cell, or stops
+            changed = False
+            for groups in parts:
+                for idx in groups:
+                    hidden = reason.loc[idx] != ""
+                    if hidden.sum() == 1 and len(idx) > 1:
+                        candidates = n.loc[idx][~hidden].sort_values(kind="stable")
+                        if len(candidates):
+                            reason.loc[candidates.index[0]] = "complementary"
+                            changed = True
+            if not changed:
+                break
     mask = reason != ""
     for col in value_cols if mask.any() else ():  # nothing hidden: keep ints as ints
         if col in out.columns:

@@ -134,6 +134,7 @@ class Publisher:
         caption: str | None = None,
         n_col: str | None = "n",
         by: str | Sequence[str] | None = None,
+        partitions: Sequence[Sequence[str]] | None = None,
         labels: Mapping[str, str] | None = None,
         percent_cols: Sequence[str] = (),
         plain_cols: Sequence[str] = (),
@@ -148,7 +149,7 @@ class Publisher:
         assert_shareable(df, name)
         out = df.copy()
         if n_col is not None:
-            out = suppress_small_groups(out, n_col=n_col, min_size=self.min_group_size, by=by)
+            out = suppress_small_groups(out, n_col=n_col, min_size=self.min_group_size, by=by, partitions=partitions)
         csv = out.copy()
         for c in csv.columns:
             if pd.api.types.is_float_dtype(csv[c]):

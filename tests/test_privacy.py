@@ -42,3 +42,20 @@ def test_nothing_hidden_keeps_integer_counts():
     df = pd.DataFrame({"group": list("AB"), "n": [10, 20]})
     out = suppress_small_groups(df, min_size=5)
     assert out["n"].dtype.kind == "i" and not out["suppressed"].any()
+
+
+def test_two_way_suppression_protects_rows_and_columns():
+    # segment × department counts; both segment sizes and department sizes are published.
+    #            D1  D2  D3
+    #   seg 1    20   3  15      hidden: (1,D2) primary
+    #   seg 2    12  10   9
+    # one-way by segment would hide (1,D3)? no: the smallest visible in seg 1 is D3=15;
+    # then column D2 has one hidden cell → its other cell (2,D2) must go too, and so on.
+    df = pd.DataFrame({"segment": [1, 1, 1, 2, 2, 2], "group": ["D1", "D2", "D3"] * 2, "n": [20, 3, 15, 12, 10, 9]})
+    out = suppress_small_groups(df, min_size=5, partitions=[["segment"], ["group"]])
+    hidden = set(map(tuple, out.loc[out.suppressed, ["segment", "group"]].values))
+    for seg in (1, 2):  # no row has exactly one hidden cell
+        assert sum(1 for s_, _ in hidden if s_ == seg) != 1
+    for g in ("D1", "D2", "D3"):  # no column has exactly one hidden cell
+        assert sum(1 for _, g_ in hidden if g_ == g) != 1
+    assert (1, "D2") in hidden and (2, "D2") in hidden

@@ -33,7 +33,7 @@ def setup_style(dpi: int = 110) -> None:
             "axes.spines.top": False,
             "axes.spines.right": False,
             "axes.titlesize": 12,
-            "axes.titleweight": "bold",
+            "axes.titleweight": "normal",  # IPAexGothic has no bold face
             "font.size": 10,
             "svg.fonttype": "path",
         }
