@@ -135,6 +135,7 @@ class Publisher:
         n_col: str | None = "n",
         by: str | Sequence[str] | None = None,
         partitions: Sequence[Sequence[str]] | None = None,
+        value_cols: Sequence[str] | None = None,
         labels: Mapping[str, str] | None = None,
         percent_cols: Sequence[str] = (),
         plain_cols: Sequence[str] = (),
@@ -144,16 +145,19 @@ class Publisher:
         """Privacy-filter, save as ``tables/<name>.csv`` and display a table.
 
         ``n_col`` names the respondent count behind each row (``None`` only for tables
-        with no group figures, such as a parameter list). Returns the filtered table.
+        with no group figures, such as a parameter list); ``by``/``partitions`` say which
+        rows add up to published totals; ``value_cols`` limits which columns a hidden row
+        blanks (default: every numeric column). Returns the filtered table.
         """
         assert_shareable(df, name)
         out = df.copy()
         if n_col is not None:
-            out = suppress_small_groups(out, n_col=n_col, min_size=self.min_group_size, by=by, partitions=partitions)
+            out = suppress_small_groups(out, n_col=n_col, min_size=self.min_group_size, by=by, partitions=partitions, value_cols=value_cols)
         csv = out.copy()
         for c in csv.columns:
             if pd.api.types.is_float_dtype(csv[c]):
-                csv[c] = csv[c].round(4)
+                # p- and q-values keep 4 significant digits so 1e-7 does not become 0.0
+                csv[c] = csv[c].map(lambda v: float(f"{v:.4g}") if pd.notna(v) else v) if c in {"p_value", "q_value"} else csv[c].round(4)
         csv.to_csv(self.report_dir / "tables" / f"{name}.csv", index=False, encoding="utf-8-sig")
         # the headers shown here are reused for tables.xlsx
         meta = self.report_dir / "meta"

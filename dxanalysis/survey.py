@@ -123,3 +123,1015 @@ def construct_scores(survey: pd.DataFrame, codebook, *, min_item_share: float = 
         need = int(np.ceil(min_item_share * len(cols)))
         out[construct] = items[cols].mean(axis=1).where(answered >= need)
     return pd.DataFrame(out, index=survey.index)
+
+
+# =========================================================================== shared helpers
+#: Label of the whole-staff row in tables that also hold groups.
+OVERALL = "全体"
+#: Attribute id of the whole-staff block in long tables.
+OVERALL_ATTRIBUTE = "overall"
+#: Verdict labels of the hypothesis register (data contract).
+SUPPORTED, CONTRADICTED, INCONCLUSIVE = "支持", "反証", "判定不能"
+#: Significance level for verdicts, support needs and heatmap markers (on BH q-values).
+Q_LEVEL = 0.05
+#: Constructs whose alpha is below this are flagged (``flag_low``).
+LOW_ALPHA = 0.6
+
+
+def _q_text(q: float) -> str:
+    """``<0.001`` or ``=0.012`` (as the report tables show q-values)."""
+    return "<0.001" if q < 0.001 else f"={q:.3f}"
+
+
+def section_link(notebook: str, heading: str) -> str:
+    """Link to a ``## heading`` of a rendered notebook (nbconvert percent-encodes the id)."""
+    from urllib.parse import quote
+
+    return f"{notebook}.html#{quote(heading)}"
+
+
+def _as_list(value) -> list:
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _check_columns(frame: pd.DataFrame, columns: Sequence[str], func: str, what: str = "survey") -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise KeyError(f"{func}: {what} has no column(s) {missing}; available: {list(frame.columns)}")
+
+
+def _bh(p_values) -> np.ndarray:
+    """Benjamini–Hochberg q-values (statsmodels ``multipletests(method="fdr_bh")``); NaN kept."""
+    from statsmodels.stats.multitest import multipletests
+
+    p = np.asarray(p_values, dtype=float)
+    q = np.full(p.shape, np.nan)
+    ok = ~np.isnan(p)
+    if ok.any():
+        q[ok] = multipletests(p[ok], method="fdr_bh")[1]
+    return q
+
+
+def area_order(codebook) -> list[str]:
+    """DXリテラシー標準 areas in the order their constructs appear in the codebook."""
+    seen: list[str] = []
+    for c in codebook.constructs.values():
+        if c.area not in seen:
+            seen.append(c.area)
+    return seen
+
+
+def weighting_margins(roster: pd.DataFrame) -> list[str]:
+    """Attribute columns of the roster (every one can serve as a raking margin)."""
+    return [c for c in roster.columns if c != "staff"]
+
+
+# =========================================================================== weighting
+def _margin_targets(roster: pd.DataFrame, margin: str) -> pd.Series:
+    t = roster.groupby(margin, observed=True)["staff"].sum()
+    t.index = t.index.astype(str)
+    return t[t > 0].astype(float)
+
+
+def rake_weights(survey: pd.DataFrame, roster: pd.DataFrame, *, margins: Sequence[str], max_iter: int = 100, tol: float = 1e-8) -> pd.Series:
+    """Raking (iterative proportional fitting) weights from respondents to the roster.
+
+    Parameters
+    ----------
+    survey
+        Tidy responses with the attribute columns named in ``margins``.
+    roster
+        Staff counts (``Municipality.roster``): attribute columns and ``staff``.
+    margins
+        Attribute ids whose staff totals the weighted respondents must reproduce, e.g.
+        ``["department", "age_band"]``. One margin gives post-stratification.
+    max_iter, tol
+        At most ``max_iter`` full cycles over the margins; stop when every weighted
+        margin total is within ``tol`` (relative) of its roster total.
+
+    Returns
+    -------
+    Series
+        Named ``weight``, indexed like ``survey``. For every margin, the weights of the
+        respondents in a category sum to that category's staff; all weights sum to the
+        roster's total staff.
+
+    Notes
+    -----
+    Start: every respondent has weight ``N / n``. One cycle multiplies the weights of each
+    category of each margin in turn by ``target / current total`` (Deming & Stephan 1940);
+    the result equals R ``survey::rake`` (tests hold its numbers).
+
+    Decisions where the data are incomplete:
+
+    * **Missing margin value**: a respondent with an empty value on any margin gets weight
+      NaN; weighted estimates use the respondents with a weight (the roster cannot tell
+      which category they belong to). Their number is in ``weights.attrs["n_unweighted"]``.
+    * **Category with staff but no respondent**: it cannot be represented; its staff are
+      spread over the other categories of that margin in proportion to their staff (the
+      targets are rescaled to the roster total) and a warning names it.
+    * A category with respondents but no staff raises ``ValueError`` (the data contract
+      makes it an input error, see ``io.check_survey_in_roster``).
+    """
+    import warnings
+
+    margins = _as_list(margins)
+    if not margins:
+        raise ValueError("rake_weights: give at least one margin")
+    _check_columns(survey, margins, "rake_weights")
+    _check_columns(roster, [*margins, "staff"], "rake_weights", "roster")
+    total = float(roster["staff"].sum())
+    complete = survey[margins].notna().all(axis=1).to_numpy()
+    n = int(complete.sum())
+    if n == 0:
+        raise ValueError("rake_weights: no respondent has a value on every margin")
+    codes, targets = [], []
+    for margin in margins:
+        t = _margin_targets(roster, margin)
+        values = survey.loc[complete, margin].astype(str).to_numpy()
+        unknown = sorted(set(values) - set(t.index))
+        if unknown:
+            raise ValueError(f"rake_weights: {margin} values {unknown} have respondents but no staff in the roster")
+        present = t[t.index.isin(set(values))]
+        empty = sorted(set(t.index) - set(present.index))
+        if empty:
+            warnings.warn(f"rake_weights: {margin} {empty} have staff but no respondents; their staff are spread over the other categories", stacklevel=2)
+        present = present * total / present.sum()
+        codes.append(pd.Categorical(values, categories=list(present.index)).codes)
+        targets.append(present.to_numpy())
+    w = np.full(n, total / n)
+    converged = False
+    for _ in range(max_iter):
+        for code, target in zip(codes, targets):
+            current = np.bincount(code, weights=w, minlength=len(target))
+            w = w * (target / current)[code]
+        worst = max(np.max(np.abs(np.bincount(c, weights=w, minlength=len(t)) - t) / t) for c, t in zip(codes, targets))
+        if worst < tol:
+            converged = True
+            break
+    if not converged:
+        warnings.warn(f"rake_weights: not converged after {max_iter} cycles (largest relative margin error {worst:.2e})", stacklevel=2)
+    out = pd.Series(np.nan, index=survey.index, name="weight")
+    out[complete] = w
+    out.attrs["n_unweighted"] = int((~complete).sum())
+    out.attrs["margins"] = margins
+    return out
+
+
+def poststratify_weights(survey: pd.DataFrame, roster: pd.DataFrame, *, by: str) -> pd.Series:
+    """Post-stratification weights: staff of the respondent's group / respondents in it.
+
+    Same rules and output as :func:`rake_weights` with ``margins=[by]`` (which gives
+    exactly these weights after one step): ``weight`` Series, NaN for respondents
+    without a value of ``by``, summing to the roster's total staff.
+    """
+    if not isinstance(by, str):
+        raise TypeError("poststratify_weights: by must be one attribute id; use rake_weights for several margins")
+    return rake_weights(survey, roster, margins=[by], max_iter=1)
+
+
+def kish_design_effect(weights) -> float:
+    """Kish's design effect due to unequal weights: ``n Σw² / (Σw)²`` (= 1 + CV² of w).
+
+    NaN weights are ignored. Kish (1965), *Survey Sampling*, §11.7.
+    """
+    w = np.asarray(weights, dtype=float)
+    w = w[~np.isnan(w)]
+    if len(w) == 0 or w.sum() == 0:
+        return float("nan")
+    return float(len(w) * np.sum(w**2) / np.sum(w) ** 2)
+
+
+# =========================================================================== reliability
+def cronbach_alpha(items: pd.DataFrame, *, confidence: float = 0.95) -> dict:
+    """Cronbach's alpha from pairwise-complete covariances, as R ``psych::alpha``.
+
+    Parameters
+    ----------
+    items
+        One column per item (already reverse coded), one row per respondent; NaN = missing.
+        Rows with no answer at all are ignored.
+
+    Returns
+    -------
+    dict
+        ``alpha`` (raw alpha), ``ci_low``, ``ci_high`` (Feldt interval), ``n`` (rows with
+        at least one answer), ``n_items``, and ``if_dropped``: a DataFrame with columns
+        ``item_id``, ``alpha_if_dropped`` (raw alpha of the other items), ``r_drop``
+        (correlation of the item with the sum of the other items).
+
+    Notes
+    -----
+    ``C`` is the covariance matrix from pairwise-complete observations (R
+    ``cov(x, use="pairwise")``, pandas ``DataFrame.cov``); with ``k`` items
+    ``alpha = k / (k − 1) · (1 − tr C / ΣC)`` (psych ``raw_alpha``). ``r_drop`` is
+    ``(ΣC[:, i] − C[i, i]) / sqrt(C[i, i] · ΣC[−i, −i])`` (psych ``r.drop``).
+
+    The interval is Feldt's (Feldt, Woodruff & Salih 1987), as ``psych::alpha.ci`` and the
+    "Feldt" line of ``psych::alpha``: with ``N = n`` respondents,
+    ``1 − (1 − alpha) · F(1 − a/2; N − 1, (N − 1)(k − 1))`` … ``F(a/2; …)``.
+    With two items, alpha-if-dropped is undefined (one item left) and reported as NaN.
+    """
+    if not isinstance(items, pd.DataFrame):
+        raise TypeError("cronbach_alpha: items must be a DataFrame with one column per item")
+    x = items.astype(float)
+    x = x[x.notna().any(axis=1)]
+    k = x.shape[1]
+    n = len(x)
+    nan = float("nan")
+    empty_drop = pd.DataFrame({"item_id": list(map(str, items.columns)), "alpha_if_dropped": nan, "r_drop": nan})
+    if k < 2 or n < 3:
+        return {"alpha": nan, "ci_low": nan, "ci_high": nan, "n": n, "n_items": k, "if_dropped": empty_drop}
+    C = x.cov().to_numpy()
+
+    def raw_alpha(c: np.ndarray) -> float:
+        m = c.shape[0]
+        return float((1 - np.trace(c) / c.sum()) * m / (m - 1))
+
+    alpha = raw_alpha(C)
+    a = 1 - confidence
+    df1, df2 = n - 1, (n - 1) * (k - 1)
+    ci_low = 1 - (1 - alpha) * stats.f.ppf(1 - a / 2, df1, df2)
+    ci_high = 1 - (1 - alpha) * stats.f.ppf(a / 2, df1, df2)
+    drops, rdrop = [], []
+    for i in range(k):
+        keep = [j for j in range(k) if j != i]
+        sub = C[np.ix_(keep, keep)]
+        drops.append(raw_alpha(sub) if k > 2 else nan)
+        rdrop.append(float((C[:, i].sum() - C[i, i]) / np.sqrt(C[i, i] * sub.sum())))
+    if_dropped = pd.DataFrame({"item_id": list(map(str, items.columns)), "alpha_if_dropped": drops, "r_drop": rdrop})
+    return {"alpha": alpha, "ci_low": float(ci_low), "ci_high": float(ci_high), "n": n, "n_items": k, "if_dropped": if_dropped}
+
+
+def reliability(survey: pd.DataFrame, codebook, *, low_alpha: float = LOW_ALPHA) -> pd.DataFrame:
+    """Cronbach's alpha of every construct, with its Feldt 95% interval.
+
+    Returns
+    -------
+    DataFrame
+        One row per construct (codebook order): ``construct`` (id), ``label``, ``area``
+        (DXリテラシー標準 area), ``n_items``, ``n`` (respondents with at least one answered
+        item of the construct), ``alpha`` (raw alpha, = R psych::alpha raw_alpha),
+        ``ci_low``, ``ci_high`` (Feldt 95%), ``flag_low`` (alpha below ``low_alpha``,
+        default 0.6: the construct score is too noisy to compare groups with).
+
+    Notes
+    -----
+    Items are reverse coded first (:func:`reverse_coded`); see :func:`cronbach_alpha`.
+    """
+    items = reverse_coded(survey, codebook)
+    rows = []
+    for cid, c in codebook.constructs.items():
+        cols = codebook.items_of(cid)
+        if not cols:
+            continue
+        res = cronbach_alpha(items[cols])
+        rows.append({"construct": cid, "label": c.label, "area": c.area, "n_items": res["n_items"], "n": res["n"], "alpha": res["alpha"], "ci_low": res["ci_low"], "ci_high": res["ci_high"]})
+    out = pd.DataFrame(rows, columns=["construct", "label", "area", "n_items", "n", "alpha", "ci_low", "ci_high"])
+    out["flag_low"] = out["alpha"] < low_alpha
+    return out
+
+
+def alpha_if_dropped(survey: pd.DataFrame, codebook) -> pd.DataFrame:
+    """Alpha of each construct without each of its items.
+
+    Returns
+    -------
+    DataFrame
+        ``construct``, ``label`` (construct), ``item_id``, ``item`` (short label), ``reverse``, ``alpha`` (of the
+        whole construct), ``alpha_if_dropped``, ``change`` (alpha_if_dropped − alpha;
+        positive = the item lowers the reliability), ``r_drop`` (item–rest correlation;
+        psych ``r.drop``). An item with ``change > 0`` and a low ``r_drop`` measures
+        something else than its construct, or its reverse coding is wrong.
+    """
+    items = reverse_coded(survey, codebook)
+    out_cols = ["construct", "label", "item_id", "item", "reverse", "alpha", "alpha_if_dropped", "change", "r_drop"]
+    frames = []
+    for cid in codebook.constructs:
+        cols = codebook.items_of(cid)
+        if not cols:
+            continue
+        res = cronbach_alpha(items[cols])
+        d = res["if_dropped"].copy()
+        d["construct"] = cid
+        d["label"] = codebook.constructs[cid].label
+        d["item"] = [codebook.label_of(i) for i in d["item_id"]]
+        d["reverse"] = [codebook.item(i).reverse for i in d["item_id"]]
+        d["alpha"] = res["alpha"]
+        d["change"] = d["alpha_if_dropped"] - d["alpha"]
+        frames.append(d[out_cols])
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=out_cols)
+
+
+def describe_reliability(rel: pd.DataFrame) -> str:
+    """One sentence for alt text: range of alpha and the constructs under the threshold."""
+    if rel.empty:
+        return "構成概念がありません。"
+    lo, hi = rel.loc[rel["alpha"].idxmin()], rel.loc[rel["alpha"].idxmax()]
+    low = rel.loc[rel["flag_low"], "label"].tolist()
+    tail = f"0.6未満は{'、'.join(low)}。" if low else "すべて0.6以上。"
+    return f"α係数は{lo['label']}の{lo['alpha']:.2f}から{hi['label']}の{hi['alpha']:.2f}。{tail}"
+
+
+# =========================================================================== distributions
+def _groups(survey: pd.DataFrame, by) -> list[tuple[str, str, pd.Series]]:
+    """(attribute, group, mask) for the whole staff and each group of each attribute in ``by``."""
+    out = [(OVERALL_ATTRIBUTE, OVERALL, pd.Series(True, index=survey.index))]
+    for attr in _as_list(by):
+        col = survey[attr]
+        cats = list(col.cat.categories) if isinstance(col.dtype, pd.CategoricalDtype) else sorted(col.dropna().unique())
+        for g in cats:
+            out.append((attr, str(g), col == g))
+    return out
+
+
+def item_distribution(survey: pd.DataFrame, codebook, *, by: str | Sequence[str] | None = None) -> pd.DataFrame:
+    """Share of every answer of every Likert item, for the whole staff and by group.
+
+    Parameters
+    ----------
+    by
+        Attribute id(s); each adds one block per group after the whole-staff block.
+
+    Returns
+    -------
+    DataFrame
+        One row per item × group × answer value: ``item_id``, ``item`` (short label),
+        ``construct``, ``area`` (DXリテラシー標準), ``reverse`` (answers are shown as given;
+        for a reverse-coded item agreeing is the negative answer), ``attribute``
+        (``overall`` for the whole staff), ``group`` (全体 for the whole staff), ``value``,
+        ``label`` (answer text), ``n`` (answers with this value), ``n_group`` (group
+        members who answered the item: the count the privacy filter uses), ``share``
+        (n / n_group).
+    """
+    by = _as_list(by)
+    _check_columns(survey, [*codebook.item_ids, *by], "item_distribution")
+    rows = []
+    for attr, group, mask in _groups(survey, by):
+        sub = survey.loc[mask.to_numpy()]
+        for item in codebook.items:
+            sc = codebook.scales[item.scale]
+            con = codebook.constructs[item.construct]
+            answers = sub[item.id].dropna()
+            n_group = len(answers)
+            counts = answers.value_counts()
+            for v in range(sc.min, sc.max + 1):
+                k = int(counts.get(float(v), 0))
+                rows.append({"item_id": item.id, "item": item.short or item.header, "construct": item.construct, "area": con.area, "reverse": item.reverse,
+                             "attribute": attr, "group": group, "value": v, "label": sc.labels.get(v, str(v)), "n": k, "n_group": n_group,
+                             "share": k / n_group if n_group else np.nan})
+    return pd.DataFrame(rows)
+
+
+def describe_item_distribution(dist: pd.DataFrame, codebook) -> str:
+    """Alt text: the items with the highest and lowest share of positive answers (whole staff)."""
+    pos = positive_shares(dist, codebook)
+    pos = pos[pos["attribute"] == OVERALL_ATTRIBUTE].dropna(subset=["share_positive"])
+    if pos.empty:
+        return "表示できる項目がありません。"
+    hi, lo = pos.loc[pos["share_positive"].idxmax()], pos.loc[pos["share_positive"].idxmin()]
+    return (f"{len(pos)}項目の回答分布。肯定的な回答(ややそう思う・とてもそう思う)が最も多いのは「{hi['item']}」({hi['share_positive'] * 100:.0f}%)、"
+            f"最も少ないのは「{lo['item']}」({lo['share_positive'] * 100:.0f}%)。")
+
+
+def positive_shares(dist: pd.DataFrame, codebook) -> pd.DataFrame:
+    """Negative / neutral / positive shares per item and group, from :func:`item_distribution`.
+
+    Returns
+    -------
+    DataFrame
+        ``item_id``, ``item``, ``construct``, ``area``, ``reverse``, ``attribute``, ``group``,
+        ``n_group``, ``share_negative`` (answers below the scale midpoint),
+        ``share_neutral`` (at the midpoint), ``share_positive`` (above it). Answers are
+        as given (a reverse-coded item's "positive" is agreement with its wording).
+        Hidden groups (NaN shares after privacy filtering) stay NaN.
+    """
+    d = dist.copy()
+    # the privacy filter blanks every numeric column of a hidden row (value, reverse too): take
+    # the item's facts from the codebook, and keep hidden rows as rows of NaN shares
+    d["reverse"] = d["item_id"].map(lambda i: codebook.item(i).reverse)
+    mid = d["item_id"].map(lambda i: codebook.scales[codebook.item(i).scale].neutral)
+    d["side"] = np.where(d["value"] < mid, "share_negative", np.where(d["value"] > mid, "share_positive", "share_neutral"))
+    keys = ["item_id", "item", "construct", "area", "reverse", "attribute", "group"]
+    d["_row"] = d.groupby(keys, sort=False, dropna=False).ngroup()
+    wide = d.groupby(["_row", "side"], sort=False)["share"].sum(min_count=1).unstack("side")
+    for c in ("share_negative", "share_neutral", "share_positive"):
+        if c not in wide.columns:
+            wide[c] = 0.0
+    first = d.drop_duplicates("_row").set_index("_row")[[*keys, "n_group"]]
+    out = first.join(wide).reset_index(drop=True)
+    return out[[*keys, "n_group", "share_negative", "share_neutral", "share_positive"]]
+
+
+# =========================================================================== weighted estimates
+def _weighted_mean_ci(y: np.ndarray, w: np.ndarray, n_eff: float, z: float) -> tuple[float, float, float]:
+    mean = float(np.average(y, weights=w))
+    var = float(np.average((y - mean) ** 2, weights=w)) * len(y) / max(len(y) - 1, 1)
+    se = np.sqrt(var / n_eff) if n_eff > 0 else np.nan
+    return mean, mean - z * se, mean + z * se
+
+
+def weighted_estimates(survey: pd.DataFrame, codebook, *, weights: pd.Series, scores: pd.DataFrame | None = None, confidence: float = 0.95) -> pd.DataFrame:
+    """Whole-staff estimates, unweighted and weighted to the roster, side by side.
+
+    Parameters
+    ----------
+    weights
+        From :func:`rake_weights` or :func:`poststratify_weights` (same index as survey).
+    scores
+        Construct scores (:func:`construct_scores`); computed when omitted.
+
+    Returns
+    -------
+    DataFrame
+        One row per construct, Likert item and tool: ``kind`` (construct / item / tool),
+        ``measure_id``, ``label``, ``area``, ``statistic`` (``mean`` of the construct score,
+        ``share_positive`` = share answering above the scale midpoint, ``share_using`` =
+        share using the tool), ``n`` (respondents with a value), ``n_weighted``
+        (of those, respondents with a weight), ``unweighted``, ``weighted``, ``difference``
+        (weighted − unweighted), ``deff`` (Kish design effect of the weights used),
+        ``n_eff`` (n_weighted / deff), ``ci_low``, ``ci_high`` (95% interval of the weighted
+        estimate: Wilson with n_eff for shares, normal with n_eff for means).
+
+    Notes
+    -----
+    Weighted estimates treat respondents as a sample of the staff weighted by ``w``; the
+    interval uses Kish's effective sample size, a standard approximation that widens the
+    interval for unequal weights (it ignores the small variance reduction raking brings,
+    so it is slightly conservative). Shares of items use the answers as given.
+    """
+    if not weights.index.equals(survey.index):
+        raise ValueError("weighted_estimates: weights must have the survey's index (use rake_weights(survey, ...))")
+    if scores is None:
+        scores = construct_scores(survey, codebook)
+    z = stats.norm.ppf(1 - (1 - confidence) / 2)
+    w_all = weights.to_numpy(dtype=float)
+    measures = []
+    for cid, c in codebook.constructs.items():
+        if cid in scores.columns:
+            measures.append(("construct", cid, c.label, c.area, "mean", scores[cid].to_numpy(dtype=float)))
+    for item in codebook.items:
+        sc = codebook.scales[item.scale]
+        raw = survey[item.id].to_numpy(dtype=float)
+        measures.append(("item", item.id, item.short or item.header, codebook.constructs[item.construct].area, "share_positive", np.where(np.isnan(raw), np.nan, (raw > sc.neutral).astype(float))))
+    for tool in codebook.tools.items:
+        measures.append(("tool", tool.id, tool.label, "", "share_using", survey[tool.id].to_numpy(dtype=float)))
+    rows = []
+    for kind, mid, label, area, statistic, y in measures:
+        has = ~np.isnan(y)
+        hw = has & ~np.isnan(w_all)
+        yw, w = y[hw], w_all[hw]
+        deff = kish_design_effect(w)
+        n_eff = hw.sum() / deff if hw.sum() else np.nan
+        unweighted = float(np.mean(y[has])) if has.any() else np.nan
+        if hw.any():
+            if statistic == "mean":
+                weighted, lo, hi = _weighted_mean_ci(yw, w, n_eff, z)
+            else:
+                weighted = float(np.average(yw, weights=w))
+                lo, hi = (float(v) for v in wilson_interval(weighted * n_eff, n_eff, confidence=confidence))
+        else:
+            weighted = lo = hi = np.nan
+        rows.append({"kind": kind, "measure_id": mid, "label": label, "area": area, "statistic": statistic, "n": int(has.sum()), "n_weighted": int(hw.sum()),
+                     "unweighted": unweighted, "weighted": weighted, "difference": weighted - unweighted, "deff": deff, "n_eff": n_eff, "ci_low": lo, "ci_high": hi})
+    return pd.DataFrame(rows)
+
+
+def describe_weighted_estimates(est: pd.DataFrame) -> str:
+    """Alt text: the construct whose mean changes most when weighted, and the design effect."""
+    con = est[est["kind"] == "construct"].dropna(subset=["difference"])
+    if con.empty:
+        return "推定できる構成概念がありません。"
+    big = con.loc[con["difference"].abs().idxmax()]
+    return (f"重み付けで平均が最も動くのは{big['label']}({big['unweighted']:.2f}→{big['weighted']:.2f}、差{big['difference']:+.2f})。"
+            f"重みによるデザイン効果は{con['deff'].median():.2f}(有効回答者数は約{con['n_eff'].median():.0f}人相当)。")
+
+
+# =========================================================================== group comparisons
+def rank_biserial(x, y) -> float:
+    """Rank-biserial correlation of ``x`` vs ``y``: P(X > Y) − P(X < Y), ties count half.
+
+    Equals ``2·U_x / (n_x n_y) − 1`` with the Mann–Whitney ``U`` of ``x`` (Kerby 2014);
+    positive when ``x`` tends to be higher. For 0/1 data it is the difference in shares.
+    """
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    x, y = x[~np.isnan(x)], y[~np.isnan(y)]
+    if len(x) == 0 or len(y) == 0:
+        return float("nan")
+    ranks = stats.rankdata(np.concatenate([x, y]))
+    u = ranks[: len(x)].sum() - len(x) * (len(x) + 1) / 2
+    return float(2 * u / (len(x) * len(y)) - 1)
+
+
+def rank_biserial_ci(x, y, *, confidence: float = 0.95) -> tuple[float, float]:
+    """Interval for the rank-biserial correlation from DeLong's variance of the AUC.
+
+    ``r = 2·AUC − 1`` with ``AUC = P(X > Y) + ½P(X = Y)``. DeLong, DeLong &
+    Clarke-Pearson (1988) give ``Var(AUC) = S10/n_x + S01/n_y`` from the placement values;
+    the interval ``AUC ± z·SE`` (clipped to [0, 1]) is R ``pROC::ci.auc(method="delong")``,
+    mapped to ``r``. Deterministic (no resampling) and valid with the heavy ties of
+    Likert and yes/no data.
+    """
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    x, y = x[~np.isnan(x)], y[~np.isnan(y)]
+    m, n = len(x), len(y)
+    if m < 2 or n < 2:
+        return float("nan"), float("nan")
+    all_ranks = stats.rankdata(np.concatenate([x, y]))
+    v10 = (all_ranks[:m] - stats.rankdata(x)) / n  # share of y below each x (ties half)
+    v01 = 1 - (all_ranks[m:] - stats.rankdata(y)) / m  # share of x above each y (ties half)
+    auc = v10.mean()
+    se = np.sqrt(v10.var(ddof=1) / m + v01.var(ddof=1) / n)
+    z = stats.norm.ppf(1 - (1 - confidence) / 2)
+    lo, hi = max(auc - z * se, 0.0), min(auc + z * se, 1.0)
+    return float(2 * lo - 1), float(2 * hi - 1)
+
+
+def _mann_whitney(x: np.ndarray, y: np.ndarray) -> float:
+    """Two-sided Mann–Whitney p (normal approximation, tie and continuity corrected).
+
+    Equals R ``wilcox.test(x, y, exact=FALSE, correct=TRUE)``; the exact test is not
+    used because Likert data are full of ties.
+    """
+    if len(x) == 0 or len(y) == 0 or np.ptp(np.concatenate([x, y])) == 0:
+        return float("nan")
+    return float(stats.mannwhitneyu(x, y, alternative="two-sided", method="asymptotic", use_continuity=True).pvalue)
+
+
+def group_differences(scores: pd.DataFrame, survey: pd.DataFrame, *, attributes: str | Sequence[str], constructs: Sequence[str] | None = None) -> pd.DataFrame:
+    """Construct scores of each group against the rest of the respondents.
+
+    Parameters
+    ----------
+    scores
+        Construct scores (:func:`construct_scores`), same index as ``survey``.
+    survey
+        Tidy responses holding the attribute columns.
+    attributes
+        Attribute ids, e.g. ``["department", "grade", "age_band", "employment"]``.
+    constructs
+        Columns of ``scores`` to compare (default: all).
+
+    Returns
+    -------
+    DataFrame
+        One row per construct × attribute × group with at least one respondent:
+        ``construct``, ``attribute``, ``group``, ``n`` (group members with a score),
+        ``mean`` (group mean score), ``diff`` (group mean − mean of all respondents with
+        a score and a value of the attribute), ``effect_size`` (rank-biserial correlation,
+        group vs the rest: +1 = every member above everyone else), ``p_value``
+        (two-sided Mann–Whitney, group vs the rest), ``q_value`` (Benjamini–Hochberg over
+        every row of the table).
+
+    Notes
+    -----
+    Scores are means of ordinal items, so groups are compared by ranks (Mann–Whitney U,
+    normal approximation with tie and continuity corrections = R ``wilcox.test(exact=
+    FALSE)``) rather than by t-tests; the rank-biserial correlation is its effect size
+    (|r| ≈ 0.1 small, 0.3 medium, 0.5 large). One group against the rest gives one
+    interpretable number per heatmap cell. The q-values control the false discovery
+    rate across all constructs, attributes and groups (statsmodels
+    ``multipletests(method="fdr_bh")``).
+    """
+    attrs = _as_list(attributes)
+    _check_columns(survey, attrs, "group_differences")
+    if not scores.index.equals(survey.index):
+        raise ValueError("group_differences: scores and survey must share the index (construct_scores(survey, ...))")
+    constructs = list(scores.columns) if constructs is None else list(constructs)
+    rows = []
+    for cid in constructs:
+        y = scores[cid].to_numpy(dtype=float)
+        for attr in attrs:
+            col = survey[attr]
+            known = col.notna().to_numpy() & ~np.isnan(y)
+            overall = y[known].mean() if known.any() else np.nan
+            cats = list(col.cat.categories) if isinstance(col.dtype, pd.CategoricalDtype) else sorted(col.dropna().unique())
+            for g in cats:
+                in_g = (col == g).to_numpy() & known
+                if not in_g.any():
+                    continue
+                rest = known & ~in_g
+                a, b = y[in_g], y[rest]
+                rows.append({"construct": cid, "attribute": attr, "group": str(g), "n": int(in_g.sum()), "mean": float(a.mean()), "diff": float(a.mean() - overall),
+                             "effect_size": rank_biserial(a, b), "p_value": _mann_whitney(a, b)})
+    out = pd.DataFrame(rows, columns=["construct", "attribute", "group", "n", "mean", "diff", "effect_size", "p_value"])
+    out["q_value"] = _bh(out["p_value"])
+    return out
+
+
+def describe_group_differences(diffs: pd.DataFrame, codebook, *, q_level: float = Q_LEVEL) -> str:
+    """Alt text: how many visible cells differ clearly, and the largest gaps each way."""
+    vis = diffs.dropna(subset=["diff", "q_value"])
+    sig = vis[vis["q_value"] < q_level]
+    if sig.empty:
+        return f"表示している{len(vis)}の組み合わせで、全体との明確な差(q<{q_level})はありません。"
+    lo = sig.loc[sig["diff"].idxmin()]
+    hi = sig.loc[sig["diff"].idxmax()]
+    text = f"{len(vis)}の組み合わせのうち{len(sig)}で全体との明確な差(q<{q_level})。"
+    if lo["diff"] < 0:
+        text += f"最も低いのは{lo['group']}の{codebook.label_of(lo['construct'])}({lo['diff']:+.2f})。"
+    if hi["diff"] > 0:
+        text += f"最も高いのは{hi['group']}の{codebook.label_of(hi['construct'])}({hi['diff']:+.2f})。"
+    return text
+
+
+def support_needs(diffs: pd.DataFrame, codebook, opportunities: Sequence[dict] = (), *, q_level: float = Q_LEVEL) -> pd.DataFrame:
+    """Who needs what: groups clearly below the whole staff on a construct, with matching opportunities.
+
+    Parameters
+    ----------
+    diffs
+        :func:`group_differences` output **after** privacy filtering (hidden groups have
+        NaN and are skipped, so no small group is named).
+    opportunities
+        ``Municipality.opportunities`` (each with ``name`` and ``addresses``: construct ids).
+
+    Returns
+    -------
+    DataFrame
+        ``attribute``, ``attribute_label``, ``group``, ``construct``, ``label``, ``n``,
+        ``diff``, ``effect_size``, ``q_value``, ``opportunities`` (names joined by "、"),
+        sorted from the largest gap. Only rows with ``q_value < q_level`` and ``diff < 0``.
+    """
+    cols = ["attribute", "attribute_label", "group", "construct", "label", "n", "diff", "effect_size", "q_value", "opportunities"]
+    d = diffs.dropna(subset=["diff", "q_value"])
+    d = d[(d["q_value"] < q_level) & (d["diff"] < 0)].sort_values("diff")
+    if d.empty:
+        return pd.DataFrame(columns=cols)
+    by_construct: dict[str, list[str]] = {}
+    for o in opportunities or []:
+        for c in o.get("addresses", []) or []:
+            by_construct.setdefault(c, []).append(str(o.get("name", o.get("id", ""))))
+    out = d.assign(
+        attribute_label=d["attribute"].map(codebook.label_of),
+        label=d["construct"].map(codebook.label_of),
+        opportunities=d["construct"].map(lambda c: "、".join(by_construct.get(c, []))),
+    )
+    return out[cols].reset_index(drop=True)
+
+
+def support_findings(needs: pd.DataFrame, *, max_items: int = 5, q_level: float = Q_LEVEL) -> list[str]:
+    """One sentence per group of :func:`support_needs` (largest gap first), for pub.finding.
+
+    Each names the constructs where the group is clearly below the whole staff, with the
+    gap in points, and the opportunities that address them (most often matched first).
+    """
+    out = []
+    if needs.empty:
+        return out
+    for (attr_label, group), block in needs.groupby(["attribute_label", "group"], sort=False):
+        gaps = "、".join(f"{r.label}({r.diff:+.2f}点)" for r in block.itertuples())
+        counts: dict[str, int] = {}
+        for text in block["opportunities"]:
+            for o in filter(None, str(text).split("、")):
+                counts[o] = counts.get(o, 0) + 1
+        opp = sorted(counts, key=lambda o: -counts[o])
+        tail = f" → 合う機会: {'、'.join(opp[:3])}" if opp else ""
+        out.append(f"{attr_label}「{group}」(n={int(block['n'].iloc[0])})は、{gaps}が全体よりはっきり低い(q<{q_level}){tail}。")
+        if len(out) >= max_items:
+            break
+    return out
+
+
+# =========================================================================== hypotheses
+def _measure_values(m, measure: str, scores: pd.DataFrame) -> tuple[pd.Series, str]:
+    cb = m.codebook
+    if measure in scores.columns:
+        return scores[measure], "construct"
+    if measure in cb.item_ids:
+        return m.survey[measure], "item"
+    if measure in cb.tool_ids:
+        return m.survey[measure], "tool"
+    raise KeyError(f"hypothesis measure {measure!r} is not a construct, item or tool id of the codebook")
+
+
+def test_hypotheses(m, scores: pd.DataFrame | None = None, *, q_level: float = Q_LEVEL, min_n: int | None = None, confidence: float = 0.95) -> pd.DataFrame:
+    """Verdict on each prior hypothesis of ``hypotheses.yaml``: 支持, 反証 or 判定不能.
+
+    Parameters
+    ----------
+    m
+        The loaded municipality (``m.hypotheses``, ``m.survey``, ``m.codebook``).
+    scores
+        Construct scores (:func:`construct_scores`); computed when omitted.
+    min_n
+        Smallest group compared (default ``m.min_group_size``); below it the verdict is
+        判定不能 and the figures are hidden by the privacy filter.
+
+    Returns
+    -------
+    DataFrame
+        ``hypothesis_id``, ``statement``, ``verdict`` (支持 / 反証 / 判定不能),
+        ``effect_size`` (rank-biserial correlation, group vs versus: positive = the group
+        is higher), ``ci_low``, ``ci_high`` (95%, DeLong), ``p_value`` (two-sided
+        Mann–Whitney), ``q_value`` (Benjamini–Hochberg over the register), then the
+        details: ``measure``, ``kind`` (construct / item / tool), ``attribute``, ``group``,
+        ``versus`` (groups joined by "・"; 「…以外」 when omitted), ``expected`` (higher /
+        lower), ``n_group``, ``n_versus``, ``n`` (the smaller of the two, used by the
+        privacy filter), ``value_group``, ``value_versus`` (mean score or answer; share
+        using for tools), ``note``.
+
+    Notes
+    -----
+    Verdict (docs/data-contract.md): 支持 when the effect is in the expected direction with
+    ``q < 0.05``, 反証 when it is in the other direction with ``q < 0.05``, otherwise 判定不能.
+    Items are compared as answered (not reverse coded), so a hypothesis on an item reads
+    like its wording. For a yes/no tool the rank-biserial correlation equals the
+    difference in the share using it. See :func:`rank_biserial_ci` for the interval.
+    """
+    cols = ["hypothesis_id", "statement", "verdict", "effect_size", "ci_low", "ci_high", "p_value", "q_value", "measure", "kind", "attribute",
+            "group", "versus", "expected", "n_group", "n_versus", "n", "value_group", "value_versus", "note"]
+    if scores is None:
+        scores = construct_scores(m.survey, m.codebook)
+    min_n = m.min_group_size if min_n is None else min_n
+    rows = []
+    for h in m.hypotheses:
+        hid = str(h.get("id", ""))
+        missing = [k for k in ("id", "measure", "attribute", "group", "expected") if k not in h]
+        if missing:
+            raise ValueError(f"hypotheses.yaml {hid or '?'}: missing keys {missing}")
+        expected = str(h["expected"])
+        if expected not in ("higher", "lower"):
+            raise ValueError(f"hypotheses.yaml {hid}: expected must be 'higher' or 'lower' (got {expected!r})")
+        attr = h["attribute"]
+        if attr not in m.codebook.attributes:
+            raise KeyError(f"hypotheses.yaml {hid}: unknown attribute {attr!r}; known: {m.codebook.attribute_ids}")
+        allowed = set(m.codebook.attributes[attr].values)
+        group, versus = _as_list(h["group"]), _as_list(h.get("versus"))
+        unknown = sorted(set(group + versus) - allowed)
+        if unknown:
+            raise ValueError(f"hypotheses.yaml {hid}: {attr} has no value(s) {unknown}; values: {sorted(allowed)}")
+        values, kind = _measure_values(m, h["measure"], scores)
+        col = m.survey[attr].astype(object)
+        in_g = col.isin(group).to_numpy()
+        in_v = col.isin(versus).to_numpy() if versus else (col.notna().to_numpy() & ~in_g)
+        y = values.to_numpy(dtype=float)
+        a, b = y[in_g & ~np.isnan(y)], y[in_v & ~np.isnan(y)]
+        row = {"hypothesis_id": hid, "statement": h.get("statement", ""), "measure": h["measure"], "kind": kind, "attribute": attr,
+               "group": "・".join(group), "versus": "・".join(versus) if versus else f"{'・'.join(group)}以外", "expected": expected,
+               "n_group": len(a), "n_versus": len(b), "n": min(len(a), len(b)),
+               "value_group": float(a.mean()) if len(a) else np.nan, "value_versus": float(b.mean()) if len(b) else np.nan, "note": ""}
+        if min(len(a), len(b)) < max(min_n, 2):
+            row.update(effect_size=np.nan, ci_low=np.nan, ci_high=np.nan, p_value=np.nan, note="人数が少ないため判定しない")
+        else:
+            lo, hi = rank_biserial_ci(a, b, confidence=confidence)
+            row.update(effect_size=rank_biserial(a, b), ci_low=lo, ci_high=hi, p_value=_mann_whitney(a, b))
+        rows.append(row)
+    out = pd.DataFrame(rows, columns=[c for c in cols if c not in ("verdict", "q_value")])
+    out["q_value"] = _bh(out["p_value"]) if len(out) else []
+    sign = np.where(out["expected"] == "higher", 1.0, -1.0) if len(out) else np.array([])
+    aligned = out["effect_size"].to_numpy(dtype=float) * sign
+    clear = out["q_value"].to_numpy(dtype=float) < q_level
+    out["verdict"] = np.where(clear & (aligned > 0), SUPPORTED, np.where(clear & (aligned < 0), CONTRADICTED, INCONCLUSIVE))
+    return out[cols]
+
+
+test_hypotheses.__test__ = False  # not a pytest test, despite the name
+
+
+def hypothesis_findings(hyp: pd.DataFrame) -> list[str]:
+    """Sentences for the report summary: a count of verdicts, then each contradicted hypothesis."""
+    if hyp.empty:
+        return []
+    counts = hyp["verdict"].value_counts()
+    out = [f"事前仮説{len(hyp)}件のうち、支持{counts.get(SUPPORTED, 0)}件・反証{counts.get(CONTRADICTED, 0)}件・判定不能{counts.get(INCONCLUSIVE, 0)}件。"]
+    for _, r in hyp[hyp["verdict"] == CONTRADICTED].iterrows():
+        direction = "高い" if r["effect_size"] > 0 else "低い"
+        out.append(f"予想と逆({r['hypothesis_id']}): 「{r['statement']}」は反証された。実際は{r['group']}のほうが{r['versus']}より{direction}"
+                   f"(効果量 r={r['effect_size']:+.2f}、95%信頼区間 {r['ci_low']:+.2f}〜{r['ci_high']:+.2f}、q{_q_text(r['q_value'])})。")
+    return out
+
+
+def describe_hypotheses(hyp: pd.DataFrame) -> str:
+    """Alt text of the hypothesis chart."""
+    if hyp.empty:
+        return "事前仮説は登録されていません。"
+    return "各仮説の効果量(予想した方向を右)と95%信頼区間。" + "、".join(f"{r.hypothesis_id}は{r.verdict}" for r in hyp.itertuples()) + "。"
+
+
+# =========================================================================== tools
+def tool_use(survey: pd.DataFrame, codebook, by: str | Sequence[str] | None = None, *, confidence: float = 0.95) -> pd.DataFrame:
+    """Share of respondents using each digital tool, whole staff and by group.
+
+    Returns
+    -------
+    DataFrame
+        ``tool_id``, ``label``, ``attribute`` (``overall`` for the whole staff), ``group``,
+        ``n`` (group members who answered the question), ``n_using``, ``share``
+        (n_using / n), ``ci_low``, ``ci_high`` (Wilson 95%).
+    """
+    by = _as_list(by)
+    _check_columns(survey, [*codebook.tool_ids, *by], "tool_use")
+    rows = []
+    for attr, group, mask in _groups(survey, by):
+        sub = survey.loc[mask.to_numpy()]
+        for tool in codebook.tools.items:
+            ans = sub[tool.id].dropna()
+            rows.append({"tool_id": tool.id, "label": tool.label, "attribute": attr, "group": group, "n": int(len(ans)), "n_using": int((ans == 1).sum())})
+    out = pd.DataFrame(rows, columns=["tool_id", "label", "attribute", "group", "n", "n_using"])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["share"] = np.where(out["n"] > 0, out["n_using"] / out["n"].where(out["n"] > 0, 1), np.nan)
+    out["ci_low"], out["ci_high"] = wilson_interval(out["n_using"], out["n"], confidence=confidence)
+    return out
+
+
+def describe_tool_use(use: pd.DataFrame) -> str:
+    """Alt text: most and least used tools (whole staff)."""
+    o = use[use["attribute"] == OVERALL_ATTRIBUTE].dropna(subset=["share"])
+    if o.empty:
+        return "ツール利用の回答がありません。"
+    hi, lo = o.loc[o["share"].idxmax()], o.loc[o["share"].idxmin()]
+    return f"最も使われているのは{hi['label']}({hi['share'] * 100:.0f}%)、最も少ないのは{lo['label']}({lo['share'] * 100:.0f}%)。"
+
+
+# =========================================================================== measures by group
+def measure_by_group(survey: pd.DataFrame, codebook, *, measure: str, attribute: str, scores: pd.DataFrame | None = None, confidence: float = 0.95) -> pd.DataFrame:
+    """One construct, item or tool summarised by the groups of one attribute (the explorer's table).
+
+    Returns
+    -------
+    DataFrame
+        Whole staff first, then each group with at least one answer: ``attribute``,
+        ``group``, ``n``, ``mean`` (score, answer or share using), ``ci_low``, ``ci_high``
+        (95%: t interval for means, Wilson for tool shares), ``share_negative``,
+        ``share_neutral``, ``share_positive`` (Likert items only; NaN otherwise),
+        ``diff`` (group − whole staff), ``effect_size`` (rank-biserial, group vs the rest),
+        ``p_value`` (Mann–Whitney, group vs the rest), ``q_value`` (BH over the groups).
+    """
+    _check_columns(survey, [attribute], "measure_by_group")
+    if measure in codebook.constructs:
+        scores = construct_scores(survey, codebook) if scores is None else scores
+        y, kind = scores[measure], "construct"
+    elif measure in codebook.item_ids:
+        y, kind = survey[measure], "item"
+    elif measure in codebook.tool_ids:
+        y, kind = survey[measure], "tool"
+    else:
+        raise KeyError(f"measure_by_group: {measure!r} is not a construct, item or tool id")
+    yv = y.to_numpy(dtype=float)
+    col = survey[attribute]
+    known = col.notna().to_numpy() & ~np.isnan(yv)
+    neutral = codebook.scales[codebook.item(measure).scale].neutral if kind == "item" else None
+    rows = []
+    for attr, group, mask in _groups(survey, [attribute]):
+        sel = mask.to_numpy() & ~np.isnan(yv) & (known if attr != OVERALL_ATTRIBUTE else True)
+        a = yv[sel]
+        if len(a) == 0:
+            continue
+        row = {"attribute": attr, "group": group, "n": int(len(a)), "mean": float(a.mean())}
+        if kind == "tool":
+            lo, hi = wilson_interval(a.sum(), len(a), confidence=confidence)
+            row.update(ci_low=float(lo), ci_high=float(hi))
+        else:
+            half = stats.t.ppf(1 - (1 - confidence) / 2, len(a) - 1) * a.std(ddof=1) / np.sqrt(len(a)) if len(a) > 1 else np.nan
+            row.update(ci_low=row["mean"] - half, ci_high=row["mean"] + half)
+        if neutral is not None:
+            row.update(share_negative=float((a < neutral).mean()), share_neutral=float((a == neutral).mean()), share_positive=float((a > neutral).mean()))
+        else:
+            row.update(share_negative=np.nan, share_neutral=np.nan, share_positive=np.nan)
+        if attr == OVERALL_ATTRIBUTE:
+            row.update(effect_size=np.nan, p_value=np.nan)
+        else:
+            rest = yv[known & ~mask.to_numpy()]
+            row.update(effect_size=rank_biserial(a, rest), p_value=_mann_whitney(a, rest))
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    overall = out.loc[out["attribute"] == OVERALL_ATTRIBUTE, "mean"].iloc[0] if len(out) else np.nan
+    out["diff"] = np.where(out["attribute"] == OVERALL_ATTRIBUTE, np.nan, out["mean"] - overall)
+    out["q_value"] = _bh(out["p_value"])
+    return out[["attribute", "group", "n", "mean", "ci_low", "ci_high", "share_negative", "share_neutral", "share_positive", "diff", "effect_size", "p_value", "q_value"]]
+
+
+# =========================================================================== response warnings
+def low_response_warning(rates: pd.DataFrame, codebook=None) -> str | None:
+    """A warning sentence naming visible groups whose response rate is low, or None."""
+    low = rates[rates["low_response"].astype(bool) & rates["response_rate"].notna()]
+    if low.empty:
+        return None
+    names = "、".join(f"{(codebook.label_of(r.attribute) + ' ') if codebook is not None else ''}{r.group}({r.response_rate * 100:.0f}%)" for r in low.itertuples())
+    return (f"回答率が{LOW_RESPONSE_RATE * 100:.0f}%未満の集団があります: {names}。これらの集団の結果は、回答した一部の職員の傾向に偏っている"
+            "おそれがあります。全職員の推定は名簿への重み付けで補正しています。")
+
+
+def clear_differences(diffs: pd.DataFrame, codebook, *, q_level: float = Q_LEVEL) -> pd.DataFrame:
+    """The visible rows of :func:`group_differences` with ``q_value < q_level``, labelled.
+
+    Returns ``attribute_label``, ``group``, ``label`` (construct), ``n``, ``mean``,
+    ``diff``, ``effect_size``, ``q_value``, sorted by attribute then difference.
+    """
+    d = diffs.dropna(subset=["diff", "q_value"])
+    d = d[d["q_value"] < q_level]
+    out = d.assign(attribute_label=d["attribute"].map(codebook.label_of), label=d["construct"].map(codebook.label_of))
+    return out.sort_values(["attribute", "diff"], kind="stable")[["attribute_label", "group", "label", "n", "mean", "diff", "effect_size", "q_value"]].reset_index(drop=True)
+
+
+def respondent_scores(survey: pd.DataFrame, scores: pd.DataFrame, weights: pd.Series | None = None) -> pd.DataFrame:
+    """Respondent-level table for private outputs: ``respondent_id``, attribute columns,
+    one column per construct score, and ``weight`` when given. Never for shared reports."""
+    attrs = [c for c in survey.columns if isinstance(survey[c].dtype, pd.CategoricalDtype)]
+    out = pd.concat([survey[["respondent_id", *attrs]], scores], axis=1)
+    if weights is not None:
+        out["weight"] = weights
+    return out
+
+
+#: Japanese column headers for the tables of notebook 01 (``pub.table(..., labels=LABELS)``).
+LABELS = {
+    "label": "名称", "area": "DXリテラシー標準の領域", "flag_low": "α<0.6(要注意)", "construct": "構成概念ID",
+    "item_id": "項目ID", "item": "項目", "reverse": "逆転項目", "alpha_if_dropped": "除いた場合のα", "change": "αの変化", "r_drop": "残りとの相関",
+    "kind": "種類", "measure_id": "指標ID", "statistic": "統計量", "n_weighted": "重み付けに使った回答者数", "unweighted": "重みなし",
+    "weighted": "重み付き(全職員推定)", "difference": "差(重み付き−重みなし)", "deff": "デザイン効果", "n_eff": "有効回答者数",
+    "measure": "指標", "versus": "比較対象", "expected": "予想の向き", "n_group": "回答者数(群)", "n_versus": "回答者数(比較対象)",
+    "value_group": "値(群)", "value_versus": "値(比較対象)", "note": "備考", "attribute_label": "属性", "opportunities": "合う機会(研修など)",
+    "tool_id": "ツールID", "n_using": "利用者数", "share": "利用割合", "staff": "職員数",
+}
+
+
+# =========================================================================== display views
+# Publisher formats ``ci_low``/``ci_high`` as percentages (right for shares and rates). The
+# views below turn tables whose intervals are not percentages into display frames with the
+# interval as text, Japanese labels for ids, and only the columns a reader needs. They
+# are built from the privacy-filtered tables, so hidden rows stay hidden (NaN → 「—」).
+def _num(v, fmt: str) -> str:
+    return "—" if v is None or (isinstance(v, float) and np.isnan(v)) else format(v, fmt)
+
+
+def _interval(lo, hi, fmt: str) -> str:
+    if any(v is None or (isinstance(v, float) and np.isnan(v)) for v in (lo, hi)):
+        return "—"
+    return f"{format(lo, fmt)} 〜 {format(hi, fmt)}"
+
+
+def _keep_flags(view: pd.DataFrame, source: pd.DataFrame) -> pd.DataFrame:
+    for c in ("suppressed", "suppression_reason"):
+        if c in source.columns:
+            view[c] = source[c].to_numpy()
+    return view
+
+
+def hypotheses_view(hyp: pd.DataFrame) -> pd.DataFrame:
+    """Display frame of :func:`test_hypotheses` (after privacy filtering).
+
+    Columns: ``hypothesis_id``, ``statement``, ``verdict``, ``comparison`` (群 vs 比較対象
+    with n), ``values`` (mean or share of each side), ``effect_size``, ``effect_ci`` (95%
+    interval as text), ``q_value`` (and the privacy flags of ``hyp``).
+    """
+    pct = hyp["kind"].eq("tool")
+    view = pd.DataFrame({
+        "hypothesis_id": hyp["hypothesis_id"],
+        "statement": hyp["statement"],
+        "verdict": hyp["verdict"],
+        "comparison": [f"{g}(n={_num(a, '.0f')}) と {v}(n={_num(b, '.0f')})" for g, v, a, b in zip(hyp["group"], hyp["versus"], hyp["n_group"], hyp["n_versus"])],
+        "values": [f"{_num(a * 100 if p else a, '.0f' if p else '.2f')}{'%' if p else ''} と {_num(b * 100 if p else b, '.0f' if p else '.2f')}{'%' if p else ''}"
+                   for a, b, p in zip(hyp["value_group"], hyp["value_versus"], pct)],
+        "effect_size": hyp["effect_size"],
+        "effect_ci": [_interval(lo, hi, "+.2f") for lo, hi in zip(hyp["ci_low"], hyp["ci_high"])],
+        "q_value": hyp["q_value"],
+    })
+    return _keep_flags(view, hyp)
+
+
+def reliability_view(rel: pd.DataFrame) -> pd.DataFrame:
+    """Display frame of :func:`reliability`: ``label``, ``area``, ``n_items``, ``n``,
+    ``alpha``, ``alpha_ci`` (Feldt 95% as text), ``flag_low``."""
+    view = pd.DataFrame({
+        "label": rel["label"], "area": rel["area"], "n_items": rel["n_items"].map(lambda v: _num(v, ".0f")), "n": rel["n"],
+        "alpha": rel["alpha"], "alpha_ci": [_interval(lo, hi, ".2f") for lo, hi in zip(rel["ci_low"], rel["ci_high"])], "flag_low": rel["flag_low"],
+    })
+    return _keep_flags(view, rel)
+
+
+STATISTIC_LABELS = {"mean": "平均点(1〜5)", "share_positive": "肯定的な回答の割合", "share_using": "利用している割合"}
+
+
+def estimates_view(est: pd.DataFrame, *, kinds: Sequence[str] = ("construct", "tool")) -> pd.DataFrame:
+    """Display frame of :func:`weighted_estimates` for the given kinds: ``label``,
+    ``statistic``, ``n``, ``unweighted``, ``weighted``, ``weighted_ci``, ``difference``
+    (all as text: points for means, % for shares), ``deff``, ``n_eff``."""
+    e = est[est["kind"].isin(list(kinds))]
+    rows = []
+    for r in e.itertuples():
+        share = r.statistic != "mean"
+        f = (lambda v: _num(v * 100, ".1f") + "%" if not (isinstance(v, float) and np.isnan(v)) else "—") if share else (lambda v: _num(v, ".2f"))
+        d = (lambda v: _num(v * 100, "+.1f") + "ポイント" if not np.isnan(v) else "—") if share else (lambda v: _num(v, "+.2f"))
+        rows.append({"label": r.label, "statistic": STATISTIC_LABELS.get(r.statistic, r.statistic), "n": r.n, "unweighted": f(r.unweighted), "weighted": f(r.weighted),
+                     "weighted_ci": f"{f(r.ci_low)} 〜 {f(r.ci_high)}", "difference": d(r.difference), "deff": r.deff, "n_eff": _num(r.n_eff, ".0f")})
+    view = pd.DataFrame(rows, columns=["label", "statistic", "n", "unweighted", "weighted", "weighted_ci", "difference", "deff", "n_eff"])
+    return _keep_flags(view, e)
+
+
+def rates_view(rates: pd.DataFrame, codebook) -> pd.DataFrame:
+    """Display frame of :func:`response_rates`: attribute ids replaced by their labels."""
+    view = rates.copy()
+    view["attribute"] = view["attribute"].map(codebook.label_of)
+    return view
+
+
+LABELS.update({
+    "comparison": "比較(回答者数)", "values": "値(群 と 比較対象)", "effect_ci": "効果量の95%信頼区間", "alpha_ci": "α係数の95%信頼区間",
+    "weighted_ci": "重み付き推定の95%信頼区間", "statistic": "指標の種類",
+})

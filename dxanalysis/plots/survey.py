@@ -26,10 +26,357 @@ def response_rates(data: pd.DataFrame, *, attribute: str | None = None, ax=None,
     hi = df["ci_high"].to_numpy(dtype=float) - rate
     ax.barh(y, np.nan_to_num(rate), color=QUALITATIVE[0], alpha=0.85)
     ax.errorbar(np.nan_to_num(rate), y, xerr=[np.nan_to_num(lo), np.nan_to_num(hi)], fmt="none", ecolor="#333333", capsize=3, lw=1)
-    for yi, r in zip(y, rate):
-        ax.text(0.005 if np.isnan(r) else r + 0.01, yi, "非表示(少人数)" if np.isnan(r) else f"{r * 100:.0f}%", va="center", fontsize=9)
+    for yi, r, h in zip(y, rate, df["ci_high"].to_numpy(dtype=float)):
+        ax.text(0.005 if np.isnan(r) else h + 0.015, yi, "非表示(少人数)" if np.isnan(r) else f"{r * 100:.0f}%", va="center", fontsize=9)
     ax.set_yticks(y, df["group"].astype(str))
     ax.set_xlim(0, 1)
     ax.xaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
     ax.set_xlabel(f"{label}(横線は95%信頼区間)")
     return ax
+
+
+HIDDEN_TEXT = "非表示(少人数)"
+
+
+def _diverging_colors(k: int) -> list:
+    from .style import DIVERGING
+
+    if k == len(DIVERGING):
+        return list(DIVERGING)
+    cmap = plt.get_cmap("RdBu")
+    return [cmap(v) for v in np.linspace(0.1, 0.9, k)]
+
+
+def likert_bars(data: pd.DataFrame, *, row: str = "item", ax=None, area: bool = True, legend: bool = True, n_col: str = "n_group"):
+    """Diverging stacked bars of Likert answers: negative left, neutral centred, positive right.
+
+    Parameters
+    ----------
+    data
+        Rows of :func:`dxanalysis.survey.item_distribution` for one block: either the
+        whole staff (``row="item"``: one bar per item) or one item by the groups of one
+        attribute (``row="group"``). Hidden groups (NaN shares) get an empty bar marked
+        「非表示(少人数)」.
+    row
+        Column naming each bar (``item`` or ``group``).
+    area
+        With ``row="item"``: group the bars under a heading per DXリテラシー標準 area.
+    n_col
+        Count printed at the right end of each bar (``n=…``).
+
+    Returns
+    -------
+    Axes
+    """
+    if ax is None:
+        ax = plt.gca()
+    # hidden rows come back from the privacy filter with every numeric column blank
+    values = sorted(data["value"].dropna().unique())
+    k = len(values)
+    colors = _diverging_colors(k)
+    labels = data.dropna(subset=["value"]).drop_duplicates("value").set_index("value")["label"].reindex(values).tolist()
+    key = ["item_id", row] if row == "item" else [row]
+    order = data.drop_duplicates(key)
+    positions, ticklabels, headers = [], [], []
+    y = 0.0
+    current_area = None
+    bars = []
+    for _, r in order.iterrows():
+        if row == "item" and area and r["area"] != current_area:
+            current_area = r["area"]
+            headers.append((y, current_area))
+            y += 1.0
+        sub = data[(data["item_id"] == r["item_id"]) if row == "item" else (data[row] == r[row])]
+        sub = sub.dropna(subset=["value"]).set_index("value").reindex(values)
+        shares = sub["share"].to_numpy(dtype=float)
+        rev = r.get("reverse", False)
+        name = str(r[row]) + ("(逆転項目)" if row == "item" and pd.notna(rev) and bool(rev) else "")
+        bars.append((y, name, shares, sub[n_col].iloc[0] if n_col in sub.columns and len(sub) else np.nan))
+        positions.append(y)
+        ticklabels.append(name)
+        y += 1.0
+    mid = (k - 1) / 2
+    for yi, _name, shares, n in bars:
+        if np.isnan(shares).all():
+            ax.text(0, yi, HIDDEN_TEXT, ha="center", va="center", fontsize=8, color="#555555")
+            continue
+        neg = shares[: int(np.floor(mid))].sum() + (shares[int(mid)] / 2 if k % 2 else 0)
+        left = -neg
+        for j, s in enumerate(shares):
+            ax.barh(yi, s, left=left, color=colors[j], edgecolor="white", linewidth=0.5, height=0.75, label=labels[j] if yi == bars[0][0] else None)
+            if s >= 0.07:
+                ax.text(left + s / 2, yi, f"{s * 100:.0f}", ha="center", va="center", fontsize=7, color="white" if j in (0, k - 1) else "#222222")
+            left += s
+        if not np.isnan(n):
+            ax.text(1.02, yi, f"n={int(n)}", va="center", fontsize=8, color="#444444", transform=ax.get_yaxis_transform())
+    for yh, text in headers:
+        ax.text(-1.0, yh, f"■ {text}", va="center", ha="left", fontsize=10, fontweight="bold", color="#0b4f8a")
+    ax.set_yticks(positions, ticklabels, fontsize=9)
+    ax.set_ylim(y - 0.4, -0.6)
+    ax.set_xlim(-1, 1)
+    ax.axvline(0, color="#333333", lw=0.8)
+    ax.set_xticks(np.linspace(-1, 1, 9), [f"{abs(v) * 100:.0f}%" for v in np.linspace(-1, 1, 9)])
+    ax.set_xlabel("← 否定的な回答   回答の割合(数字は%)   肯定的な回答 →")
+    if legend:
+        ax.legend(ncol=k, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False, fontsize=8)
+    return ax
+
+
+def reliability(data: pd.DataFrame, *, ax=None, threshold: float = 0.6):
+    """Cronbach's alpha per construct with its 95% interval; dashed line at ``threshold``.
+
+    ``data`` is :func:`dxanalysis.survey.reliability` output. Returns the Axes.
+    """
+    if ax is None:
+        ax = plt.gca()
+    df = data.reset_index(drop=True)
+    y = np.arange(len(df))
+    low = df["alpha"] < threshold
+    colors = np.where(low, QUALITATIVE[3], QUALITATIVE[0])
+    ax.errorbar(df["alpha"], y, xerr=[df["alpha"] - df["ci_low"], df["ci_high"] - df["alpha"]], fmt="none", ecolor="#555555", capsize=3, lw=1)
+    ax.scatter(df["alpha"], y, c=colors, zorder=3, s=36)
+    for yi, a in zip(y, df["alpha"]):
+        ax.text(a, yi - 0.3, f"{a:.2f}", ha="center", fontsize=8)
+    ax.axvline(threshold, color=QUALITATIVE[3], ls="--", lw=1)
+    ax.text(threshold, len(df) - 0.4, f" {threshold}未満は要注意", color=QUALITATIVE[3], fontsize=8, va="bottom")
+    ax.set_yticks(y, df["label"] if "label" in df.columns else df["construct"])
+    ax.set_ylim(len(df) - 0.3, -0.7)
+    ax.set_xlim(min(0.3, float(np.nanmin(df["ci_low"])) - 0.05), 1.0)
+    ax.set_xlabel("α係数(横線は95%信頼区間・Feldt法)")
+    return ax
+
+
+def weighted_comparison(data: pd.DataFrame, *, ax=None, kind: str = "construct"):
+    """Unweighted (hollow) and roster-weighted (filled, with 95% interval) estimates side by side.
+
+    ``data`` is :func:`dxanalysis.survey.weighted_estimates` output; ``kind`` selects
+    constructs (means) or items/tools (shares). Returns the Axes.
+    """
+    if ax is None:
+        ax = plt.gca()
+    df = data[data["kind"] == kind].reset_index(drop=True)
+    y = np.arange(len(df))
+    share = kind != "construct"
+    ax.hlines(y, df["unweighted"], df["weighted"], color="#999999", lw=2)
+    ax.errorbar(df["weighted"], y, xerr=[df["weighted"] - df["ci_low"], df["ci_high"] - df["weighted"]], fmt="none", ecolor=QUALITATIVE[0], capsize=3, lw=1)
+    ax.scatter(df["unweighted"], y, facecolors="white", edgecolors="#555555", s=40, zorder=3, label="回答者そのまま(重みなし)")
+    ax.scatter(df["weighted"], y, color=QUALITATIVE[0], s=40, zorder=4, label="職員名簿に重み付け(全職員の推定)")
+    ax.set_yticks(y, df["label"])
+    ax.set_ylim(len(df) - 0.5, -0.5)
+    if share:
+        ax.xaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
+        ax.set_xlabel("割合(横線は重み付け推定の95%信頼区間)")
+    else:
+        ax.set_xlabel("構成概念の平均点(1〜5、横線は重み付け推定の95%信頼区間)")
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False, fontsize=8)
+    return ax
+
+
+def difference_heatmap(data: pd.DataFrame, *, labels: dict | None = None, attribute_labels: dict | None = None, ax=None, q_level: float = 0.05, limit: float | None = None):
+    """Heatmap of group − whole-staff differences in construct scores.
+
+    Parameters
+    ----------
+    data
+        :func:`dxanalysis.survey.group_differences` output after privacy filtering; hidden
+        cells (NaN ``diff``) are drawn grey with 「—」.
+    labels, attribute_labels
+        Display names of construct ids and attribute ids.
+    q_level
+        Cells with ``q_value`` below it are outlined and marked ``*``.
+
+    Returns
+    -------
+    Axes
+    """
+    from matplotlib.patches import Rectangle
+
+    if ax is None:
+        ax = plt.gca()
+    labels = labels or {}
+    attribute_labels = attribute_labels or {}
+    constructs = list(dict.fromkeys(data["construct"]))
+    cols = list(dict.fromkeys(zip(data["attribute"], data["group"])))
+    grid = np.full((len(constructs), len(cols)), np.nan)
+    qs = np.full_like(grid, np.nan)
+    for r in data.itertuples():
+        i, j = constructs.index(r.construct), cols.index((r.attribute, r.group))
+        grid[i, j] = r.diff
+        qs[i, j] = r.q_value
+    lim = limit or max(0.3, float(np.nanmax(np.abs(grid))) if np.isfinite(grid).any() else 0.3)
+    cmap = plt.get_cmap("RdBu").with_extremes(bad="#eeeeee")
+    im = ax.imshow(np.ma.masked_invalid(grid), cmap=cmap, vmin=-lim, vmax=lim, aspect="auto")
+    for i in range(grid.shape[0]):
+        for j in range(grid.shape[1]):
+            v = grid[i, j]
+            if np.isnan(v):
+                ax.text(j, i, "—", ha="center", va="center", fontsize=7, color="#777777")
+                continue
+            sig = qs[i, j] < q_level
+            ax.text(j, i, f"{v:+.2f}{'*' if sig else ''}", ha="center", va="center", fontsize=7, color="white" if abs(v) > 0.6 * lim else "#222222", fontweight="bold" if sig else "normal")
+            if sig:
+                ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="#222222", lw=1.2))
+    ax.set_yticks(range(len(constructs)), [labels.get(c, c) for c in constructs])
+    ax.set_xticks(range(len(cols)), [g for _, g in cols], rotation=60, ha="right", fontsize=8)
+    # attribute blocks: separators and headings
+    start = 0
+    attrs = [a for a, _ in cols]
+    for a in dict.fromkeys(attrs):
+        width = attrs.count(a)
+        if start > 0:
+            ax.axvline(start - 0.5, color="white", lw=3)
+        ax.text(start + width / 2 - 0.5, -0.8, attribute_labels.get(a, a), ha="center", va="bottom", fontsize=9, fontweight="bold")
+        start += width
+    ax.set_ylim(len(constructs) - 0.5, -1.3)
+    for side in ("top", "right", "left", "bottom"):
+        ax.spines[side].set_visible(False)
+    cbar = ax.figure.colorbar(im, ax=ax, fraction=0.025, pad=0.01)
+    cbar.set_label("全体との差(点)")
+    return ax
+
+
+def hypotheses(data: pd.DataFrame, *, ax=None):
+    """Forest plot of the hypothesis register: effect in the expected direction, with 95% interval.
+
+    ``data`` is :func:`dxanalysis.survey.test_hypotheses` output. Right of zero = as the
+    advisor expected; colour = verdict (支持 blue, 反証 vermillion, 判定不能 grey).
+    Returns the Axes.
+    """
+    if ax is None:
+        ax = plt.gca()
+    colors = {"支持": QUALITATIVE[0], "反証": QUALITATIVE[3], "判定不能": "#888888"}
+    df = data.reset_index(drop=True)
+    sign = np.where(df["expected"] == "higher", 1.0, -1.0)
+    eff = df["effect_size"].to_numpy(dtype=float) * sign
+    lo = np.where(sign > 0, df["ci_low"], -df["ci_high"]).astype(float)
+    hi = np.where(sign > 0, df["ci_high"], -df["ci_low"]).astype(float)
+    y = np.arange(len(df))
+    for yi, e, l, h, v in zip(y, eff, lo, hi, df["verdict"]):
+        c = colors.get(v, "#888888")
+        if np.isnan(e):
+            ax.text(0, yi, HIDDEN_TEXT, ha="center", va="center", fontsize=8, color="#555555")
+            continue
+        ax.plot([l, h], [yi, yi], color=c, lw=2)
+        ax.scatter([e], [yi], color=c, s=50, zorder=3)
+        ax.text(1.02, yi, v, transform=ax.get_yaxis_transform(), va="center", fontsize=9, color=c, fontweight="bold")
+    ax.axvline(0, color="#333333", lw=0.8)
+    ax.set_yticks(y, [f"{h}: {s}" for h, s in zip(df["hypothesis_id"], df["statement"])], fontsize=9)
+    ax.set_ylim(len(df) - 0.5, -0.5)
+    ax.set_xlim(-1, 1)
+    ax.set_xlabel("← 予想と逆     効果量(順位双列相関 r、横線は95%信頼区間)     予想どおり →")
+    return ax
+
+
+def share_bars(data: pd.DataFrame, *, label_col: str = "label", ax=None, xlabel: str = "利用している割合"):
+    """Horizontal bars of shares with Wilson 95% intervals (e.g. tool use, whole staff).
+
+    ``data`` has ``share``, ``ci_low``, ``ci_high``, ``n`` and ``label_col``; hidden rows
+    (NaN) are marked. Returns the Axes.
+    """
+    if ax is None:
+        ax = plt.gca()
+    df = data.reset_index(drop=True)
+    y = np.arange(len(df))
+    s = df["share"].to_numpy(dtype=float)
+    ax.barh(y, np.nan_to_num(s), color=QUALITATIVE[2], alpha=0.85)
+    ax.errorbar(np.nan_to_num(s), y, xerr=[np.nan_to_num(s - df["ci_low"].to_numpy(float)), np.nan_to_num(df["ci_high"].to_numpy(float) - s)], fmt="none", ecolor="#333333", capsize=3, lw=1)
+    for yi, v, n, h in zip(y, s, df["n"], df["ci_high"].to_numpy(dtype=float)):
+        ax.text(0.005 if np.isnan(v) else h + 0.015, yi, HIDDEN_TEXT if np.isnan(v) else f"{v * 100:.0f}%(n={int(n)})", va="center", fontsize=8)
+    ax.set_yticks(y, df[label_col].astype(str))
+    ax.set_ylim(len(df) - 0.5, -0.5)
+    ax.set_xlim(0, 1.2)
+    ax.set_xticks(np.linspace(0, 1, 6))
+    ax.xaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
+    ax.set_xlabel(f"{xlabel}(横線は95%信頼区間)")
+    return ax
+
+
+def share_heatmap(data: pd.DataFrame, *, row: str, col: str, value: str = "share", row_labels: dict | None = None, col_group: str | None = None,
+                  group_labels: dict | None = None, ax=None, cmap: str = "Blues", percent: bool = True, colorbar_label: str = "割合"):
+    """Heatmap of a share (or mean) for rows × columns, values printed; NaN = hidden.
+
+    Used for tool use by group and for the static version of the explorer (share of
+    positive answers per item and group). Row and column order follow ``data``.
+    ``col_group`` (e.g. ``"attribute"``) makes the columns (col_group, col) pairs, drawn
+    in blocks headed by ``group_labels``. Returns the Axes.
+    """
+    if ax is None:
+        ax = plt.gca()
+    row_labels = row_labels or {}
+    rows = list(dict.fromkeys(data[row]))
+    keys = list(zip(data[col_group], data[col])) if col_group else list(data[col])
+    cols = list(dict.fromkeys(keys))
+    grid = np.full((len(rows), len(cols)), np.nan)
+    for r, k, v in zip(data[row], keys, data[value].to_numpy(dtype=float)):
+        grid[rows.index(r), cols.index(k)] = v
+    cm = plt.get_cmap(cmap).with_extremes(bad="#eeeeee")
+    vmin, vmax = (0, 1) if percent else (np.nanmin(grid), np.nanmax(grid))
+    im = ax.imshow(np.ma.masked_invalid(grid), cmap=cm, vmin=vmin, vmax=vmax, aspect="auto")
+    for i in range(grid.shape[0]):
+        for j in range(grid.shape[1]):
+            v = grid[i, j]
+            txt = "—" if np.isnan(v) else (f"{v * 100:.0f}" if percent else f"{v:.2f}")
+            ax.text(j, i, txt, ha="center", va="center", fontsize=7, color="white" if not np.isnan(v) and (v - vmin) > 0.6 * (vmax - vmin) else "#222222")
+    ax.set_yticks(range(len(rows)), [row_labels.get(r, r) for r in rows], fontsize=8)
+    ax.set_xticks(range(len(cols)), [c[1] if col_group else c for c in cols], rotation=45, ha="right", fontsize=8)
+    if col_group:
+        blocks = [c[0] for c in cols]
+        start = 0
+        for b in dict.fromkeys(blocks):
+            width = blocks.count(b)
+            if start > 0:
+                ax.axvline(start - 0.5, color="white", lw=3)
+            ax.text(start + width / 2 - 0.5, -0.7, (group_labels or {}).get(b, b), ha="center", va="bottom", fontsize=9, fontweight="bold")
+            start += width
+        ax.set_ylim(len(rows) - 0.5, -1.2)
+    for side in ("top", "right", "left", "bottom"):
+        ax.spines[side].set_visible(False)
+    cbar = ax.figure.colorbar(im, ax=ax, fraction=0.03, pad=0.01)
+    if percent:
+        cbar.ax.yaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
+    cbar.set_label(colorbar_label + ("(数字は%、—は非表示)" if percent else "(—は非表示)"))
+    return ax
+
+
+def group_means(data: pd.DataFrame, *, ax=None, xlabel: str = "平均点", percent: bool = False):
+    """Dot and 95% interval per group, with the whole staff as a dashed line.
+
+    ``data`` is :func:`dxanalysis.survey.measure_by_group` output after privacy
+    filtering (hidden groups are marked). Returns the Axes.
+    """
+    if ax is None:
+        ax = plt.gca()
+    overall = data[data["attribute"] == "overall"]
+    df = data[data["attribute"] != "overall"].reset_index(drop=True)
+    y = np.arange(len(df))
+    m = df["mean"].to_numpy(dtype=float)
+    ax.errorbar(m, y, xerr=[m - df["ci_low"].to_numpy(float), df["ci_high"].to_numpy(float) - m], fmt="o", color=QUALITATIVE[0], ecolor="#555555", capsize=3)
+    for yi, v, n in zip(y, m, df["n"]):
+        if np.isnan(v):
+            ax.text(0.02, yi, HIDDEN_TEXT, transform=ax.get_yaxis_transform(), va="center", fontsize=8, color="#555555")
+        else:
+            ax.text(1.01, yi, f"n={int(n)}", transform=ax.get_yaxis_transform(), va="center", fontsize=8, color="#444444")
+    if len(overall):
+        ax.axvline(float(overall["mean"].iloc[0]), color="#333333", ls="--", lw=1, label="全体")
+        ax.legend(frameon=False, fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0))
+    ax.set_yticks(y, df["group"].astype(str))
+    ax.set_ylim(len(df) - 0.5, -0.5)
+    if percent:
+        ax.xaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
+    ax.set_xlabel(f"{xlabel}(横線は95%信頼区間)")
+    return ax
+
+
+def response_rate_panels(data: pd.DataFrame, *, labels: dict | None = None, axes=None):
+    """One :func:`response_rates` panel per attribute of a long response-rate table.
+
+    Returns the array of Axes (pass ``axes`` from ``plt.subplots`` with one row per attribute).
+    """
+    attrs = list(dict.fromkeys(data["attribute"]))
+    if axes is None:
+        _, axes = plt.subplots(len(attrs), 1, squeeze=False)
+    axes = np.asarray(axes).ravel()
+    for a, ax in zip(attrs, axes):
+        response_rates(data, attribute=a, ax=ax)
+        ax.set_title((labels or {}).get(a, a), loc="left")
+    return axes

@@ -1,0 +1,186 @@
+"""The survey explorer: its callback runs without a browser; hidden groups stay hidden."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dxanalysis import explore, io
+from dxanalysis import survey as sv
+from dxanalysis.plots import setup_style
+from dxanalysis.report import Publisher
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+
+
+@pytest.fixture(scope="module")
+def sample():
+    if not (SAMPLE / "municipality.yaml").exists():
+        pytest.skip("data/sample not generated")
+    setup_style()  # the bundled Japanese font
+    return io.load_municipality(SAMPLE)
+
+
+def _texts(fig) -> list[str]:
+    return [t.get_text() for ax in fig.axes for t in ax.texts] + [t.get_text() for ax in fig.axes for t in ax.get_yticklabels()]
+
+
+def test_construct_view_hides_small_department(sample):
+    view = explore.explorer_view(sample, measure="use", attribute="department")
+    t = view.table.set_index("group")
+    assert view.kind == "construct"
+    assert t.loc["全体", "n"] == len(sample.survey)
+    # 会計課 has 3 respondents (< 5): hidden, and one more department hidden so it cannot be recovered
+    assert t.loc["会計課", "suppressed"] and np.isnan(t.loc["会計課", "mean"])
+    assert t["suppressed"].sum() == 2
+    assert "非表示(少人数)" in _texts(view.figure)
+    visible = t[~t["suppressed"]].drop(index="全体")
+    scores = sv.construct_scores(sample.survey, sample.codebook)["use"]
+    for g, row in visible.iterrows():  # the mean shown is the group's mean score
+        assert row["mean"] == pytest.approx(scores[sample.survey["department"] == g].mean())
+    assert "データ・技術の利活用" in view.alt and "所属部署" in view.alt
+
+
+def test_item_and_tool_views(sample):
+    item = explore.explorer_view(sample, measure="tech_01", attribute="age_band")
+    assert item.kind == "item" and item.distribution is not None
+    shares = item.distribution.groupby("group")["share"].sum()
+    np.testing.assert_allclose(shares, 1.0)
+    assert len(item.figure.axes[0].patches) == 5 * 5  # 全体 + 4 age bands, 5 answers each
+    assert {"share_negative", "share_neutral", "share_positive"} <= set(item.table.columns)
+    hidden = explore.explorer_view(sample, measure="tech_01", attribute="department")
+    assert hidden.table["suppressed"].sum() == 2
+    assert len(hidden.figure.axes[0].patches) == (10 - 2) * 5  # 全体 + 9 departments, 2 hidden
+    assert [t.get_text() for t in hidden.figure.axes[0].texts].count("非表示(少人数)") == 2
+    tool = explore.explorer_view(sample, measure="tool_chat", attribute="employment")
+    row = tool.table.set_index("group").loc["全体"]
+    assert row["mean"] == pytest.approx(sample.survey["tool_chat"].mean())
+    assert row["ci_low"] < row["mean"] < row["ci_high"]
+    with pytest.raises(KeyError):
+        explore.explorer_view(sample, measure="nope", attribute="employment")
+
+
+def test_widget_callback_updates_view_without_browser(sample):
+    ex = explore.Explorer(sample)
+    box = ex.build()
+    assert box is ex.widgets["box"] and ex.view.measure == "mind"
+    first = ex.view
+    ex.widgets["attribute"].value = "grade"  # what a user's click does: traitlets fires the callback
+    assert ex.view is not first and ex.view.attribute == "grade"
+    assert list(ex.view.table["group"]) == ["全体", "一般職員", "係長級", "課長補佐級", "課長級以上"]
+    ex.widgets["measure"].value = "tool_genai"
+    assert ex.view.kind == "tool" and ex.view.measure == "tool_genai" and ex.view.attribute == "grade"
+    labels = dict((v, k) for k, v in ex.widgets["measure"].options)
+    assert labels["mind"].startswith("構成概念") and labels["tool_genai"].startswith("ツール")
+
+
+def test_publish_static_writes_privacy_filtered_charts(sample, tmp_path):
+    pub = Publisher(tmp_path, min_group_size=sample.min_group_size, display=False)
+    dist = sv.item_distribution(sample.survey, sample.codebook, by=["department", "employment"])
+    shown = pub.table(dist, "item_distribution", n_col="n_group", by=["item_id", "attribute", "value"], show=False)
+    pos = explore.positive_share_by_group(shown, sample.codebook, "department")
+    assert pos.loc[pos["group"] == "会計課", "share_positive"].isna().all()
+    alt = explore.describe_static(pos.assign(attribute="department"), sample.codebook)
+    assert "会計課" not in alt and "所属部署" in alt
+    both = pd.concat([pos.assign(attribute="department"), explore.positive_share_by_group(shown, sample.codebook, "employment").assign(attribute="employment")])
+    assert explore._chunks(both, ["department", "employment"], 10) == [["department"], ["employment"]]  # 9 + 2 > 10
+    assert explore._chunks(both, ["department", "employment"], 11) == [["department", "employment"]]
+    paths = explore.publish_static(pub, sample, shown[shown["attribute"] != "department"])
+    assert [p.name for p in paths] == ["explore_items_by_group_1.png"]
+    assert paths[0].exists() and paths[0].with_suffix(".svg").exists()
+
+
+# --------------------------------------------------------------------------- real JupyterLab
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_explorer_in_real_jupyterlab(sample, tmp_path):
+    """Open notebook 01's explorer in JupyterLab, change the attribute, see the chart follow.
+
+    The notebook copy keeps the parameters, setup and explorer cells only (the other
+    sections are covered by the notebook run), so the test takes ~15 s.
+    """
+    import os
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    import nbformat
+
+    from dxanalysis.report import find_chromium
+
+    chromium = find_chromium()
+    jupyter = Path(sys.executable).with_name("jupyter")
+    if chromium is None or not jupyter.exists():
+        pytest.skip("Chromium or JupyterLab not installed")
+    pytest.importorskip("playwright")
+    from playwright.sync_api import sync_playwright
+
+    nb = nbformat.read(Path(__file__).resolve().parents[1] / "notebooks" / "01_current_state.ipynb", as_version=4)
+    keep = []
+    for cell in nb.cells:
+        if "parameters" in cell.metadata.get("tags", []):
+            cell.source = f'data_dir: str = "{SAMPLE}"\nreport_dir: str = "{tmp_path / "reports"}"'
+            keep.append(cell)
+        elif cell.cell_type == "code" and ("load_municipality" in cell.source or "show_explorer" in cell.source):
+            keep.append(cell)
+    assert len(keep) == 3, "notebook 01 must keep its parameters, setup and explorer cells"
+    nb.cells = keep
+    nbformat.write(nb, tmp_path / "explore.ipynb")
+
+    port = _free_port()
+    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(tmp_path / "cfg"), "JUPYTER_RUNTIME_DIR": str(tmp_path / "rt"), "JUPYTER_PLATFORM_DIRS": "1"}
+    log = open(tmp_path / "lab.log", "w")
+    server = subprocess.Popen(
+        [str(jupyter), "lab", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1", "--IdentityProvider.token=t", "--allow-root",
+         f"--ServerApp.root_dir={tmp_path}", "--LabApp.news_url=", "--LabApp.expose_app_in_browser=True"],
+        env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status?token=t", timeout=1)
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    pytest.skip("JupyterLab did not start within 30 s: " + (tmp_path / "lab.log").read_text()[-300:])
+                time.sleep(0.25)
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+            try:
+                page = browser.new_page(viewport={"width": 1400, "height": 900})
+                page.goto(f"http://127.0.0.1:{port}/lab/tree/explore.ipynb?token=t")
+                page.wait_for_function(
+                    "() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
+                    " return w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel; }",
+                    timeout=60000,
+                )
+                page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+                page.wait_for_selector(".widget-dropdown select", timeout=90000)
+                img = page.locator(".widget-output img").first
+                img.wait_for(timeout=30000)
+                assert "所属部署別" in img.get_attribute("alt")
+                page.locator(".widget-dropdown select").nth(1).select_option(label="職層")
+                page.wait_for_function("() => { const i = document.querySelector('.widget-output img'); return i && i.alt.includes('職層別'); }", timeout=30000)
+                table = page.locator(".widget-output table").first.inner_text()
+                assert "課長級以上" in table and "会計課" not in table
+            finally:
+                browser.close()
+    finally:
+        server.terminate()
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
