@@ -324,7 +324,7 @@ def _toc_and_ids(body: str) -> tuple[str, str]:
 def page(title: str, body: str, *, language: str = "ja", footer: str = "", toc: str = "", nav: str = "") -> str:
     """Wrap a body in the report's self-contained HTML shell (table of contents before the first h2)."""
     if toc:
-        cut = body.find("<h2")
+        cut = min((i for i in (body.find("<section"), body.find("<h2")) if i >= 0), default=-1)
         body = body[:cut] + toc + body[cut:] if cut >= 0 else toc + body
     toc = nav
     return (
@@ -406,10 +406,13 @@ GLOSSARY = {
     ],
 }
 
-#: Order and headings of the summary on index.html, by finding kind.
+#: Order, headings and how many findings of each kind the one-screen summary shows;
+#: the rest are listed under "その他の要点" after the report list.
 SUMMARY_KINDS = {
-    "ja": [("surprise", "事前の想定と違ったこと"), ("gap", "大きなギャップ"), ("segment", "職員セグメントと必要な支援"), ("training", "研修の成果"), ("finding", "その他の要点")],
-    "en": [("surprise", "What we got wrong"), ("gap", "Largest gaps"), ("segment", "Staff segments and what each needs"), ("training", "Training results"), ("finding", "Other findings")],
+    "ja": [("surprise", "事前の想定と違ったこと", 3), ("gap", "大きなギャップ", 2), ("segment", "職員セグメントと必要な支援", 3),
+           ("needs", "属性別に支援が必要な集団", 2), ("training", "研修の成果", 4)],
+    "en": [("surprise", "What we got wrong", 3), ("gap", "Largest gaps", 2), ("segment", "Staff segments and what each needs", 3),
+           ("needs", "Groups that need support", 2), ("training", "Training results", 4)],
 }
 
 
@@ -429,21 +432,31 @@ def read_findings(report_dir: Path) -> list[dict]:
     return out
 
 
-def summary_html(findings: list[dict], language: str = "ja") -> str:
-    """One-screen summary: findings grouped by kind, each linking to its evidence."""
-    if not findings:
-        return ""
-    h = html.escape
+def _finding_items(items: list[dict], language: str) -> str:
     link_text = "根拠を見る" if language != "en" else "evidence"
+    return "".join(f'<li>{html.escape(f["text"])} <a href="{html.escape(f.get("section") or "#")}">{link_text}</a></li>' for f in items)
+
+
+def split_findings(findings: list[dict], language: str = "ja") -> tuple[list[tuple[str, list[dict]]], list[dict]]:
+    """(summary blocks by kind, the rest): the summary keeps the first few of each kind."""
     kinds = SUMMARY_KINDS.get(language, SUMMARY_KINDS["ja"])
-    known = {k for k, _ in kinds}
+    blocks, used = [], set()
+    for kind, heading, cap in kinds:
+        items = [f for f in findings if f.get("kind") == kind][:cap]
+        used |= {id(f) for f in items}
+        if items:
+            blocks.append((heading, items))
+    return blocks, [f for f in findings if id(f) not in used]
+
+
+def summary_html(findings: list[dict], language: str = "ja") -> str:
+    """One-screen summary: the key findings grouped by kind, each linking to its evidence."""
+    blocks, _ = split_findings(findings, language)
+    if not blocks:
+        return ""
     parts = ['<section class="dx-summary" aria-labelledby="summary"><h2 id="summary">' + ("要点" if language != "en" else "Summary") + "</h2>"]
-    for kind, heading in kinds:
-        items = [f for f in findings if (f.get("kind") if f.get("kind") in known else "finding") == kind]
-        if not items:
-            continue
-        lis = "".join(f'<li>{h(f["text"])} <a href="{h(f.get("section") or "#")}">{link_text}</a></li>' for f in items)
-        parts.append(f"<h3>{h(heading)}</h3><ul>{lis}</ul>")
+    for heading, items in blocks:
+        parts.append(f"<h3>{html.escape(heading)}</h3><ul>{_finding_items(items, language)}</ul>")
     parts.append("</section>")
     return "".join(parts)
 
@@ -459,7 +472,8 @@ def write_index(report_dir: Path, *, cfg, results, footer: str = "", extra_html:
     intro = ("職員アンケート・ギャップ分析・研修評価の結果です。まず「要点」を読み、詳しくは各レポートの「根拠を見る」から確かめてください。"
              if lang != "en" else "Results of the staff survey, gap analysis and training evaluation. Read the summary first; each point links to its evidence.")
     parts.append(f'<p class="dx-lead">{h(intro)}</p>')
-    parts.append(summary_html(read_findings(report_dir), lang))
+    findings = read_findings(report_dir)
+    parts.append(summary_html(findings, lang))
     parts.append(extra_html)
     parts.append("<h2 id=\"reports\">レポート一覧</h2>" if lang != "en" else "<h2 id=\"reports\">Reports</h2>")
     rows = []
@@ -473,6 +487,9 @@ def write_index(report_dir: Path, *, cfg, results, footer: str = "", extra_html:
     xlsx = Path(report_dir) / "tables.xlsx"
     if xlsx.exists():
         parts.append(f'<p>表はすべて <a href="tables.xlsx">tables.xlsx</a>(シートごと)と tables/ フォルダの CSV、図は figures/ フォルダ(PNG・SVG)にあります。スライドにそのまま貼れます。</p>' if lang != "en" else '<p>All tables: <a href="tables.xlsx">tables.xlsx</a>; figures in figures/ (PNG, SVG).</p>')
+    rest = split_findings(findings, lang)[1]
+    if rest:
+        parts.append(("<h2 id=\"more\">その他の要点</h2>" if lang != "en" else "<h2 id=\"more\">More findings</h2>") + f"<ul>{_finding_items(rest, lang)}</ul>")
     parts.append(glossary_html(lang))
     body, toc = _toc_and_ids("\n".join(p for p in parts if p))
     out = Path(report_dir) / "index.html"

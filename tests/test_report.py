@@ -91,3 +91,15 @@ def test_tables_xlsx_has_a_sheet_per_table_with_japanese_headers(tmp_path):
     ws = wb["response_rates"]
     assert [c.value for c in ws[1]][:3] == ["所属部署", "回答者数", "割合"]
     assert ws["C2"].value == 0.25 and ws["C2"].number_format == "0.0%"
+
+
+def test_summary_first_keeps_a_few_per_kind():
+    from dxanalysis.report import split_findings, summary_html
+
+    findings = [{"text": f"仮説{i}", "kind": "surprise", "section": "01_current_state.html"} for i in range(5)]
+    findings += [{"text": "研修満足 93%(41/44人、95%信頼区間 81.8–97.7%)", "kind": "training", "section": "04_training.html"}, {"text": "その他", "kind": "finding"}]
+    blocks, rest = split_findings(findings)
+    assert [h for h, _ in blocks] == ["事前の想定と違ったこと", "研修の成果"]
+    assert len(blocks[0][1]) == 3 and [f["text"] for f in rest] == ["仮説3", "仮説4", "その他"]
+    html = summary_html(findings)
+    assert html.count("<li>") == 4 and 'href="04_training.html"' in html
