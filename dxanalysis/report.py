@@ -389,7 +389,7 @@ GLOSSARY = {
     "ja": [
         ("信頼区間(95%)", "同じ調査を何度も繰り返したとき、100回中95回は真の値を含む幅。人数が少ないほど広くなります。「○%(△〜□%)」の括弧内がこれです。"),
         ("効果量", "差の大きさを人数に左右されない尺度で表した値。p値が「差があるか」を示すのに対し、効果量は「どれくらい違うか」を示します。目安: 0.1 小、0.3 中、0.5 大(順位相関の場合)。"),
-        ("p値・q値", "差が偶然だけで生じる確率の目安。多くの比較を同時に行うと偶然の「差あり」が増えるため、比較の数を考慮して補正した値が q値(Benjamini–Hochberg 法)です。q値 0.05 未満を「差あり」とします。"),
+        ("p値・q値", "本当は差がないとしたら、これ以上の差が偶然に出る確率。小さいほど偶然では説明しにくいことを示します(差の大きさではありません)。多くの比較を同時に行うと偶然の「差あり」が増えるため、比較の数を考慮して補正した値が q値(Benjamini–Hochberg 法)です。q値 0.05 未満を「差あり」とします。"),
         ("重み付け(ウエイト)", "回答率が部署や年代で違うため、名簿の職員構成に合わせて回答を重み付けし、全職員の姿を推定します。重み付けなしの値と並べて示します。"),
         ("α係数(クロンバックのα)", "同じ構成概念を測る複数の設問が、どれだけ一貫して答えられているか。0.7 以上が目安、0.6 未満は注意。"),
         ("構成概念", "複数の設問をまとめて測る考え方の単位(例: マインド・スタンス)。設問の平均点で表します。"),
@@ -399,7 +399,7 @@ GLOSSARY = {
     "en": [
         ("95% confidence interval", "The range that would contain the true value in 95 of 100 repeated surveys; wider for small groups."),
         ("Effect size", "How large a difference is, independent of the number of respondents."),
-        ("p-value / q-value", "How likely a difference is by chance alone; q-values adjust for many comparisons (Benjamini–Hochberg). q < 0.05 counts as a difference."),
+        ("p-value / q-value", "If there were truly no difference, the chance of seeing one at least this large; not the size of the difference. q-values adjust for many comparisons (Benjamini–Hochberg). q < 0.05 counts as a difference."),
         ("Weighting", "Answers re-weighted to the staff roster so estimates describe all staff, shown beside unweighted values."),
         ("Cronbach's alpha", "How consistently the questions of one construct are answered; 0.7+ is good, below 0.6 is a warning."),
         ("Hidden (small group)", "Groups with too few respondents are not shown, to protect individuals."),
