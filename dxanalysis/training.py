@@ -7,8 +7,10 @@ The Kirkpatrick levels, each as one function returning a tidy frame:
 * L1 reaction: answer distribution (:func:`likert_distribution`) and shares with Wilson
   intervals (:func:`share_row`);
 * L2 learning: paired pre/post tests per item (:func:`paired_tests`): Wilcoxon
-  signed-rank with Pratt's zero handling and the matched-pairs rank-biserial correlation
-  for Likert items, McNemar's test for yes/no items, Benjamini–Hochberg across items;
+  signed-rank with Pratt's zero handling (exact permutation distribution for up to 25
+  non-zero differences) and the matched-pairs rank-biserial correlation for Likert items,
+  McNemar's test and Newcombe's interval of the difference in shares for yes/no items,
+  Benjamini–Hochberg across items;
 * the same effects per segment (:func:`join_segments`, :func:`effects_by_segment`);
 * difference-in-differences against non-participants (:func:`did_estimates`);
 * L3 follow-up (:func:`followup_change`, :func:`followup_verdicts`);
@@ -40,11 +42,16 @@ GROUP_LABELS = {
 }
 #: McNemar: exact binomial test when the discordant pairs are fewer than this.
 MCNEMAR_EXACT_BELOW = 25
-#: Wilcoxon: exact null distribution up to this many non-zero differences (no ties, no zeros).
-WILCOXON_EXACT_MAX = 50
-#: Bootstrap resamples for effect-size intervals, and the fixed seed.
+#: Wilcoxon–Pratt: exact permutation distribution up to this many non-zero differences
+#: (ties and zeros allowed); above it, the normal approximation.
+WILCOXON_EXACT_MAX = 25
+#: Bootstrap resamples for the rank-biserial interval, and the fixed seed.
 N_BOOT = 2000
 RANDOM_STATE = 0
+#: Follow-up: the largest fall from right after to follow-up that still counts as "held"
+#: (rank-biserial correlation for Likert items, difference in share "yes" for yes/no items).
+HELD_MARGIN_LIKERT = 0.1
+HELD_MARGIN_YESNO = 0.1
 
 PAIR_COLUMNS = ["key", "group", "item", "kind", "before", "after", "row_before", "row_after"]
 
@@ -54,23 +61,35 @@ METHOD_TEXT = {
         "no_pairs": "照合できた回答の組がないため検定できません",
         "one_pair": "回答の組が1組だけのため検定できません",
         "no_change": "全員が前後で同じ回答(差がすべて0)のため検定できません",
-        "wilcoxon_exact": "Wilcoxon符号付順位検定(正確法)",
+        "wilcoxon_exact": "Wilcoxon符号付順位検定(Pratt法、正確法)",
         "wilcoxon_approx": "Wilcoxon符号付順位検定(Pratt法、正規近似)",
         "mcnemar_exact": "McNemar検定(正確二項検定)",
         "mcnemar_chi2": "McNemar検定(連続性補正つきカイ二乗)",
         "rank_biserial": "効果量: 順位双列相関",
         "diff_share": "効果量: 「はい」の割合の差",
+        "ci_bootstrap": "区間: ブートストラップ{n_boot}回",
+        "ci_newcombe": "区間: Newcombe法(Wilson区間の組合せ)",
+        "ci_none": "効果量の区間なし(全員が同じ向き)",
+        "same_direction": "全員が同じ向き(変化した{k}人は全員{dir})。{who} {pct}({num}/{n}人、95%信頼区間 {lo}–{hi}%)",
+        "no_spread": "ブートストラップの区間が1点に縮むため、効果量の区間は出しません",
+        "up": "上がった", "down": "下がった", "who_up": "上がった人", "who_down": "下がった人",
     },
     "en": {
         "no_pairs": "no matched pairs: no test possible",
         "one_pair": "only one pair: no test possible",
         "no_change": "every pair answered the same twice (all differences 0): no test possible",
-        "wilcoxon_exact": "Wilcoxon signed-rank (exact)",
+        "wilcoxon_exact": "Wilcoxon signed-rank (Pratt, exact)",
         "wilcoxon_approx": "Wilcoxon signed-rank (Pratt, normal approximation)",
         "mcnemar_exact": "McNemar (exact binomial)",
         "mcnemar_chi2": "McNemar (chi-squared, continuity correction)",
         "rank_biserial": "effect: matched-pairs rank-biserial (post − pre)",
         "diff_share": "effect: difference in share 'yes' (post − pre)",
+        "ci_bootstrap": "CI: percentile bootstrap ({n_boot})",
+        "ci_newcombe": "CI: Newcombe (1998) method 10",
+        "ci_none": "no interval for the effect (all changed the same way)",
+        "same_direction": "all changed the same way (all {k} who changed {dir}). {who} {pct} ({num}/{n}, 95% CI {lo}–{hi}%)",
+        "no_spread": "the bootstrap interval collapses to a point: no interval given",
+        "up": "rose", "down": "fell", "who_up": "rose:", "who_down": "fell:",
     },
 }
 
@@ -87,7 +106,13 @@ COLUMN_LABELS = {
     "change_participants": "受講者の変化", "change_non_participants": "非受講者の変化", "estimate": "差の差",
     "std_error": "標準誤差", "comparison_label": "比較", "verdict_text": "判定", "effect_pre_followup": "効果量(前→フォローアップ)",
     "effect_post_followup": "効果量(直後→フォローアップ)", "wave_label": "時点", "numerator": "該当人数", "n_comments": "記入数",
+    "ci_note": "区間について", "ci_low_post_followup": "直後→フォローアップの95%区間(下限)",
+    "ci_high_post_followup": "直後→フォローアップの95%区間(上限)", "margin": "許容する低下幅",
 }
+
+#: Text columns that carry counts or shares: blanked with the numbers of a hidden group
+#: (headline sentences are replaced by :func:`publish_headlines` itself).
+TEXT_VALUE_COLUMNS = ("ci_note", "verdict_text")
 
 
 def _lang(language: str) -> str:
@@ -368,25 +393,44 @@ def likert_distribution(answers: pd.DataFrame, item: str, scale, *, language: st
     )
 
 
-def _fmt_pct(x: float, digits: int) -> str:
-    txt = f"{x * 100:.{digits}f}"
-    return txt[:-2] if digits == 1 and txt.endswith(".0") else txt
+def format_percent(numerator: int, n: int, *, language: str = "ja") -> str:
+    """A share for a sentence: a whole percent, but 「100%」/「0%」 only when all / none.
+
+    When a whole percent would round to 100 or 0 although some but not all counted, one
+    decimal is shown (199/200 → 「99.5%」, 1/300 → 「0.3%」), and when that still rounds
+    to 100.0 or 0.0, 「99.9%超」 / 「0.1%未満」 (English ">99.9%" / "<0.1%").
+    """
+    if not n:
+        return "—"
+    share = numerator / n
+    txt = f"{share * 100:.0f}"
+    if 0 < numerator < n and txt in ("0", "100"):
+        txt = f"{share * 100:.1f}"
+        if txt == "100.0":
+            return ">99.9%" if language == "en" else "99.9%超"
+        if txt == "0.0":
+            return "<0.1%" if language == "en" else "0.1%未満"
+    return f"{txt}%"
+
+
+def format_interval(ci_low: float, ci_high: float) -> str:
+    """A share interval as 「20.0–46.6」: both ends with one decimal (the caller adds %)."""
+    return f"{ci_low * 100:.1f}–{ci_high * 100:.1f}"
 
 
 def share_sentence(label: str, numerator: int, n: int, ci_low: float, ci_high: float, *, language: str = "ja") -> str:
     """「label: 26%(8/31人、95%信頼区間 13.7–43.2%)」: never a bare percentage.
 
-    The share is rounded to a whole percent, the interval to one decimal (``.0`` dropped,
-    so 100% reads "100").
+    The share is a whole percent (:func:`format_percent`: 100%/0% only when all/none),
+    both interval ends have one decimal (「88.6–100.0%」).
     """
     if not n:
         return f"{label}: 回答なし" if language != "en" else f"{label}: no answers"
-    share = numerator / n
-    pct = f"{share * 100:.0f}%"
-    lo, hi = _fmt_pct(ci_low, 1), _fmt_pct(ci_high, 1)
+    pct = format_percent(numerator, n, language=language)
+    ci = format_interval(ci_low, ci_high)
     if language == "en":
-        return f"{label}: {pct} ({numerator}/{n}, 95% CI {lo}–{hi}%)"
-    return f"{label}: {pct}({numerator}/{n}人、95%信頼区間 {lo}–{hi}%)"
+        return f"{label}: {pct} ({numerator}/{n}, 95% CI {ci}%)"
+    return f"{label}: {pct}({numerator}/{n}人、95%信頼区間 {ci}%)"
 
 
 def headlines(
@@ -413,7 +457,7 @@ def headlines(
     DataFrame
         ``metric``, ``label``, ``numerator``, ``n``, ``share``, ``ci_low``, ``ci_high``
         (Wilson 95%), ``sentence`` (the headline in words, e.g.
-        「研修後、デジタル化に前向き: 100%(30/30人、95%信頼区間 88.6–100%)」).
+        「研修後、デジタル化に前向き: 100%(30/30人、95%信頼区間 88.6–100.0%)」).
     """
     labels = item_labels(codebook)
     post = wave_answers(training, "post")
@@ -475,32 +519,104 @@ def _bootstrap_ci(d: np.ndarray, func, *, n_boot: int, random_state: int, confid
     return float(np.quantile(vals, a)), float(np.quantile(vals, 1 - a))
 
 
-def wilcoxon_pratt(before, after) -> dict:
+def pratt_exact_pvalue(ranks_nonzero, statistic: float) -> float:
+    """Two-sided p-value of W+ from its exact permutation (sign-flip) distribution.
+
+    Under "no change", each non-zero difference is equally likely to be positive or
+    negative, so W+ is a sum of its Pratt ranks each taken with probability 1/2; the
+    2^k sign patterns are counted by dynamic programming over the doubled ranks (Pratt
+    midranks are multiples of 1/2, so doubled they are integers). The p-value is
+    P(|W+ − E| ≥ |w − E|), E = Σr/2, as in R ``coin::wilcoxsign_test(..., zero.method =
+    "Pratt", distribution = "exact")``. Without ties and zeros it equals R
+    ``wilcox.test(paired = TRUE, exact = TRUE)``.
+    """
+    doubled = np.rint(2 * np.asarray(ranks_nonzero, dtype=float)).astype(np.int64)
+    total = int(doubled.sum())
+    counts = np.zeros(total + 1)
+    counts[0] = 1.0
+    for v in doubled:  # add one sign: the rank is counted (+v) or not
+        shifted = np.zeros_like(counts)
+        shifted[v:] = counts[: total + 1 - v]
+        counts = counts + shifted
+    observed = abs(2 * int(round(2 * statistic)) - total)
+    sums = np.arange(total + 1)
+    return float(min(1.0, counts[np.abs(2 * sums - total) >= observed].sum() / counts.sum()))
+
+
+def wilcoxon_pratt(before, after, *, exact_max: int = WILCOXON_EXACT_MAX) -> dict:
     """Wilcoxon signed-rank test of ``after − before`` with Pratt's zero handling.
 
-    Exact null distribution when there are at most :data:`WILCOXON_EXACT_MAX` pairs, no
-    zero difference and no tied |difference| (then it equals R ``wilcox.test(after,
-    before, paired=TRUE)``); otherwise the normal approximation with the variance
-    corrected for ties and zeros (Cureton 1967; equals R ``coin::wilcoxsign_test(...,
-    zero.method = "Pratt")``), without continuity correction.
+    With at most ``exact_max`` (25) non-zero differences, the exact conditional
+    (permutation) distribution of W+ given the observed ranks, ties and zeros included
+    (:func:`pratt_exact_pvalue`; equals R ``coin::wilcoxsign_test(after ~ before,
+    zero.method = "Pratt", distribution = "exact")``). Above that, the normal
+    approximation with the variance of the same permutation distribution (Cureton 1967;
+    equals coin's asymptotic test), without continuity correction.
 
     Returns
     -------
     dict
         ``statistic`` (W+, the sum of Pratt ranks of positive differences; R's V),
-        ``p_value`` (two-sided), ``z`` (NaN for the exact test), ``exact`` (bool).
+        ``p_value`` (two-sided; NaN when every difference is 0), ``z`` (standardised W+,
+        coin's Z, given for both methods), ``exact`` (bool), ``n_nonzero``.
     """
     d = np.asarray(after, dtype=float) - np.asarray(before, dtype=float)
     d = d[~np.isnan(d)]
     r = pratt_ranks(d)
     w_plus = float((r * (d > 0)).sum())
-    nz = d[d != 0]
-    exact = len(nz) == len(d) and len(d) <= WILCOXON_EXACT_MAX and len(np.unique(np.abs(nz))) == len(nz)
-    res = stats.wilcoxon(d, zero_method="pratt", method="exact" if exact else "approx", correction=False)
-    # z as coin reports it: (W+ − E) / sd under the permutation null of the non-zero ranks
     r_nz = r[d != 0]
-    z = float((w_plus - r_nz.sum() / 2) / np.sqrt((r_nz**2).sum() / 4)) if len(r_nz) and not exact else np.nan
-    return {"statistic": w_plus, "p_value": float(res.pvalue), "z": z, "exact": bool(exact)}
+    k = int(len(r_nz))
+    if k == 0:
+        return {"statistic": w_plus, "p_value": np.nan, "z": np.nan, "exact": False, "n_nonzero": 0}
+    # z as coin reports it: (W+ − E) / sd under the permutation null of the non-zero ranks
+    z = float((w_plus - r_nz.sum() / 2) / np.sqrt((r_nz**2).sum() / 4))
+    exact = k <= exact_max
+    p = pratt_exact_pvalue(r_nz, w_plus) if exact else float(2 * stats.norm.sf(abs(z)))
+    return {"statistic": w_plus, "p_value": p, "z": z, "exact": bool(exact), "n_nonzero": k}
+
+
+def paired_share_difference_ci(before, after, *, confidence: float = 0.95) -> tuple[float, float]:
+    """Interval of the difference in share "yes" (after − before) in paired yes/no answers.
+
+    Newcombe (1998) method 10 (square-and-add): the Wilson score intervals of the two
+    shares (l, u) are combined with the correlation of the paired answers,
+    ``L = D − √((p_a − l_a)² + (u_b − p_b)² − 2ψ(p_a − l_a)(u_b − p_b))`` and
+    ``U = D + √((u_a − p_a)² + (p_b − l_b)² − 2ψ(u_a − p_a)(p_b − l_b))``, with
+    ``D = p_a − p_b`` and ψ the phi coefficient of the 2×2 table with Newcombe's
+    correction (ψ = (AD − BC − N/2)/√(…) when AD − BC > N/2, 0 when 0 ≤ AD − BC ≤ N/2,
+    (AD − BC)/√(…) when negative; 0 when a margin is empty). Unlike a bootstrap, it
+    does not collapse when every pair moved the same way and it stays close to the
+    exact McNemar test with few discordant pairs.
+
+    Returns
+    -------
+    tuple
+        ``(ci_low, ci_high)``; NaN without pairs.
+    """
+    b = np.asarray(before, dtype=float)
+    a = np.asarray(after, dtype=float)
+    ok = ~(np.isnan(b) | np.isnan(a))
+    b, a = b[ok], a[ok]
+    n = len(b)
+    if n == 0:
+        return np.nan, np.nan
+    yy = float(((b == 1) & (a == 1)).sum())
+    yn = float(((b == 1) & (a == 0)).sum())
+    ny = float(((b == 0) & (a == 1)).sum())
+    nn = float(((b == 0) & (a == 0)).sum())
+    xb, xa = yy + yn, yy + ny
+    pb, pa = xb / n, xa / n
+    (lb, la), (ub, ua) = wilson_interval(np.array([xb, xa]), np.array([n, n]), confidence=confidence)
+    if min(xb, n - xb, xa, n - xa) == 0:
+        psi = 0.0
+    else:
+        ad_bc = yy * nn - yn * ny
+        den = np.sqrt(xb * (n - xb) * xa * (n - xa))
+        psi = (ad_bc - n / 2) / den if ad_bc > n / 2 else (0.0 if ad_bc >= 0 else ad_bc / den)
+    diff = pa - pb
+    low = diff - np.sqrt(max(0.0, (pa - la) ** 2 + (ub - pb) ** 2 - 2 * psi * (pa - la) * (ub - pb)))
+    high = diff + np.sqrt(max(0.0, (ua - pa) ** 2 + (pb - lb) ** 2 - 2 * psi * (ua - pa) * (pb - lb)))
+    return float(max(-1.0, low)), float(min(1.0, high))
 
 
 def mcnemar_test(before, after, *, exact_below: int = MCNEMAR_EXACT_BELOW) -> dict:
@@ -544,8 +660,25 @@ def bh_adjust(p_values) -> np.ndarray:
 PAIRED_COLUMNS = [
     "item", "label", "kind", "n_pairs", "mean_before", "mean_after", "mean_change",
     "n_improved", "n_same", "n_worse", "share_improved", "share_same", "share_worse",
-    "statistic", "p_value", "q_value", "effect_size", "ci_low", "ci_high", "method", "testable",
+    "statistic", "p_value", "q_value", "effect_size", "ci_low", "ci_high", "ci_note", "method", "testable",
 ]
+
+
+def same_direction_note(n_up: int, n_down: int, n: int, *, confidence: float = 0.95, language: str = "ja") -> str:
+    """The note shown instead of an effect-size interval when every change went one way.
+
+    States the direction and the share of pairs that moved that way with its Wilson
+    interval, e.g. 「全員が同じ向き(変化した6人は全員上がった)。上がった人 100%(6/6人、
+    95%信頼区間 61.0–100.0%)」. Empty when the changes go both ways or nobody changed.
+    """
+    if (n_up > 0) == (n_down > 0):
+        return ""
+    text = METHOD_TEXT[_lang(language)]
+    k = n_up if n_up else n_down
+    lo, hi = wilson_interval(k, n, confidence=confidence)
+    lo_hi = format_interval(float(lo), float(hi)).split("–")
+    return text["same_direction"].format(k=k, dir=text["up" if n_up else "down"], who=text["who_up" if n_up else "who_down"],
+                                         pct=format_percent(k, n, language=language), num=k, n=n, lo=lo_hi[0], hi=lo_hi[1])
 
 
 def _paired_row(item: str, kind: str, before: np.ndarray, after: np.ndarray, *, n_boot: int, random_state: int, confidence: float, language: str) -> dict:
@@ -560,7 +693,7 @@ def _paired_row(item: str, kind: str, before: np.ndarray, after: np.ndarray, *, 
         "mean_after": float(after.mean()) if n else np.nan,
         "mean_change": float(d.mean()) if n else np.nan,
         "n_improved": int((d > 0).sum()), "n_same": int((d == 0).sum()), "n_worse": int((d < 0).sum()),
-        "statistic": np.nan, "p_value": np.nan, "effect_size": np.nan, "ci_low": np.nan, "ci_high": np.nan,
+        "statistic": np.nan, "p_value": np.nan, "effect_size": np.nan, "ci_low": np.nan, "ci_high": np.nan, "ci_note": "",
         "testable": False,
     }
     for k in ("improved", "same", "worse"):
@@ -580,14 +713,28 @@ def _paired_row(item: str, kind: str, before: np.ndarray, after: np.ndarray, *, 
         res = wilcoxon_pratt(before, after)
         test = text["wilcoxon_exact"] if res["exact"] else text["wilcoxon_approx"]
         eff = text["rank_biserial"]
+        note = same_direction_note(row["n_improved"], row["n_worse"], n, confidence=confidence, language=language)
+        if note:
+            # the bootstrap cannot resample a change in the direction never seen: no interval
+            lo = hi = np.nan
+            ci = text["ci_none"]
+        else:
+            lo, hi = _bootstrap_ci(d, effect, n_boot=n_boot, random_state=random_state, confidence=confidence)
+            ci = text["ci_bootstrap"].format(n_boot=n_boot)
+            if not hi > lo:
+                lo = hi = np.nan
+                note = text["no_spread"]
+                ci = note
     else:
         res = mcnemar_test(before, after)
         test = text["mcnemar_exact"] if res["exact"] else text["mcnemar_chi2"]
         eff = text["diff_share"]
+        lo, hi = paired_share_difference_ci(before, after, confidence=confidence)
+        ci, note = text["ci_newcombe"], ""
     row["statistic"], row["p_value"] = res["statistic"], res["p_value"]
-    row["ci_low"], row["ci_high"] = _bootstrap_ci(d, effect, n_boot=n_boot, random_state=random_state, confidence=confidence)
+    row["ci_low"], row["ci_high"], row["ci_note"] = lo, hi, note
     sep = "; " if language == "en" else "。"
-    row["method"] = f"{test}{sep}{eff}{sep}" + (f"{int(confidence * 100)}% CI: percentile bootstrap ({n_boot})" if language == "en" else f"区間: ブートストラップ{n_boot}回")
+    row["method"] = f"{test}{sep}{eff}{sep}{ci}"
     row["testable"] = True
     return row
 
@@ -618,7 +765,8 @@ def paired_tests(
     group
         Keep only this group (``participant``); ``None`` uses every pair.
     n_boot, random_state, confidence
-        Percentile bootstrap for the effect-size interval (resampling pairs).
+        Percentile bootstrap for the rank-biserial interval (resampling pairs); the level
+        of every interval.
 
     Returns
     -------
@@ -634,8 +782,19 @@ def paired_tests(
         ``p_value`` (two-sided); ``q_value`` (Benjamini–Hochberg across the items of this
         table); ``effect_size`` (Likert: matched-pairs rank-biserial correlation; yes/no:
         share "yes" after minus before; positive = rose); ``ci_low``, ``ci_high``
-        (bootstrap interval of the effect); ``method`` (the test used, or why no test was
-        possible, in words); ``testable`` (bool).
+        (interval of the effect: Likert, percentile bootstrap of pairs; yes/no,
+        Newcombe's method 10, :func:`paired_share_difference_ci`; NaN for a Likert item
+        whose changes all went one way, see ``ci_note``); ``ci_note`` (empty, or why
+        there is no interval: 「全員が同じ向き…」 with the share of pairs that moved that
+        way and its Wilson interval, :func:`same_direction_note`); ``method`` (the test
+        and interval used, or why no test was possible, in words); ``testable`` (bool).
+
+    Notes
+    -----
+    Likert: Wilcoxon–Pratt, exact with ≤ 25 non-zero differences (:func:`wilcoxon_pratt`).
+    When every non-zero difference has the same sign, the bootstrap of the rank-biserial
+    correlation can only reshuffle the changes seen, so its interval is too narrow (it
+    collapses to 1.00–1.00 when everyone rose); no interval is given then.
     """
     if not {"item", "kind", "before", "after"} <= set(pairs.columns):
         raise KeyError("paired_tests: pairs must come from match_waves (item, kind, before, after)")
@@ -869,12 +1028,12 @@ def did_caveat(did: pd.DataFrame, *, language: str = "ja") -> str:
     if language == "en":
         return ("The difference-in-differences compares the change of participants with the change of non-participants "
                 "over the same period. It is the training's effect only if both groups would otherwise have changed alike "
-                "(parallel trends) and if attending was not chosen by those who were about to change anyway (self-selection): "
-                "volunteers are often more motivated, so read it as an upper bound rather than a proof.")
+                "(parallel trends) and if attending was not chosen by those who were about to change anyway (self-selection). "
+                "The direction of any such bias is unknown, so read it as a rough guide, not as proof of an effect.")
     return ("差の差(DID)は、受講者の変化から、同じ期間の非受講者の変化を差し引いた値です。"
             "これを研修の効果と読めるのは、研修がなければ両者が同じように変化したはず(平行トレンド)で、"
             "もともと伸びやすい人が受講を選んだ(自己選択)のではない場合に限られます。"
-            "受講者は意欲の高い人に偏りやすいため、効果の証明ではなく上限に近い目安として読んでください。")
+            "偏りの向きは分からないため、効果の証明ではなく目安として読んでください。")
 
 
 def did_finding(did: pd.DataFrame, *, language: str = "ja") -> str:
@@ -951,43 +1110,97 @@ def followup_change(training, codebook, *, labels: Mapping[str, str] | None = No
     return out
 
 
-def followup_verdicts(fu: pd.DataFrame, *, alpha: float = 0.05, language: str = "ja") -> pd.DataFrame:
+VERDICT_COLUMNS = [
+    "item", "label", "n_pairs", "effect_pre_followup", "effect_post_followup", "ci_low_post_followup", "ci_high_post_followup",
+    "margin", "verdict", "verdict_text",
+]
+
+
+def _levels(r, *, language: str) -> str:
+    """「33%→24%」 (yes/no: share "yes") or 「平均3.88→3.81」 (Likert) of one paired row."""
+    if pd.isna(r["mean_before"]) or pd.isna(r["mean_after"]):
+        return ""
+    if r["kind"] == "yesno":
+        return f"{r['mean_before'] * 100:.0f}%→{r['mean_after'] * 100:.0f}%"
+    return f"{'mean ' if language == 'en' else '平均'}{r['mean_before']:.2f}→{r['mean_after']:.2f}"
+
+
+def followup_verdicts(fu: pd.DataFrame, *, alpha: float = 0.05, margin_likert: float = HELD_MARGIN_LIKERT, margin_yesno: float = HELD_MARGIN_YESNO,
+                      language: str = "ja") -> pd.DataFrame:
     """One plain verdict per item from :func:`followup_change`.
 
-    Rules (q = BH-adjusted): the change *held* when follow-up is above pre (q < alpha,
-    effect > 0) and not below post; *partly held* when it is above pre but below post;
-    *not shown* when follow-up does not differ from pre; *below pre* when it fell under
-    the pre level.
+    Rules (q = BH-adjusted, "post→FU" = right after vs follow-up, same people):
+
+    * ``held``: follow-up is above pre (pre→FU q < ``alpha``, effect > 0) **and** the fall
+      since right after is shown to be small: the lower end of the post→FU 95% interval
+      is at least −``margin`` (``margin_likert`` on the rank-biserial scale,
+      ``margin_yesno`` on the difference in share "yes"). Without an interval (Likert
+      items whose changes all went one way), held only when nobody fell; when nobody
+      changed at all between right after and follow-up, held.
+    * ``partly``: above pre, and a clear fall since right after (post→FU q < ``alpha``,
+      effect < 0).
+    * ``above_pre``: above pre, but whether it fell since right after cannot be judged
+      (the interval reaches below −margin without a significant fall, e.g. 4 of 42 went
+      yes→no and none no→yes).
+    * ``not_shown``: follow-up does not differ from pre; ``below``: below pre;
+      ``untestable``: no pre→FU test possible.
+
+    Parameters
+    ----------
+    fu
+        :func:`followup_change` output.
+    margin_likert, margin_yesno
+        Largest fall since right after that still counts as "held"; fixed before looking
+        at the data (defaults :data:`HELD_MARGIN_LIKERT` = 0.1, i.e. less than a small
+        rank-biserial effect, and :data:`HELD_MARGIN_YESNO` = 0.1, i.e. 10 percentage points).
 
     Returns
     -------
     DataFrame
         ``item``, ``label``, ``n_pairs`` (pre–follow-up pairs), ``effect_pre_followup``,
-        ``effect_post_followup``, ``verdict`` (code), ``verdict_text``.
+        ``effect_post_followup``, ``ci_low_post_followup``, ``ci_high_post_followup``
+        (its interval), ``margin`` (the margin used), ``verdict`` (code), ``verdict_text``
+        (with the levels computed from the data, e.g. 「研修前よりは高い。直後からの低下の
+        有無は判断できない(33%→24%)」: share "yes" or mean, right after → follow-up).
     """
     texts = {
-        "ja": {"held": "効果が続いている(研修前より高く、直後からのはっきりした低下は見られない)", "partly": "直後より下がったが、研修前よりは高い",
-               "not_shown": "研修前との差は確認できない(効果が続いたとは言えない)", "below": "研修前より低い", "untestable": "検定できない(人数不足または変化なし)"},
-        "en": {"held": "held (above before, no clear fall since right after)", "partly": "fell from right after, still above before",
-               "not_shown": "no difference from before can be shown", "below": "below the level before", "untestable": "no test possible"},
+        "ja": {"held": "効果が続いている(研修前より高く、直後からの低下は許容幅以内: {post})", "partly": "直後より下がったが、研修前よりは高い({post})",
+               "above_pre": "研修前よりは高い。直後からの低下の有無は判断できない({post})",
+               "not_shown": "研修前との差は確認できない(効果が続いたとは言えない: {pre})", "below": "研修前より低い({pre})", "untestable": "検定できない(人数不足または変化なし)"},
+        "en": {"held": "held (above before; any fall since right after is within the margin: {post})", "partly": "fell from right after, still above before ({post})",
+               "above_pre": "above before; whether it fell since right after cannot be judged ({post})",
+               "not_shown": "no difference from before can be shown ({pre})", "below": "below the level before ({pre})", "untestable": "no test possible"},
     }[_lang(language)]
     rows = []
     for item in pd.unique(fu["item"]):
         pf = fu[(fu["item"] == item) & (fu["comparison"] == "pre_followup")].iloc[0]
         po = fu[(fu["item"] == item) & (fu["comparison"] == "post_followup")]
         po = po.iloc[0] if len(po) else None
+        margin = margin_yesno if pf["kind"] == "yesno" else margin_likert
         if not pf["testable"]:
             code = "untestable"
         elif pf["q_value"] < alpha and pf["effect_size"] > 0:
-            fell = po is not None and po["testable"] and po["q_value"] < alpha and po["effect_size"] < 0
-            code = "partly" if fell else "held"
+            if po is None:
+                code = "above_pre"
+            elif po["testable"] and po["q_value"] < alpha and po["effect_size"] < 0:
+                code = "partly"
+            elif po["testable"] and pd.notna(po["ci_low"]):
+                code = "held" if po["ci_low"] >= -margin else "above_pre"
+            elif po["testable"]:  # no interval: every change went one way
+                code = "held" if po["n_worse"] == 0 else "above_pre"
+            else:  # nobody changed since right after (or too few pairs to say)
+                code = "held" if po["n_pairs"] >= 2 and po["n_same"] == po["n_pairs"] else "above_pre"
         elif pf["q_value"] < alpha and pf["effect_size"] < 0:
             code = "below"
         else:
             code = "not_shown"
+        post_levels = _levels(po, language=language) if po is not None else ""
+        text = texts[code].format(post=post_levels, pre=_levels(pf, language=language)).replace("()", "").replace(": )", ")").replace(":)", ")")
         rows.append({"item": item, "label": pf["label"], "n_pairs": int(pf["n_pairs"]), "effect_pre_followup": pf["effect_size"],
-                     "effect_post_followup": po["effect_size"] if po is not None else np.nan, "verdict": code, "verdict_text": texts[code]})
-    return pd.DataFrame(rows, columns=["item", "label", "n_pairs", "effect_pre_followup", "effect_post_followup", "verdict", "verdict_text"])
+                     "effect_post_followup": po["effect_size"] if po is not None else np.nan,
+                     "ci_low_post_followup": po["ci_low"] if po is not None else np.nan, "ci_high_post_followup": po["ci_high"] if po is not None else np.nan,
+                     "margin": margin, "verdict": code, "verdict_text": text})
+    return pd.DataFrame(rows, columns=VERDICT_COLUMNS)
 
 
 def shares_by_wave(training, codebook, *, items: Sequence[str] | None = None, positive_min: int = 4, cohort: bool = True, language: str = "ja") -> pd.DataFrame:
@@ -1055,11 +1268,20 @@ def publish(pub, df: pd.DataFrame, name: str, *, caption: str | None = None, n_c
     columns are shown as percentages. ``columns`` limits what is displayed (the CSV keeps
     every column). ``view``, a function of the *filtered* table, replaces the displayed
     frame (e.g. :func:`effect_matrix`), so the display can only show what passed the
-    privacy filter. Returns the filtered table.
+    privacy filter. Text columns that quote counts (:data:`TEXT_VALUE_COLUMNS`: ``ci_note``,
+    ``verdict_text``) are blanked with the numbers of a hidden group.
+    Returns the filtered table.
     """
+    from .privacy import PUBLIC_COLUMNS
     from .report import PERCENT_COLUMNS, table_html
 
-    shown = pub.table(df, name, caption=caption, n_col=n_col, by=by, labels=labels, show=False)
+    value_cols = None
+    text_cols = [c for c in TEXT_VALUE_COLUMNS if c in df.columns]
+    if text_cols and n_col is not None:
+        # text that quotes counts or shares is hidden with the numbers of a small group
+        keys = {by} if isinstance(by, str) else set(by or ())
+        value_cols = [c for c in df.columns if (pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c])) and c not in keys | PUBLIC_COLUMNS] + text_cols
+    shown = pub.table(df, name, caption=caption, n_col=n_col, by=by, labels=labels, show=False, value_cols=value_cols)
     if not getattr(pub, "display", False):
         return shown
     out = view(shown) if view is not None else shown.copy()
@@ -1084,7 +1306,8 @@ def publish(pub, df: pd.DataFrame, name: str, *, caption: str | None = None, n_c
 
 def effect_matrix(table: pd.DataFrame, *, language: str = "ja", alpha: float = 0.05) -> pd.DataFrame:
     """Compact display of :func:`effects_by_segment` output: one row per group, one column
-    per item, cells 「+0.85* (0.69〜0.95)」 (effect, * when q < ``alpha``, interval).
+    per item, cells 「+0.85* (0.69〜0.95)」 (effect, * when q < ``alpha``, interval), or
+    「+1.00* (全員が同じ向き)」 when the changes all went one way (no interval).
 
     Built from the privacy-filtered table, so hidden groups read 「非表示(少人数)」.
 
@@ -1098,10 +1321,15 @@ def effect_matrix(table: pd.DataFrame, *, language: str = "ja", alpha: float = 0
 
     hidden_mark = SUPPRESSED_MARK.get(language, SUPPRESSED_MARK["ja"])
 
+    same_way = "全員が同じ向き" if language != "en" else "all changed the same way"
+
     def cell(r) -> str:
         if pd.isna(r["effect_size"]):
             return hidden_mark if r.get("suppressed", False) else "—"
-        ci = f" ({r['ci_low']:.2f}〜{r['ci_high']:.2f})" if pd.notna(r["ci_low"]) else ""
+        if pd.notna(r["ci_low"]):
+            ci = f" ({r['ci_low']:.2f}〜{r['ci_high']:.2f})"
+        else:
+            ci = f" ({same_way})" if isinstance(r.get("ci_note"), str) and r["ci_note"] else ""
         star = "*" if pd.notna(r["q_value"]) and r["q_value"] < alpha else ""
         return f"{r['effect_size']:+.2f}{star}{ci}"
 
@@ -1159,11 +1387,11 @@ def describe_distribution(dist: pd.DataFrame, *, at_least: int = 4) -> str:
     vis = dist.dropna(subset=["share"])
     if vis.empty:
         return "回答者が少ないため分布は表示していません。"
-    parts = "、".join(f"「{r.label}」{int(r.count)}人({r.share * 100:.0f}%)" for r in vis.itertuples())
+    parts = "、".join(f"「{r.label}」{int(r.count)}人({format_percent(int(r.count), int(r.n))})" for r in vis.itertuples())
     top = vis[vis["value"] >= at_least]
     n = int(vis["n"].iloc[0])
     k = int(top["count"].sum())
-    return f"回答の分布は{parts}。{at_least}以上は合わせて{k / n * 100:.0f}%({k}/{n}人)。"
+    return f"回答の分布は{parts}。{at_least}以上は合わせて{format_percent(k, n)}({k}/{n}人)。"
 
 
 def describe_changes(tests: pd.DataFrame) -> str:
@@ -1173,29 +1401,47 @@ def describe_changes(tests: pd.DataFrame) -> str:
         return "表示できる項目がありません。"
     hi = vis.loc[vis["share_improved"].idxmax()]
     lo = vis.loc[vis["share_improved"].idxmin()]
-    worse = vis["share_worse"]
-    return (f"研修前より回答が上がった人の割合は「{hi['label']}」が最も高く{hi['share_improved'] * 100:.0f}%、"
-            f"最も低い「{lo['label']}」で{lo['share_improved'] * 100:.0f}%。"
-            f"下がった人は各項目{worse.min() * 100:.0f}〜{worse.max() * 100:.0f}%。")
+    wmin = vis.loc[vis["share_worse"].idxmin()]
+    wmax = vis.loc[vis["share_worse"].idxmax()]
+
+    def pct(r, col: str) -> str:
+        return format_percent(int(r[f"n_{col}"]), int(r["n_pairs"]))
+
+    return (f"研修前より回答が上がった人の割合は「{hi['label']}」が最も高く{pct(hi, 'improved')}、"
+            f"最も低い「{lo['label']}」で{pct(lo, 'improved')}。"
+            f"下がった人は各項目{pct(wmin, 'worse')}〜{pct(wmax, 'worse')}。")
 
 
-def describe_effects(table: pd.DataFrame, *, label_col: str = "label", unit: str = "") -> str:
-    """Largest and smallest effect with intervals, and how many intervals include 0."""
+def describe_effects(table: pd.DataFrame, *, label_col: str = "label", unit: str = "", alpha: float = 0.05) -> str:
+    """Largest and smallest effect with intervals, and how many items changed (q < ``alpha``).
+
+    The count of "changed" items uses the q-values (the decision rule of the tables), not
+    whether an interval includes 0: the intervals and the tests are different methods and
+    may disagree near the boundary. Rows without an interval (all changed the same way)
+    say so.
+    """
     col = "effect_size" if "effect_size" in table.columns else "estimate"
     vis = table.dropna(subset=[col])
     if vis.empty:
         return "表示できる結果がありません(人数が少ないため非表示)。"
     hi = vis.loc[vis[col].idxmax()]
     lo = vis.loc[vis[col].idxmin()]
-    with_ci = vis.dropna(subset=["ci_low", "ci_high"])
-    cross = int(((with_ci["ci_low"] <= 0) & (with_ci["ci_high"] >= 0)).sum())
     hidden = int(table[col].isna().sum())
 
     def one(r):
-        ci = f"、95%区間 {r['ci_low']:.2f}〜{r['ci_high']:.2f}" if pd.notna(r["ci_low"]) else ""
+        if pd.notna(r["ci_low"]):
+            ci = f"、95%区間 {r['ci_low']:.2f}〜{r['ci_high']:.2f}"
+        elif isinstance(r.get("ci_note"), str) and r["ci_note"]:
+            ci = "、変化した人は全員が同じ向きのため区間なし"
+        else:
+            ci = ""
         return f"「{r[label_col]}」({_signed(r[col])}{unit}{ci})"
 
-    text = f"最も大きいのは{one(hi)}、最も小さいのは{one(lo)}。区間が0をまたぐ(変化があるとは言えない)のは{len(with_ci)}件中{cross}件。"
+    text = f"最も大きいのは{one(hi)}、最も小さいのは{one(lo)}。"
+    if "q_value" in vis.columns:
+        tested = vis.dropna(subset=["q_value"])
+        k = int((tested["q_value"] < alpha).sum())
+        text += f"q値が{alpha}未満(変化あり)は{len(tested)}件中{k}件。"
     if hidden:
         text += f"人数が少ない{hidden}件は非表示。"
     return text
@@ -1213,7 +1459,7 @@ def describe_shares_by_wave(data: pd.DataFrame) -> str:
     """Share per wave for each item, as 「item」a%→b%→c%."""
     parts = []
     for label, sub in data.groupby("label", sort=False):
-        seq = "→".join(f"{w}{s * 100:.0f}%" for w, s in zip(sub["wave_label"], sub["share"]) if pd.notna(s))
+        seq = "→".join(f"{w}{format_percent(int(k), int(n))}" for w, s, k, n in zip(sub["wave_label"], sub["share"], sub["numerator"], sub["n"]) if pd.notna(s))
         parts.append(f"「{label}」{seq}")
     n = int(data["n"].max()) if len(data) else 0
     return f"同じ受講者{n}人の割合の推移: " + "、".join(parts) + "。"

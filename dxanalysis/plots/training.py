@@ -15,6 +15,7 @@ from matplotlib.ticker import PercentFormatter
 from .style import DIVERGING, QUALITATIVE
 
 HIDDEN = "非表示(少人数)"
+SAME_WAY = "全員が同じ向き(区間なし)"
 
 
 def _wrap(text: str, width: int = 16) -> str:
@@ -93,7 +94,9 @@ def effects(data: pd.DataFrame, *, label_col: str = "label", ax=None, xlabel: st
     """Dot-and-whisker chart of effect sizes with their intervals, one row per line of ``data``.
 
     ``data`` has ``effect_size`` (or ``estimate``), ``ci_low``, ``ci_high`` and
-    ``label_col``; hidden rows (NaN) are marked 「非表示(少人数)」.
+    ``label_col``; hidden rows (NaN) are marked 「非表示(少人数)」. A row with an effect
+    but no interval and a ``ci_note`` (every change went one way) is drawn as a dot
+    marked 「全員が同じ向き(区間なし)」.
     """
     if ax is None:
         ax = plt.gca()
@@ -110,6 +113,12 @@ def effects(data: pd.DataFrame, *, label_col: str = "label", ax=None, xlabel: st
     for yi, e in zip(y, est):
         if np.isnan(e):
             ax.text(x0 + 0.02 * (abs(x0) + 1), yi, HIDDEN, va="center", fontsize=9, color="#555555")
+    # an effect without an interval (every change went one way): say why there is no whisker
+    notes = df["ci_note"].to_numpy(dtype=object) if "ci_note" in df.columns else np.full(len(df), None)
+    for yi, e, l, note in zip(y, est, lo, notes):
+        if not np.isnan(e) and np.isnan(l) and isinstance(note, str) and note:
+            right = e > (xlim[0] + xlim[1]) / 2 if xlim else e > 0  # write on the side with room
+            ax.text(e + (-0.05 if right else 0.05), yi, SAME_WAY, ha="right" if right else "left", va="center", fontsize=8, color="#555555")
     ax.set_yticks(y, [_wrap(v, 22) for v in df[label_col]])
     if xlim:
         ax.set_xlim(*xlim)
