@@ -135,6 +135,21 @@ TABLE_LABELS = {
 }
 
 
+def view_table_html(view: ExplorerView, *, language: str = "ja") -> str:
+    """The explorer's table as HTML: group, n, mean, 95% interval, shares (items), difference
+    from the whole staff, effect size and q-value. Tool shares show as %, score means and
+    their intervals as points (the report's default would print every ``ci_*`` as %)."""
+    from .report import table_html
+
+    cols = [c for c in ["group", "n", "mean", "ci_low", "ci_high", "share_negative", "share_neutral", "share_positive", "diff", "effect_size", "q_value", "suppressed"]
+            if c in view.table.columns]
+    shown = view.table[cols]
+    if view.kind != "item":
+        shown = shown.drop(columns=["share_negative", "share_neutral", "share_positive"])
+    pct, plain = (["mean", "diff"], []) if view.kind == "tool" else ([], ["ci_low", "ci_high"])
+    return table_html(shown, labels=TABLE_LABELS, percent_cols=["share_negative", "share_neutral", "share_positive", *pct], plain_cols=plain, language=language)
+
+
 @dataclass
 class Explorer:
     """ipywidgets explorer: choose a measure and an attribute; the chart and table update.
@@ -173,8 +188,6 @@ class Explorer:
 
     def update(self, measure: str, attribute: str) -> ExplorerView:
         """Recompute the view for ``measure`` × ``attribute`` and redraw the output area."""
-        from .report import table_html
-
         self.measure, self.attribute = measure, attribute
         view = explorer_view(self.m, measure=measure, attribute=attribute, scores=self.scores)
         self.view = view
@@ -188,14 +201,10 @@ class Explorer:
             buf = io.BytesIO()
             view.figure.savefig(buf, format="png", dpi=100, bbox_inches="tight")
             img = base64.b64encode(buf.getvalue()).decode("ascii")
-            cols = [c for c in ["group", "n", "mean", "ci_low", "ci_high", "share_negative", "share_neutral", "share_positive", "diff", "effect_size", "q_value", "suppressed"] if c in view.table.columns]
-            shown = view.table[cols]
-            if view.kind != "item":
-                shown = shown.drop(columns=["share_negative", "share_neutral", "share_positive"])
             out.clear_output(wait=True)
             with out:
                 display(HTML(f'<img src="data:image/png;base64,{img}" alt="{view.alt}">'))
-                display(HTML(table_html(shown, labels=TABLE_LABELS, percent_cols=["share_negative", "share_neutral", "share_positive"], language=getattr(self.m, "language", "ja"))))
+                display(HTML(view_table_html(view, language=getattr(self.m, "language", "ja"))))
         plt.close(view.figure)
         return view
 
@@ -287,4 +296,4 @@ def describe_static(pos: pd.DataFrame, codebook) -> str:
     return head + ("。".join(parts) + "。" if parts else "表示できる集団がありません。")
 
 
-__all__ = ["Explorer", "ExplorerView", "explorer_view", "show_explorer", "publish_static", "describe_static", "measure_options", "attribute_options", "positive_share_by_group"]
+__all__ = ["Explorer", "ExplorerView", "explorer_view", "view_table_html", "show_explorer", "publish_static", "describe_static", "measure_options", "attribute_options", "positive_share_by_group"]

@@ -278,8 +278,8 @@ def parse_roster(raw: pd.DataFrame, codebook: Codebook, file: str) -> tuple[pd.D
     return df[attrs + ["staff"]].reset_index(drop=True), problems
 
 
-def check_survey_in_roster(survey: pd.DataFrame, roster: pd.DataFrame, codebook: Codebook, survey_file: str) -> list[Problem]:
-    """Every attribute value seen in the survey must have staff in the roster."""
+def check_survey_in_roster(survey: pd.DataFrame, roster: pd.DataFrame, codebook: Codebook, survey_file: str, roster_file: str = "roster.csv") -> list[Problem]:
+    """Every attribute value seen in the survey must have staff in the roster, and no more respondents than staff."""
     problems = []
     for aid in [c for c in roster.columns if c != "staff"]:
         staffed = set(roster.loc[roster["staff"] > 0, aid].astype(str))
@@ -287,6 +287,13 @@ def check_survey_in_roster(survey: pd.DataFrame, roster: pd.DataFrame, codebook:
         for val in sorted(set(seen) - staffed):
             first = int(survey.loc[seen.index[seen == val][0], "source_row"]) if "source_row" in survey else None
             problems.append(Problem(file=survey_file, code="department_not_in_roster", row=first, column=codebook.attributes[aid].header, value=val, params={"attribute": codebook.attributes[aid].label, "first": first}))
+        counts = survey[aid].dropna().astype(str).value_counts()
+        staff = roster.groupby(aid, observed=True)["staff"].sum()
+        staff.index = staff.index.astype(str)
+        for val, n in counts.items():
+            if val in staff.index and n > staff[val]:
+                problems.append(Problem(file=roster_file, code="more_respondents_than_staff", column=codebook.attributes[aid].label, value=val,
+                                        params={"n": int(n), "staff": int(staff[val])}))
     return problems
 
 
@@ -396,7 +403,7 @@ def load_municipality(folder: Path | str) -> Municipality:
     except InputError as e:
         problems += e.problems
     if not survey.empty and not roster.empty and not any(p.severity == "error" for p in problems):
-        problems += check_survey_in_roster(survey, roster, codebook, survey_path.name)
+        problems += check_survey_in_roster(survey, roster, codebook, survey_path.name, roster_path.name)
     raise_if_errors(problems, lang)
 
     m = Municipality(config=cfg, codebook=codebook, survey=survey, roster=roster, exclusions=exclusions)

@@ -39,7 +39,8 @@ def wilson_interval(successes, n, *, confidence: float = 0.95) -> tuple[np.ndarr
     return low, high
 
 
-def response_rates(survey: pd.DataFrame, roster: pd.DataFrame, *, by: str | Sequence[str], low_rate: float = LOW_RESPONSE_RATE) -> pd.DataFrame:
+def response_rates(survey: pd.DataFrame, roster: pd.DataFrame, *, by: str | Sequence[str], low_rate: float = LOW_RESPONSE_RATE,
+                   roster_file: str = "roster.csv", codebook=None) -> pd.DataFrame:
     """Respondents against the roster, per group, with Wilson 95% intervals.
 
     Parameters
@@ -50,6 +51,11 @@ def response_rates(survey: pd.DataFrame, roster: pd.DataFrame, *, by: str | Sequ
         Staff counts (``Municipality.roster``) with column ``staff``.
     by
         One attribute id, or several: a long table with one block per attribute.
+    roster_file
+        Name of the roster file, used in the error message (e.g.
+        ``m.config.input_path("roster").name``).
+    codebook
+        When given, the error message names attributes by their labels.
 
     Returns
     -------
@@ -58,17 +64,42 @@ def response_rates(survey: pd.DataFrame, roster: pd.DataFrame, *, by: str | Sequ
         (n / staff), ``ci_low``, ``ci_high`` (Wilson 95%), ``low_response`` (rate below
         ``low_rate``). The interval treats respondents as a sample of the staff; it
         describes uncertainty about the willingness to answer, not a census error.
+
+    Raises
+    ------
+    dxanalysis.validate.InputError
+        When a group has more respondents than staff in the roster (usually an outdated
+        roster, or answers with the wrong department). One :class:`~dxanalysis.validate.Problem`
+        per group names the roster file, the attribute, the group, both numbers and what to
+        do. A rate above 100% has no meaning and its interval would silently be NaN.
     """
+    from .validate import InputError, Problem
+
     attrs = [by] if isinstance(by, str) else list(by)
-    blocks = []
+    blocks, problems = [], []
     for attr in attrs:
         if attr not in roster.columns:
             raise KeyError(f"response_rates: roster has no column {attr!r}; roster columns: {list(roster.columns)}")
         staff = roster.groupby(attr, observed=False)["staff"].sum()
-        n = survey.groupby(attr, observed=False).size().reindex(staff.index, fill_value=0)
+        n = survey.groupby(attr, observed=False).size()
+        n.index = n.index.astype(str)
+        staff.index = staff.index.astype(str)
+        n_all = n.reindex(staff.index.union(n.index, sort=False), fill_value=0)
+        staff_all = staff.reindex(n_all.index, fill_value=0)
+        label = codebook.label_of(attr) if codebook is not None else attr
+        for group in n_all.index[(n_all > staff_all).to_numpy()]:
+            k, s = int(n_all[group]), int(staff_all[group])
+            problems.append(Problem(
+                file=roster_file, code="bad_value", column=label, value=group,
+                params={"detail": f"{label}「{group}」の回答者 {k} 人が名簿の職員数 {s} 人より多く、回答率を計算できません。"
+                                  f"名簿が古いか、回答の{label}が誤っている可能性があります。調査時点の職員数に名簿を直すか、回答の{label}を確認してください。"
+                                  f" / {k} respondents in {attr} {group!r} but {s} staff in the roster: update the roster to the survey date or check the answers."}))
+        n = n.reindex(staff.index, fill_value=0)
         block = pd.DataFrame({"attribute": attr, "group": staff.index.astype(str), "staff": staff.values.astype(int), "n": n.values.astype(int)})
         block = block[block["staff"] > 0]
         blocks.append(block)
+    if problems:
+        raise InputError(problems)
     out = pd.concat(blocks, ignore_index=True)
     out["response_rate"] = out["n"] / out["staff"]
     out["ci_low"], out["ci_high"] = wilson_interval(out["n"], out["staff"])
@@ -132,6 +163,15 @@ OVERALL = "全体"
 OVERALL_ATTRIBUTE = "overall"
 #: Verdict labels of the hypothesis register (data contract).
 SUPPORTED, CONTRADICTED, INCONCLUSIVE = "支持", "反証", "判定不能"
+#: Refinement of 判定不能: the difference is shown to be smaller than the margin (equivalence).
+SMALL_DIFFERENCE = "差は小さい"
+#: Every verdict, in the order tables and summaries list them.
+VERDICTS = (SUPPORTED, CONTRADICTED, SMALL_DIFFERENCE, INCONCLUSIVE)
+#: Equivalence margin on the rank-biserial r: |r| below it is "no meaningful difference"
+#: (Cohen's "small" is 0.1). Declared before seeing the data; a parameter of test_hypotheses.
+EQUIVALENCE_MARGIN = 0.1
+#: Two compared groups whose response rates differ by at least this ratio get a caveat.
+RESPONSE_RATIO = 1.5
 #: Significance level for verdicts, support needs and heatmap markers (on BH q-values).
 Q_LEVEL = 0.05
 #: Constructs whose alpha is below this are flagged (``flag_low``).
@@ -172,6 +212,25 @@ def _bh(p_values) -> np.ndarray:
     if ok.any():
         q[ok] = multipletests(p[ok], method="fdr_bh")[1]
     return q
+
+
+def _bh_family(p_values, family) -> np.ndarray:
+    """BH q-values where rows sharing a ``family`` key are one test (one p enters the family).
+
+    The q of the test is copied to every row of its key. Used for the two groups of a
+    two-level attribute: "A vs the rest" and "B vs the rest" are the same comparison, and
+    counting it twice would distort the false discovery rate.
+    """
+    p = np.asarray(p_values, dtype=float)
+    keys = list(family)
+    if len(keys) != len(p):
+        raise ValueError("_bh_family: one family key per p-value")
+    first: dict = {}
+    for i, k in enumerate(keys):
+        first.setdefault(k, i)
+    idx = np.array(list(first.values()), dtype=int)
+    q_one = dict(zip(first, _bh(p[idx]) if len(idx) else []))
+    return np.array([q_one[k] for k in keys], dtype=float)
 
 
 def area_order(codebook) -> list[str]:
@@ -526,14 +585,114 @@ def positive_shares(dist: pd.DataFrame, codebook) -> pd.DataFrame:
 
 
 # =========================================================================== weighted estimates
-def _weighted_mean_ci(y: np.ndarray, w: np.ndarray, n_eff: float, z: float) -> tuple[float, float, float]:
-    mean = float(np.average(y, weights=w))
-    var = float(np.average((y - mean) ** 2, weights=w)) * len(y) / max(len(y) - 1, 1)
-    se = np.sqrt(var / n_eff) if n_eff > 0 else np.nan
-    return mean, mean - z * se, mean + z * se
+#: Backfitting sweeps over the raking margins in the variance, as R ``survey:::svyrecvar``.
+RAKING_SWEEPS = 10
+#: Design standard errors at or below this are treated as 0 (see :func:`weighted_mean`).
+_DEGENERATE_DESIGN_SE = 1e-10
 
 
-def weighted_estimates(survey: pd.DataFrame, codebook, *, weights: pd.Series, scores: pd.DataFrame | None = None, confidence: float = 0.95) -> pd.DataFrame:
+def weighted_mean(y, weights, *, margins: pd.DataFrame | None = None, share: bool = False, confidence: float = 0.95) -> dict:
+    """Weighted mean (or share) with its design-based standard error and 95% interval.
+
+    The standard error is the linearisation (Taylor) estimate of R ``survey::svymean`` on
+    ``svydesign(ids = ~1, weights = ~w)`` raked with ``survey::rake`` on ``margins`` (tests
+    hold its numbers): raking reduces the variance of what the margins explain, and this
+    estimate takes that into account instead of only penalising unequal weights.
+
+    Parameters
+    ----------
+    y
+        One value per respondent; NaN = no answer (a domain: the respondent stays in the
+        design with zero influence, as ``svymean(..., na.rm = TRUE)``).
+    weights
+        Weights from :func:`rake_weights`; respondents with NaN weight are not in the design.
+    margins
+        The raking margins, one column per margin, one row per respondent (e.g.
+        ``survey[weights.attrs["margins"]]``). ``None``: the weights are treated as fixed
+        sampling weights (no calibration).
+    share
+        ``y`` is 0/1: the interval is Wilson's with the design-based effective sample size.
+    confidence
+        Level of the interval.
+
+    Returns
+    -------
+    dict
+        ``mean``, ``se``, ``ci_low``, ``ci_high``, ``n`` (respondents with a value and a
+        weight), ``n_design`` (respondents with a weight), ``n_eff_design`` (for shares
+        ``p(1 − p) / se²``: the simple random sample that would give the same precision;
+        NaN for means).
+
+    Notes
+    -----
+    With ``W = Σ w`` over the respondents who answered, the influence values are
+    ``z_i = w_i (y_i − ȳ_w) / W`` (0 for the others). For raked weights each margin ``g``
+    in turn replaces ``z`` by ``z − w · mean_g(z / w)`` (unweighted category means), for
+    10 sweeps over the margins, as ``survey:::svyrecvar`` does for a ``rake`` design
+    (Lumley 2010, §7.4). Then ``Var = n/(n − 1) · Σ (z_i − z̄)²`` with ``n`` = design rows.
+    Means: ``ȳ_w ± z_{0.975} · SE`` (= ``confint(svymean(...))``). Shares: the Wilson
+    interval with ``n* = p(1 − p)/SE²`` (Kish's effective sample size based on the
+    design variance), which stays inside [0, 1]. Where the SE is 0 (``p`` is 0 or 1, or
+    in a tiny sample the margins explain every answer) a zero-width interval would
+    overstate the precision, so the interval uses Kish's ``n / deff`` instead (Wilson for
+    shares, ``ȳ_w ± z · sd_w / sqrt(n / deff)`` for means); ``se`` stays as computed.
+    """
+    y = np.asarray(y, dtype=float)
+    w = np.asarray(weights, dtype=float)
+    if y.shape != w.shape:
+        raise ValueError("weighted_mean: y and weights must have the same length")
+    design = ~np.isnan(w)
+    y, w = y[design], w[design]
+    codes = []
+    if margins is not None:
+        mf = pd.DataFrame(margins)
+        if len(mf) != len(design):
+            raise ValueError("weighted_mean: margins must have one row per respondent")
+        mf = mf.iloc[np.flatnonzero(design)]
+        if mf.isna().any().any():
+            raise ValueError("weighted_mean: a weighted respondent has no value on a margin (rake_weights gives them no weight)")
+        codes = [pd.factorize(mf[c].astype(str))[0] for c in mf.columns]
+    has = ~np.isnan(y)
+    nd, n = int(design.sum()), int(has.sum())
+    nan = float("nan")
+    out = {"mean": nan, "se": nan, "ci_low": nan, "ci_high": nan, "n": n, "n_design": nd, "n_eff_design": nan}
+    if n == 0:
+        return out
+    total = w[has].sum()
+    mean = float(np.sum(w[has] * y[has]) / total)
+    z = np.where(has, w * (np.where(has, y, 0.0) - mean) / total, 0.0)
+    for _ in range(RAKING_SWEEPS if codes else 0):
+        for code in codes:
+            ratio = z / w
+            means = np.bincount(code, weights=ratio) / np.bincount(code)
+            z = z - w * means[code]
+    se = float(np.sqrt(nd / (nd - 1) * np.sum((z - z.mean()) ** 2))) if nd > 1 else nan
+    q = stats.norm.ppf(1 - (1 - confidence) / 2)
+    out.update(mean=mean, se=se)
+    # SE 0: p is 0 or 1, or the margins explain every answer (tiny samples). A zero-width
+    # interval would overstate the precision: fall back to Kish's n / deff.
+    degenerate = not se > _DEGENERATE_DESIGN_SE
+    n_kish = n / kish_design_effect(w[has])
+    if share:
+        if not degenerate and 0 < mean < 1:
+            n_star = mean * (1 - mean) / se**2
+            out["n_eff_design"] = float(n_star)
+        else:
+            n_star = n_kish
+        lo, hi = wilson_interval(mean * n_star, n_star, confidence=confidence)
+        out.update(ci_low=float(lo), ci_high=float(hi))
+    else:
+        if degenerate:
+            sd = np.sqrt(np.average((y[has] - mean) ** 2, weights=w[has]) * n / max(n - 1, 1))
+            se_ci = float(sd / np.sqrt(n_kish))
+        else:
+            se_ci = se
+        out.update(ci_low=float(mean - q * se_ci), ci_high=float(mean + q * se_ci))
+    return out
+
+
+def weighted_estimates(survey: pd.DataFrame, codebook, *, weights: pd.Series, scores: pd.DataFrame | None = None, confidence: float = 0.95,
+                       margins: Sequence[str] | None = None) -> pd.DataFrame:
     """Whole-staff estimates, unweighted and weighted to the roster, side by side.
 
     Parameters
@@ -542,6 +701,10 @@ def weighted_estimates(survey: pd.DataFrame, codebook, *, weights: pd.Series, sc
         From :func:`rake_weights` or :func:`poststratify_weights` (same index as survey).
     scores
         Construct scores (:func:`construct_scores`); computed when omitted.
+    margins
+        The raking margins of ``weights`` (columns of ``survey``); default
+        ``weights.attrs["margins"]`` as set by :func:`rake_weights`. With none, the
+        weights are treated as fixed sampling weights in the standard errors.
 
     Returns
     -------
@@ -553,20 +716,24 @@ def weighted_estimates(survey: pd.DataFrame, codebook, *, weights: pd.Series, sc
         (of those, respondents with a weight), ``unweighted``, ``weighted``, ``difference``
         (weighted − unweighted), ``deff`` (Kish design effect of the weights used),
         ``n_eff`` (n_weighted / deff), ``ci_low``, ``ci_high`` (95% interval of the weighted
-        estimate: Wilson with n_eff for shares, normal with n_eff for means).
+        estimate, from ``se``: normal for means, Wilson with the design-based effective
+        sample size for shares), ``se`` (standard error of the weighted estimate,
+        linearisation for the raked design = R ``survey::svymean``).
 
     Notes
     -----
-    Weighted estimates treat respondents as a sample of the staff weighted by ``w``; the
-    interval uses Kish's effective sample size, a standard approximation that widens the
-    interval for unequal weights (it ignores the small variance reduction raking brings,
-    so it is slightly conservative). Shares of items use the answers as given.
+    See :func:`weighted_mean` for the standard error and the intervals. ``deff`` and
+    ``n_eff`` describe how unequal the weights are (Kish); the interval uses the design
+    variance, which also credits the raking for what the margins explain. Shares of items
+    use the answers as given.
     """
     if not weights.index.equals(survey.index):
         raise ValueError("weighted_estimates: weights must have the survey's index (use rake_weights(survey, ...))")
     if scores is None:
         scores = construct_scores(survey, codebook)
-    z = stats.norm.ppf(1 - (1 - confidence) / 2)
+    margins = _as_list(weights.attrs.get("margins") if margins is None else margins)
+    _check_columns(survey, margins, "weighted_estimates")
+    margin_frame = survey[margins] if margins else None
     w_all = weights.to_numpy(dtype=float)
     measures = []
     for cid, c in codebook.constructs.items():
@@ -582,20 +749,14 @@ def weighted_estimates(survey: pd.DataFrame, codebook, *, weights: pd.Series, sc
     for kind, mid, label, area, statistic, y in measures:
         has = ~np.isnan(y)
         hw = has & ~np.isnan(w_all)
-        yw, w = y[hw], w_all[hw]
-        deff = kish_design_effect(w)
+        deff = kish_design_effect(w_all[hw])
         n_eff = hw.sum() / deff if hw.sum() else np.nan
         unweighted = float(np.mean(y[has])) if has.any() else np.nan
-        if hw.any():
-            if statistic == "mean":
-                weighted, lo, hi = _weighted_mean_ci(yw, w, n_eff, z)
-            else:
-                weighted = float(np.average(yw, weights=w))
-                lo, hi = (float(v) for v in wilson_interval(weighted * n_eff, n_eff, confidence=confidence))
-        else:
-            weighted = lo = hi = np.nan
+        est = weighted_mean(y, w_all, margins=margin_frame, share=statistic != "mean", confidence=confidence)
+        weighted = est["mean"]
         rows.append({"kind": kind, "measure_id": mid, "label": label, "area": area, "statistic": statistic, "n": int(has.sum()), "n_weighted": int(hw.sum()),
-                     "unweighted": unweighted, "weighted": weighted, "difference": weighted - unweighted, "deff": deff, "n_eff": n_eff, "ci_low": lo, "ci_high": hi})
+                     "unweighted": unweighted, "weighted": weighted, "difference": weighted - unweighted, "deff": deff, "n_eff": n_eff,
+                     "ci_low": est["ci_low"], "ci_high": est["ci_high"], "se": est["se"]})
     return pd.DataFrame(rows)
 
 
@@ -626,6 +787,26 @@ def rank_biserial(x, y) -> float:
     return float(2 * u / (len(x) * len(y)) - 1)
 
 
+def _delong(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """AUC = P(X > Y) + ½P(X = Y) and its DeLong standard error (NaN when undefined)."""
+    m, n = len(x), len(y)
+    if m < 2 or n < 2:
+        return float("nan"), float("nan")
+    all_ranks = stats.rankdata(np.concatenate([x, y]))
+    v10 = (all_ranks[:m] - stats.rankdata(x)) / n  # share of y below each x (ties half)
+    v01 = 1 - (all_ranks[m:] - stats.rankdata(y)) / m  # share of x above each y (ties half)
+    return float(v10.mean()), float(np.sqrt(v10.var(ddof=1) / m + v01.var(ddof=1) / n))
+
+
+def _clean(v) -> np.ndarray:
+    v = np.asarray(v, dtype=float)
+    return v[~np.isnan(v)]
+
+
+#: DeLong standard errors at or below this are degenerate (complete separation, no spread).
+_DEGENERATE_SE = 1e-12
+
+
 def rank_biserial_ci(x, y, *, confidence: float = 0.95) -> tuple[float, float]:
     """Interval for the rank-biserial correlation from DeLong's variance of the AUC.
 
@@ -634,21 +815,40 @@ def rank_biserial_ci(x, y, *, confidence: float = 0.95) -> tuple[float, float]:
     the interval ``AUC ± z·SE`` (clipped to [0, 1]) is R ``pROC::ci.auc(method="delong")``,
     mapped to ``r``. Deterministic (no resampling) and valid with the heavy ties of
     Likert and yes/no data.
+
+    Returns ``(nan, nan)`` when the interval is degenerate: with complete separation
+    (every ``x`` above every ``y``, ``r = ±1``) or no spread at all, every placement value
+    is the same, DeLong's SE is 0 and the "interval" would be the single point ``r``,
+    which claims a certainty the data do not have (pROC prints 1–1). No interval is
+    shown then; :func:`rank_biserial_degenerate` tells the two cases apart.
     """
-    x = np.asarray(x, dtype=float)
-    y = np.asarray(y, dtype=float)
-    x, y = x[~np.isnan(x)], y[~np.isnan(y)]
-    m, n = len(x), len(y)
-    if m < 2 or n < 2:
+    auc, se = _delong(_clean(x), _clean(y))
+    if np.isnan(se) or se <= _DEGENERATE_SE:
         return float("nan"), float("nan")
-    all_ranks = stats.rankdata(np.concatenate([x, y]))
-    v10 = (all_ranks[:m] - stats.rankdata(x)) / n  # share of y below each x (ties half)
-    v01 = 1 - (all_ranks[m:] - stats.rankdata(y)) / m  # share of x above each y (ties half)
-    auc = v10.mean()
-    se = np.sqrt(v10.var(ddof=1) / m + v01.var(ddof=1) / n)
     z = stats.norm.ppf(1 - (1 - confidence) / 2)
     lo, hi = max(auc - z * se, 0.0), min(auc + z * se, 1.0)
     return float(2 * lo - 1), float(2 * hi - 1)
+
+
+def rank_biserial_degenerate(x, y) -> bool:
+    """True when both groups have 2+ values but DeLong's SE is 0 (e.g. complete separation)."""
+    auc, se = _delong(_clean(x), _clean(y))
+    return bool(not np.isnan(se) and se <= _DEGENERATE_SE)
+
+
+def rank_biserial_equivalence_p(x, y, *, margin: float = EQUIVALENCE_MARGIN) -> float:
+    """Two one-sided tests (TOST) that |r| < ``margin``, with DeLong's standard error.
+
+    ``p = max(P(Z > (AUC − a_lo)/SE), P(Z < (AUC − a_hi)/SE))`` with the bounds
+    ``a = (1 ± margin) / 2`` on the AUC scale (``r = 2·AUC − 1``). ``p < α`` exactly when
+    the ``1 − 2α`` DeLong interval (90% for α = 0.05) lies inside ``(−margin, +margin)``
+    (Schuirmann 1987). NaN when the standard error is undefined or degenerate.
+    """
+    auc, se = _delong(_clean(x), _clean(y))
+    if np.isnan(se) or se <= _DEGENERATE_SE:
+        return float("nan")
+    lo_b, hi_b = (1 - margin) / 2, (1 + margin) / 2
+    return float(max(stats.norm.sf((auc - lo_b) / se), stats.norm.cdf((auc - hi_b) / se)))
 
 
 def _mann_whitney(x: np.ndarray, y: np.ndarray) -> float:
@@ -685,7 +885,8 @@ def group_differences(scores: pd.DataFrame, survey: pd.DataFrame, *, attributes:
         a score and a value of the attribute), ``effect_size`` (rank-biserial correlation,
         group vs the rest: +1 = every member above everyone else), ``p_value``
         (two-sided Mann–Whitney, group vs the rest), ``q_value`` (Benjamini–Hochberg over
-        every row of the table).
+        every distinct test of the table: the two rows of a two-group attribute are one
+        test, whose q both rows carry).
 
     Notes
     -----
@@ -695,7 +896,9 @@ def group_differences(scores: pd.DataFrame, survey: pd.DataFrame, *, attributes:
     (|r| ≈ 0.1 small, 0.3 medium, 0.5 large). One group against the rest gives one
     interpretable number per heatmap cell. The q-values control the false discovery
     rate across all constructs, attributes and groups (statsmodels
-    ``multipletests(method="fdr_bh")``).
+    ``multipletests(method="fdr_bh")`` = R ``p.adjust(method="BH")``). When an attribute
+    has only two groups with respondents (e.g. employment type), "A vs the rest" and
+    "B vs the rest" are the same test with the same p-value; it enters the BH family once.
     """
     attrs = _as_list(attributes)
     _check_columns(survey, attrs, "group_differences")
@@ -719,8 +922,21 @@ def group_differences(scores: pd.DataFrame, survey: pd.DataFrame, *, attributes:
                 rows.append({"construct": cid, "attribute": attr, "group": str(g), "n": int(in_g.sum()), "mean": float(a.mean()), "diff": float(a.mean() - overall),
                              "effect_size": rank_biserial(a, b), "p_value": _mann_whitney(a, b)})
     out = pd.DataFrame(rows, columns=["construct", "attribute", "group", "n", "mean", "diff", "effect_size", "p_value"])
-    out["q_value"] = _bh(out["p_value"])
+    out["q_value"] = _bh_family(out["p_value"], _comparison_keys(out, ["construct", "attribute"]))
     return out
+
+
+def _comparison_keys(table: pd.DataFrame, block: Sequence[str]) -> list:
+    """One key per distinct test: the two groups of a two-group block share one key.
+
+    "A vs the rest" and "B vs the rest" are the same test when a block (e.g. one construct
+    × a two-level attribute such as employment) holds only two groups.
+    """
+    if table.empty:
+        return []
+    sizes = table.groupby(list(block), sort=False, dropna=False)["group"].transform("size").to_numpy()
+    blocks = list(table[list(block)].itertuples(index=False, name=None))
+    return [b if k == 2 else (*b, g) for b, k, g in zip(blocks, sizes, table["group"])]
 
 
 def describe_group_differences(diffs: pd.DataFrame, codebook, *, q_level: float = Q_LEVEL) -> str:
@@ -809,42 +1025,85 @@ def _measure_values(m, measure: str, scores: pd.DataFrame) -> tuple[pd.Series, s
     raise KeyError(f"hypothesis measure {measure!r} is not a construct, item or tool id of the codebook")
 
 
-def test_hypotheses(m, scores: pd.DataFrame | None = None, *, q_level: float = Q_LEVEL, min_n: int | None = None, confidence: float = 0.95) -> pd.DataFrame:
-    """Verdict on each prior hypothesis of ``hypotheses.yaml``: 支持, 反証 or 判定不能.
+def _pooled_response_rate(m, attr: str, values: Sequence[str] | None, exclude: Sequence[str] = ()) -> float:
+    """Respondents / staff of the groups ``values`` of ``attr`` (all other values when None)."""
+    roster = getattr(m, "roster", None)
+    if roster is None or attr not in getattr(roster, "columns", []) or attr not in m.survey.columns:
+        return float("nan")
+    r_col, s_col = roster[attr].astype(str), m.survey[attr].astype(object)
+    if values:
+        in_r, in_s = r_col.isin(list(values)), s_col.isin(list(values))
+    else:
+        in_r, in_s = ~r_col.isin(list(exclude)), s_col.notna() & ~s_col.isin(list(exclude))
+    staff = float(roster.loc[in_r.to_numpy(), "staff"].sum())
+    return float(in_s.sum()) / staff if staff > 0 else float("nan")
+
+
+def test_hypotheses(m, scores: pd.DataFrame | None = None, *, q_level: float = Q_LEVEL, min_n: int | None = None, confidence: float = 0.95,
+                    equivalence_margin: float = EQUIVALENCE_MARGIN, equivalence_alpha: float = 0.05, response_ratio: float = RESPONSE_RATIO) -> pd.DataFrame:
+    """Verdict on each prior hypothesis of ``hypotheses.yaml``: 支持, 反証, 差は小さい or 判定不能.
 
     Parameters
     ----------
     m
-        The loaded municipality (``m.hypotheses``, ``m.survey``, ``m.codebook``).
+        The loaded municipality (``m.hypotheses``, ``m.survey``, ``m.codebook``, and
+        ``m.roster`` for the response rates).
     scores
         Construct scores (:func:`construct_scores`); computed when omitted.
     min_n
         Smallest group compared (default ``m.min_group_size``); below it the verdict is
         判定不能 and the figures are hidden by the privacy filter.
+    equivalence_margin
+        Differences with ``|r|`` below this are "no meaningful difference" (default 0.1,
+        Cohen's "small"). Declare it before seeing the data.
+    equivalence_alpha
+        Level of the two one-sided tests (TOST) for 差は小さい: the ``1 − 2α`` interval
+        (90%) must lie inside ``±equivalence_margin``.
+    response_ratio
+        A caveat is added when the response rate of one side is at least this many times
+        that of the other (default 1.5).
 
     Returns
     -------
     DataFrame
-        ``hypothesis_id``, ``statement``, ``verdict`` (支持 / 反証 / 判定不能),
+        ``hypothesis_id``, ``statement``, ``verdict`` (支持 / 反証 / 差は小さい / 判定不能),
         ``effect_size`` (rank-biserial correlation, group vs versus: positive = the group
-        is higher), ``ci_low``, ``ci_high`` (95%, DeLong), ``p_value`` (two-sided
-        Mann–Whitney), ``q_value`` (Benjamini–Hochberg over the register), then the
-        details: ``measure``, ``kind`` (construct / item / tool), ``attribute``, ``group``,
-        ``versus`` (groups joined by "・"; 「…以外」 when omitted), ``expected`` (higher /
-        lower), ``n_group``, ``n_versus``, ``n`` (the smaller of the two, used by the
-        privacy filter), ``value_group``, ``value_versus`` (mean score or answer; share
-        using for tools), ``note``.
+        is higher), ``ci_low``, ``ci_high`` (95%, DeLong, **not** adjusted for multiple
+        comparisons; NaN when degenerate, see :func:`rank_biserial_ci`), ``p_value``
+        (two-sided Mann–Whitney), ``q_value`` (Benjamini–Hochberg over the register), then
+        the details: ``measure``, ``kind`` (construct / item / tool), ``attribute``,
+        ``group``, ``versus`` (groups joined by "・"; 「…以外」 when omitted), ``expected``
+        (higher / lower), ``n_group``, ``n_versus``, ``n`` (the smaller of the two, used by
+        the privacy filter), ``value_group``, ``value_versus`` (mean score or answer; share
+        using for tools), ``note`` (why there is no verdict or interval, and the
+        response-rate caveat, in Japanese), then ``equivalence_ci_low``,
+        ``equivalence_ci_high`` (the ``1 − 2·equivalence_alpha`` = 90% DeLong interval used
+        for 差は小さい), ``equivalence_p`` (TOST p that ``|r| < equivalence_margin``,
+        unadjusted), ``response_rate_group``, ``response_rate_versus`` (respondents /
+        staff of each side, from the roster; NaN when the roster lacks the attribute),
+        ``response_caveat`` (True when the two rates differ by ``response_ratio`` or more).
 
     Notes
     -----
-    Verdict (docs/data-contract.md): 支持 when the effect is in the expected direction with
-    ``q < 0.05``, 反証 when it is in the other direction with ``q < 0.05``, otherwise 判定不能.
-    Items are compared as answered (not reverse coded), so a hypothesis on an item reads
-    like its wording. For a yes/no tool the rank-biserial correlation equals the
-    difference in the share using it. See :func:`rank_biserial_ci` for the interval.
+    Verdicts (docs/data-contract.md, refined): **支持** when the effect is in the expected
+    direction with BH ``q < q_level``; **反証** when it is in the other direction with
+    ``q < q_level`` (reports word it 「このデータでは予想と逆」); otherwise **差は小さい**
+    when the TOST shows ``|r| < equivalence_margin`` (``equivalence_p < equivalence_alpha``,
+    i.e. the 90% interval inside the margin; Schuirmann 1987), else **判定不能** (the
+    interval is too wide to tell). 差は小さい refines the contract's 判定不能: both mean "no
+    clear difference"; 差は小さい adds that a meaningful one is unlikely. The equivalence
+    test is per hypothesis (not adjusted over the register); ``equivalence_p`` lets a
+    reader apply BH. Items are compared as answered (not reverse coded), so a hypothesis
+    on an item reads like its wording. For a yes/no tool the rank-biserial correlation
+    equals the difference in the share using it.
+
+    Respondents are compared as they answered (unweighted). When the compared groups
+    answered at very different rates, the answers of each side may not represent its
+    staff equally; ``response_caveat`` flags it and ``note`` states both rates.
     """
     cols = ["hypothesis_id", "statement", "verdict", "effect_size", "ci_low", "ci_high", "p_value", "q_value", "measure", "kind", "attribute",
-            "group", "versus", "expected", "n_group", "n_versus", "n", "value_group", "value_versus", "note"]
+            "group", "versus", "expected", "n_group", "n_versus", "n", "value_group", "value_versus", "note",
+            "equivalence_ci_low", "equivalence_ci_high", "equivalence_p", "response_rate_group", "response_rate_versus", "response_caveat"]
     if scores is None:
         scores = construct_scores(m.survey, m.codebook)
     min_n = m.min_group_size if min_n is None else min_n
@@ -871,38 +1130,77 @@ def test_hypotheses(m, scores: pd.DataFrame | None = None, *, q_level: float = Q
         in_v = col.isin(versus).to_numpy() if versus else (col.notna().to_numpy() & ~in_g)
         y = values.to_numpy(dtype=float)
         a, b = y[in_g & ~np.isnan(y)], y[in_v & ~np.isnan(y)]
+        g_name = "・".join(group)
+        v_name = "・".join(versus) if versus else f"{g_name}以外"
         row = {"hypothesis_id": hid, "statement": h.get("statement", ""), "measure": h["measure"], "kind": kind, "attribute": attr,
-               "group": "・".join(group), "versus": "・".join(versus) if versus else f"{'・'.join(group)}以外", "expected": expected,
+               "group": g_name, "versus": v_name, "expected": expected,
                "n_group": len(a), "n_versus": len(b), "n": min(len(a), len(b)),
-               "value_group": float(a.mean()) if len(a) else np.nan, "value_versus": float(b.mean()) if len(b) else np.nan, "note": ""}
+               "value_group": float(a.mean()) if len(a) else np.nan, "value_versus": float(b.mean()) if len(b) else np.nan, "note": "",
+               "equivalence_ci_low": np.nan, "equivalence_ci_high": np.nan, "equivalence_p": np.nan,
+               "response_rate_group": np.nan, "response_rate_versus": np.nan, "response_caveat": False}
         if min(len(a), len(b)) < max(min_n, 2):
             row.update(effect_size=np.nan, ci_low=np.nan, ci_high=np.nan, p_value=np.nan, note="人数が少ないため判定しない")
         else:
+            notes = []
             lo, hi = rank_biserial_ci(a, b, confidence=confidence)
-            row.update(effect_size=rank_biserial(a, b), ci_low=lo, ci_high=hi, p_value=_mann_whitney(a, b))
+            eq_lo, eq_hi = rank_biserial_ci(a, b, confidence=1 - 2 * equivalence_alpha)
+            if rank_biserial_degenerate(a, b):
+                notes.append("一方の全員が他方の全員より高い(または全員が同じ値)ため、信頼区間は計算できない")
+            rg = _pooled_response_rate(m, attr, group)
+            rv = _pooled_response_rate(m, attr, versus, exclude=group)
+            caveat = bool(np.isfinite(rg) and np.isfinite(rv) and min(rg, rv) > 0 and max(rg, rv) / min(rg, rv) >= response_ratio)
+            if caveat:
+                notes.append(f"回答率の差が大きい({rg * 100:.0f}%と{rv * 100:.0f}%)。答えた人が職員を代表していない可能性がある")
+            row.update(effect_size=rank_biserial(a, b), ci_low=lo, ci_high=hi, p_value=_mann_whitney(a, b),
+                       equivalence_ci_low=eq_lo, equivalence_ci_high=eq_hi, equivalence_p=rank_biserial_equivalence_p(a, b, margin=equivalence_margin),
+                       response_rate_group=rg, response_rate_versus=rv, response_caveat=caveat, note="。".join(notes))
         rows.append(row)
     out = pd.DataFrame(rows, columns=[c for c in cols if c not in ("verdict", "q_value")])
+    out["response_caveat"] = out["response_caveat"].astype(bool)
     out["q_value"] = _bh(out["p_value"]) if len(out) else []
     sign = np.where(out["expected"] == "higher", 1.0, -1.0) if len(out) else np.array([])
     aligned = out["effect_size"].to_numpy(dtype=float) * sign
     clear = out["q_value"].to_numpy(dtype=float) < q_level
-    out["verdict"] = np.where(clear & (aligned > 0), SUPPORTED, np.where(clear & (aligned < 0), CONTRADICTED, INCONCLUSIVE))
+    small = out["equivalence_p"].to_numpy(dtype=float) < equivalence_alpha
+    out["verdict"] = np.select([clear & (aligned > 0), clear & (aligned < 0), ~clear & small], [SUPPORTED, CONTRADICTED, SMALL_DIFFERENCE], INCONCLUSIVE)
+    tiny_but_clear = clear & small
+    if tiny_but_clear.any():
+        out.loc[tiny_but_clear, "note"] = [("。".join(filter(None, [t, f"差ははっきりしているが小さい(|r|<{equivalence_margin:g})"]))) for t in out.loc[tiny_but_clear, "note"]]
     return out[cols]
 
 
 test_hypotheses.__test__ = False  # not a pytest test, despite the name
 
 
-def hypothesis_findings(hyp: pd.DataFrame) -> list[str]:
-    """Sentences for the report summary: a count of verdicts, then each contradicted hypothesis."""
+def _caveat_text(r) -> str:
+    if not bool(r["response_caveat"]) or pd.isna(r["response_rate_group"]) or pd.isna(r["response_rate_versus"]):
+        return ""
+    return (f"ただし回答率が{r['group']}は{r['response_rate_group'] * 100:.0f}%、{r['versus']}は{r['response_rate_versus'] * 100:.0f}%と大きく違い、"
+            "答えた人が職員全体を代表していない可能性があります。")
+
+
+def hypothesis_findings(hyp: pd.DataFrame, *, equivalence_margin: float = EQUIVALENCE_MARGIN) -> list[str]:
+    """Sentences for the report summary: a count of verdicts, each hypothesis that came out
+    the other way (「このデータでは予想と逆」), then each expected difference that is small.
+
+    Built from the privacy-filtered table: hidden rows (NaN effect) are not described.
+    Intervals are labelled unadjusted (the verdicts use the BH q-values); a response-rate
+    caveat follows when the compared groups answered at very different rates.
+    """
     if hyp.empty:
         return []
     counts = hyp["verdict"].value_counts()
-    out = [f"事前仮説{len(hyp)}件のうち、支持{counts.get(SUPPORTED, 0)}件・反証{counts.get(CONTRADICTED, 0)}件・判定不能{counts.get(INCONCLUSIVE, 0)}件。"]
-    for _, r in hyp[hyp["verdict"] == CONTRADICTED].iterrows():
+    parts = [f"{v}{counts.get(v, 0)}件" for v in VERDICTS if v != SMALL_DIFFERENCE or counts.get(v, 0)]
+    out = [f"事前仮説{len(hyp)}件のうち、{'・'.join(parts)}。"]
+    for _, r in hyp[(hyp["verdict"] == CONTRADICTED) & hyp["effect_size"].notna()].iterrows():
         direction = "高い" if r["effect_size"] > 0 else "低い"
-        out.append(f"予想と逆({r['hypothesis_id']}): 「{r['statement']}」は反証された。実際は{r['group']}のほうが{r['versus']}より{direction}"
-                   f"(効果量 r={r['effect_size']:+.2f}、95%信頼区間 {r['ci_low']:+.2f}〜{r['ci_high']:+.2f}、q{_q_text(r['q_value'])})。")
+        out.append(f"このデータでは予想と逆({r['hypothesis_id']}): 「{r['statement']}」とは逆に、{r['group']}のほうが{r['versus']}より{direction}"
+                   f"(効果量 r={r['effect_size']:+.2f}、95%信頼区間 {r['ci_low']:+.2f}〜{r['ci_high']:+.2f}〔多重比較の補正なし〕、q{_q_text(r['q_value'])})。"
+                   + _caveat_text(r))
+    for _, r in hyp[(hyp["verdict"] == SMALL_DIFFERENCE) & hyp["effect_size"].notna()].iterrows():
+        out.append(f"予想した差はほとんどない({r['hypothesis_id']}): 「{r['statement']}」について、{r['group']}と{r['versus']}の差は小さい"
+                   f"(効果量 r={r['effect_size']:+.2f}、90%信頼区間 {r['equivalence_ci_low']:+.2f}〜{r['equivalence_ci_high']:+.2f} が"
+                   f"±{equivalence_margin:g}の内側)。" + _caveat_text(r))
     return out
 
 
@@ -910,7 +1208,8 @@ def describe_hypotheses(hyp: pd.DataFrame) -> str:
     """Alt text of the hypothesis chart."""
     if hyp.empty:
         return "事前仮説は登録されていません。"
-    return "各仮説の効果量(予想した方向を右)と95%信頼区間。" + "、".join(f"{r.hypothesis_id}は{r.verdict}" for r in hyp.itertuples()) + "。"
+    return ("各仮説の効果量(予想した方向を右)と95%信頼区間(多重比較の補正なし)。"
+            + "、".join(f"{r.hypothesis_id}は{'このデータでは予想と逆(反証)' if r.verdict == CONTRADICTED else r.verdict}" for r in hyp.itertuples()) + "。")
 
 
 # =========================================================================== tools
@@ -960,7 +1259,8 @@ def measure_by_group(survey: pd.DataFrame, codebook, *, measure: str, attribute:
         (95%: t interval for means, Wilson for tool shares), ``share_negative``,
         ``share_neutral``, ``share_positive`` (Likert items only; NaN otherwise),
         ``diff`` (group − whole staff), ``effect_size`` (rank-biserial, group vs the rest),
-        ``p_value`` (Mann–Whitney, group vs the rest), ``q_value`` (BH over the groups).
+        ``p_value`` (Mann–Whitney, group vs the rest), ``q_value`` (BH over the groups;
+        with two groups their common test counts once).
     """
     _check_columns(survey, [attribute], "measure_by_group")
     if measure in codebook.constructs:
@@ -1002,7 +1302,9 @@ def measure_by_group(survey: pd.DataFrame, codebook, *, measure: str, attribute:
     out = pd.DataFrame(rows)
     overall = out.loc[out["attribute"] == OVERALL_ATTRIBUTE, "mean"].iloc[0] if len(out) else np.nan
     out["diff"] = np.where(out["attribute"] == OVERALL_ATTRIBUTE, np.nan, out["mean"] - overall)
-    out["q_value"] = _bh(out["p_value"])
+    groups = out[out["attribute"] != OVERALL_ATTRIBUTE]
+    out["q_value"] = np.nan
+    out.loc[groups.index, "q_value"] = _bh_family(groups["p_value"], _comparison_keys(groups, ["attribute"]))
     return out[["attribute", "group", "n", "mean", "ci_low", "ci_high", "share_negative", "share_neutral", "share_positive", "diff", "effect_size", "p_value", "q_value"]]
 
 
@@ -1078,9 +1380,13 @@ def hypotheses_view(hyp: pd.DataFrame) -> pd.DataFrame:
 
     Columns: ``hypothesis_id``, ``statement``, ``verdict``, ``comparison`` (群 vs 比較対象
     with n), ``values`` (mean or share of each side), ``effect_size``, ``effect_ci`` (95%
-    interval as text), ``q_value`` (and the privacy flags of ``hyp``).
+    interval as text, not adjusted for multiple comparisons), ``q_value``,
+    ``response_rates`` (response rate of each side, as text), ``note`` (and the privacy
+    flags of ``hyp``).
     """
     pct = hyp["kind"].eq("tool")
+    rg = hyp["response_rate_group"] if "response_rate_group" in hyp else pd.Series(np.nan, index=hyp.index)
+    rv = hyp["response_rate_versus"] if "response_rate_versus" in hyp else pd.Series(np.nan, index=hyp.index)
     view = pd.DataFrame({
         "hypothesis_id": hyp["hypothesis_id"],
         "statement": hyp["statement"],
@@ -1091,6 +1397,8 @@ def hypotheses_view(hyp: pd.DataFrame) -> pd.DataFrame:
         "effect_size": hyp["effect_size"],
         "effect_ci": [_interval(lo, hi, "+.2f") for lo, hi in zip(hyp["ci_low"], hyp["ci_high"])],
         "q_value": hyp["q_value"],
+        "response_rates": ["—" if pd.isna(a) or pd.isna(b) else f"{a * 100:.0f}% と {b * 100:.0f}%" for a, b in zip(rg, rv)],
+        "note": hyp["note"].fillna("") if "note" in hyp else "",
     })
     return _keep_flags(view, hyp)
 
@@ -1132,6 +1440,7 @@ def rates_view(rates: pd.DataFrame, codebook) -> pd.DataFrame:
 
 
 LABELS.update({
-    "comparison": "比較(回答者数)", "values": "値(群 と 比較対象)", "effect_ci": "効果量の95%信頼区間", "alpha_ci": "α係数の95%信頼区間",
+    "comparison": "比較(回答者数)", "values": "値(群 と 比較対象)", "effect_ci": "効果量の95%信頼区間(多重比較の補正なし)", "alpha_ci": "α係数の95%信頼区間",
+    "response_rates": "回答率(群 と 比較対象)",
     "weighted_ci": "重み付き推定の95%信頼区間", "statistic": "指標の種類",
 })

@@ -67,6 +67,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "名簿(roster)にない {attribute} です。roster に職員数の行を追加してください。",
         "This {attribute} is not in the roster. Add a row with its staff count to the roster.",
     ),
+    "more_respondents_than_staff": (
+        "回答者({n}人)が名簿の職員数({staff}人)より多くなっています。名簿が古い可能性があります。roster を回答時点の職員数に更新してください。",
+        "More respondents ({n}) than staff in the roster ({staff}). The roster may be out of date; update it to the staff count at survey time.",
+    ),
     "roster_bad_count": (
         "職員数は 0 以上の整数にしてください。",
         "Staff count must be a whole number of 0 or more.",

@@ -184,3 +184,17 @@ def test_explorer_in_real_jupyterlab(sample, tmp_path):
         except subprocess.TimeoutExpired:
             server.kill()
         log.close()
+
+
+def test_view_table_shows_score_intervals_as_points_and_tool_shares_as_percent(sample):
+    view = explore.explorer_view(sample, measure="mind", attribute="employment")
+    html = explore.view_table_html(view)
+    overall = view.table.set_index("group").loc["全体"]
+    # a mean score's 95% interval (t interval around about 3.3) printed as points, not as 3xx.x%
+    assert f"{overall['ci_low']:,.2f}" in html and f"{overall['ci_low'] * 100:.1f}%" not in html
+    # two employment types: "A vs the rest" and "B vs the rest" are one test, both rows carry its q (= p)
+    groups = view.table[view.table["attribute"] == "employment"]
+    assert groups["q_value"].tolist() == pytest.approx(groups["p_value"].tolist())
+    tool = explore.explorer_view(sample, measure="tool_chat", attribute="employment")
+    share = tool.table.set_index("group").loc["全体", "mean"]
+    assert f"{share * 100:.1f}%" in explore.view_table_html(tool)

@@ -111,3 +111,9 @@ def test_unquoted_yes_no_keys_in_codebook(tiny):
     (tiny / "codebook.yaml").write_text(text, encoding="utf-8")
     m = io.load_municipality(tiny)
     assert m.codebook.tools.yes == ["使っている"] and m.survey["tool_chat"].sum() == 3
+
+
+def test_outdated_roster_with_fewer_staff_than_respondents(tiny):
+    write_csv(tiny / "roster.csv", ["所属部署", "年代", "職員数"], [("総務部", "30代以下", 1), ("総務部", "40代以上", 1), ("福祉部", "30代以下", 8), ("福祉部", "40代以上", 9)])
+    text = _errors(tiny).format()
+    assert "roster.csv" in text and "総務部" in text and "回答者(3人)" in text and "職員数(2人)" in text

@@ -235,35 +235,55 @@ def difference_heatmap(data: pd.DataFrame, *, labels: dict | None = None, attrib
     return ax
 
 
-def hypotheses(data: pd.DataFrame, *, ax=None):
-    """Forest plot of the hypothesis register: effect in the expected direction, with 95% interval.
+def hypotheses(data: pd.DataFrame, *, margin: float | None = 0.1, ax=None):
+    """Forest plot of the hypothesis register: effect in the expected direction, with intervals.
 
     ``data`` is :func:`dxanalysis.survey.test_hypotheses` output. Right of zero = as the
-    advisor expected; colour = verdict (支持 blue, 反証 vermillion, 判定不能 grey).
-    Returns the Axes.
+    advisor expected; colour = verdict (支持 blue, 反証 vermillion, 差は小さい green,
+    判定不能 grey). The thin line is the 95% interval (not adjusted for multiple
+    comparisons: the verdicts use BH q-values); the thick segment, when the table has
+    ``equivalence_ci_low``/``equivalence_ci_high``, is the 90% interval that decides
+    差は小さい, and the shaded band is ``±margin`` (None: no band). A row without an
+    interval (degenerate, see ``note``) shows the point only. Returns the Axes.
     """
     if ax is None:
         ax = plt.gca()
-    colors = {"支持": QUALITATIVE[0], "反証": QUALITATIVE[3], "判定不能": "#888888"}
+    colors = {"支持": QUALITATIVE[0], "反証": QUALITATIVE[3], "差は小さい": QUALITATIVE[2], "判定不能": "#888888"}
     df = data.reset_index(drop=True)
     sign = np.where(df["expected"] == "higher", 1.0, -1.0)
+
+    def flipped(low: str, high: str) -> tuple[np.ndarray, np.ndarray]:
+        if low not in df.columns or high not in df.columns:
+            return np.full(len(df), np.nan), np.full(len(df), np.nan)
+        lo_ = np.where(sign > 0, df[low], -df[high]).astype(float)
+        hi_ = np.where(sign > 0, df[high], -df[low]).astype(float)
+        return lo_, hi_
+
     eff = df["effect_size"].to_numpy(dtype=float) * sign
-    lo = np.where(sign > 0, df["ci_low"], -df["ci_high"]).astype(float)
-    hi = np.where(sign > 0, df["ci_high"], -df["ci_low"]).astype(float)
+    lo, hi = flipped("ci_low", "ci_high")
+    elo, ehi = flipped("equivalence_ci_low", "equivalence_ci_high")
+    if margin:
+        ax.axvspan(-margin, margin, color=QUALITATIVE[2], alpha=0.12, lw=0, label=f"差は小さいとみなす範囲(|r|<{margin:g})")
     y = np.arange(len(df))
-    for yi, e, l, h, v in zip(y, eff, lo, hi, df["verdict"]):
+    for yi, e, l, h, el, eh, v in zip(y, eff, lo, hi, elo, ehi, df["verdict"]):
         c = colors.get(v, "#888888")
         if np.isnan(e):
             ax.text(0, yi, HIDDEN_TEXT, ha="center", va="center", fontsize=8, color="#555555")
             continue
-        ax.plot([l, h], [yi, yi], color=c, lw=2)
+        if not np.isnan(l):
+            ax.plot([l, h], [yi, yi], color=c, lw=1.5)
+        if not np.isnan(el):
+            ax.plot([el, eh], [yi, yi], color=c, lw=5, alpha=0.55, solid_capstyle="butt")
         ax.scatter([e], [yi], color=c, s=50, zorder=3)
-        ax.text(1.02, yi, v, transform=ax.get_yaxis_transform(), va="center", fontsize=9, color=c, fontweight="bold")
+        label = "反証(予想と逆)" if v == "反証" else v
+        ax.text(1.02, yi, label, transform=ax.get_yaxis_transform(), va="center", fontsize=9, color=c, fontweight="bold")
     ax.axvline(0, color="#333333", lw=0.8)
     ax.set_yticks(y, [f"{h}: {s}" for h, s in zip(df["hypothesis_id"], df["statement"])], fontsize=9)
     ax.set_ylim(len(df) - 0.5, -0.5)
     ax.set_xlim(-1, 1)
-    ax.set_xlabel("← 予想と逆     効果量(順位双列相関 r、横線は95%信頼区間)     予想どおり →")
+    ax.set_xlabel("← 予想と逆     効果量(順位双列相関 r)     予想どおり →\n細い線: 95%信頼区間(多重比較の補正なし)  太い線: 90%信頼区間(「差は小さい」の判定用)")
+    if margin:
+        ax.legend(loc="lower left", fontsize=8, frameon=False, bbox_to_anchor=(0, 1.0))
     return ax
 
 
