@@ -77,7 +77,10 @@ COLUMN_LABELS = {
     "construct": "構成概念ID", "construct_label": "構成概念", "n": "回答者数",
     "unweighted_mean": "平均(重み付けなし)", "weighted_mean": "平均(全職員推定)", "level": "換算レベル(0〜5)",
     "base_rank": "基準の順位", "rank_min": "最高順位", "rank_max": "最低順位", "rank_range": "順位の振れ幅",
-    "stays_top": "全条件で上位に残る",
+    "stays_top": "全条件で上位に残る", "tied": "同点", "moved_by": "順位が動いた条件",
+    "weight_ranks": "重み(指数)を変えたとき", "rating_ranks": "その項目の評価を変えたとき", "survey_ranks": "アンケートの区間の両端で",
+    "mean_ci_low": "平均の95%信頼区間(下限)", "mean_ci_high": "平均の95%信頼区間(上限)",
+    "level_low": "換算レベル(区間の下限)", "level_high": "換算レベル(区間の上限)",
     "measure_id": "打ち手ID", "measure": "打ち手", "items": "対象項目", "item_names": "対象項目(名称)",
     "segments": "対象セグメント", "segment_names": "対象セグメント(名称)", "start_fy": "開始年度",
     "end_fy": "終了年度", "period": "実施期間", "depends_on": "前提となる打ち手", "kpi": "KPI",
@@ -578,29 +581,31 @@ def likert_to_level(mean, *, scale_min: float = 1.0, scale_max: float = 5.0, lev
     return out if out.ndim else float(out)
 
 
-def staff_weights(m, *, margins: Sequence[str] | None = None) -> tuple[pd.Series | None, str]:
-    """Raking weights of the respondents to the staff roster, and a description.
+def staff_weights(m, *, margins: Sequence[str] | None = None) -> tuple[pd.Series | None, str, list[str]]:
+    """Raking weights of the respondents to the staff roster, a description, and notes.
 
     Uses :func:`dxanalysis.survey.rake_weights` over ``margins`` (default: every attribute
-    column of the roster). Returns ``(weights, description)``; the weights are aligned
-    with ``m.survey``'s index. When ``rake_weights`` is not available the weights are
-    ``None`` (unweighted means) and the description says so.
+    column of the roster) through :func:`dxanalysis.segments.rake_with_notes`, so problems
+    of the weighting (a roster category with staff but no respondent, raking that did not
+    converge, respondents without a weight) come back as sentences for ``pub.note``
+    instead of warnings nobody sees. Returns ``(weights, description, notes)``; the
+    weights are aligned with ``m.survey``'s index. When ``rake_weights`` is not available
+    the weights are ``None`` (unweighted means) and the description says so.
     """
     from . import survey as _survey
 
-    rake = getattr(_survey, "rake_weights", None)
     margins = list(margins) if margins else [c for c in m.roster.columns if c != "staff"]
     labels = "・".join(m.codebook.attributes[a].label if a in m.codebook.attributes else a for a in margins)
-    if rake is None:
-        return None, "重み付けなし(名簿による重み付けの関数がまだありません)"
-    w = rake(m.survey, m.roster, margins=margins)
-    if isinstance(w, pd.DataFrame):
-        w = w["weight"]
+    if getattr(_survey, "rake_weights", None) is None:
+        return None, "重み付けなし(名簿による重み付けの関数がまだありません)", []
+    from .segments import rake_with_notes
+
+    w, notes = rake_with_notes(m.survey, m.roster, margins=margins, codebook=m.codebook, language=m.language)
     w = pd.Series(np.asarray(w, dtype=float), index=m.survey.index, name="weight")
-    return w, f"名簿の{labels}の人数に合わせたレイキング(raking)による重み付け"
+    return w, f"名簿の{labels}の人数に合わせたレイキング(raking)による重み付け", notes
 
 
-def survey_levels(survey: pd.DataFrame, codebook, *, constructs: Sequence[str] | None = None, weights: pd.Series | None = None, assessment: pd.DataFrame | None = None, decimals: int = 1) -> pd.DataFrame:
+def survey_levels(survey: pd.DataFrame, codebook, *, constructs: Sequence[str] | None = None, weights: pd.Series | None = None, assessment: pd.DataFrame | None = None, decimals: int = 1, confidence: float = 0.95) -> pd.DataFrame:
     """Current maturity level of literacy constructs, from the staff survey.
 
     Parameters
@@ -616,38 +621,69 @@ def survey_levels(survey: pd.DataFrame, codebook, *, constructs: Sequence[str] |
         The checked assessment: adds the column ``items`` naming the items whose
         current level is taken from each construct.
     decimals
-        ``level`` is rounded to this many decimals (default 0.1 of a level: finer digits
-        would suggest a precision that a self-assessment scale does not have).
+        ``level``, ``level_low`` and ``level_high`` are rounded to this many decimals
+        (default 0.1 of a level: finer digits would suggest a precision that a
+        self-assessment scale does not have).
+    confidence
+        Level of the interval of the weighted mean.
 
     Returns
     -------
     DataFrame
         ``construct``, ``construct_label``, ``n`` (respondents with a construct score),
         ``unweighted_mean``, ``weighted_mean`` (weighted to the roster; equal to the
-        unweighted mean without weights), ``level`` (:func:`likert_to_level` of
-        ``weighted_mean``, rounded); with ``assessment``, also ``items`` (``;``-joined
-        item ids that use the level, empty when none).
+        unweighted mean without weights), ``mean_ci_low``, ``mean_ci_high`` (interval
+        of ``weighted_mean``, see Notes), ``level`` (:func:`likert_to_level` of
+        ``weighted_mean``, rounded), ``level_low``, ``level_high`` (the same map of the
+        interval's ends: the range the sensitivity analysis tries); with
+        ``assessment``, also ``items`` (``;``-joined item ids that use the level, empty
+        when none).
+
+    Notes
+    -----
+    Interval of the weighted mean, as :func:`dxanalysis.survey.weighted_estimates`:
+    ``mean ± z · sqrt(s²_w / n_eff)`` with ``s²_w = Σw(y − mean)² / Σw · m/(m − 1)`` over
+    the m respondents with a score and a weight, Kish's design effect
+    ``deff = m Σw² / (Σw)²`` and ``n_eff = m / deff`` (without weights: the usual
+    ``mean ± z · s/√m``), clipped to the answer scale (a mean cannot leave it).
     """
-    from .survey import construct_scores
+    from scipy import stats
+
+    from .survey import construct_scores, kish_design_effect
 
     scores = construct_scores(survey, codebook)
     constructs = list(codebook.constructs) if constructs is None else list(constructs)
     w = pd.Series(1.0, index=survey.index) if weights is None else pd.Series(weights, index=survey.index).astype(float)
+    z = stats.norm.ppf(1 - (1 - confidence) / 2)
     rows = []
     for c in constructs:
         s = scores[c]
         ok = s.notna() & w.notna()
         scale = codebook.scales[codebook.item(codebook.items_of(c)[0]).scale]
-        wm = float(np.average(s[ok], weights=w[ok])) if ok.any() else np.nan
+        wm = lo = hi = np.nan
+        if ok.any():
+            y, wt = s[ok].to_numpy(dtype=float), w[ok].to_numpy(dtype=float)
+            k = len(y)
+            wm = float(np.average(y, weights=wt))
+            if k > 1:
+                var = float(np.average((y - wm) ** 2, weights=wt)) * k / (k - 1)
+                se = math.sqrt(var / (k / kish_design_effect(wt)))
+                # a mean cannot leave the answer scale: the interval is clipped to it
+                lo, hi = max(wm - z * se, float(scale.min)), min(wm + z * se, float(scale.max))
+        level = lambda v: round(likert_to_level(v, scale_min=scale.min, scale_max=scale.max), decimals)  # noqa: E731
         rows.append({
             "construct": c,
             "construct_label": codebook.constructs[c].label,
             "n": int(s.notna().sum()),
             "unweighted_mean": float(s.mean()),
             "weighted_mean": wm,
-            "level": round(likert_to_level(wm, scale_min=scale.min, scale_max=scale.max), decimals),
+            "mean_ci_low": lo,
+            "mean_ci_high": hi,
+            "level": level(wm),
+            "level_low": level(lo),
+            "level_high": level(hi),
         })
-    out = pd.DataFrame(rows, columns=["construct", "construct_label", "n", "unweighted_mean", "weighted_mean", "level"])
+    out = pd.DataFrame(rows, columns=["construct", "construct_label", "n", "unweighted_mean", "weighted_mean", "mean_ci_low", "mean_ci_high", "level", "level_low", "level_high"])
     if assessment is not None:
         used = assessment[assessment["survey_construct"].notna()]
         out["items"] = [";".join(used.loc[used["survey_construct"] == c, "item_id"]) for c in out["construct"]]
@@ -731,11 +767,24 @@ def gap_notes(gaps: pd.DataFrame) -> list[str]:
     return [f"次の項目は現状レベルがすでに目標以上のため、優先度スコアは0です: {items}。アンケートから求めた項目では、目標の見直しを検討してください。"]
 
 
-def _ranks(df: pd.DataFrame, score: pd.Series) -> pd.Series:
-    """Ordinal ranks 1..n: higher score first; ties by larger gap, then importance, then item_id."""
-    order = pd.DataFrame({"s": score.round(9), "g": df["gap"], "i": df["importance"], "id": df["item_id"]}, index=df.index)
-    order = order.sort_values(["s", "g", "i", "id"], ascending=[False, False, False, True], kind="stable")
-    return pd.Series(np.arange(1, len(order) + 1), index=order.index).reindex(df.index)
+#: Scores closer than this count as tied (the inputs have one decimal; products of them
+#: are exact to far more digits, so only floating-point noise is absorbed).
+SCORE_DECIMALS = 9
+
+
+def _ranks(score: pd.Series) -> pd.Series:
+    """Competition ranks ("1224"): 1 + the number of items with a higher score.
+
+    Items with the same score share the best rank (A01 and A04 both 25.6 → both 2位,
+    the next item 4位): nothing in the score separates them, so no rank should.
+    """
+    return score.round(SCORE_DECIMALS).rank(method="min", ascending=False).astype(int)
+
+
+def _display_order(df: pd.DataFrame, score: pd.Series) -> pd.Index:
+    """Row order for tables: higher score first; equal scores by larger gap, then importance, then id."""
+    order = pd.DataFrame({"s": score.round(SCORE_DECIMALS), "g": df["gap"], "i": df["importance"], "id": df["item_id"]}, index=df.index)
+    return order.sort_values(["s", "g", "i", "id"], ascending=[False, False, False, True], kind="stable").index
 
 
 def gap_scores(assessment: pd.DataFrame, *, weights: Mapping[str, float] | None = None) -> pd.DataFrame:
@@ -756,7 +805,9 @@ def gap_scores(assessment: pd.DataFrame, *, weights: Mapping[str, float] | None 
         ``target``, ``gap`` (target − current; negative when a survey-based current level
         is already above the target — such items score 0), ``importance``,
         ``feasibility``, ``priority_score`` (0–100), ``rank`` (1 = highest priority;
-        ties broken by larger gap, then importance, then item id).
+        items with the same score share the best rank: 1, 2, 2, 4), ``tied`` (True when
+        another item has the same score). Rows with the same score are listed by larger
+        gap, then importance, then item id (display order only; their rank is shared).
     """
     df = assessment.copy()
     if "current_source" not in df.columns:
@@ -765,11 +816,12 @@ def gap_scores(assessment: pd.DataFrame, *, weights: Mapping[str, float] | None 
         raise ValueError("gap_scores: some current levels are missing; call fill_current first")
     df["gap"] = df["target"] - df["current"]
     df["priority_score"] = priority_score(df["gap"], df["importance"], df["feasibility"], weights=weights)
-    df["rank"] = _ranks(df, df["priority_score"]).astype(int)
+    df["rank"] = _ranks(df["priority_score"])
+    df["tied"] = df["rank"].duplicated(keep=False)
     # domains keep the order of the assessment file (the analyst's order), not alphabetical
     df["domain"] = pd.Categorical(df["domain"], categories=list(dict.fromkeys(df["domain"])), ordered=True)
-    cols = ["item_id", "item", "domain", "current", "current_source", "target", "gap", "importance", "feasibility", "priority_score", "rank"]
-    return df[cols].sort_values("rank").reset_index(drop=True)
+    cols = ["item_id", "item", "domain", "current", "current_source", "target", "gap", "importance", "feasibility", "priority_score", "rank", "tied"]
+    return df.loc[_display_order(df, df["priority_score"]), cols].reset_index(drop=True)
 
 
 def domain_gaps(gaps: pd.DataFrame) -> pd.DataFrame:
@@ -816,40 +868,121 @@ def gap_quadrants(gaps: pd.DataFrame, *, gap_split: float = 2.0, importance_spli
 
 
 # --------------------------------------------------------------------------- sensitivity
+#: Scenario families of :func:`rank_sensitivity`, in the order they are tried and shown.
+FAMILIES = ("weight", "rating", "survey")
+FAMILY_LABELS = {
+    "ja": {"weight": "重みの変更", "rating": "評価±1", "survey": "アンケートの区間"},
+    "en": {"weight": "weights", "rating": "ratings ±1", "survey": "survey interval"},
+}
+RATING_LABELS = {"ja": {"importance": "重要度の評価", "feasibility": "実現容易性の評価"}, "en": {"importance": "importance rating", "feasibility": "feasibility rating"}}
+
+
 def scenario_label(weight: str, factor: float, language: str = "ja") -> str:
+    """Label of a weight scenario: 「ギャップ −50%」."""
     pct = round((factor - 1) * 100)
     name = WEIGHT_LABELS["en" if language == "en" else "ja"][weight]
     return f"{name} {'+' if pct > 0 else '−'}{abs(pct)}%"
 
 
-def rank_sensitivity(assessment: pd.DataFrame, *, weights: Mapping[str, float] | None = None, factors: Sequence[float] = (0.5, 1.5), top: int = 10, language: str = "ja") -> pd.DataFrame:
-    """Ranks of the top items when each weight is multiplied by each factor, one at a time.
+def _rating_label(criterion: str, shift: float, language: str = "ja") -> str:
+    name = RATING_LABELS["en" if language == "en" else "ja"][criterion]
+    return f"{name} {'+' if shift > 0 else '−'}{abs(shift):g}"
 
-    With the default factors each weight moves −50% and +50% while the others stay: six
-    scenarios. Ranks are always among all items (an item can fall out of the top 10).
+
+def _survey_label(bound: str, language: str = "ja") -> str:
+    if language == "en":
+        return f"survey-based current level at the {'lower' if bound == 'low' else 'upper'} 95% bound"
+    return f"アンケートの現状レベル 区間の{'下限' if bound == 'low' else '上限'}"
+
+
+def rank_sensitivity(
+    assessment: pd.DataFrame,
+    *,
+    weights: Mapping[str, float] | None = None,
+    factors: Sequence[float] = (0.5, 1.5),
+    top: int = 10,
+    rating_shift: float = 1.0,
+    levels: pd.DataFrame | None = None,
+    language: str = "ja",
+) -> pd.DataFrame:
+    """Ranks of the top items when the weights, the ratings or the survey levels move.
+
+    Three families of scenarios, each changing one thing while everything else stays:
+
+    * **weight** — each weight (exponent) multiplied by each of ``factors``: with the
+      defaults −50% and +50%, six scenarios.
+    * **rating** — the item's own importance, then its feasibility, moved by
+      ``−rating_shift`` and ``+rating_shift`` (clipped to 1–5), the other items as rated:
+      four scenarios per item. A rating is one person's or one meeting's judgement; a
+      rank that changes when it is off by one step is not a firm rank. ``rating_shift=0``
+      skips this family.
+    * **survey** — every current level taken from the survey set to the lower, then the
+      upper end of its 95% interval (``levels`` = :func:`survey_levels` output with
+      ``level_low`` / ``level_high``): two scenarios. Skipped without ``levels`` or when no
+      item takes its level from the survey.
+
+    Ranks are competition ranks among all items (:func:`gap_scores`: tied items share the
+    best rank), so an item can fall out of the top ``top``. The top items are those with
+    base rank ≤ ``top`` (every item tied at the boundary is included).
 
     Returns
     -------
     DataFrame
         One row per (top item, scenario): ``item_id``, ``item``, ``base_rank``,
-        ``weight`` (gap / importance / feasibility), ``factor``, ``scenario`` (label such
-        as 「ギャップ −50%」), ``rank``. Items in base-rank order, scenarios in weight order.
+        ``family`` (weight / rating / survey), ``criterion`` (gap, importance,
+        feasibility or current), ``change`` (the factor for weights, the shift for
+        ratings, −1 / +1 for the lower / upper survey bound), ``scenario_id`` (e.g.
+        ``gap_minus50``, ``rating_importance_plus1``, ``survey_low``), ``scenario``
+        (label such as 「ギャップ −50%」), ``rank``. Items in base-rank order, scenarios
+        in family order. ``attrs["n_scenarios"]`` counts the scenarios per family.
     """
+    lang = "en" if language == "en" else "ja"
     base_w = _weights(weights)
     base = gap_scores(assessment, weights=base_w)
     top_ids = base.loc[base["rank"] <= top, ["item_id", "item", "rank"]].rename(columns={"rank": "base_rank"})
     rows = []
+    counts = {f: 0 for f in FAMILIES}
+
+    def add(family, criterion, change, sid, label, ranks, only=None):
+        for t in top_ids.itertuples():
+            if only is None or t.item_id == only:
+                rows.append({"item_id": t.item_id, "item": t.item, "base_rank": int(t.base_rank), "family": family, "criterion": criterion,
+                             "change": float(change), "scenario_id": sid, "scenario": label, "rank": int(ranks[t.item_id])})
+
     for wname in WEIGHT_NAMES:
         for f in factors:
             w = {**base_w, wname: base_w[wname] * f}
             r = gap_scores(assessment, weights=w).set_index("item_id")["rank"]
-            for t in top_ids.itertuples():
-                rows.append({"item_id": t.item_id, "item": t.item, "base_rank": int(t.base_rank), "weight": wname, "factor": float(f), "scenario": scenario_label(wname, f, language), "rank": int(r[t.item_id])})
-    out = pd.DataFrame(rows, columns=["item_id", "item", "base_rank", "weight", "factor", "scenario", "rank"])
-    return out.sort_values(["base_rank"], kind="stable").reset_index(drop=True)
+            add("weight", wname, f, f"{wname}_{'minus' if f < 1 else 'plus'}{abs(round((f - 1) * 100))}", scenario_label(wname, f, lang), r)
+            counts["weight"] += 1
+    if rating_shift:
+        for crit in ("importance", "feasibility"):
+            for shift in (-float(rating_shift), float(rating_shift)):
+                for t in top_ids.itertuples():
+                    a = assessment.copy()
+                    hit = a["item_id"] == t.item_id
+                    a.loc[hit, crit] = np.clip(a.loc[hit, crit] + shift, RATING_MIN, RATING_MAX)
+                    r = gap_scores(a, weights=base_w).set_index("item_id")["rank"]
+                    add("rating", crit, shift, f"rating_{crit}_{'minus' if shift < 0 else 'plus'}{abs(shift):g}", _rating_label(crit, shift, lang), r, only=t.item_id)
+                counts["rating"] += 1
+    from_survey = assessment["survey_construct"].notna() if "survey_construct" in assessment.columns else pd.Series(False, index=assessment.index)
+    if levels is not None and from_survey.any() and {"level_low", "level_high"} <= set(levels.columns):
+        lv = levels.set_index("construct")
+        for bound, change in (("low", -1.0), ("high", 1.0)):
+            a = assessment.copy()
+            a.loc[from_survey, "current"] = a.loc[from_survey, "survey_construct"].map(lv[f"level_{bound}"]).astype(float)
+            if a["current"].isna().any():
+                continue
+            r = gap_scores(a, weights=base_w).set_index("item_id")["rank"]
+            add("survey", "current", change, f"survey_{bound}", _survey_label(bound, lang), r)
+            counts["survey"] += 1
+    out = pd.DataFrame(rows, columns=["item_id", "item", "base_rank", "family", "criterion", "change", "scenario_id", "scenario", "rank"])
+    out = out.sort_values(["base_rank"], kind="stable").reset_index(drop=True)
+    out.attrs["n_scenarios"] = counts
+    return out
 
 
-def rank_stability(sens: pd.DataFrame, *, top: int = 10) -> pd.DataFrame:
+def rank_stability(sens: pd.DataFrame, *, top: int = 10, language: str = "ja") -> pd.DataFrame:
     """Per top item, how far its rank moves across the scenarios of :func:`rank_sensitivity`.
 
     Returns
@@ -857,48 +990,94 @@ def rank_stability(sens: pd.DataFrame, *, top: int = 10) -> pd.DataFrame:
     DataFrame
         ``item_id``, ``item``, ``base_rank``, ``rank_min`` (best rank seen, base included),
         ``rank_max`` (worst), ``rank_range`` (rank_max − rank_min), ``stays_top`` (True
-        when the item is in the top ``top`` in every scenario).
+        when the item is in the top ``top`` in every scenario), ``moved_by`` (the
+        families whose scenarios changed its rank, e.g. 「重み±・評価±1」; empty when none).
     """
+    names = FAMILY_LABELS["en" if language == "en" else "ja"]
     g = sens.groupby(["item_id", "item", "base_rank"], sort=False)["rank"]
     out = g.agg(["min", "max"]).reset_index()
     out["rank_min"] = np.minimum(out["min"], out["base_rank"]).astype(int)
     out["rank_max"] = np.maximum(out["max"], out["base_rank"]).astype(int)
     out["rank_range"] = out["rank_max"] - out["rank_min"]
     out["stays_top"] = out["rank_max"] <= top
-    return out[["item_id", "item", "base_rank", "rank_min", "rank_max", "rank_range", "stays_top"]].sort_values("base_rank").reset_index(drop=True)
+    fam = sens["family"] if "family" in sens.columns else pd.Series("weight", index=sens.index)
+    moved = sens.assign(family=fam)[sens["rank"] != sens["base_rank"]].groupby("item_id")["family"].agg(lambda f: "・".join(names[x] for x in FAMILIES if x in set(f)))
+    out["moved_by"] = out["item_id"].map(moved).fillna("")
+    return out[["item_id", "item", "base_rank", "rank_min", "rank_max", "rank_range", "stays_top", "moved_by"]].sort_values("base_rank", kind="stable").reset_index(drop=True)
 
 
-def sensitivity_table(sens: pd.DataFrame, *, top: int = 10) -> pd.DataFrame:
+def sensitivity_table(sens: pd.DataFrame, *, top: int = 10, language: str = "ja") -> pd.DataFrame:
     """The sensitivity result as one row per top item (``tables/rank_sensitivity.csv``).
 
     Returns
     -------
     DataFrame
-        ``item_id``, ``item``, ``base_rank``, one ``rank_<weight>_<minus|plus><pct>``
-        column per scenario (e.g. ``rank_gap_minus50``: the rank when the gap weight is
-        halved), ``rank_min``, ``rank_max``, ``rank_range``, ``stays_top``.
+        ``item_id``, ``item``, ``base_rank``, one ``rank_<scenario_id>`` column per
+        scenario (e.g. ``rank_gap_minus50``: the rank when the gap weight is halved;
+        ``rank_rating_importance_plus1``: when the item's own importance is one step
+        higher; ``rank_survey_low``: when the survey-based levels are at the lower end of
+        their interval), ``rank_min``, ``rank_max``, ``rank_range``, ``stays_top``,
+        ``moved_by``.
     """
     s = sens.copy()
-    s["col"] = [f"rank_{w}_{'minus' if f < 1 else 'plus'}{abs(round((f - 1) * 100))}" for w, f in zip(s["weight"], s["factor"])]
+    s["col"] = "rank_" + s["scenario_id"]
     order = list(dict.fromkeys(s["col"]))
     wide = s.pivot_table(index=["item_id", "item", "base_rank"], columns="col", values="rank", aggfunc="first").reset_index()
     wide = wide[["item_id", "item", "base_rank", *order]]
-    stab = rank_stability(sens, top=top)[["item_id", "rank_min", "rank_max", "rank_range", "stays_top"]]
-    out = wide.merge(stab, on="item_id").sort_values("base_rank").reset_index(drop=True)
+    stab = rank_stability(sens, top=top, language=language)[["item_id", "rank_min", "rank_max", "rank_range", "stays_top", "moved_by"]]
+    out = wide.merge(stab, on="item_id").sort_values("base_rank", kind="stable").reset_index(drop=True)
     out.columns.name = None
     for c in order:
         out[c] = out[c].astype(int)
     return out
 
 
+def sensitivity_summary(sens: pd.DataFrame, *, top: int = 10, language: str = "ja") -> pd.DataFrame:
+    """The rank range of each top item per scenario family, for display.
+
+    Returns
+    -------
+    DataFrame
+        ``item_id``, ``item``, ``base_rank``, ``weight_ranks``, ``rating_ranks``,
+        ``survey_ranks`` (text such as 「1〜6位」, or 「2位」 when the rank never moves; base
+        rank included; empty when the family was not tried), ``rank_min``, ``rank_max``,
+        ``stays_top``. The per-scenario ranks are in :func:`sensitivity_table`.
+    """
+    stab = rank_stability(sens, top=top, language=language)
+    out = stab[["item_id", "item", "base_rank"]].copy()
+    for fam in FAMILIES:
+        d = sens[sens["family"] == fam]
+        if d.empty:
+            out[f"{fam}_ranks"] = ""
+            continue
+        lo = d.groupby("item_id")["rank"].min()
+        hi = d.groupby("item_id")["rank"].max()
+        texts = []
+        for iid, base in zip(out["item_id"], out["base_rank"]):
+            a, b = min(int(lo.get(iid, base)), int(base)), max(int(hi.get(iid, base)), int(base))
+            texts.append(rank_text(a, language=language) if a == b else (f"{a}〜{b}位" if language != "en" else f"#{a}–{b}"))
+        out[f"{fam}_ranks"] = texts
+    out = out.merge(stab[["item_id", "rank_min", "rank_max", "stays_top"]], on="item_id")
+    return out
+
+
 def sensitivity_labels(table: pd.DataFrame, language: str = "ja") -> dict[str, str]:
     """Display headers for :func:`sensitivity_table` columns (e.g. 「ギャップ −50%」)."""
+    lang = "en" if language == "en" else "ja"
     out = {}
     for c in table.columns:
         m = re.match(r"rank_(gap|importance|feasibility)_(minus|plus)(\d+)$", c)
         if m:
             f = 1 + (int(m.group(3)) / 100) * (-1 if m.group(2) == "minus" else 1)
-            out[c] = scenario_label(m.group(1), f, language)
+            out[c] = scenario_label(m.group(1), f, lang)
+            continue
+        m = re.match(r"rank_rating_(importance|feasibility)_(minus|plus)([\d.]+)$", c)
+        if m:
+            out[c] = _rating_label(m.group(1), float(m.group(3)) * (-1 if m.group(2) == "minus" else 1), lang)
+            continue
+        m = re.match(r"rank_survey_(low|high)$", c)
+        if m:
+            out[c] = _survey_label(m.group(1), lang)
     return out
 
 
@@ -1058,10 +1237,20 @@ def describe_domain_gaps(domains: pd.DataFrame) -> str:
     return f"ギャップ(目標−現状)の平均が最も大きい領域は「{hi['domain']}」({hi['gap_mean']:.1f}段階)、最も小さいのは「{lo['domain']}」({lo['gap_mean']:.1f}段階)。"
 
 
+def rank_text(rank: int, tied: bool = False, *, language: str = "ja") -> str:
+    """「2位」 or, for a shared rank, 「2位(同点)」."""
+    if language == "en":
+        return f"#{int(rank)}" + (" (tied)" if tied else "")
+    return f"{int(rank)}位" + ("(同点)" if tied else "")
+
+
 def describe_priorities(gaps: pd.DataFrame, k: int = 3) -> str:
-    """The top ``k`` items by priority, as a sentence."""
-    top = gaps.sort_values("rank").head(k)
-    parts = [f"{r.rank}位 {r.item_id} {r.item}({r.priority_score:.1f}点)" for r in top.itertuples()]
+    """The top ``k`` items by priority, as a sentence (every item sharing the k-th rank is named)."""
+    g = gaps.sort_values("rank", kind="stable")
+    cut = int(g["rank"].iloc[min(k, len(g)) - 1]) if len(g) else 0
+    top = g[g["rank"] <= cut]
+    tied = top["tied"] if "tied" in top.columns else pd.Series(False, index=top.index)
+    parts = [f"{rank_text(r.rank, t)} {r.item_id} {r.item}({r.priority_score:.1f}点)" for r, t in zip(top.itertuples(), tied)]
     return "優先度が高い項目は " + "、".join(parts) + "。"
 
 
@@ -1074,15 +1263,40 @@ def describe_quadrants(quad: pd.DataFrame, language: str = "ja") -> str:
     return f"ギャップと重要度で4区分した結果: {counts}。重点課題は {ids}。"
 
 
-def describe_stability(stab: pd.DataFrame, top: int = 10) -> str:
-    """Which top items keep their place when the weights move, and which move most."""
+def describe_scenarios(sens: pd.DataFrame) -> str:
+    """What was tried, counted from the result: 「12通りの条件(重み(指数)を1つずつ±50%に: 6通り、…)」."""
+    counts = sens.attrs.get("n_scenarios") or sens.groupby("family")["scenario_id"].nunique().to_dict()
+    parts = []
+    if counts.get("weight"):
+        pct = sorted({abs(round((c - 1) * 100)) for c in sens.loc[sens["family"] == "weight", "change"]})
+        parts.append(f"重み(指数)を1つずつ±{'・'.join(str(p) for p in pct)}%に: {counts['weight']}通り")
+    if counts.get("rating"):
+        step = sens.loc[sens["family"] == "rating", "change"].abs().max()
+        parts.append(f"その項目の重要度・実現容易性の評価を±{step:g}段階(1〜5の範囲内): {counts['rating']}通り")
+    if counts.get("survey"):
+        parts.append(f"アンケートから求めた現状レベルを95%信頼区間の下限・上限に: {counts['survey']}通り")
+    total = sum(counts.values())
+    return f"{total}通りの条件(" + "、".join(parts) + ")"
+
+
+def describe_stability(stab: pd.DataFrame, top: int = 10, *, sens: pd.DataFrame | None = None) -> str:
+    """How the top items' ranks held up under the scenarios actually tried (computed text).
+
+    The sentence names what was tried (from ``sens``, :func:`rank_sensitivity` output)
+    and claims stability only for those scenarios: other weights or ratings may still
+    reorder the items.
+    """
+    tried = describe_scenarios(sens) if sens is not None and len(sens) else "試した条件"
     stable = stab[stab["rank_range"] == 0]
-    worst = stab.sort_values(["rank_range", "base_rank"], ascending=[False, True]).iloc[0]
-    out = [f"重みを±50%動かしても上位{top}項目のうち{int(stab['stays_top'].sum())}項目は常に{top}位以内。"]
+    worst = stab.sort_values(["rank_range", "base_rank"], ascending=[False, True], kind="stable").iloc[0]
+    head = f"上位{top}項目" if len(stab) == top else f"{top}位以内の{len(stab)}項目(同点を含む)"
+    out = [f"試した{tried}では、{head}のうち{int(stab['stays_top'].sum())}項目が常に{top}位以内。"]
     if len(stable):
-        out.append(f"順位が全く変わらないのは {'・'.join(stable['item_id'])}。")
+        out.append(f"どの条件でも順位が変わらないのは {'・'.join(stable['item_id'])}。")
     if worst["rank_range"] > 0:
-        out.append(f"最も動くのは {worst['item_id']} {worst['item']}({int(worst['rank_min'])}〜{int(worst['rank_max'])}位)。")
+        by = f"、{worst['moved_by']}で動く" if "moved_by" in stab.columns and worst["moved_by"] else ""
+        out.append(f"最も動くのは {worst['item_id']} {worst['item']}({int(worst['rank_min'])}〜{int(worst['rank_max'])}位{by})。")
+    out.append("ここで試していない重みや評価では、順位が変わることがあります。")
     return "".join(out)
 
 
@@ -1161,7 +1375,8 @@ def write_roadmap_workbook(path: Path | str, *, gaps: pd.DataFrame, roadmap: pd.
     Sheets (Japanese headers, header fill, frozen header row, auto-filter, column widths,
     number formats, landscape fit-to-width printing):
 
-    * 優先順位 — :func:`gap_scores` in rank order (levels ``0.0``, score ``0.0``, rank ``0``).
+    * 優先順位 — :func:`gap_scores` in rank order (levels ``0.0``, score ``0.0``, rank ``0``;
+      a shared rank is marked ○ in 同点).
     * ロードマップ — :func:`roadmap_table` plus one column per fiscal year, filled where the
       measure runs (■), so the sheet reads as a Gantt chart; a flagged dependency is
       highlighted.
@@ -1177,7 +1392,7 @@ def write_roadmap_workbook(path: Path | str, *, gaps: pd.DataFrame, roadmap: pd.
     wb = Workbook()
     ws = wb.active
     ws.title = SHEETS["gaps"]
-    gcols = ["rank", "item_id", "item", "domain", "current", "current_source", "target", "gap", "importance", "feasibility", "priority_score"]
+    gcols = ["rank", "tied", "item_id", "item", "domain", "current", "current_source", "target", "gap", "importance", "feasibility", "priority_score"]
     _write_sheet(ws, gaps.sort_values("rank")[gcols], COLUMN_LABELS, {"rank": "0", "current": "0.0", "target": "0.0", "gap": "0.0", "importance": "0", "feasibility": "0", "priority_score": "0.0"})
 
     ws = wb.create_sheet(SHEETS["roadmap"])

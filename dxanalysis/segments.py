@@ -176,10 +176,18 @@ class SegmentModel(ClusterMixin, BaseEstimator):
         mixture only, NaN for k-means), ``stability_ari`` (mean adjusted Rand index between
         the full-data labels and the labels predicted by a model refitted on each
         subsample), ``stability_sd``, ``stable`` (``stability_ari ≥ stability_threshold``),
-        ``chosen`` (the row whose labels are used).
+        ``chosen`` (the row whose labels are used). The first row is always the Gaussian
+        mixture with **k = 1** (no segments: one Gaussian for everybody; silhouette and
+        stability are undefined there, NaN, and the row counts as stable).
     criterion_k_ : dict
         k that each criterion alone would choose among stable k: ``{"silhouette": …,
-        "bic": …}`` (silhouette of k-means, BIC of the Gaussian mixture).
+        "bic": …}`` (silhouette of k-means over ``k_range``; BIC of the Gaussian mixture
+        over k = 1 and ``k_range``, so ``"bic"`` is 1 when one group fits best).
+    structure_found_ : bool
+        False when the one-component Gaussian mixture has a BIC at least as small as every
+        mixture with k ≥ 2 in ``k_range``: the data show no clear segment structure.
+    bic_single_ : float
+        BIC of the one-component Gaussian mixture (k = 1).
     rule_ : str
         ``"given"``, ``"silhouette"`` or ``"bic"`` (plus ``"_unstable"`` when no k reached
         the stability threshold and the criterion was applied to every k).
@@ -206,6 +214,14 @@ class SegmentModel(ClusterMixin, BaseEstimator):
     Gaussian mixture (each method's own criterion; ties → smaller k). When no k is stable
     the criterion is applied to every k and ``rule_`` says so. The other criterion is kept
     in ``criterion_k_`` so a report can say whether both agree.
+
+    **No segments (k = 1)**: a one-component Gaussian mixture is always fitted and its BIC
+    compared with the mixtures of ``k_range``. When it is the smallest, the data show no
+    clear segment structure (``structure_found_`` is False). With ``method="gmm"`` the
+    rule then returns one segment (everybody together). The silhouette cannot score
+    k = 1, so with ``method="kmeans"`` the partition is still chosen by the silhouette
+    but ``structure_found_`` tells the report to say plainly that it divides a continuum
+    for convenience rather than separating distinct groups.
 
     **Stability** (Ben-Hur, Elisseeff & Guyon 2002; Lange et al. 2004): for each of
     ``n_resamples`` subsamples (the same subsamples for every k and method), refit on the
@@ -335,6 +351,11 @@ class SegmentModel(ClusterMixin, BaseEstimator):
 
         rows, stab_rows, fitted = [], [], {}
         with threadpool_limits(limits=1):
+            # k = 1: one Gaussian for everybody, the "no segments" model the BIC compares against
+            single = self._estimator("gmm", 1, base_seed).fit(X)
+            fitted[(1, "gmm")] = (single, np.zeros(n, dtype=int))
+            rows.append({"k": 1, "method": "gmm", "silhouette": float("nan"), "bic": float(single.bic(X)),
+                         "stability_ari": float("nan"), "stability_sd": float("nan")})
             for k in ks:
                 for method in METHODS:
                     est = self._estimator(method, k, base_seed).fit(X)
@@ -360,17 +381,23 @@ class SegmentModel(ClusterMixin, BaseEstimator):
 
         def best(method: str, criterion: str) -> tuple[int, bool]:
             d = sel[sel["method"] == method]
-            stable = d[d["stable"]]
-            pool = stable if len(stable) else d
+            multi = d[d["k"] >= 2]
+            stable = multi[multi["stable"]]
+            # k = 1 (Gaussian mixture only) is always a candidate: one group needs no stability check
+            pool = pd.concat([d[d["k"] == 1], stable if len(stable) else multi])
             asc = criterion == "bic"
             pool = pool.dropna(subset=[criterion]).sort_values([criterion, "k"], ascending=[asc, True], kind="stable")
             if pool.empty:
-                return int(d["k"].min()), False
-            return int(pool["k"].iloc[0]), bool(len(stable))
+                return int(multi["k"].min()), False
+            k = int(pool["k"].iloc[0])
+            return k, bool(len(stable)) or k == 1
 
         k_sil, stable_sil = best("kmeans", "silhouette")
         k_bic, stable_bic = best("gmm", "bic")
         self.criterion_k_ = {"silhouette": k_sil, "bic": k_bic}
+        gmm_bic = sel.loc[sel["method"] == "gmm"].set_index("k")["bic"]
+        self.bic_single_ = float(gmm_bic.loc[1])
+        self.structure_found_ = bool(self.bic_single_ > gmm_bic.drop(index=1).min())
         if self.n_segments is not None:
             k, rule = int(self.n_segments), "given"
         elif self.method == "kmeans":
@@ -639,7 +666,8 @@ def match_opportunities(
       exist): score(o) = Σ_{c ∈ addresses(o)} max(z_c, 0) over advanced opportunities:
       a group above the staff on everything is offered the role of leading others.
     * **relative** (otherwise): W = the two lowest constructs, score = Σ_{c ∈
-      addresses(o) ∩ W} (z_max − z_c).
+      addresses(o) ∩ W} (z_max − z_c). A segment whose z are all equal (the single
+      segment of k = 1, where every z is 0) gets no recommendation.
 
     Ties keep catalogue order. The same rule is applied to every segment, so the reason
     shown is the whole justification.
@@ -679,6 +707,8 @@ def match_opportunities(
                     continue
                 hit = [c for c in o["addresses"] if c in z.index and z[c] > 0]
                 cands.append((o, float(sum(z[c] for c in hit)), float("nan"), sorted(hit, key=lambda c: -z[c])))
+        elif float(z.max() - z.min()) < 1e-9:
+            continue  # one segment for everybody: every z is 0, nothing is relatively low
         else:
             basis = "relative"
             low = z.sort_values().index[:2]
@@ -764,8 +794,8 @@ def segment_profiles(scores: pd.DataFrame, features: pd.DataFrame, labels: pd.Se
     return out
 
 
-def segment_table(profiles: pd.DataFrame, labels: pd.Series, weights: pd.Series | None = None) -> pd.DataFrame:
-    """One row per segment: size, share, weighted share and construct means.
+def segment_table(profiles: pd.DataFrame, labels: pd.Series, weights: pd.Series | None = None, *, confidence: float = 0.95) -> pd.DataFrame:
+    """One row per segment: size, share, weighted share with its interval, construct means.
 
     Parameters
     ----------
@@ -775,15 +805,30 @@ def segment_table(profiles: pd.DataFrame, labels: pd.Series, weights: pd.Series 
         Segment per respondent (NaN = not segmented).
     weights
         Respondent weights to the roster (e.g. :func:`dxanalysis.survey.rake_weights`),
-        same index as ``labels``; ``None`` leaves ``weighted_share`` empty.
+        same index as ``labels``; ``None`` leaves the weighted columns empty.
+    confidence
+        Level of the interval of ``weighted_share``.
 
     Returns
     -------
     DataFrame
         ``segment``, ``name``, ``n`` (respondents), ``share`` (n / segmented respondents),
         ``weighted_share`` (Σ weights in the segment / Σ weights of segmented respondents
-        with a weight: the estimated share of the whole staff), then one column per
-        construct id with the segment's mean raw score.
+        with a weight: the estimated share of the whole staff), ``weighted_ci_low``,
+        ``weighted_ci_high`` (its Wilson interval with Kish's effective sample size),
+        then one column per construct id with the segment's mean raw score.
+        ``attrs``: ``deff`` (Kish design effect of the weights), ``n_eff`` (effective
+        number of respondents), ``confidence``.
+
+    Notes
+    -----
+    Interval, as :func:`dxanalysis.survey.weighted_estimates` does for weighted shares:
+    ``deff = n Σw² / (Σw)²`` over the m segmented respondents with a weight (Kish 1965),
+    ``n_eff = m / deff``, and the Wilson score interval (Wilson 1927) of the proportion
+    ``weighted_share`` with ``n_eff`` trials. Unequal weights make ``n_eff`` smaller
+    than m and the interval wider than the unweighted one. It treats the respondents as
+    a sample of the staff; it ignores the small variance reduction that raking to known
+    margins brings, so it errs on the wide side.
     """
     wide = profiles.pivot(index="segment", columns="construct", values="mean")
     wide = wide[list(dict.fromkeys(profiles["construct"]))]
@@ -792,15 +837,23 @@ def segment_table(profiles: pd.DataFrame, labels: pd.Series, weights: pd.Series 
     lab = labels[ok].astype(int)
     out = pd.DataFrame({"segment": _category(wide.index), "name": first.loc[wide.index, "segment_name"].to_numpy(), "n": first.loc[wide.index, "n"].astype(int).to_numpy()})
     out["share"] = out["n"] / int(ok.sum())
+    deff = n_eff = float("nan")
     if weights is not None:
         w = weights.reindex(labels.index)[ok]
         has = w.notna()
         tot = w[has].groupby(lab[has]).sum()
-        out["weighted_share"] = out["segment"].astype(int).map(tot / tot.sum()).astype(float).to_numpy()
+        p = out["segment"].astype(int).map(tot / tot.sum()).astype(float).fillna(0.0).to_numpy()
+        deff = _survey.kish_design_effect(w[has].to_numpy(dtype=float))
+        n_eff = float(has.sum()) / deff if has.any() else float("nan")
+        lo, hi = _survey.wilson_interval(p * n_eff, np.full(len(p), n_eff), confidence=confidence)
+        out["weighted_share"] = p
+        out["weighted_ci_low"] = np.asarray(lo, dtype=float)
+        out["weighted_ci_high"] = np.asarray(hi, dtype=float)
     else:
-        out["weighted_share"] = np.nan
+        out["weighted_share"] = out["weighted_ci_low"] = out["weighted_ci_high"] = np.nan
     for c in wide.columns:
         out[c] = wide[c].to_numpy()
+    out.attrs.update({"deff": deff, "n_eff": n_eff, "confidence": confidence})
     return out
 
 
@@ -867,6 +920,80 @@ def suppress_composition(composition: pd.DataFrame, *, min_size: int) -> pd.Data
 COMPOSITION_PARTITIONS = [["segment", "attribute"], ["attribute", "group"]]
 
 
+# =========================================================================== weights
+#: A weighted margin further than this (relative) from its roster total means raking did not converge.
+RAKING_TOLERANCE = 1e-4
+
+
+def rake_with_notes(survey: pd.DataFrame, roster: pd.DataFrame, *, margins: Sequence[str], codebook=None, language: str = "ja") -> tuple[pd.Series, list[str]]:
+    """Raking weights and the problems of the weighting, as sentences for the report.
+
+    Calls :func:`dxanalysis.survey.rake_weights` and turns what it could only warn about
+    into notes a reader of the report sees (``pub.note``), instead of hiding them.
+
+    Parameters
+    ----------
+    survey, roster
+        ``Municipality.survey`` and ``Municipality.roster``.
+    margins
+        Attribute ids raked to (see :func:`dxanalysis.survey.rake_weights`).
+    codebook
+        For the Japanese names of the attributes (optional).
+
+    Returns
+    -------
+    (Series, list of str)
+        The weights (indexed like ``survey``) and zero or more notes:
+
+        * a roster category with staff but no respondent (its staff are spread over the
+          other categories, so no estimate represents them);
+        * raking that did not converge: the largest relative difference between a
+          weighted margin and its roster total, when above :data:`RAKING_TOLERANCE`;
+        * respondents without a value on a margin (no weight; left out of the estimates);
+        * any other warning of ``rake_weights``, passed on as it is.
+
+    The first two are computed here from the data, not parsed from warning texts.
+    """
+    margins = list(margins)
+    en = language == "en"
+    label = (lambda a: codebook.label_of(a)) if codebook is not None else str  # noqa: E731
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        w = _survey.rake_weights(survey, roster, margins=margins)
+    notes: list[str] = []
+    complete = survey[margins].notna().all(axis=1).to_numpy()
+    total = float(roster["staff"].sum())
+    worst = 0.0
+    for a in margins:
+        staff = roster.groupby(a, observed=True)["staff"].sum()
+        staff.index = staff.index.astype(str)
+        staff = staff[staff > 0].astype(float)
+        values = survey.loc[complete, a].astype(str)
+        empty = [g for g in staff.index if g not in set(values)]
+        if empty:
+            groups = "」「".join(empty)
+            notes.append(f"Roster {label(a)} '{groups}' has staff but no respondent: its staff were spread over the other categories, so the whole-staff estimates do not represent them."
+                         if en else f"名簿の{label(a)}「{groups}」には職員がいますが回答者がいません。その職員数は同じ{label(a)}のほかの区分に人数の比で割り振ったため、職員全体の推定はこの区分の職員を代表していません。")
+        target = staff[~staff.index.isin(empty)]
+        target = target * total / target.sum()
+        got = w[complete].groupby(values.to_numpy()).sum().reindex(target.index).fillna(0.0)
+        worst = max(worst, float(((got - target).abs() / target).max()))
+    if worst > RAKING_TOLERANCE:
+        notes.append(f"Raking did not converge: a weighted margin is up to {worst:.1%} off its roster total. Read the whole-staff estimates as approximate."
+                     if en else f"重み付け(レイキング)が収束せず、重み付きの人数が名簿の人数と最大{worst * 100:.1f}%ずれています。職員全体の推定割合は目安として読んでください。")
+    n_unweighted = int((~complete).sum())
+    if n_unweighted:
+        attrs = "・".join(label(a) for a in margins)
+        notes.append(f"{n_unweighted} respondents left {attrs} blank: they have no weight and are left out of the whole-staff estimates."
+                     if en else f"{attrs}のどれかが空欄の回答者{n_unweighted:,}人は重みを付けられないため、職員全体の推定から除きました(回答者に占める割合には含めています)。")
+    for c in caught:
+        text = str(c.message)
+        if "no respondent" in text or "converge" in text:
+            continue  # reported above from the data
+        notes.append(f"Weighting warning: {text}" if en else f"重み付けの警告: {text}")
+    return w, notes
+
+
 # =========================================================================== one call
 @dataclass
 class SegmentResult:
@@ -898,6 +1025,13 @@ class SegmentResult:
         Raking weights used for ``weighted_share``.
     n_unsegmented : int
         Respondents without complete features (not segmented).
+    weight_margins : list of str
+        Roster attributes raked to.
+    notes : list of str
+        Problems of the weighting for the report (:func:`rake_with_notes`).
+    design_effect, n_eff : float
+        Kish design effect of the weights and effective number of respondents behind
+        the intervals of ``weighted_share``.
     """
 
     model: SegmentModel
@@ -913,6 +1047,9 @@ class SegmentResult:
     weights: pd.Series | None = None
     n_unsegmented: int = 0
     weight_margins: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    design_effect: float = float("nan")
+    n_eff: float = float("nan")
 
 
 def fit_segments(
@@ -957,6 +1094,8 @@ def fit_segments(
     Returns
     -------
     SegmentResult
+        Problems of the weighting (a roster category without respondents, raking that
+        did not converge, respondents without a weight) are in ``notes`` for the report.
 
     Notes
     -----
@@ -989,11 +1128,9 @@ def fit_segments(
     profiles = segment_profiles(scores, feats, labels, m.codebook, names=nm)
 
     margins = [a for a in (weight_margins or _survey.weighting_margins(m.roster)) if a in m.roster.columns and a in m.survey.columns]
-    weights = None
+    weights, notes = None, []
     if margins:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            w = _survey.rake_weights(m.survey, m.roster, margins=margins)
+        w, notes = rake_with_notes(m.survey, m.roster, margins=margins, codebook=m.codebook, language=m.language)
         weights = pd.Series(w.to_numpy(), index=feats.index, name="weight")
     table = segment_table(profiles, labels, weights)
     sel = model.selection_.copy()
@@ -1002,7 +1139,8 @@ def fit_segments(
     opps = match_opportunities(zprof, m.opportunities, m.codebook, names=nm, sizes=model.profiles_["n"], threshold=threshold,
                                n_top=n_top, leader_opportunities=leader_opportunities, language=m.language)
     return SegmentResult(model=model, features=feats, scores=scores, assignment=assignment, names=nm, profiles=profiles, table=table,
-                         selection=sel, composition=comp, opportunities=opps, weights=weights, n_unsegmented=int((~complete).sum()), weight_margins=margins)
+                         selection=sel, composition=comp, opportunities=opps, weights=weights, n_unsegmented=int((~complete).sum()), weight_margins=margins,
+                         notes=notes, design_effect=float(table.attrs.get("deff", np.nan)), n_eff=float(table.attrs.get("n_eff", np.nan)))
 
 
 def assign_segments(m, *, n_segments: int | None = None, random_state: int = DEFAULT_RANDOM_STATE, names: Mapping | None = None, **options) -> pd.DataFrame:
@@ -1035,7 +1173,7 @@ def assign_segments(m, *, n_segments: int | None = None, random_state: int = DEF
 #: Japanese headers of this module's tables (``labels=`` of ``Publisher.table``).
 LABELS = {
     "segment": "セグメント", "name": "名称", "segment_name": "名称", "n": "回答者数", "share": "回答者に占める割合",
-    "weighted_share": "職員全体の推定割合", "k": "セグメント数 k", "method": "方法ID", "method_label": "方法", "silhouette": "平均シルエット幅",
+    "weighted_share": "職員全体の推定割合", "weighted_ci_low": "推定割合の95%信頼区間(下限)", "weighted_ci_high": "推定割合の95%信頼区間(上限)", "k": "セグメント数 k", "method": "方法ID", "method_label": "方法", "silhouette": "平均シルエット幅",
     "bic": "BIC", "stability_ari": "安定性(ARI平均)", "stability_sd": "安定性(ARI標準偏差)", "stable": "安定", "chosen": "採用",
     "attribute_label": "属性", "group": "集団", "group_share": "集団に占める割合", "rank": "順位", "opportunity": "機会",
     "format": "形式", "addresses": "強める構成概念", "reason": "理由", "motivation_z": "意欲(職員平均との差)",
@@ -1043,6 +1181,8 @@ LABELS = {
     "weak_constructs": "根拠の構成概念", "score": "一致度", "coverage": "弱みのうち補う割合",
 }
 LEVEL_LABELS = {"high": "高い", "mid": "平均的", "low": "低い"}
+#: Share columns of :func:`segment_table` to show as percentages (``percent_cols=`` of ``Publisher.table``).
+PERCENT_COLUMNS = ["weighted_ci_low", "weighted_ci_high"]
 
 
 def column_labels(codebook) -> dict[str, str]:
@@ -1075,6 +1215,14 @@ def describe_features(result: "SegmentResult") -> str:
     return text
 
 
+def describe_weighting(result: "SegmentResult") -> str | None:
+    """How the intervals of the weighted shares were computed (``None`` without weights)."""
+    if result.weights is None or np.isnan(result.design_effect):
+        return None
+    return (f"職員全体の推定割合の95%信頼区間は、重みのばらつきによるデザイン効果 {result.design_effect:.2f}"
+            f"(回答者{result.n_eff * result.design_effect:,.0f}人が、重みのない約{result.n_eff:,.0f}人分の情報に相当)を考慮したWilsonの方法で計算しました。")
+
+
 def describe_merges(model: SegmentModel) -> str | None:
     """A note when small segments were merged (``None`` when none was)."""
     if not model.merged_:
@@ -1086,7 +1234,7 @@ def describe_opportunities(opportunities: pd.DataFrame) -> str:
     """First recommendation for every segment, one sentence (a finding)."""
     first = opportunities[opportunities["rank"] == 1]
     if first.empty:
-        return "機会カタログに合う機会がありませんでした。"
+        return "セグメントに合わせて勧められる機会がありませんでした(セグメントが1つだけの場合は、職員全体の弱い構成概念を 01 現状把握 で確認してください)。"
     parts = [f"{int(r['segment'])}「{r['segment_name']}」→{r['opportunity']}" for _, r in first.iterrows()]
     return "セグメントごとに最初に勧める機会: " + "、".join(parts) + "。"
 
@@ -1096,34 +1244,100 @@ def describe_compositions(composition: pd.DataFrame) -> str:
     return "".join(describe_composition(composition, attribute=a) for a in dict.fromkeys(composition["attribute"]))
 
 def describe_selection(model: SegmentModel, *, language: str = "ja") -> str:
-    """One or two sentences on how k was chosen (for alt text and the report)."""
+    """How k was chosen and whether the data show segments at all (alt text and report)."""
     sel = model.selection_
     row = sel[sel["chosen"]].iloc[0]
     k_sil, k_bic = model.criterion_k_["silhouette"], model.criterion_k_["bic"]
     if language == "en":
         head = f"{model.k_} segments ({'given' if model.rule_ == 'given' else 'chosen by ' + model.rule_.split('_')[0]}); silhouette {row['silhouette']:.2f}, resampling ARI {row['stability_ari']:.2f}."
-        agree = f" Silhouette (k-means) points to k={k_sil}, BIC (Gaussian mixture) to k={k_bic}."
+        agree = f" Silhouette (k-means) points to k={k_sil}, BIC (Gaussian mixture, k=1 included) to k={k_bic}."
+        if not model.structure_found_:
+            agree += " One group (k=1) has the smallest BIC: no clear segment structure was found."
         return head + agree
     if model.rule_ == "given":
         head = f"セグメント数はパラメータで{model.k_}に指定。"
+    elif model.k_ == 1:
+        head = "全員を1つのセグメントとし、セグメントには分けませんでした。"
     else:
         crit = "平均シルエット幅が最大" if model.rule_.startswith("silhouette") else "BICが最小"
         head = f"安定性の基準(再標本化ARI≥{model.stability_threshold:.1f})を満たすkのうち{crit}のk={model.k_}を選択。" if not model.rule_.endswith("unstable") else f"安定性の基準を満たすkがなく、{crit}のk={model.k_}を選択(解釈に注意)。"
-    stab = f"k={model.k_}のシルエット{row['silhouette']:.2f}、再標本化ARI{row['stability_ari']:.2f}。" if not np.isnan(row["stability_ari"]) else f"k={model.k_}のシルエット{row['silhouette']:.2f}。"
-    agree = "シルエット(k-means)とBIC(混合ガウス)はどちらも同じkを支持。" if k_sil == k_bic else f"シルエット(k-means)はk={k_sil}、BIC(混合ガウス)はk={k_bic}を支持し、基準が一致しない。"
+    if model.k_ == 1:
+        stab = ""
+    elif not np.isnan(row["stability_ari"]):
+        stab = f"k={model.k_}のシルエット{row['silhouette']:.2f}、再標本化ARI{row['stability_ari']:.2f}。" if pd.notna(row["silhouette"]) else f"k={model.k_}の再標本化ARI{row['stability_ari']:.2f}。"
+    else:
+        stab = f"k={model.k_}のシルエット{row['silhouette']:.2f}。" if pd.notna(row["silhouette"]) else ""
+    if not model.structure_found_:
+        agree = (f"混合ガウスのBICは、セグメントに分けないモデル(k=1、全員が1つのまとまり)で最も小さく({model.bic_single_:,.1f})、"
+                 "データには明確なセグメント構造が見つかりませんでした。")
+        if model.k_ >= 2:
+            agree += f"k={model.k_}のセグメントは、連続的に分布する得点を便宜上区切ったもので、はっきり分かれた集団ではありません。境目付近の職員はどちらのセグメントにも入りうるので、名称と人数は目安として読んでください。"
+    else:
+        bic_k = model.selection_.set_index(["method", "k"])["bic"]
+        single = f"分けないモデル(k=1)のBIC {model.bic_single_:,.1f}より小さい"
+        agree = (f"シルエット(k-means)とBIC(混合ガウス)はどちらも同じk={k_sil}を支持し、k={k_bic}のBIC {bic_k[('gmm', k_bic)]:,.1f}は{single}。" if k_sil == k_bic
+                 else f"シルエット(k-means)はk={k_sil}、BIC(混合ガウス)はk={k_bic}を支持し、基準が一致しない(k={k_bic}のBIC {bic_k[('gmm', k_bic)]:,.1f}は{single})。")
     return head + stab + agree
 
 
-def describe_table(table: pd.DataFrame, *, language: str = "ja") -> str:
-    """Sizes of the segments in one sentence (segment order), unweighted and weighted."""
+def describe_support(model: SegmentModel) -> str:
+    """The criteria behind the number of segments, in one clause (for finding sentences).
+
+    E.g. 「再標本化の安定性ARI 1.00、平均シルエット幅 0.51が最大、混合ガウスのBICもk=4で最小で、
+    分けないモデル(k=1)より小さい」, or a plain statement that no clear structure was found.
+    """
+    row = model.selection_[model.selection_["chosen"]].iloc[0]
+    if not model.structure_found_:
+        return "混合ガウスのBICでは分けないモデル(k=1)が最も良く、明確なセグメント構造は見つかっていない"
+    parts = []
+    if model.rule_ == "given":
+        parts.append("数はパラメータで指定")
+    if pd.notna(row["stability_ari"]):
+        parts.append(f"再標本化の安定性ARI {row['stability_ari']:.2f}")
+    if pd.notna(row["silhouette"]):
+        parts.append(f"平均シルエット幅 {row['silhouette']:.2f}" + ("が最大" if model.criterion_k_["silhouette"] == model.k_ else ""))
+    k_bic = model.criterion_k_["bic"]
+    if k_bic == model.k_:
+        parts.append(f"混合ガウスのBIC{'も' if parts else 'は'}k={k_bic}で最小で、分けないモデル(k=1)より小さい")
+    else:
+        parts.append(f"ただし混合ガウスのBICはk={k_bic}で最小で、基準は一致しない")
+    return "、".join(parts)
+
+
+def _weighted_text(r) -> str:
+    """「職員全体では推定31%、95%信頼区間27〜36%」 for one row of the segment table."""
+    w = r.get("weighted_share")
+    if w is None or pd.isna(w):
+        return ""
+    lo, hi = r.get("weighted_ci_low"), r.get("weighted_ci_high")
+    ci = f"、95%信頼区間{lo * 100:.0f}〜{hi * 100:.0f}%" if lo is not None and hi is not None and pd.notna(lo) and pd.notna(hi) else ""
+    return f"職員全体では推定{w * 100:.0f}%{ci}"
+
+
+def describe_table(table: pd.DataFrame, *, model: SegmentModel | None = None, language: str = "ja") -> str:
+    """Sizes of the segments in one sentence (segment order), unweighted and weighted.
+
+    With ``model``, the sentence names the criteria that support the number of segments
+    (:func:`describe_support`) instead of asserting that staff "fall into" k groups, and
+    says plainly when no clear segment structure was found.
+    """
     t = table.dropna(subset=["n"])
     if t.empty:
         return "表示できるセグメントがありません。" if language != "en" else "No segment can be shown."
     parts = []
     for _, r in t.iterrows():
-        w = f"、職員全体の推定{r['weighted_share'] * 100:.0f}%" if pd.notna(r.get("weighted_share")) else ""
-        parts.append(f"{int(r['segment'])}「{r['name']}」{int(r['n'])}人(回答者の{r['share'] * 100:.0f}%{w})")
-    return f"回答者は{len(table)}つのセグメントに分かれる: " + "、".join(parts) + "。"
+        w = _weighted_text(r)
+        parts.append(f"{int(r['segment'])}「{r['name']}」{int(r['n'])}人(回答者の{r['share'] * 100:.0f}%" + (f"。{w}" if w else "") + ")")
+    k = len(table)
+    if model is None:
+        head = f"回答者を{k}つのセグメントに分けました"
+    elif not model.structure_found_ and k >= 2:
+        head = f"明確なセグメント構造は見つかりませんでした({describe_support(model)})。便宜上{k}つに区切ると"
+    elif k == 1:
+        head = f"セグメントには分けませんでした({describe_support(model)})"
+    else:
+        head = f"回答者を{k}つのセグメントに分けました(根拠: {describe_support(model)})"
+    return head + ": " + "、".join(parts) + "。"
 
 
 def describe_profiles(profiles: pd.DataFrame) -> str:
@@ -1151,8 +1365,8 @@ def describe_training_targets(targets: pd.DataFrame, table: pd.DataFrame, opport
     for _, r in targets.iterrows():
         s = int(r["segment"])
         share = t.at[s, "share"] if s in t.index else np.nan
-        w = t.at[s, "weighted_share"] if s in t.index else np.nan
-        size = f"回答者の{share * 100:.0f}%" + (f"、職員全体の推定{w * 100:.0f}%" if pd.notna(w) else "") if pd.notna(share) else "少人数"
+        w = _weighted_text(t.loc[s]) if s in t.index else ""
+        size = f"回答者の{share * 100:.0f}%" + (f"。{w}" if w else "") if pd.notna(share) else "少人数"
         parts.append(f"セグメント{s}「{r['segment_name']}」({size}; 理由: {r['reason']})")
     return f"研修「{opportunity_name}」の対象は " + "、".join(parts) + "。"
 

@@ -105,21 +105,33 @@ def test_gap_scores_hand_computed():
     assert g.loc["Y", "priority_score"] == pytest.approx(24.0)
     assert g.loc["Z", "priority_score"] == pytest.approx(14.4)
     assert g["rank"].to_dict() == {"Y": 1, "X": 2, "Z": 3}
-    assert list(rm.gap_scores(XYZ).columns) == ["item_id", "item", "domain", "current", "current_source", "target", "gap", "importance", "feasibility", "priority_score", "rank"]
+    assert not g["tied"].any()
+    assert list(rm.gap_scores(XYZ).columns) == ["item_id", "item", "domain", "current", "current_source", "target", "gap", "importance", "feasibility", "priority_score", "rank", "tied"]
 
 
-def test_gap_scores_ties_broken_by_gap_then_importance_then_id():
+def test_gap_scores_ties_share_the_best_rank():
     df = _assessment([
         # P: 100 × 0.4 × 0.8 × 0.6 = 19.2 ; Q: 100 × 0.6 × 0.8 × 0.4 = 19.2 (same score, larger gap)
         ("P", "D", "p", 1, 3, 4, 3),
         ("Q", "D", "q", 1, 4, 4, 2),
-        # R and S identical → item id decides
+        # R and S identical: 100 × 0.2 × 0.2 × 0.2 = 0.8
         ("S", "D", "s", 0, 1, 1, 1),
         ("R", "D", "r", 0, 1, 1, 1),
+        # T: 100 × 0.2 × 0.2 × 0.4 = 1.6
+        ("T", "D", "t", 0, 1, 1, 2),
     ])
     g = rm.gap_scores(df)
-    assert g["item_id"].tolist() == ["Q", "P", "R", "S"]
-    assert g["rank"].tolist() == [1, 2, 3, 4]
+    # competition ranks ("1224"), as scipy.stats.rankdata(-score, method="min") = [1, 1, 4, 4, 3]
+    # for scores [19.2, 19.2, 0.8, 0.8, 1.6]
+    assert g.set_index("item_id")["rank"].to_dict() == {"Q": 1, "P": 1, "T": 3, "R": 4, "S": 4}
+    assert g.set_index("item_id")["tied"].to_dict() == {"Q": True, "P": True, "T": False, "R": True, "S": True}
+    # display order within a tie: larger gap, then importance, then id (the rank stays shared)
+    assert g["item_id"].tolist() == ["Q", "P", "T", "R", "S"]
+    assert rm.describe_priorities(g, k=1) == "優先度が高い項目は 1位(同点) Q q(19.2点)、1位(同点) P p(19.2点)。"
+    assert rm.rank_text(2, True) == "2位(同点)" and rm.rank_text(3) == "3位"
+    # 0.1-level inputs give products exact far below the tie tolerance: 2.3 vs 2.2999999999 is one tie
+    near = _assessment([("U", "D", "u", 0.7, 3.0, 4, 3), ("V", "D", "v", 1.0, 3.3, 4, 3)])
+    assert rm.gap_scores(near)["rank"].tolist() == [1, 1]
 
 
 def test_domain_gaps_hand_computed():
@@ -148,9 +160,10 @@ def test_rank_sensitivity_hand_computed():
     #   imp ×1.5:  X .8·.4^1.5·.6 = .1214 Y .24                 Z .6·.6^1.5·.4 = .1115 → Y1 X2 Z3
     #   feas ×0.5: X .32·.6^.5 = .2479   Y .4·.6^.5 = .3098     Z .36·.4^.5 = .2277   → Y1 X2 Z3
     #   feas ×1.5: X .32·.6^1.5 = .1487  Y .4·.6^1.5 = .1859    Z .36·.4^1.5 = .0911  → Y1 X2 Z3
-    sens = rm.rank_sensitivity(XYZ, top=2)
+    sens = rm.rank_sensitivity(XYZ, top=2, rating_shift=0)
     assert len(sens) == 2 * 6  # top 2 items × 6 scenarios
-    r = sens.set_index(["item_id", "weight", "factor"])["rank"]
+    assert sens.attrs["n_scenarios"] == {"weight": 6, "rating": 0, "survey": 0}
+    r = sens.set_index(["item_id", "criterion", "change"])["rank"]
     assert r[("X", "gap", 1.5)] == 1 and r[("Y", "gap", 1.5)] == 2
     assert r[("X", "gap", 0.5)] == 2 and r[("Y", "gap", 0.5)] == 1
     assert r[("X", "importance", 0.5)] == 1 and r[("Y", "importance", 0.5)] == 2
@@ -160,14 +173,50 @@ def test_rank_sensitivity_hand_computed():
     stab = rm.rank_stability(sens, top=2).set_index("item_id")
     assert stab.loc["X", ["base_rank", "rank_min", "rank_max", "rank_range"]].tolist() == [2, 1, 2, 1]
     assert stab.loc["Y", ["base_rank", "rank_min", "rank_max", "rank_range"]].tolist() == [1, 1, 2, 1]
-    assert stab["stays_top"].all()
+    assert stab["stays_top"].all() and stab["moved_by"].tolist() == ["重みの変更", "重みの変更"]
     wide = rm.sensitivity_table(sens, top=2)
     assert wide.columns.tolist() == ["item_id", "item", "base_rank", "rank_gap_minus50", "rank_gap_plus50", "rank_importance_minus50", "rank_importance_plus50",
-                                     "rank_feasibility_minus50", "rank_feasibility_plus50", "rank_min", "rank_max", "rank_range", "stays_top"]
+                                     "rank_feasibility_minus50", "rank_feasibility_plus50", "rank_min", "rank_max", "rank_range", "stays_top", "moved_by"]
     assert wide.set_index("item_id").loc["X", "rank_gap_plus50"] == 1
     assert rm.sensitivity_labels(wide)["rank_gap_minus50"] == "ギャップ −50%"
     # an item can leave the top: with top=1 Y (rank 2 under gap ×1.5) does not stay
-    assert not rm.rank_stability(rm.rank_sensitivity(XYZ, top=1), top=1).set_index("item_id").loc["Y", "stays_top"]
+    assert not rm.rank_stability(rm.rank_sensitivity(XYZ, top=1, rating_shift=0), top=1).set_index("item_id").loc["Y", "stays_top"]
+    text = rm.describe_stability(rm.rank_stability(sens, top=2), top=2, sens=sens)
+    assert text.startswith("試した6通りの条件(重み(指数)を1つずつ±50%に: 6通り)では、上位2項目のうち2項目が常に2位以内。")
+    assert "重みの決め方によらず" not in text and "試していない重みや評価では、順位が変わることがあります" in text
+
+
+def test_rank_sensitivity_ratings_and_survey_bounds_hand_computed():
+    # X gap 4, imp 2, feas 3; Y gap 2, imp 5, feas 3; Z (survey-based current 1.0, target 3) gap 2, imp 4, feas 4
+    a = _assessment([
+        ("X", "D1", "項目X", 1.0, 5.0, 2.0, 3.0),
+        ("Y", "D1", "項目Y", 2.0, 4.0, 5.0, 3.0),
+        ("Z", "D2", "項目Z", 1.0, 3.0, 4.0, 4.0),
+    ])
+    a.loc[2, "survey_construct"] = "data"
+    levels = pd.DataFrame({"construct": ["data"], "level": [1.0], "level_low": [0.5], "level_high": [1.5]})
+    # base (× 1/100): X .8·.4·.6 = .192, Y .4·1·.6 = .24, Z .4·.8·.8 = .256 → Z1 Y2 X3
+    sens = rm.rank_sensitivity(a, top=3, levels=levels)
+    assert sens.attrs["n_scenarios"] == {"weight": 6, "rating": 4, "survey": 2}
+    r = sens[sens["family"] != "weight"].set_index(["item_id", "scenario_id"])["rank"]
+    # ratings, one item at a time (others as rated):
+    #   X imp 2→1: .8·.2·.6 = .096 → 3; imp 2→3: .8·.6·.6 = .288 → 1; feas 3→2: .8·.4·.4 = .128 → 3; feas 3→4: .8·.4·.8 = .256 = Z → 1 (tied)
+    assert [r[("X", s)] for s in ("rating_importance_minus1", "rating_importance_plus1", "rating_feasibility_minus1", "rating_feasibility_plus1")] == [3, 1, 3, 1]
+    #   Y imp 5→4: .4·.8·.6 = .192 = X → 2 (tied, Z above); imp 5→6 clipped to 5: .24 → 2; feas 3→2: .4·.4 = .16 → 3; feas 3→4: .4·.8 = .32 → 1
+    assert [r[("Y", s)] for s in ("rating_importance_minus1", "rating_importance_plus1", "rating_feasibility_minus1", "rating_feasibility_plus1")] == [2, 2, 3, 1]
+    # survey bounds (Z's current level only): lower 0.5 → gap 2.5: .5·.64 = .32 → Z1 Y2 X3;
+    # upper 1.5 → gap 1.5: .3·.64 = .192 = X → Y1, Z and X tied at 2
+    assert [r[(i, "survey_low")] for i in "ZYX"] == [1, 2, 3]
+    assert [r[(i, "survey_high")] for i in "ZYX"] == [2, 1, 2]
+    stab = rm.rank_stability(sens, top=3).set_index("item_id")
+    assert stab.loc["Z", "moved_by"].endswith("アンケートの区間")
+    summary = rm.sensitivity_summary(sens, top=3).set_index("item_id")
+    assert summary.loc["Z", "survey_ranks"] == "1〜2位" and summary.loc["X", "survey_ranks"] == "2〜3位" and summary.loc["Y", "rating_ranks"] == "1〜3位"
+    labels = rm.sensitivity_labels(rm.sensitivity_table(sens, top=3))
+    assert labels["rank_rating_importance_plus1"] == "重要度の評価 +1" and labels["rank_survey_low"] == "アンケートの現状レベル 区間の下限"
+    text = rm.describe_stability(rm.rank_stability(sens, top=3), top=3, sens=sens)
+    assert text.startswith("試した12通りの条件(重み(指数)を1つずつ±50%に: 6通り、その項目の重要度・実現容易性の評価を±1段階(1〜5の範囲内): 4通り、"
+                           "アンケートから求めた現状レベルを95%信頼区間の下限・上限に: 2通り)では")
 
 
 # --------------------------------------------------------------------------- survey levels
@@ -188,6 +237,16 @@ def test_survey_levels_weighted_hand_computed(tiny):
     w2 = w.copy()
     w2.iloc[4] = np.nan
     assert rm.survey_levels(m.survey, m.codebook, constructs=["mind"], weights=w2).iloc[0]["weighted_mean"] == pytest.approx(3.8)
+    # interval with Kish's n_eff. R: w <- c(1,2,1,1,.5); y <- c(4,5,3,2,5); m <- weighted.mean(y,w);
+    # v <- sum(w*(y-m)^2)/sum(w)*5/4 → 1.694215; deff <- 5*sum(w^2)/sum(w)^2 → 1.198347 (n_eff 4.172414);
+    # m + c(-1,1)*qnorm(.975)*sqrt(v/(5/deff)) → 2.660159 5.158022; the upper end is clipped to the scale maximum 5
+    assert lv["mean_ci_low"] == pytest.approx(2.660159, abs=1e-6) and lv["mean_ci_high"] == 5.0
+    # levels: (2.660159 − 1)/4×5 = 2.0752 → 2.1; (5 − 1)/4×5 = 5.0
+    assert lv["level_low"] == 2.1 and lv["level_high"] == 5.0
+    # unweighted: statsmodels DescrStatsW([4,5,3,2,5]).zconfint_mean() → (2.657154, 4.942846)
+    un = rm.survey_levels(m.survey, m.codebook, constructs=["mind"]).iloc[0]
+    assert [un["mean_ci_low"], un["mean_ci_high"]] == pytest.approx([2.657154, 4.942846], abs=1e-6)
+    assert [un["level_low"], un["level_high"]] == [2.1, 4.9]  # 2.0714 → 2.1, 4.9286 → 4.9
 
 
 def test_fill_current():
@@ -387,13 +446,13 @@ def test_roadmap_xlsx_round_trip(tmp_path):
     wb = load_workbook(path)
     assert wb.sheetnames == ["優先順位", "ロードマップ", "KPI"]
     ws = wb["優先順位"]
-    assert [c.value for c in ws[1]] == ["順位", "項目ID", "評価項目", "領域", "現状レベル", "現状の根拠", "目標レベル(3年後)", "ギャップ", "重要度", "実現容易性", "優先度スコア"]
+    assert [c.value for c in ws[1]] == ["順位", "同点", "項目ID", "評価項目", "領域", "現状レベル", "現状の根拠", "目標レベル(3年後)", "ギャップ", "重要度", "実現容易性", "優先度スコア"]
     assert ws.freeze_panes == "A2"
     assert ws["A1"].fill.fgColor.rgb.endswith(rm.HEADER_FILL) and ws["A1"].font.bold
-    assert [ws.cell(row=r, column=2).value for r in (2, 3, 4)] == ["Y", "X", "Z"]
-    assert ws["K2"].value == pytest.approx(24.0) and ws["K2"].number_format == "0.0"  # Y: 100 × 0.4 × 1 × 0.6
-    assert ws["E2"].number_format == "0.0" and ws["A2"].number_format == "0"
-    assert ws.column_dimensions["C"].width > 8
+    assert [ws.cell(row=r, column=3).value for r in (2, 3, 4)] == ["Y", "X", "Z"]
+    assert ws["L2"].value == pytest.approx(24.0) and ws["L2"].number_format == "0.0"  # Y: 100 × 0.4 × 1 × 0.6
+    assert ws["F2"].number_format == "0.0" and ws["A2"].number_format == "0"
+    assert ws.column_dimensions["D"].width > 8  # 評価項目
     ws = wb["ロードマップ"]
     header = [c.value for c in ws[1]]
     assert header[:2] == ["打ち手ID", "打ち手"] and header[-3:] == ["令和8年度", "令和9年度", "令和10年度"]
@@ -438,6 +497,9 @@ def test_plots_draw_what_they_get():
     fig, ax = plt.subplots()
     prm.rank_stability(sens, rm.rank_stability(sens, top=2), top=2, ax=ax)
     assert [t.get_text() for t in ax.get_yticklabels()] == ["Y 項目Y", "X 項目X"]
+    # one marker per (item, scenario) plus the rings; the legend names every kind drawn (6 weight + 4 rating + ring)
+    assert sum(len(c.get_offsets()) for c in ax.collections[1:]) == len(sens) + 2
+    assert len(ax.get_legend().get_texts()) == 11 and "重要度の評価 +1(その項目のみ)" in [t.get_text() for t in ax.get_legend().get_texts()]
 
     fig, ax = plt.subplots()
     prm.current_vs_target(rm.domain_gaps(gaps), ax=ax)
@@ -473,3 +535,35 @@ def test_check_inputs_for_upfront_validation(tiny):
     assert sorted((p.file, p.column) for p in exc.value.problems) == sorted(
         [("assessment.csv", c) for c in ("domain", "item", "target", "importance", "feasibility")] + [("measures.csv", "end_fy")]
     )
+
+
+def test_sample_tied_items_share_rank_2():
+    if not (SAMPLE / "municipality.yaml").exists():
+        pytest.skip("data/sample not generated")
+    m = io.load_municipality(SAMPLE)
+    inputs = rm.load_inputs(m)
+    w, _, notes = rm.staff_weights(m)
+    assert notes == []
+    levels = rm.survey_levels(m.survey, m.codebook, weights=w, assessment=inputs.assessment)
+    g = rm.gap_scores(rm.fill_current(inputs.assessment, levels)).set_index("item_id")
+    # A08: 100 × (2/5) × (5/5) × (4/5) = 32.0; A01 and A04: 100 × 0.4 × 0.8 × 0.8 = 25.6 each;
+    # A02, A03, A06: 100 × 0.4 × 1.0 × 0.6 = 24.0 each → ranks 1, 2, 2, 4, 4, 4
+    assert g.loc["A08", "rank"] == 1 and not g.loc["A08", "tied"]
+    assert g.loc[["A01", "A04"], "rank"].tolist() == [2, 2] and g.loc[["A01", "A04"], "tied"].all()
+    assert g.loc[["A02", "A03", "A06"], "rank"].tolist() == [4, 4, 4]
+    assert rm.describe_priorities(g.reset_index()).startswith("優先度が高い項目は 1位 A08 階層別・目的別のDX研修の実施(32.0点)、2位(同点) A01")
+
+
+def test_staff_weights_pass_raking_problems_on_as_notes(tiny):
+    import warnings
+
+    m = io.load_municipality(tiny)
+    # 企画部 has staff in the roster but nobody answered (added in memory: the codebook does not list it)
+    extra = pd.DataFrame({"department": ["企画部"], "age_band": ["30代以下"], "staff": [6]})
+    m.roster = pd.concat([m.roster.astype({"department": object, "age_band": object}), extra], ignore_index=True)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        w, desc, notes = rm.staff_weights(m)
+    assert w.notna().sum() == 5 and "レイキング" in desc
+    assert len(notes) == 1 and "「企画部」には職員がいますが回答者がいません" in notes[0]

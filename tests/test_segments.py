@@ -121,10 +121,14 @@ def test_stability_filter_and_fallback():
     X, _ = blobs(3, seed=5)
     est = SegmentModel(k_range=(2, 4), **FAST).fit(X)
     assert est.stability_.groupby(["k", "method"]).size().eq(FAST["n_resamples"]).all()
-    assert est.selection_["stable"].equals(est.selection_["stability_ari"] >= 0.8)
+    multi = est.selection_[est.selection_["k"] >= 2]
+    assert multi["stable"].equals(multi["stability_ari"] >= 0.8)
+    # k = 1 (one group) has no stability to measure and always counts as stable
+    single = est.selection_[est.selection_["k"] == 1]
+    assert single["method"].tolist() == ["gmm"] and single["stability_ari"].isna().all() and single["stable"].all()
     # no k can reach an ARI above 1: the rule falls back to every k and says so
     none = SegmentModel(stability_threshold=1.01, k_range=(2, 4), **FAST).fit(X)
-    assert not none.selection_["stable"].any() and none.rule_ == "silhouette_unstable" and none.n_segments_ == 3
+    assert not none.selection_.loc[none.selection_["k"] >= 2, "stable"].any() and none.rule_ == "silhouette_unstable" and none.n_segments_ == 3
     # without resampling there is no stability to filter on
     skip = SegmentModel(n_resamples=0, n_init=3, k_range=(2, 4)).fit(X)
     assert skip.selection_["stability_ari"].isna().all() and skip.selection_["stable"].all() and skip.stability_.empty
@@ -136,6 +140,117 @@ def test_n_segments_overrides_rule():
     assert est.n_segments_ == 2 and est.rule_ == "given"
     assert 2 in set(est.selection_["k"])  # the given k is fitted even outside k_range
     assert sorted(np.unique(est.labels_)) == [1, 2]
+
+
+# --------------------------------------------------------------------------- no segment structure (k = 1)
+def single_blob(n: int = 300, dim: int = 4, seed: int = 0):
+    """One correlated Gaussian: no segments to find (correlation 0.5 between features)."""
+    rng = np.random.default_rng(seed)
+    cov = np.full((dim, dim), 0.5) + 0.5 * np.eye(dim)
+    return rng.multivariate_normal(np.zeros(dim), cov, size=n)
+
+
+def test_single_blob_bic_prefers_one_group():
+    from scipy.stats import multivariate_normal
+
+    X = single_blob()
+    gmm = SegmentModel(method="gmm", k_range=(2, 6), **FAST).fit(X)
+    km = SegmentModel(method="kmeans", k_range=(2, 6), **FAST).fit(X)
+    # BIC of one Gaussian by hand: −2 Σ log N(x; x̄, S) + p log n, S the ML covariance (ddof 0),
+    # p = d + d(d+1)/2 = 4 + 10 = 14 parameters (scipy.stats.multivariate_normal.logpdf)
+    S = np.cov(X, rowvar=False, ddof=0)
+    bic1 = -2 * multivariate_normal(X.mean(axis=0), S).logpdf(X).sum() + 14 * np.log(len(X))
+    row = gmm.selection_[(gmm.selection_["k"] == 1) & (gmm.selection_["method"] == "gmm")]
+    assert row["bic"].iloc[0] == pytest.approx(bic1, abs=1e-3)  # sklearn adds reg_covar 1e-6: second-order effect only
+    assert gmm.bic_single_ == pytest.approx(bic1, abs=1e-3)
+    assert row["bic"].iloc[0] < gmm.selection_.loc[gmm.selection_["k"] >= 2, "bic"].min()
+    # the Gaussian mixture's own rule: one segment for everybody
+    assert gmm.criterion_k_["bic"] == 1 and not gmm.structure_found_
+    assert gmm.n_segments_ == 1 and gmm.rule_ == "bic" and set(gmm.labels_) == {1}
+    assert set(gmm.predict(X[:5])) == {1}
+    text = segments.describe_selection(gmm)
+    assert "セグメントには分けませんでした" in text and "明確なセグメント構造が見つかりませんでした" in text
+    # k-means still splits (the silhouette cannot score k = 1) but the report says plainly it is a convenience split
+    assert km.n_segments_ >= 2 and not km.structure_found_ and km.criterion_k_["bic"] == 1
+    text = segments.describe_selection(km)
+    assert "明確なセグメント構造が見つかりませんでした" in text and "便宜上区切ったもの" in text
+    assert segments.describe_support(km).startswith("混合ガウスのBICでは分けないモデル(k=1)が最も良く")
+
+
+def test_clear_blobs_beat_one_group():
+    X, _ = blobs(3, seed=2)
+    est = SegmentModel(k_range=(2, 5), **FAST).fit(X)
+    assert est.structure_found_ and est.criterion_k_["bic"] == 3
+    assert est.bic_single_ > est.selection_.set_index(["method", "k"]).loc[("gmm", 3), "bic"]
+    assert "分けないモデル(k=1)より小さい" in segments.describe_support(est)
+
+
+def test_one_segment_gets_no_opportunity():
+    # k = 1: every z is 0, nothing is relatively low, so no recommendation is invented
+    z = pd.DataFrame({"mind": [0.0], "why": [0.0], "data": [0.0], "tech": [0.0]}, index=pd.Index([1], name="segment"))
+    opp = segments.match_opportunities(z, CATALOGUE, FOUR)
+    assert opp.empty
+    assert "セグメントに合わせて勧められる機会がありませんでした" in segments.describe_opportunities(opp)
+
+
+# --------------------------------------------------------------------------- weighted shares: interval and notes
+def test_segment_table_wilson_interval_with_kish_n_hand_computed():
+    labels = pd.Series([1, 1, 1, 2, 2], index=list("abcde"), dtype=float)
+    weights = pd.Series([1.0, 1.0, 1.0, 2.0, 3.0], index=list("abcde"))
+    prof = pd.DataFrame({"segment": [1, 2], "segment_name": ["x", "y"], "n": [3, 2], "construct": ["c", "c"], "mean": [3.0, 4.0]})
+    t = segments.segment_table(prof, labels, weights)
+    # weighted shares: segment 1 = 3/8 = 0.375, segment 2 = 5/8 = 0.625
+    # Kish deff = n Σw² / (Σw)² = 5 × (1+1+1+4+9) / 8² = 80/64 = 1.25; n_eff = 5 / 1.25 = 4
+    assert t.attrs["deff"] == pytest.approx(1.25) and t.attrs["n_eff"] == pytest.approx(4.0)
+    assert t["weighted_share"].tolist() == pytest.approx([0.375, 0.625])
+    # Wilson with x = 0.375 × 4 = 1.5 of n = 4: R Hmisc::binconf(1.5, 4, method="wilson") → 0.09189923 0.7805735
+    assert t.loc[0, ["weighted_ci_low", "weighted_ci_high"]].tolist() == pytest.approx([0.09189923, 0.7805735], abs=1e-7)
+    # segment 2 is the mirror image: 1 − 0.7805735, 1 − 0.09189923
+    assert t.loc[1, ["weighted_ci_low", "weighted_ci_high"]].tolist() == pytest.approx([0.2194265, 0.90810077], abs=1e-7)
+    # equal weights: deff 1 and the plain Wilson interval, R Hmisc::binconf(3, 5, method="wilson") → 0.2307243 0.8823792
+    eq = segments.segment_table(prof, labels, pd.Series(2.0, index=labels.index))
+    assert eq.attrs["deff"] == pytest.approx(1.0)
+    assert eq.loc[0, ["weighted_ci_low", "weighted_ci_high"]].tolist() == pytest.approx([0.2307243, 0.8823792], abs=1e-7)
+    none = segments.segment_table(prof, labels, None)
+    assert none[["weighted_share", "weighted_ci_low", "weighted_ci_high"]].isna().all().all()
+
+
+def _frames(survey_rows, roster_rows):
+    survey = pd.DataFrame(survey_rows, columns=["respondent_id", "department", "grade"])
+    roster = pd.DataFrame(roster_rows, columns=["department", "grade", "staff"])
+    return survey, roster
+
+
+def test_raking_problems_become_notes_not_hidden_warnings():
+    import warnings
+
+    from dxanalysis import survey as sv
+
+    # 企画部 has staff but no respondent
+    survey, roster = _frames([("1", "総務部", "係員"), ("2", "総務部", "係長"), ("3", "福祉部", "係員"), ("4", "福祉部", "係長")],
+                             [("総務部", "係員", 10), ("総務部", "係長", 5), ("福祉部", "係員", 8), ("福祉部", "係長", 4), ("企画部", "係員", 6)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing may leak as a bare warning
+        w, notes = segments.rake_with_notes(survey, roster, margins=["department", "grade"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = sv.rake_weights(survey, roster, margins=["department", "grade"])
+    pd.testing.assert_series_equal(w, ref)  # the weights themselves are rake_weights'
+    assert len(notes) == 1 and "「企画部」には職員がいますが回答者がいません" in notes[0]
+
+    # margins that cannot both hold: 総務部 (only 係員 answered) needs 10 係員, but the roster has 2
+    survey, roster = _frames([("1", "総務部", "係員"), ("2", "福祉部", "係員"), ("3", "福祉部", "係長")],
+                             [("総務部", "係員", 2), ("総務部", "係長", 8), ("福祉部", "係長", 10)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _, notes = segments.rake_with_notes(survey, roster, margins=["department", "grade"])
+    assert any("収束せず" in n for n in notes)
+
+    # a respondent without a department gets no weight, and the note says so
+    survey, roster = _frames([("1", "総務部", "係員"), ("2", None, "係長"), ("3", "福祉部", "係員"), ("4", "福祉部", "係長")],
+                             [("総務部", "係員", 5), ("総務部", "係長", 5), ("福祉部", "係員", 5), ("福祉部", "係長", 5)])
+    w, notes = segments.rake_with_notes(survey, roster, margins=["department", "grade"])
+    assert np.isnan(w.iloc[1]) and any("回答者1人は重みを付けられない" in n for n in notes)
 
 
 # --------------------------------------------------------------------------- numbering and merging
@@ -299,6 +414,7 @@ def test_sample_recovers_planted_segments(sample, planted):
     m, res = sample
     assert res.model.n_segments_ == planted["segment"].nunique() == 4
     assert res.model.criterion_k_ == {"silhouette": 4, "bic": 4}
+    assert res.model.structure_found_ and res.model.bic_single_ > res.selection.set_index(["method", "k"]).loc[("gmm", 4), "bic"]
     mg = res.assignment.merge(planted, on="respondent_id", suffixes=("", "_planted"))
     assert len(mg) == len(planted) == 500 and res.n_unsegmented == 0
     assert adjusted_rand_score(mg["segment_planted"], mg["segment"].astype(int)) >= 0.8
@@ -311,9 +427,20 @@ def test_sample_weighted_shares_match_r_survey(sample, planted):
     """Raked to all four roster margins, as notebook 01. Reference (planted labels = ours):
     R survey 4.1.1: des <- svydesign(ids=~1, data=d); rk <- rake(des, list(~dept, ~grade,
     ~age, ~emp), <roster totals per margin>, control=list(maxit=100, epsilon=1e-10));
-    coef(svymean(~factor(segment), rk)) → 0.238126 0.311145 0.187429 0.263299"""
+    coef(svymean(~factor(segment), rk)) → 0.238126 0.311145 0.187429 0.263299
+    Interval: w <- weights(rk); deff <- length(w)*sum(w^2)/sum(w)^2 → 1.209679;
+    neff <- length(w)/deff → 413.3329; Hmisc::binconf(p*neff, neff, method="wilson")."""
     _, res = sample
     assert res.table["weighted_share"].round(6).tolist() == [0.238126, 0.311145, 0.187429, 0.263299]
+    assert res.design_effect == pytest.approx(1.209679, abs=1e-6) and res.n_eff == pytest.approx(413.3329, abs=1e-4)
+    np.testing.assert_allclose(res.table["weighted_ci_low"], [0.1995938, 0.2684242, 0.1527483, 0.2231599], atol=1e-6)
+    np.testing.assert_allclose(res.table["weighted_ci_high"], [0.2814815, 0.3573437, 0.2278670, 0.3077982], atol=1e-6)
+    assert res.notes == []  # every roster category has respondents and raking converged
+    # the sentences carry the interval, rounded as printed
+    text = segments.describe_table(res.table, model=res.model)
+    assert "2「意欲は高いがスキルに不安」132人(回答者の26%。職員全体では推定31%、95%信頼区間27〜36%)" in text
+    assert text.startswith("回答者を4つのセグメントに分けました(根拠: 再標本化の安定性ARI 1.00、平均シルエット幅 0.51が最大、混合ガウスのBICもk=4で最小")
+    assert "に分かれる" not in text
     assert res.table["n"].tolist() == planted["segment"].value_counts().sort_index().tolist()
     assert res.table["share"].sum() == pytest.approx(1.0)
 
@@ -324,6 +451,7 @@ def test_sample_opportunities_and_training_target(sample):
     assert first.to_dict() == {1: "leader_track", 2: "hands_on", 3: "why_dialogue", 4: "basics_elearning"}
     targets = segments.training_targets(res.opportunities, "hands_on")
     assert targets["segment"].astype(int).tolist() == [2]  # the sample's training drew most participants from segment 2
+    assert "職員全体では推定31%、95%信頼区間27〜36%" in segments.describe_training_targets(targets, res.table, "ハンズオン研修")
     assert "2" in m.measures.loc[m.measures["measure_id"] == "M01", "segments"].astype(str).iloc[0]
 
 
@@ -366,9 +494,13 @@ def test_plots_draw_from_tables(sample):
     m, res = sample
     axes = pseg.selection_criteria(res.selection)
     assert len(axes) == 3 and [len(ax.get_lines()) > 0 for ax in axes] == [True] * 3
+    assert min(axes[1].get_lines()[0].get_xdata()) == 1  # the BIC panel includes "no segments"
+    assert any(t.get_text().startswith("分けない") for t in axes[1].texts)
     fig, ax = plt.subplots()
     assert pseg.segment_sizes(res.table, ax=ax) is ax
     assert len(ax.patches) == 2 * len(res.table)  # share and weighted share
+    assert len(ax.collections) == 1 and len(ax.collections[0].get_segments()) == len(res.table)  # one interval per segment
+    assert "31%(27〜36%)" in [t.get_text() for t in ax.texts]
     fig, ax = plt.subplots()
     pseg.profile_heatmap(res.profiles, ax=ax)
     assert len(ax.texts) == len(res.profiles)  # one annotated mean per segment × construct

@@ -94,45 +94,67 @@ def gap_matrix(quad: pd.DataFrame, *, gap_split: float = 2.0, importance_split: 
     return ax
 
 
-_MARKERS = {"gap": "o", "importance": "s", "feasibility": "^"}
+#: Marker, colour and vertical offset of each scenario kind (family, criterion) in the rank chart.
+_SCENARIO_STYLE = {
+    ("weight", "gap"): ("o", QUALITATIVE[0], -0.33),
+    ("weight", "importance"): ("s", QUALITATIVE[1], -0.20),
+    ("weight", "feasibility"): ("^", QUALITATIVE[2], -0.07),
+    ("rating", "importance"): ("D", QUALITATIVE[4], 0.07),
+    ("rating", "feasibility"): ("P", "#666666", 0.20),
+    ("survey", "current"): ("v", QUALITATIVE[3], 0.33),
+}
+
+
+def _scenario_legend(family: str, criterion: str, change: float, up: bool, language: str) -> str:
+    names = WEIGHT_LABELS["en" if language == "en" else "ja"]
+    sign = "+" if up else "−"
+    if family == "weight":
+        return f"{names[criterion]}の重み {sign}{abs(round((change - 1) * 100))}%"
+    if family == "rating":
+        return f"{names[criterion]}の評価 {sign}{abs(change):g}(その項目のみ)"
+    return f"アンケートの現状レベル 区間の{'上限' if up else '下限'}"
 
 
 def rank_stability(sens: pd.DataFrame, stability: pd.DataFrame, *, top: int = 10, ax=None, language: str = "ja"):
-    """Rank of each top item under every weight scenario, with its range.
+    """Rank of each top item under every scenario, with its range.
 
     ``sens`` is :func:`dxanalysis.roadmap.rank_sensitivity` output and ``stability``
     :func:`dxanalysis.roadmap.rank_stability`. A grey bar spans the best to the worst
     rank, the black ring is the rank with the chosen weights, small markers are the
-    scenarios (shape = which weight moved; filled = +50%, open = −50%). Rank 1 is left.
+    scenarios: shape and colour = what moved (a weight, the item's own rating, the
+    survey-based levels), filled = up (weight increased, rating +1, upper bound), open =
+    down. Each kind sits on its own line within the item's row. Rank 1 is left.
     """
     if ax is None:
         ax = plt.gca()
-    st = stability.sort_values("base_rank")
+    st = stability.sort_values("base_rank", kind="stable")
     ypos = {iid: i for i, iid in enumerate(st["item_id"])}
     y = np.array([ypos[i] for i in st["item_id"]])
     ax.hlines(y, st["rank_min"], st["rank_max"], color="#bbbbbb", lw=6, zorder=1)
-    names = WEIGHT_LABELS["en" if language == "en" else "ja"]
-    colors = dict(zip(_MARKERS, QUALITATIVE[:3]))
-    for r in sens.itertuples():
-        jitter = {"gap": -0.28, "importance": 0.0, "feasibility": 0.28}[r.weight]
-        filled = r.factor > 1
-        ax.scatter(r.rank, ypos[r.item_id] + jitter, marker=_MARKERS[r.weight], s=28, zorder=2,
-                   facecolors=colors[r.weight] if filled else "white", edgecolors=colors[r.weight], linewidths=1.2)
+    family = sens["family"] if "family" in sens.columns else pd.Series("weight", index=sens.index)
+    seen: dict = {}
+    for fam, crit, change, rank, item in zip(family, sens["criterion"], sens["change"], sens["rank"], sens["item_id"]):
+        marker, colour, dy = _SCENARIO_STYLE[(fam, crit)]
+        up = change > (1 if fam == "weight" else 0)
+        ax.scatter(rank, ypos[item] + dy, marker=marker, s=34, zorder=2, facecolors=colour if up else "white", edgecolors=colour, linewidths=1.2)
+        seen.setdefault((fam, crit, up), change)
     # the base rank is a ring, so a scenario marker on the same rank stays visible inside it
-    ax.scatter(st["base_rank"], y, facecolors="none", edgecolors="black", s=150, linewidths=1.8, zorder=3)
+    ax.scatter(st["base_rank"], y, facecolors="none", edgecolors="black", s=170, linewidths=1.8, zorder=3)
     ax.axvline(top + 0.5, color=FLAG_COLOR, ls="--", lw=1)
     ax.text(top + 0.6, -0.6, f"← {top}位以内", color=FLAG_COLOR, fontsize=9, va="bottom", ha="left")
     ax.set_yticks(y, [f"{i} {t}" for i, t in zip(st["item_id"], st["item"])])
-    ax.invert_yaxis()
+    ax.set_ylim(len(st) - 0.5, -0.75)
     hi = int(max(st["rank_max"].max(), top)) + 1
     ax.set_xlim(0.5, hi + 0.5)
     ax.set_xticks(range(1, hi + 1))
-    ax.set_xlabel("順位(左ほど優先度が高い)")
+    ax.set_xlabel("順位(左ほど優先度が高い。同点は同じ順位)")
     handles = [Line2D([], [], marker="o", markerfacecolor="none", markeredgecolor="black", markersize=10, markeredgewidth=1.8, ls="", label="選んだ重みでの順位")]
-    for w, mk in _MARKERS.items():
-        handles.append(Line2D([], [], marker=mk, color=colors[w], ls="", label=f"{names[w]}の重み +50%"))
-        handles.append(Line2D([], [], marker=mk, markerfacecolor="white", markeredgecolor=colors[w], ls="", label=f"{names[w]}の重み −50%"))
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
+    for key in _SCENARIO_STYLE:
+        for up in (True, False):
+            if (*key, up) in seen:
+                marker, colour, _ = _SCENARIO_STYLE[key]
+                handles.append(Line2D([], [], marker=marker, markerfacecolor=colour if up else "white", markeredgecolor=colour, ls="", label=_scenario_legend(*key, seen[(*key, up)], up, language)))
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.4, -0.09), ncol=3, fontsize=8, frameon=False, columnspacing=1.2)
     ax.grid(axis="x", color="#eeeeee", zorder=0)
     return ax
 

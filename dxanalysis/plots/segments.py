@@ -33,7 +33,9 @@ def selection_criteria(data: pd.DataFrame, *, stability_threshold: float = 0.8, 
     """Silhouette, BIC and resampling stability per k, side by side, chosen k marked.
 
     ``data`` is ``SegmentModel.selection_`` (columns ``k``, ``method``, ``silhouette``,
-    ``bic``, ``stability_ari``, ``chosen``). Returns the array of three Axes.
+    ``bic``, ``stability_ari``, ``chosen``). The BIC panel starts at k = 1 (no segments)
+    when that row is present; the point is labelled 「分けない」. Returns the array of
+    three Axes.
     """
     if axes is None:
         _, axes = plt.subplots(1, 3, figsize=(11, 3.3), constrained_layout=True)
@@ -60,6 +62,10 @@ def selection_criteria(data: pd.DataFrame, *, stability_threshold: float = 0.8, 
             row = chosen.iloc[0]
             if pd.notna(row[col]):
                 ax.plot([k_chosen], [row[col]], marker="o", ms=11, mfc="none", mec="#D55E00", mew=2)
+        if col == "bic":
+            single = data[(data["k"] == 1) & data["bic"].notna()]
+            if len(single):
+                ax.annotate("分けない\n(k=1)", (1, float(single["bic"].iloc[0])), xytext=(6, -2), textcoords="offset points", fontsize=8, va="top", color="#555555")
         ax.set_title(title, fontsize=10)
         ax.set_xlabel("セグメント数 k")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -73,8 +79,10 @@ def selection_criteria(data: pd.DataFrame, *, stability_threshold: float = 0.8, 
 def segment_sizes(data: pd.DataFrame, *, ax=None):
     """Share of respondents and estimated share of all staff (weighted) per segment.
 
-    ``data`` is the segment table (``segment``, ``name``, ``share``, ``weighted_share``)
-    after the privacy filter; hidden segments show 「非表示(少人数)」. Returns the Axes.
+    ``data`` is the segment table (``segment``, ``name``, ``share``, ``weighted_share``
+    and, when present, ``weighted_ci_low`` / ``weighted_ci_high``, drawn as error bars
+    and written next to the bar) after the privacy filter; hidden segments show
+    「非表示(少人数)」. Returns the Axes.
     """
     if ax is None:
         ax = plt.gca()
@@ -83,19 +91,27 @@ def segment_sizes(data: pd.DataFrame, *, ax=None):
     h = 0.38
     share = df["share"].to_numpy(dtype=float)
     wshare = df["weighted_share"].to_numpy(dtype=float) if "weighted_share" in df else np.full(len(df), np.nan)
+    lo = df["weighted_ci_low"].to_numpy(dtype=float) if "weighted_ci_low" in df else np.full(len(df), np.nan)
+    hi = df["weighted_ci_high"].to_numpy(dtype=float) if "weighted_ci_high" in df else np.full(len(df), np.nan)
+    has_ci = ~(np.isnan(wshare) | np.isnan(lo) | np.isnan(hi))
     ax.barh(y + h / 2, np.nan_to_num(share), height=h, color=QUALITATIVE[0], label="回答者に占める割合")
     if not np.all(np.isnan(wshare)):
-        ax.barh(y - h / 2, np.nan_to_num(wshare), height=h, color=QUALITATIVE[5], label="職員全体の推定割合(重み付け)")
-    for yi, s, w in zip(y, share, wshare):
+        label = "職員全体の推定割合(重み付け、線は95%信頼区間)" if has_ci.any() else "職員全体の推定割合(重み付け)"
+        ax.barh(y - h / 2, np.nan_to_num(wshare), height=h, color=QUALITATIVE[5], label=label)
+    if has_ci.any():
+        ax.errorbar(wshare[has_ci], (y - h / 2)[has_ci], xerr=np.vstack([wshare[has_ci] - lo[has_ci], hi[has_ci] - wshare[has_ci]]),
+                    fmt="none", ecolor="#333333", elinewidth=1, capsize=3, zorder=3)
+    for yi, s, w, l, u, c in zip(y, share, wshare, lo, hi, has_ci):
         if np.isnan(s):
             ax.text(0.005, yi, HIDDEN, va="center", fontsize=9)
             continue
         ax.text(s + 0.005, yi + h / 2, f"{s * 100:.0f}%", va="center", fontsize=8)
         if not np.isnan(w):
-            ax.text(w + 0.005, yi - h / 2, f"{w * 100:.0f}%", va="center", fontsize=8)
+            text = f"{w * 100:.0f}%({l * 100:.0f}〜{u * 100:.0f}%)" if c else f"{w * 100:.0f}%"
+            ax.text((u if c else w) + 0.005, yi - h / 2, text, va="center", fontsize=8)
     ax.set_yticks(y, [segment_label(s, n) for s, n in zip(df["segment"], df["name"])])
-    top = np.nanmax(np.concatenate([share, wshare])) if len(df) and not np.all(np.isnan(share)) else 0.5
-    ax.set_xlim(0, min(1.0, top * 1.25 + 0.02))
+    top = np.nanmax(np.concatenate([share, wshare, hi])) if len(df) and not np.all(np.isnan(share)) else 0.5
+    ax.set_xlim(0, min(1.0, top * 1.35 + 0.04))
     ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.legend(fontsize=8, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2)
     return ax
