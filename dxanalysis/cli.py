@@ -2,6 +2,11 @@
 
 User errors (a bad input, a missing folder) end with a readable message and exit status
 2, never a Python traceback; a failed notebook gives exit status 1 after the summary.
+
+Exit status of ``dxanalysis run`` (also for a batch of municipalities):
+0 every notebook done or unchanged · 1 at least one notebook failed (whatever else
+happened) · 2 no notebook failed but at least one municipality had input errors, or
+no municipality folder was found.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .config import REPORTS_DIR
+from .config import NOTEBOOKS_DIR, REPORTS_DIR
 from .validate import InputError
 
 EXIT_OK, EXIT_FAILED, EXIT_USER_ERROR = 0, 1, 2
@@ -18,47 +23,82 @@ EXIT_OK, EXIT_FAILED, EXIT_USER_ERROR = 0, 1, 2
 
 def _municipality_folders(paths: list[str]) -> list[Path]:
     """A municipality folder, or a folder of them (each with municipality.yaml)."""
-    out = []
-    for p in map(Path, paths):
-        if (p / "municipality.yaml").exists():
-            out.append(p)
-        elif p.is_dir():
-            out.extend(sorted(q for q in p.iterdir() if (q / "municipality.yaml").exists()))
-    return out
+    from .runner import municipality_folders
+
+    return municipality_folders(paths)
+
+
+STATUS_TEXT = {"ok": "完了", "failed": "失敗", "skipped": "変更なし", "input_error": "入力エラー"}
+
+
+def _width(text: str) -> int:
+    """Display width in a terminal (East Asian wide characters count 2)."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(0, width - _width(text))
 
 
 def _summary(results) -> str:
-    lines = [f"{'municipality':<16} {'notebook':<18} {'status':<8} {'seconds':>8}  error"]
-    for r in results:
-        lines.append(f"{r.municipality:<16} {r.notebook:<18} {r.status:<8} {r.seconds:>8.1f}  {r.error}")
+    """The run summary: municipality, notebook, status, seconds, first line of the error."""
+    head = ["municipality", "notebook", "status", "seconds", "error"]
+    rows = [[r.municipality, r.notebook, f"{r.status}", f"{r.seconds:.1f}", r.error] for r in results]
+    widths = [max([_width(h)] + [_width(row[i]) for row in rows]) for i, h in enumerate(head[:4])]
+    lines = []
+    for row in [head] + rows:
+        cells = [_pad(row[0], widths[0]), _pad(row[1], widths[1]), _pad(row[2], widths[2]), row[3].rjust(widths[3])]
+        lines.append("  ".join(cells) + ("  " + row[4] if row[4] else ""))
     return "\n".join(lines)
 
 
+def _totals(batch) -> str:
+    from collections import Counter
+
+    c = Counter(r.status for r in batch.rows())
+    parts = [f"{STATUS_TEXT.get(k, k)} {c[k]}" for k in ("ok", "skipped", "failed", "input_error") if c.get(k)]
+    return f"合計 {batch.seconds:.1f} 秒 / total {batch.seconds:.1f} s: " + "、".join(parts)
+
+
 def cmd_run(args) -> int:
-    from .runner import run_municipality
+    from .runner import SchedulerUnavailable, run_batch
 
     folders = _municipality_folders(args.paths)
     if not folders:
         print(f"エラー: {', '.join(args.paths)} に municipality.yaml のあるフォルダがありません。data/<自治体>/municipality.yaml を置いてください。\n"
               f"Error: no folder with municipality.yaml under {', '.join(args.paths)}.", file=sys.stderr)
         return EXIT_USER_ERROR
-    all_results, user_errors = [], 0
-    for folder in folders:
-        try:
-            results = run_municipality(folder, reports_root=args.reports, notebooks=args.notebook or None)
-        except InputError as err:
-            user_errors += 1
-            print(f"[{folder}] " + err.format(), file=sys.stderr)
-            continue
-        all_results.extend(results)
-        index = Path(args.reports) / results[0].municipality / "index.html" if results else None
-        if index is not None:
-            print(f"{folder}: {index.resolve()}")
-    if all_results:
-        print(_summary(all_results))
-    if user_errors:
+    if args.workers is not None and args.workers < 1:
+        print("エラー: --workers は 1 以上にしてください。 / Error: --workers must be at least 1.", file=sys.stderr)
         return EXIT_USER_ERROR
-    return EXIT_FAILED if any(r.status == "failed" for r in all_results) else EXIT_OK
+    try:
+        batch = run_batch(
+            folders,
+            reports_root=Path(args.reports),
+            notebooks=args.notebook or None,
+            notebooks_dir=Path(args.notebooks_dir) if args.notebooks_dir else NOTEBOOKS_DIR,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            force=args.force,
+            progress=not args.no_progress,
+            error_pages=len(folders) > 1,  # one municipality: the terminal message is the report
+        )
+    except SchedulerUnavailable as err:
+        print(f"エラー: {err}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    for rec in batch.input_errors:
+        print(f"[{rec.folder}] " + rec.error.format(), file=sys.stderr)
+    for mid, index in batch.reports.items():
+        print(f"{mid}: {Path(index).resolve()}")
+    rows = batch.rows()
+    if rows:
+        print(_summary(rows))
+        print(_totals(batch))
+    if batch.comparison_note:
+        print(batch.comparison_note)
+    return batch.exit_code
 
 
 def cmd_sample(args) -> int:
@@ -91,6 +131,11 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("paths", nargs="+", help="data/<municipality> or a folder of municipalities")
     r.add_argument("--reports", default=str(REPORTS_DIR), help="output root (default: reports/)")
     r.add_argument("--notebook", action="append", help="run only this notebook (repeatable), e.g. 01_current_state")
+    r.add_argument("--workers", type=int, default=None, help="並列に動かすプロセス数 / parallel worker processes (default: number of cores)")
+    r.add_argument("--force", action="store_true", help="変更がなくても再実行 / re-run notebooks even when nothing changed")
+    r.add_argument("--scheduler", default=None, metavar="ADDRESS", help="Dask distributed のスケジューラ (例 tcp://10.0.0.5:8786) / send tasks to a Dask cluster")
+    r.add_argument("--no-progress", action="store_true", help="進捗バーを表示しない / no progress bar")
+    r.add_argument("--notebooks-dir", default=None, metavar="DIR", help="ノートブックのフォルダ(既定: notebooks/) / folder of the analysis notebooks")
     r.set_defaults(func=cmd_run)
     s = sub.add_parser("sample", help="サンプル自治体のデータを生成 / write the sample municipality")
     s.add_argument("path", nargs="?", default="data/sample")

@@ -1,81 +1,268 @@
-"""Execute the notebooks for one municipality with papermill and render their reports.
+"""Execute the notebooks of one or many municipalities and render their reports.
 
-``run_municipality`` validates the inputs first (a broken input stops before any kernel
-starts), then executes each notebook on a kernel that runs *this* Python interpreter
-(a kernelspec written on the fly and put first on ``JUPYTER_PATH``, so a user-level
-``python3`` kernelspec pointing elsewhere cannot be picked up), renders the HTML in the
-same process, and writes ``manifest.json`` and ``index.html``.
+One **task** is one notebook of one municipality: papermill executes it on a kernel that
+runs *this* Python interpreter (a kernelspec written on the fly and put first on
+``JUPYTER_PATH``, so a user-level ``python3`` kernelspec pointing elsewhere cannot be
+picked up), and the same process renders its HTML (no second command start). Notebooks
+are independent, so every (municipality, notebook) task can run in parallel:
+
+* ``workers=1``: in this process, one after the other;
+* ``workers=N``: a pool of N worker processes (``spawn``, so it also works on Windows);
+* ``scheduler="tcp://host:8786"``: an existing Dask distributed cluster
+  (``pip install dxanalysis[dask]``; the package, the notebooks and the data folders
+  must be reachable at the same paths on every worker).
+
+Before any notebook of a municipality runs, its inputs are validated (a broken input
+stops that municipality, not the batch). A notebook is skipped when the hash of its
+inputs, parameters, notebook file and package is the one recorded in ``manifest.json``
+for its last successful run and its HTML still exists (``force=True`` re-runs
+everything). ``manifest.json`` and ``index.html`` are written once per municipality,
+after all its notebooks finished. When two or more municipalities that share an
+instrument (the same item ids) were run, notebook ``05_comparison`` compares them in
+``reports/_comparison/``. See docs/batch.md.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import heapq
+import html
+import itertools
 import json
 import os
 import platform
+import re
 import sys
 import tempfile
+import threading
 import time
-from dataclasses import asdict, dataclass
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from . import __version__
-from .config import NOTEBOOKS, NOTEBOOKS_DIR, REPORTS_DIR, load_config
+from .config import NOTEBOOKS, NOTEBOOKS_DIR, PACKAGE_DIR, REPORTS_DIR, load_codebook, load_config
+from .validate import InputError, Problem
 
 KERNEL_NAME = "dxanalysis-python"
+#: The cross-municipality notebook and its report folder (``reports/_comparison``).
+COMPARISON_NOTEBOOK = "05_comparison"
+COMPARISON_ID = "_comparison"
+#: Notebook parameters that are paths: left out of the hash (content, not location, counts).
+PATH_PARAMETERS = {"data_dir", "report_dir", "data_dirs"}
+#: Source files whose content is part of the package hash.
+PACKAGE_SOURCE_SUFFIXES = (".py", ".yaml")
+
 _KERNEL_DIR: str | None = None
+_KERNEL_LOCK = threading.Lock()
 
 
+# ----------------------------------------------------------------------------- results
 @dataclass
 class NotebookResult:
-    """Outcome of one notebook run (one row of the run summary)."""
+    """Outcome of one notebook run (one row of the run summary).
+
+    ``status`` is ``ok``, ``failed``, ``skipped`` (unchanged since the last successful
+    run; the previous HTML is kept) or ``input_error`` (the municipality's inputs broke
+    the data contract; no notebook ran; ``notebook`` is ``"-"``).
+    """
 
     municipality: str
     notebook: str
-    status: str  # ok | failed | skipped
+    status: str
     seconds: float = 0.0
     error: str = ""
     html: str = ""
     started: str = ""
     finished: str = ""
+    hash: str = ""
+    hashes: dict = field(default_factory=dict)
+
+
+@dataclass
+class NotebookTask:
+    """Everything a worker needs to execute one notebook (picklable, absolute paths)."""
+
+    municipality: str
+    notebook: str  # path of the .ipynb
+    report_dir: str
+    parameters: dict
+    language: str = "ja"
+    footer: str = ""
+    hash: str = ""
+    hashes: dict = field(default_factory=dict)
+
+
+@dataclass
+class InputErrorRecord:
+    """A municipality whose inputs broke the data contract."""
+
+    folder: Path
+    municipality: str
+    error: InputError
+
+
+@dataclass
+class BatchResult:
+    """What :func:`run_batch` did.
+
+    ``results`` holds one row per notebook run or skipped (municipalities in the order
+    given, notebooks in programme order), ``input_errors`` one record per municipality
+    that could not run, ``comparison`` the ``05_comparison`` row (or None) and
+    ``reports`` the ``index.html`` written per municipality id.
+    """
+
+    results: list[NotebookResult] = field(default_factory=list)
+    input_errors: list[InputErrorRecord] = field(default_factory=list)
+    comparison: NotebookResult | None = None
+    comparison_note: str = ""
+    reports: dict[str, Path] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def rows(self) -> list[NotebookResult]:
+        """Summary rows: notebooks, then one ``input_error`` row per broken municipality, then the comparison."""
+        rows = list(self.results)
+        for rec in self.input_errors:
+            rows.append(NotebookResult(rec.municipality, "-", "input_error", error=input_error_line(rec.error)))
+        if self.comparison is not None:
+            rows.append(self.comparison)
+        return rows
+
+    @property
+    def exit_code(self) -> int:
+        """0 all done or skipped · 1 a notebook failed (anywhere) · 2 only input errors."""
+        if any(r.status == "failed" for r in self.rows()):
+            return 1
+        return 2 if self.input_errors else 0
+
+
+def input_error_line(err: InputError) -> str:
+    """Count and first problem of an input error, on one line (for the summary table)."""
+    errors = [p for p in err.problems if p.severity == "error"] or err.problems
+    first = errors[0].format(err.language) if errors else ""
+    head = f"入力データの問題 {len(errors)}件" if err.language != "en" else f"{len(errors)} input problem(s)"
+    return f"{head}: {first}"[:300]
+
+
+# ----------------------------------------------------------------------------- kernel
+def _lighten_imports() -> None:
+    """Skip a 2-second import that nothing here needs.
+
+    ``jsonschema`` (imported by nbformat) imports ``rfc3987_syntax`` when installed, and
+    that module compiles a Lark grammar at import time (~1.8 s on this machine) only to
+    check the ``iri`` string format, which the notebook schema never uses. Marking it as
+    absent makes jsonschema skip that one format checker.
+    """
+    if "jsonschema" not in sys.modules:
+        sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 
 def ensure_kernel() -> str:
-    """Register a kernelspec for ``sys.executable`` in a private dir on JUPYTER_PATH."""
+    """Register a kernelspec for ``sys.executable`` in a private dir on JUPYTER_PATH.
+
+    The directory is named after the interpreter, so parallel workers share it and
+    repeated runs do not leave a new temporary folder behind. Kernel history is off (many
+    kernels writing one IPython history database at once report "database is locked")
+    and the kernel's own start-up warnings are not printed into the batch's terminal.
+    """
     global _KERNEL_DIR
-    if _KERNEL_DIR is None:
-        _KERNEL_DIR = tempfile.mkdtemp(prefix="dxanalysis-kernels-")
-        spec_dir = Path(_KERNEL_DIR) / "kernels" / KERNEL_NAME
-        spec_dir.mkdir(parents=True)
-        spec = {
-            "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-            "display_name": "Python (dxanalysis)",
-            "language": "python",
-            "env": {"MPLBACKEND": "module://matplotlib_inline.backend_inline", "PYDEVD_DISABLE_FILE_VALIDATION": "1"},
-        }
-        (spec_dir / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")
-        os.environ["JUPYTER_PATH"] = os.pathsep.join(p for p in [_KERNEL_DIR, os.environ.get("JUPYTER_PATH", "")] if p)
+    with _KERNEL_LOCK:
+        if _KERNEL_DIR is None:
+            tag = hashlib.sha256(sys.executable.encode()).hexdigest()[:10]
+            user = re.sub(r"\W", "", os.environ.get("USER", os.environ.get("USERNAME", ""))) or "user"
+            kernel_dir = Path(tempfile.gettempdir()) / f"dxanalysis-kernels-{user}-{tag}"
+            spec_dir = kernel_dir / "kernels" / KERNEL_NAME
+            spec_dir.mkdir(parents=True, exist_ok=True)
+            spec = {
+                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}", "--HistoryManager.enabled=False", "--IPKernelApp.log_level=CRITICAL"],
+                "display_name": "Python (dxanalysis)",
+                "language": "python",
+                "env": {"MPLBACKEND": "module://matplotlib_inline.backend_inline", "PYDEVD_DISABLE_FILE_VALIDATION": "1"},
+            }
+            text = json.dumps(spec)
+            target = spec_dir / "kernel.json"
+            if not target.exists() or target.read_text(encoding="utf-8") != text:
+                tmp = spec_dir / f"kernel.json.{os.getpid()}.{threading.get_ident()}"
+                tmp.write_text(text, encoding="utf-8")
+                os.replace(tmp, target)  # atomic: parallel workers never read half a file
+            _KERNEL_DIR = str(kernel_dir)
+        if _KERNEL_DIR not in os.environ.get("JUPYTER_PATH", "").split(os.pathsep):
+            os.environ["JUPYTER_PATH"] = os.pathsep.join(p for p in [_KERNEL_DIR, os.environ.get("JUPYTER_PATH", "")] if p)
     return KERNEL_NAME
 
 
+# ----------------------------------------------------------------------------- hashes
 def file_hash(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    """SHA-256 of a file's bytes, read in blocks (a 100,000-respondent export stays cheap)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def input_hashes(folder: Path) -> dict[str, str]:
     """SHA-256 of every input file in a municipality folder (``truth/`` excluded)."""
+    folder = Path(folder)
     return {
-        str(p.relative_to(folder)): file_hash(p)
+        p.relative_to(folder).as_posix(): file_hash(p)
         for p in sorted(folder.rglob("*"))
-        if p.is_file() and "truth" not in p.relative_to(folder).parts and not p.name.startswith(".")
+        if p.is_file() and "truth" not in p.relative_to(folder).parts and not any(part.startswith(".") for part in p.relative_to(folder).parts)
     }
 
 
+def _digest(obj) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+
+
+def inputs_digest(hashes: dict[str, str]) -> str:
+    """One hash for a folder's input hashes (shown as ``manifest`` in report footers)."""
+    return _digest(hashes)
+
+
+_PACKAGE_HASH: str | None = None
+
+
+def package_hash(package_dir: Path = PACKAGE_DIR) -> str:
+    """``dxanalysis`` version plus the SHA-256 of every ``.py``/``.yaml`` file of the package.
+
+    Any edit to the package (a statistic, a plot, a message) re-runs every notebook; a
+    version bump alone does too.
+    """
+    global _PACKAGE_HASH
+    if _PACKAGE_HASH is not None and package_dir == PACKAGE_DIR:
+        return _PACKAGE_HASH
+    h = hashlib.sha256(f"dxanalysis {__version__}\n".encode())
+    for p in sorted(package_dir.rglob("*")):
+        if p.suffix in PACKAGE_SOURCE_SUFFIXES and p.is_file() and "__pycache__" not in p.parts:
+            h.update(p.relative_to(package_dir).as_posix().encode() + b"\0")
+            h.update(p.read_bytes() + b"\0")
+    out = h.hexdigest()
+    if package_dir == PACKAGE_DIR:
+        _PACKAGE_HASH = out
+    return out
+
+
+def task_hashes(*, inputs: str, parameters: dict, notebook: Path, package: str) -> dict[str, str]:
+    """The four hashes that decide whether a notebook must run again, and their combination.
+
+    Returns ``{"inputs", "parameters", "notebook", "package", "task"}``. Path parameters
+    (``data_dir``, ``report_dir``, ``data_dirs``) are left out: the inputs hash already
+    covers the content, so moving a folder does not force a re-run.
+    """
+    params = {k: v for k, v in parameters.items() if k not in PATH_PARAMETERS}
+    out = {"inputs": inputs, "parameters": _digest(params), "notebook": file_hash(Path(notebook)), "package": package}
+    out["task"] = _digest(out)
+    return out
+
+
+# ----------------------------------------------------------------------------- one notebook
 def notebook_paths(names: list[str] | None = None, notebooks_dir: Path = NOTEBOOKS_DIR) -> list[Path]:
     """The analysis notebooks that exist, in programme order."""
     names = names or NOTEBOOKS
-    return [notebooks_dir / f"{n}.ipynb" for n in names if (notebooks_dir / f"{n}.ipynb").exists()]
+    return [Path(notebooks_dir) / f"{n}.ipynb" for n in names if (Path(notebooks_dir) / f"{n}.ipynb").exists()]
 
 
 def notebook_title(nb) -> str:
@@ -88,7 +275,13 @@ def notebook_title(nb) -> str:
 
 
 def execute_notebook(nb_path: Path, out_path: Path, parameters: dict, *, cwd: Path) -> None:
-    """Run one notebook with papermill on this interpreter's kernel."""
+    """Run one notebook with papermill on this interpreter's kernel.
+
+    The kernel's working directory is set through nbclient's ``resources`` instead of
+    papermill's ``cwd`` (which calls ``os.chdir`` for the whole process and so races when
+    a Dask worker runs several notebooks in threads).
+    """
+    _lighten_imports()
     import papermill as pm
 
     pm.execute_notebook(
@@ -96,10 +289,10 @@ def execute_notebook(nb_path: Path, out_path: Path, parameters: dict, *, cwd: Pa
         str(out_path),
         parameters=parameters,
         kernel_name=ensure_kernel(),
-        cwd=str(cwd),
         progress_bar=False,
         log_output=False,
         request_save_on_cell_execute=False,
+        resources={"metadata": {"path": str(cwd)}},
     )
 
 
@@ -111,29 +304,85 @@ def first_error_line(exc: BaseException) -> str:
     return f"{ename}: {line}"[:300]
 
 
-def run_notebook(folder: Path, nb_path: Path, report_dir: Path, *, municipality_id: str, language: str, footer: str = "", extra_parameters: dict | None = None) -> NotebookResult:
-    """Execute one notebook and render its HTML; failures are captured, not raised."""
+def _now() -> str:
+    return dt.datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def run_notebook(folder: Path | None, nb_path: Path, report_dir: Path, *, municipality_id: str, language: str, footer: str = "", extra_parameters: dict | None = None) -> NotebookResult:
+    """Execute one notebook and render its HTML; failures are captured, not raised.
+
+    ``folder`` is passed as ``data_dir`` (None for the comparison notebook, whose
+    folders come in ``extra_parameters["data_dirs"]``).
+    """
+    _lighten_imports()
     import nbformat
 
     from .report import render_html
 
-    name = nb_path.stem
+    report_dir = Path(report_dir)
+    report_dir.mkdir(parents=True, exist_ok=True)
+    name = Path(nb_path).stem
     out_ipynb = report_dir / f"{name}.ipynb"
-    started = dt.datetime.now().astimezone()
+    started = _now()
     t0 = time.perf_counter()
-    params = {"data_dir": str(folder.resolve()), "report_dir": str(report_dir.resolve())}
+    params = {"report_dir": str(report_dir.resolve())}
+    if folder is not None:
+        params = {"data_dir": str(Path(folder).resolve()), **params}
     params.update(extra_parameters or {})
     status, error = "ok", ""
+    out_ipynb.unlink(missing_ok=True)  # never render a previous run's output as this one's
     try:
-        execute_notebook(nb_path, out_ipynb, params, cwd=report_dir)
+        execute_notebook(Path(nb_path), out_ipynb, params, cwd=report_dir)
     except Exception as exc:  # noqa: BLE001 - one failing notebook must not stop the batch
         status, error = "failed", first_error_line(exc)
     html_path = report_dir / f"{name}.html"
     if out_ipynb.exists():
-        nb = nbformat.read(str(out_ipynb), as_version=4)
-        html_path.write_text(render_html(nb, title=notebook_title(nb), language=language, footer=footer), encoding="utf-8")
+        try:
+            nb = nbformat.read(str(out_ipynb), as_version=4)
+            html_path.write_text(render_html(nb, title=notebook_title(nb), language=language, footer=footer), encoding="utf-8")
+        except Exception as exc:  # noqa: BLE001
+            status, error = "failed", error or f"HTML: {first_error_line(exc)}"
+    elif status == "failed":
+        html_path.unlink(missing_ok=True)  # a stale page from an earlier run would look current
     seconds = time.perf_counter() - t0
-    return NotebookResult(municipality_id, name, status, round(seconds, 2), error, html_path.name if html_path.exists() else "", started.isoformat(timespec="seconds"), dt.datetime.now().astimezone().isoformat(timespec="seconds"))
+    return NotebookResult(municipality_id, name, status, round(seconds, 2), error, html_path.name if html_path.exists() else "", started, _now())
+
+
+def execute_task(task: NotebookTask) -> NotebookResult:
+    """Worker entry point: run one :class:`NotebookTask` (top level, so it pickles)."""
+    params = dict(task.parameters)
+    folder = params.pop("data_dir", None)
+    params.pop("report_dir", None)
+    res = run_notebook(folder, Path(task.notebook), Path(task.report_dir), municipality_id=task.municipality, language=task.language, footer=task.footer, extra_parameters=params)
+    res.hash, res.hashes = task.hash, dict(task.hashes)
+    return res
+
+
+def validate_task(folder: str) -> dict:
+    """Worker entry point: load and validate one municipality folder.
+
+    Returns ``{"ok", "problems", "language", "n_respondents"}``; problems are returned,
+    not raised, because an exception loses its problem list when pickled back.
+    """
+    from .io import load_municipality
+
+    try:
+        m = load_municipality(folder)
+    except InputError as err:
+        return {"ok": False, "problems": err.problems, "language": err.language, "n_respondents": 0}
+    return {"ok": True, "problems": [], "language": m.language, "n_respondents": int(len(m.survey))}
+
+
+def _worker_init() -> None:
+    """Pool worker start: import the notebook machinery once (papermill, nbconvert, pandas)."""
+    _lighten_imports()
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    import nbconvert  # noqa: F401
+    import nbformat  # noqa: F401
+    import papermill  # noqa: F401
+
+    from . import io, report  # noqa: F401
+    ensure_kernel()
 
 
 def package_versions() -> dict[str, str]:
@@ -148,36 +397,557 @@ def package_versions() -> dict[str, str]:
     return out
 
 
-def run_municipality(folder: Path | str, *, reports_root: Path | str = REPORTS_DIR, notebooks: list[str] | None = None, notebooks_dir: Path = NOTEBOOKS_DIR) -> list[NotebookResult]:
-    """Validate one municipality's inputs, run every notebook, write the report folder.
+# ----------------------------------------------------------------------------- backends
+class _SerialBackend:
+    """Runs tasks in this process, one at a time, in submission order."""
 
-    Raises :class:`~dxanalysis.validate.InputError` when the inputs break the data
-    contract (before any notebook runs). Returns one :class:`NotebookResult` per notebook.
-    """
-    from .io import load_municipality
-    from .report import footer_text, write_index
+    capacity = 1
 
-    folder = Path(folder)
-    cfg = load_config(folder)
-    m = load_municipality(folder)  # validate everything up front
-    report_dir = Path(reports_root) / cfg.id
-    report_dir.mkdir(parents=True, exist_ok=True)
-    hashes = input_hashes(folder)
-    manifest_hash = hashlib.sha256(json.dumps(hashes, sort_keys=True).encode()).hexdigest()
-    footer = footer_text(municipality=cfg.name, data_date=cfg.data_date, n_respondents=len(m.survey), min_group_size=cfg.min_group_size, manifest_hash=manifest_hash, language=cfg.language)
-    results = []
-    for nb_path in notebook_paths(notebooks, notebooks_dir):
-        results.append(run_notebook(folder, nb_path, report_dir, municipality_id=cfg.id, language=cfg.language, footer=footer))
+    def __init__(self):
+        self._queue: deque = deque()
+
+    def submit(self, fn: Callable, *args, priority: int = 0):
+        handle = object()
+        self._queue.append((handle, fn, args))
+        return handle
+
+    def __len__(self) -> int:
+        return len(self._queue)
+
+    def next_done(self):
+        handle, fn, args = self._queue.popleft()
+        try:
+            return handle, fn(*args), None
+        except Exception as exc:  # noqa: BLE001
+            return handle, None, exc
+
+    def close(self) -> None:
+        self._queue.clear()
+
+
+class _PoolBackend:
+    """A pool of worker processes (``spawn`` start method, as on Windows)."""
+
+    def __init__(self, workers: int):
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"), initializer=_worker_init)
+        self._pending: set = set()
+        self.capacity = workers  # the pool's queue is FIFO: keep it short so priorities apply
+
+    def submit(self, fn: Callable, *args, priority: int = 0):
+        fut = self._pool.submit(fn, *args)
+        self._pending.add(fut)
+        return fut
+
+    def __len__(self) -> int:
+        return len(self._pending)
+
+    def next_done(self):
+        from concurrent.futures import FIRST_COMPLETED, wait
+
+        done, _ = wait(self._pending, return_when=FIRST_COMPLETED)
+        fut = min(done, key=id)
+        self._pending.discard(fut)
+        exc = fut.exception()
+        return fut, (None if exc else fut.result()), exc
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+class SchedulerUnavailable(RuntimeError):
+    """The Dask scheduler cannot be reached, or dask.distributed is not installed."""
+
+
+class _DaskBackend:
+    """Tasks sent to an existing Dask distributed scheduler (``distributed`` imported lazily)."""
+
+    def __init__(self, address: str):
+        try:
+            from distributed import Client, as_completed
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise SchedulerUnavailable("--scheduler には dask.distributed が必要です: pip install 'dxanalysis[dask]' / --scheduler needs the [dask] extra") from exc
+        _probe(address)
+        try:
+            self.client = Client(address, timeout="20s")
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise SchedulerUnavailable(f"Dask スケジューラ {address} に接続できません ({type(exc).__name__}: {exc}) / cannot reach the Dask scheduler") from exc
+        self._completed = as_completed()
+        self._n = 0
+        self.capacity = 1 << 30  # the scheduler orders the tasks itself (by priority)
+
+    def submit(self, fn: Callable, *args, priority: int = 0):
+        fut = self.client.submit(fn, *args, pure=False, priority=priority)
+        self._completed.add(fut)
+        self._n += 1
+        return fut
+
+    def __len__(self) -> int:
+        return self._n
+
+    def next_done(self):
+        fut = next(self._completed)
+        self._n -= 1
+        try:
+            return fut, fut.result(), None
+        except Exception as exc:  # noqa: BLE001
+            return fut, None, exc
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _probe(address: str, timeout: float = 5.0) -> None:
+    """Fail fast (not after the client's retries) when nothing listens at a tcp:// address."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    if parts.scheme not in {"tcp", "tls"} or not parts.hostname:
+        return
+    try:
+        socket.create_connection((parts.hostname, parts.port or 8786), timeout=timeout).close()
+    except OSError as exc:
+        raise SchedulerUnavailable(f"Dask スケジューラ {address} に接続できません ({exc}) / cannot reach the Dask scheduler") from exc
+
+
+def _backend(workers: int, scheduler: str | None):
+    if scheduler:
+        return _DaskBackend(scheduler)
+    if workers <= 1:
+        return _SerialBackend()
+    return _PoolBackend(workers)
+
+
+# ----------------------------------------------------------------------------- one municipality in a batch
+def _safe_id(name: str) -> str:
+    return re.sub(r"[^a-z0-9_\-]", "_", name.lower()) or "municipality"
+
+
+@dataclass
+class _Muni:
+    folder: Path
+    id: str
+    cfg: object = None
+    hashes: dict = field(default_factory=dict)
+    inputs_hash: str = ""
+    previous: dict = field(default_factory=dict)  # notebook -> manifest entry of the last run
+    planned: list = field(default_factory=list)  # (nb_path, hashes) to execute
+    results: dict = field(default_factory=dict)  # notebook -> NotebookResult (this run, incl. skipped)
+    carried: dict = field(default_factory=dict)  # notebook -> result kept from an earlier run, not selected now
+    item_ids: tuple | None = None
+    n_respondents: int | None = None
+    footer: str = ""
+    error: InputError | None = None
+    outstanding: int = 0
+    report_dir: Path | None = None
+    needs_validation: bool = True
+    validated: bool = False
+    finished: bool = False
+
+
+def _read_manifest(report_dir: Path) -> dict:
+    path = report_dir / "manifest.json"
+    if not path.exists():
+        return {}
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _reusable(prev: dict | None, task_hash: str, report_dir: Path) -> bool:
+    """A previous run's output may stand in for this one."""
+    return bool(prev) and prev.get("hash") == task_hash and prev.get("status") in {"ok", "skipped"} and bool(prev.get("html")) and (report_dir / prev["html"]).exists()
+
+
+def _skipped(prev: dict, municipality: str) -> NotebookResult:
+    return NotebookResult(municipality, prev["notebook"], "skipped", 0.0, "", prev.get("html", ""), prev.get("started", ""), prev.get("finished", ""), prev.get("hash", ""), dict(prev.get("hashes", {})))
+
+
+def _plan(folder: Path, *, reports_root: Path, selected: list[Path], all_notebooks: list[Path], pkg_hash: str, force: bool, taken: dict[str, Path]) -> _Muni:
+    """Read the config and the previous manifest; decide which notebooks must run (main process, cheap)."""
+    try:
+        cfg = load_config(folder)
+    except InputError as err:
+        muni = _Muni(folder=folder, id=_safe_id(folder.name), error=err)
+        muni.report_dir = reports_root / muni.id
+        return muni
+    muni = _Muni(folder=folder, id=cfg.id, cfg=cfg)
+    muni.report_dir = reports_root / cfg.id
+    if cfg.id in taken or cfg.id == COMPARISON_ID:
+        other = taken.get(cfg.id, COMPARISON_ID)
+        muni.error = InputError([Problem(file="municipality.yaml", code="config_invalid", column="id", value=cfg.id, params={"detail": f"id {cfg.id!r} は {other} と重複しています。自治体ごとに別の id にしてください"})], cfg.language)
+        muni.id = _safe_id(f"{cfg.id}-{folder.name}")
+        return muni
+    taken[cfg.id] = folder
+    try:
+        muni.item_ids = tuple(load_codebook(cfg.input_path("codebook"), cfg.language).item_ids)
+    except InputError:
+        muni.item_ids = None  # validation reports it
+    muni.hashes = input_hashes(folder)
+    muni.inputs_hash = inputs_digest(muni.hashes)
+    manifest = _read_manifest(muni.report_dir)
+    muni.previous = {e.get("notebook"): e for e in manifest.get("notebooks", []) if isinstance(e, dict)}
+    same_inputs = bool(manifest) and manifest.get("inputs_hash") == muni.inputs_hash
+    muni.footer = manifest.get("footer", "") if same_inputs else ""
+    selected_names = {p.stem for p in selected}
+    for nb_path in all_notebooks:
+        hashes = task_hashes(inputs=muni.inputs_hash, parameters={}, notebook=nb_path, package=pkg_hash)
+        prev = muni.previous.get(nb_path.stem)
+        reusable = _reusable(prev, hashes["task"], muni.report_dir)
+        if nb_path.stem not in selected_names:
+            if prev:  # not asked for this time: keep listing the last result as it was recorded
+                muni.carried[nb_path.stem] = NotebookResult(**{k: prev.get(k, v) for k, v in asdict(NotebookResult(cfg.id, nb_path.stem, "")).items()})
+            continue
+        if reusable and not force:
+            muni.results[nb_path.stem] = _skipped(prev, cfg.id)
+        else:
+            muni.planned.append((nb_path, hashes))
+    # inputs identical to those of a recorded run passed validation then; skip it (it is the slow part of a no-op run)
+    muni.needs_validation = bool(muni.planned) or not same_inputs or not muni.footer
+    return muni
+
+
+def _write_municipality(muni: _Muni, order: list[str]) -> Path:
+    """manifest.json and index.html of one municipality, after all its notebooks finished."""
+    from .report import write_index
+
+    cfg = muni.cfg
+    rows = {**muni.carried, **muni.results}
+    results = [rows[n] for n in order if n in rows] + [r for n, r in rows.items() if n not in order]
     manifest = {
         "municipality": cfg.id,
         "name": cfg.name,
         "package_version": __version__,
+        "package_hash": package_hash(),
         "versions": package_versions(),
-        "inputs": hashes,
-        "inputs_hash": manifest_hash,
-        "parameters": {"data_dir": str(folder.resolve()), "min_group_size": cfg.min_group_size, "language": cfg.language},
+        "inputs": muni.hashes,
+        "inputs_hash": muni.inputs_hash,
+        "parameters": {"data_dir": str(muni.folder.resolve()), "min_group_size": cfg.min_group_size, "language": cfg.language},
+        "footer": muni.footer,
         "notebooks": [asdict(r) for r in results],
     }
+    muni.report_dir.mkdir(parents=True, exist_ok=True)
+    (muni.report_dir / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    return write_index(muni.report_dir, cfg=cfg, results=results, footer=muni.footer)
+
+
+def write_error_page(report_dir: Path, *, name: str, error: InputError) -> Path:
+    """``index.html`` of a municipality whose inputs broke the data contract.
+
+    Lists every problem (file, row, column, what to do). The offending *value* is left
+    out on purpose: it can be a respondent's answer or respondent number, and this folder
+    is the shared one; the terminal output of ``dxanalysis check`` shows it.
+    """
+
+    from .report import page
+    from .validate import problems_frame
+
+    lang = error.language
+    df = problems_frame([p for p in error.problems if p.severity == "error"] or error.problems, lang)
+    h = html.escape
+    head = ["ファイル", "行", "列", "どうすればよいか"] if lang != "en" else ["file", "row", "column", "what to do"]
+    def cell(v, style="text-align:left") -> str:
+        text = "" if v is None or v != v else str(int(v)) if isinstance(v, float) else str(v)
+        return f'<td style="{style}">{h(text)}</td>'
+
+    rows = "".join(f"<tr>{cell(r.file)}{cell(r.row, 'text-align:right')}{cell(r.column, 'text-align:left;white-space:nowrap')}{cell(r.message)}</tr>" for r in df.itertuples())
+    if lang != "en":
+        title = f"{name} DXリテラシー分析レポート"
+        intro = f"<p class=\"dx-warning\">入力データに問題が {len(df)} 件あるため、分析を実行していません。下の表に沿ってデータを直し、もう一度実行してください(<code>dxanalysis check</code> で値も確認できます)。</p>"
+    else:
+        title = f"{name} DX literacy report"
+        intro = f"<p class=\"dx-warning\">The input data has {len(df)} problem(s), so no analysis was run. Fix them as listed and run again (<code>dxanalysis check</code> also shows the values).</p>"
+    ths = "".join(f'<th scope="col">{c}</th>' for c in head)
+    body = f'<h1>{h(title)}</h1>{intro}<table class="dx-table"><thead><tr>{ths}</tr></thead><tbody>{rows}</tbody></table>'
+    report_dir.mkdir(parents=True, exist_ok=True)
+    out = report_dir / "index.html"
+    out.write_text(page(title, body, language=lang, footer=f"dxanalysis {__version__}"), encoding="utf-8")
+    return out
+
+
+# ----------------------------------------------------------------------------- the batch
+def municipality_folders(paths: Iterable[Path | str]) -> list[Path]:
+    """A municipality folder, or a folder of them (each with municipality.yaml), in order given."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if (p / "municipality.yaml").exists():
+            out.append(p)
+        elif p.is_dir():
+            out.extend(sorted(q for q in p.iterdir() if (q / "municipality.yaml").exists()))
+    seen, unique = set(), []
+    for p in out:
+        key = p.resolve()
+        if key not in seen:
+            seen.add(key)
+            unique.append(p)
+    return unique
+
+
+def run_batch(
+    folders: Iterable[Path | str],
+    *,
+    reports_root: Path | str = REPORTS_DIR,
+    notebooks: list[str] | None = None,
+    notebooks_dir: Path | str = NOTEBOOKS_DIR,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    force: bool = False,
+    progress: bool = True,
+    compare: bool = True,
+    error_pages: bool = True,
+) -> BatchResult:
+    """Run every notebook of every municipality, in parallel, skipping what has not changed.
+
+    Parameters
+    ----------
+    folders
+        Municipality folders (each with ``municipality.yaml``).
+    reports_root
+        Reports go to ``<reports_root>/<id>/`` and ``<reports_root>/_comparison/``.
+    notebooks
+        Notebook names to run (default: every notebook of :data:`config.NOTEBOOKS` that
+        exists, plus ``05_comparison`` when it exists and applies).
+    workers
+        Parallel worker processes (default ``os.cpu_count()``; 1 runs in this process).
+    scheduler
+        Address of a Dask distributed scheduler; tasks go there instead of local workers.
+    force
+        Re-run notebooks even when their inputs, parameters, notebook and package are
+        unchanged.
+    progress
+        Show a progress bar on stderr.
+    compare
+        Run ``05_comparison`` when at least two municipalities share an instrument.
+    error_pages
+        Write ``index.html`` listing the problems for a municipality with broken inputs.
+
+    Returns
+    -------
+    BatchResult
+    """
+    t_start = time.perf_counter()
+    reports_root = Path(reports_root)
+    notebooks_dir = Path(notebooks_dir)
+    folders = [Path(f) for f in folders]
+    all_notebooks = notebook_paths(None, notebooks_dir)
+    selected = notebook_paths([n for n in (notebooks or []) if n != COMPARISON_NOTEBOOK], notebooks_dir) if notebooks else all_notebooks
+    if notebooks and all(n == COMPARISON_NOTEBOOK for n in notebooks):
+        selected = []
+    order = [p.stem for p in all_notebooks]
+    comparison_nb = notebooks_dir / f"{COMPARISON_NOTEBOOK}.ipynb"
+    want_comparison = compare and comparison_nb.exists() and (not notebooks or COMPARISON_NOTEBOOK in notebooks)
+    pkg = package_hash()
+
+    taken: dict[str, Path] = {}
+    munis = [_plan(f, reports_root=reports_root, selected=selected, all_notebooks=all_notebooks, pkg_hash=pkg, force=force, taken=taken) for f in folders]
+    n_tasks = sum(len(m.planned) for m in munis)
+    if workers is None:
+        workers = os.cpu_count() or 1
+    workers = max(1, min(workers, n_tasks + (1 if want_comparison else 0))) if n_tasks or want_comparison else 1
+    batch = BatchResult()
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=sum(len(m.planned) + len(m.results) for m in munis), desc="ノートブック", unit="nb", file=sys.stderr, dynamic_ncols=True)
+
+    def tick(k: int = 1) -> None:
+        if bar is not None:
+            bar.update(k)
+            bar.set_postfix_str(f"自治体 {sum(m.finished for m in munis)}/{len(munis)}")
+
+    backend = None
+    handles: dict = {}
+    ready: list = []  # heap of (class, -expected seconds, sequence, fn, arg, kind, obj)
+    seq = itertools.count()
+
+    def schedule(klass: int, expected: float, fn, arg, kind: str, obj) -> None:
+        """Queue a task: validations first, then the comparison, then the longest notebooks first."""
+        heapq.heappush(ready, (klass, -expected, next(seq), fn, arg, kind, obj))
+
+    def pump() -> None:
+        while ready and len(handles) < backend.capacity:
+            klass, neg, _, fn, arg, kind, obj = heapq.heappop(ready)
+            handles[backend.submit(fn, arg, priority=100 - 10 * klass)] = (kind, obj)
+
+    def finish(muni: _Muni) -> None:
+        muni.finished = True
+        if muni.error is None:
+            if muni.results:  # nothing of this municipality was selected (e.g. only 05): leave its folder alone
+                batch.reports[muni.id] = _write_municipality(muni, order)
+        elif error_pages:
+            write_error_page(muni.report_dir, name=getattr(muni.cfg, "name", muni.folder.name), error=muni.error)
+            batch.reports[muni.id] = muni.report_dir / "index.html"
+        tick(0)
+
+    try:
+        for muni in munis:
+            if muni.error is not None:
+                tick(len(muni.planned))
+                finish(muni)
+            elif not muni.needs_validation:
+                muni.validated = True  # nothing to run, and these inputs passed validation before
+                tick(len(muni.results))
+                finish(muni)
+            else:
+                tick(len(muni.results))
+        if any(m.needs_validation and m.error is None for m in munis) or want_comparison:
+            backend = _backend(workers, scheduler)
+        for muni in munis:
+            if muni.needs_validation and muni.error is None:
+                schedule(0, 0.0, validate_task, str(muni.folder), "validate", muni)
+        comparison_decided = False
+        while True:
+            if not comparison_decided and all(m.validated or m.error is not None for m in munis):
+                comparison_decided = True
+                if want_comparison:
+                    task = _comparison_task(munis, reports_root, comparison_nb, pkg, force, batch)
+                    if isinstance(task, NotebookResult):
+                        batch.comparison = task
+                        if bar is not None:
+                            bar.total += 1
+                            tick()
+                    elif task is not None:
+                        if bar is not None:
+                            bar.total += 1
+                            bar.refresh()
+                        schedule(1, 0.0, execute_task, task, "comparison", task)
+            pump()
+            if not handles:
+                break
+            handle, value, exc = backend.next_done()
+            kind, obj = handles.pop(handle)
+            if kind == "validate":
+                muni = obj
+                muni.validated = True
+                if exc is not None:
+                    value = {"ok": False, "problems": [Problem(file="municipality.yaml", code="bad_value", params={"detail": f"検査が異常終了しました: {first_error_line(exc)}"})], "language": getattr(muni.cfg, "language", "ja"), "n_respondents": 0}
+                if not value["ok"]:
+                    muni.error = InputError(value["problems"], value["language"])
+                    tick(len(muni.planned))
+                    finish(muni)
+                    continue
+                from .report import footer_text
+
+                cfg = muni.cfg
+                muni.n_respondents = value["n_respondents"]
+                muni.footer = footer_text(municipality=cfg.name, data_date=cfg.data_date, n_respondents=muni.n_respondents, min_group_size=cfg.min_group_size, manifest_hash=muni.inputs_hash, language=cfg.language)
+                for nb_path, hashes in muni.planned:
+                    task = NotebookTask(cfg.id, str(nb_path.resolve()), str(muni.report_dir.resolve()), {"data_dir": str(muni.folder.resolve())}, cfg.language, muni.footer, hashes["task"], hashes)
+                    expected = float((muni.previous.get(nb_path.stem) or {}).get("seconds") or 0.0)
+                    schedule(2, expected, execute_task, task, "notebook", (muni, task))
+                    muni.outstanding += 1
+                if not muni.planned:
+                    finish(muni)
+            elif kind == "notebook":
+                muni, task = obj
+                res = value if exc is None else NotebookResult(muni.id, Path(task.notebook).stem, "failed", error=f"worker: {first_error_line(exc)}", hash=task.hash, hashes=task.hashes)
+                muni.results[res.notebook] = res
+                muni.outstanding -= 1
+                tick()
+                if muni.outstanding == 0:
+                    finish(muni)
+            else:  # comparison
+                task = obj
+                res = value if exc is None else NotebookResult(COMPARISON_ID, COMPARISON_NOTEBOOK, "failed", error=f"worker: {first_error_line(exc)}", hash=task.hash, hashes=task.hashes)
+                batch.comparison = res
+                _write_comparison(reports_root / COMPARISON_ID, res, task, munis)
+                batch.reports[COMPARISON_ID] = reports_root / COMPARISON_ID / "index.html"
+                tick()
+    finally:
+        if backend is not None:
+            backend.close()
+        if bar is not None:
+            bar.close()
+
+    for muni in munis:
+        if muni.error is not None:
+            batch.input_errors.append(InputErrorRecord(muni.folder, muni.id, muni.error))
+        else:
+            batch.results.extend(muni.results[n] for n in order if n in muni.results)
+    batch.seconds = round(time.perf_counter() - t_start, 2)
+    return batch
+
+
+# ----------------------------------------------------------------------------- comparison
+def _comparison_task(munis: list[_Muni], reports_root: Path, nb_path: Path, pkg: str, force: bool, batch: BatchResult):
+    """The ``05_comparison`` task for the largest group sharing an instrument (or None)."""
+    from .compare import instrument_groups
+
+    ok = [m for m in munis if m.error is None and m.item_ids]
+    groups = instrument_groups({m.id: m.item_ids for m in ok})
+    if not groups or len(groups[0]) < 2:
+        if len(ok) >= 2:
+            batch.comparison_note = "設問(item id)が共通の自治体が2つ未満のため、比較レポートは作りません。"
+        return None
+    members = [m for m in ok if m.id in set(groups[0])]
+    left = sorted({m.id for m in ok} - set(groups[0]))
+    if left:
+        batch.comparison_note = f"設問が異なるため比較から除外: {', '.join(left)}"
+    report_dir = reports_root / COMPARISON_ID
+    data_dirs = [str(m.folder.resolve()) for m in members]
+    inputs = _digest(sorted((m.id, m.inputs_hash) for m in members))
+    hashes = task_hashes(inputs=inputs, parameters={}, notebook=nb_path, package=pkg)
+    prev = {e.get("notebook"): e for e in _read_manifest(report_dir).get("notebooks", []) if isinstance(e, dict)}.get(COMPARISON_NOTEBOOK)
+    if not force and _reusable(prev, hashes["task"], report_dir):
+        res = _skipped(prev, COMPARISON_ID)
+        task = NotebookTask(COMPARISON_ID, str(nb_path.resolve()), str(report_dir.resolve()), {"data_dirs": data_dirs}, members[0].cfg.language, "", hashes["task"], hashes)
+        _write_comparison(report_dir, res, task, munis)
+        batch.reports[COMPARISON_ID] = report_dir / "index.html"
+        return res
+    from .report import footer_text
+
+    names = "・".join(m.cfg.name for m in members)
+    min_size = max(m.cfg.min_group_size for m in members)
+    footer = footer_text(municipality=f"比較: {names}" if members[0].cfg.language != "en" else f"comparison: {names}", min_group_size=min_size, manifest_hash=inputs, language=members[0].cfg.language)
+    return NotebookTask(COMPARISON_ID, str(nb_path.resolve()), str(report_dir.resolve()), {"data_dirs": data_dirs}, members[0].cfg.language, footer, hashes["task"], hashes)
+
+
+def _write_comparison(report_dir: Path, res: NotebookResult, task: NotebookTask, munis: list[_Muni]) -> None:
+    from types import SimpleNamespace
+
+    from .report import write_index
+
+    lang = task.language
+    members = [m.id for m in munis if str(m.folder.resolve()) in task.parameters["data_dirs"]]
+    manifest = {
+        "municipality": COMPARISON_ID,
+        "name": "自治体比較" if lang != "en" else "Comparison of municipalities",
+        "members": members,
+        "package_version": __version__,
+        "package_hash": package_hash(),
+        "versions": package_versions(),
+        "parameters": {"data_dirs": task.parameters["data_dirs"]},
+        "footer": task.footer,
+        "notebooks": [asdict(res)],
+    }
+    manifest["footer"] = task.footer or _read_manifest(report_dir).get("footer", "")
+    report_dir.mkdir(parents=True, exist_ok=True)
     (report_dir / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
-    write_index(report_dir, cfg=cfg, results=results, footer=footer)
-    return results
+    cfg = SimpleNamespace(name=manifest["name"], language=lang)
+    links = []
+    for m in munis:
+        if m.id in members:
+            rel = os.path.relpath(m.report_dir / "index.html", report_dir) if m.report_dir is not None else ""
+            links.append(f'<li><a href="{html.escape(Path(rel).as_posix())}">{html.escape(m.cfg.name)}</a></li>')
+    head = "比較した自治体" if lang != "en" else "Municipalities compared"
+    extra = f'<h2 id="members">{head}</h2><ul>{"".join(links)}</ul>' if links else ""
+    write_index(report_dir, cfg=cfg, results=[res], footer=manifest["footer"], extra_html=extra)
+
+
+# ----------------------------------------------------------------------------- one municipality (API kept)
+def run_municipality(folder: Path | str, *, reports_root: Path | str = REPORTS_DIR, notebooks: list[str] | None = None, notebooks_dir: Path = NOTEBOOKS_DIR, force: bool = False) -> list[NotebookResult]:
+    """Validate one municipality's inputs, run its notebooks in this process, write the report folder.
+
+    Raises :class:`~dxanalysis.validate.InputError` when the inputs break the data
+    contract (before any notebook runs). Returns one :class:`NotebookResult` per notebook
+    (``skipped`` when unchanged since the last successful run, unless ``force``).
+    """
+    batch = run_batch([Path(folder)], reports_root=reports_root, notebooks=notebooks, notebooks_dir=notebooks_dir, workers=1, force=force, progress=False, compare=False, error_pages=False)
+    if batch.input_errors:
+        raise batch.input_errors[0].error
+    return batch.results
