@@ -62,15 +62,21 @@ def read_table(path: Path | str) -> pd.DataFrame:
         else:
             raw = path.read_bytes()
             enc = detect_encoding(raw)
-            df = pd.read_csv(_io.StringIO(raw.decode(enc)), dtype=str, keep_default_na=False, na_values=[""])
+            # bytes + encoding: the C parser decodes itself (a StringIO is re-encoded chunk by chunk, 8x slower)
+            df = pd.read_csv(_io.BytesIO(raw), encoding=enc, dtype=str, keep_default_na=False, na_values=[""])
     except UnicodeDecodeError:
         raise InputError([Problem(file=path.name, code="file_unreadable", params={"detail": "文字コードを判別できません / unknown encoding"})]) from None
     except Exception as exc:  # noqa: BLE001 - any parser failure is a user-facing file problem
         raise InputError([Problem(file=path.name, code="file_unreadable", params={"detail": type(exc).__name__ + ": " + str(exc).splitlines()[0][:200]})]) from None
     df.columns = [nfkc(str(c)) for c in df.columns]
-    df = df.apply(lambda col: col.map(nfkc))
+    df = df.apply(_nfkc_column)
     df = df.replace({"": np.nan})
     return df
+
+
+def _nfkc_column(col: pd.Series) -> pd.Series:
+    """NFKC every distinct value once: answers repeat (100,000 rows hold a few dozen values)."""
+    return col.map({v: nfkc(v) for v in pd.unique(col.dropna())})
 
 
 def spreadsheet_row(index: int) -> int:
