@@ -28,7 +28,7 @@ def _municipality_folders(paths: list[str]) -> list[Path]:
     return municipality_folders(paths)
 
 
-STATUS_TEXT = {"ok": "完了", "failed": "失敗", "skipped": "変更なし", "input_error": "入力エラー"}
+STATUS_TEXT = {"ok": "完了", "failed": "失敗", "skipped": "変更なし", "not_applicable": "対象外", "input_error": "入力エラー"}
 
 
 def _width(text: str) -> int:
@@ -58,7 +58,7 @@ def _totals(batch) -> str:
     from collections import Counter
 
     c = Counter(r.status for r in batch.rows())
-    parts = [f"{STATUS_TEXT.get(k, k)} {c[k]}" for k in ("ok", "skipped", "failed", "input_error") if c.get(k)]
+    parts = [f"{STATUS_TEXT.get(k, k)} {c[k]}" for k in ("ok", "skipped", "not_applicable", "failed", "input_error") if c.get(k)]
     return f"合計 {batch.seconds:.1f} 秒 / total {batch.seconds:.1f} s: " + "、".join(parts)
 
 
@@ -73,6 +73,14 @@ def cmd_run(args) -> int:
     if args.workers is not None and args.workers < 1:
         print("エラー: --workers は 1 以上にしてください。 / Error: --workers must be at least 1.", file=sys.stderr)
         return EXIT_USER_ERROR
+    if args.notebook:
+        from .runner import notebook_paths
+
+        try:
+            notebook_paths([n for n in args.notebook if n != "05_comparison"], Path(args.notebooks_dir) if args.notebooks_dir else NOTEBOOKS_DIR)
+        except ValueError as err:
+            print(f"エラー: {err}", file=sys.stderr)
+            return EXIT_USER_ERROR
     try:
         batch = run_batch(
             folders,
@@ -90,14 +98,14 @@ def cmd_run(args) -> int:
         return EXIT_USER_ERROR
     for rec in batch.input_errors:
         print(f"[{rec.folder}] " + rec.error.format(), file=sys.stderr)
-    for mid, index in batch.reports.items():
-        print(f"{mid}: {Path(index).resolve()}")
     rows = batch.rows()
     if rows:
         print(_summary(rows))
         print(_totals(batch))
     if batch.comparison_note:
         print(batch.comparison_note)
+    for mid, index in batch.reports.items():  # last, so the report's path is what the user sees
+        print(f"{mid}: {Path(index).resolve()}")
     return batch.exit_code
 
 

@@ -287,7 +287,7 @@ def _strip_for_sharing(nb) -> None:
     keep = []
     for cell in nb.cells:
         tags = set(cell.get("metadata", {}).get("tags", []))
-        if tags & {"hide", "remove_cell", "parameters", "injected-parameters"}:
+        if tags & {"hide", "remove_cell", "parameters", "injected-parameters", "papermill-error-cell-tag"}:
             continue
         if cell.cell_type == "code":
             cell["outputs"] = [
@@ -298,6 +298,20 @@ def _strip_for_sharing(nb) -> None:
                 continue
         keep.append(cell)
     nb.cells = keep
+
+
+def failure_banner(nb, language: str = "ja") -> str:
+    """A plain-language note when the notebook stopped with an error ("" otherwise)."""
+    for cell in nb.cells:
+        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            if out.get("output_type") == "error":
+                line = (str(out.get("evalue", "")).strip().splitlines() or [""])[0][:200]
+                if language == "en":
+                    msg = f"This report stopped part-way: the sections after the error are missing. Cause: {out.get('ename', '')}: {line}"
+                else:
+                    msg = f"このレポートは途中で止まりました。これより後の節は表示されていません。原因: {out.get('ename', '')}: {line}(入力データを確認し、解決しない場合は担当者に連絡してください)"
+                return f'<p class="dx-warning" role="alert">{html.escape(msg)}</p>'
+    return ""
 
 
 def _toc_and_ids(body: str) -> tuple[str, str]:
@@ -357,13 +371,14 @@ def render_html(nb_or_path, *, title: str, language: str = "ja", footer: str = "
 
     nb = nbformat.read(str(nb_or_path), as_version=4) if isinstance(nb_or_path, (str, Path)) else nb_or_path
     nb = nbformat.from_dict(json.loads(json.dumps(nb)))  # work on a copy
+    failure = failure_banner(nb, language)
     _strip_for_sharing(nb)
     exporter = HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True, anchor_link_text="")
     body, _ = exporter.from_notebook_node(nb)
     body, toc = _toc_and_ids(body)
     nav = ('<p class="dx-nav"><a href="index.html">← レポート一覧と要点</a> ・ <a href="index.html#glossary">用語の説明</a></p>'
            if language != "en" else '<p class="dx-nav"><a href="index.html">← Summary and reports</a> · <a href="index.html#glossary">Glossary</a></p>')
-    out = page(title, body, language=language, footer=footer, toc=toc, nav=nav)
+    out = page(title, body, language=language, footer=footer, toc=toc, nav=nav + failure)
     bad = external_references(out)
     if bad:
         raise RuntimeError(f"report {title!r} would load external resources: {bad[:3]}")
@@ -374,7 +389,8 @@ NOTEBOOK_TITLES = {
     "ja": {"01_current_state": "01 現状把握(職員アンケート)", "02_segments": "02 職員セグメント", "03_roadmap": "03 ギャップ分析とロードマップ", "04_training": "04 研修効果の評価"},
     "en": {"01_current_state": "01 Current state (staff survey)", "02_segments": "02 Staff segments", "03_roadmap": "03 Gaps and roadmap", "04_training": "04 Training evaluation"},
 }
-STATUS_LABELS = {"ja": {"ok": "完了", "failed": "失敗", "skipped": "変更なし(前回の結果)"}, "en": {"ok": "done", "failed": "failed", "skipped": "unchanged (previous result)"}}
+STATUS_LABELS = {"ja": {"ok": "完了", "failed": "失敗", "skipped": "変更なし(前回の結果)", "not_applicable": "対象外(入力なし)"},
+                 "en": {"ok": "done", "failed": "failed", "skipped": "unchanged (previous result)", "not_applicable": "not applicable (no input)"}}
 
 
 def read_findings(report_dir: Path) -> list[dict]:
@@ -393,6 +409,7 @@ GLOSSARY = {
         ("重み付け(ウエイト)", "回答率が部署や年代で違うため、名簿の職員構成に合わせて回答を重み付けし、全職員の姿を推定します。重み付けなしの値と並べて示します。"),
         ("α係数(クロンバックのα)", "同じ構成概念を測る複数の設問が、どれだけ一貫して答えられているか。0.7 以上が目安、0.6 未満は注意。"),
         ("構成概念", "複数の設問をまとめて測る考え方の単位(例: マインド・スタンス)。設問の平均点で表します。"),
+        ("SD(標準偏差)", "ばらつきの大きさ。「全体より −0.8SD」は、全体の平均から標準的なばらつきの0.8倍ぶん低いことを表します。"),
         ("セグメント", "回答の傾向が似た職員のまとまり。統計的に見つけ、傾向から名前を付けています。"),
         ("非表示(少人数)", "回答者が少ない集団は、個人が特定されないよう数値を表示しません。"),
     ],
@@ -472,7 +489,8 @@ def write_index(report_dir: Path, *, cfg, results, footer: str = "", extra_html:
     intro = ("職員アンケート・ギャップ分析・研修評価の結果です。まず「要点」を読み、詳しくは各レポートの「根拠を見る」から確かめてください。"
              if lang != "en" else "Results of the staff survey, gap analysis and training evaluation. Read the summary first; each point links to its evidence.")
     parts.append(f'<p class="dx-lead">{h(intro)}</p>')
-    findings = read_findings(report_dir)
+    failed = {r.notebook for r in results if r.status == "failed"}
+    findings = [f for f in read_findings(report_dir) if f.get("notebook") not in failed]  # a failed run's findings are not evidence
     parts.append(summary_html(findings, lang))
     parts.append(extra_html)
     parts.append("<h2 id=\"reports\">レポート一覧</h2>" if lang != "en" else "<h2 id=\"reports\">Reports</h2>")

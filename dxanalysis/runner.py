@@ -260,9 +260,39 @@ def task_hashes(*, inputs: str, parameters: dict, notebook: Path, package: str) 
 
 # ----------------------------------------------------------------------------- one notebook
 def notebook_paths(names: list[str] | None = None, notebooks_dir: Path = NOTEBOOKS_DIR) -> list[Path]:
-    """The analysis notebooks that exist, in programme order."""
-    names = names or NOTEBOOKS
-    return [Path(notebooks_dir) / f"{n}.ipynb" for n in names if (Path(notebooks_dir) / f"{n}.ipynb").exists()]
+    """The analysis notebooks that exist, in programme order.
+
+    A name may be the full stem (``04_training``) or its number (``04``). An unknown name
+    raises ValueError listing the notebooks there are.
+    """
+    available = [n for n in NOTEBOOKS if (Path(notebooks_dir) / f"{n}.ipynb").exists()]
+    available += sorted(p.stem for p in Path(notebooks_dir).glob("[0-9][0-9]_*.ipynb") if p.stem not in available and p.stem not in NON_MUNICIPALITY_NOTEBOOKS)
+    if not names:
+        return [Path(notebooks_dir) / f"{n}.ipynb" for n in available]
+    chosen = []
+    for name in names:
+        match = [n for n in available if n == name or n.split("_", 1)[0] == name]
+        if not match:
+            raise ValueError(f"ノートブック {name!r} はありません。使えるもの: {', '.join(available)} / no notebook {name!r}; available: {', '.join(available)}")
+        chosen += [m for m in match if m not in chosen]
+    return [Path(notebooks_dir) / f"{n}.ipynb" for n in available if n in chosen]
+
+
+#: Notebooks that compare municipalities rather than run per municipality.
+NON_MUNICIPALITY_NOTEBOOKS = {"05_comparison"}
+
+#: Optional inputs a notebook needs; without them it is reported as not applicable, not failed.
+NOTEBOOK_INPUTS = {"03_roadmap": ("assessment", "measures"), "04_training": ("training_pre", "training_post")}
+
+
+def not_applicable_reason(cfg, notebook: str) -> str:
+    """Why a notebook does not apply to this municipality ("" when it does)."""
+    missing = [k for k in NOTEBOOK_INPUTS.get(notebook, ()) if cfg.input_path(k) is None]
+    if not missing:
+        return ""
+    if cfg.language == "en":
+        return f"no {', '.join(missing)} input: this analysis is optional and was not run"
+    return f"入力 {'・'.join(missing)} がないため実行していません(任意の分析です)"
 
 
 def notebook_title(nb) -> str:
@@ -598,6 +628,10 @@ def _plan(folder: Path, *, reports_root: Path, selected: list[Path], all_noteboo
         hashes = task_hashes(inputs=muni.inputs_hash, parameters={}, notebook=nb_path, package=pkg_hash)
         prev = muni.previous.get(nb_path.stem)
         reusable = _reusable(prev, hashes["task"], muni.report_dir)
+        reason = not_applicable_reason(cfg, nb_path.stem)
+        if reason and nb_path.stem in selected_names:
+            muni.results[nb_path.stem] = NotebookResult(cfg.id, nb_path.stem, "not_applicable", 0.0, reason)
+            continue
         if nb_path.stem not in selected_names:
             if prev:  # not asked for this time: keep listing the last result as it was recorded
                 muni.carried[nb_path.stem] = NotebookResult(**{k: prev.get(k, v) for k, v in asdict(NotebookResult(cfg.id, nb_path.stem, "")).items()})

@@ -80,6 +80,23 @@ def test_runner_reports_failing_notebook(tiny, tmp_path):
     assert results[0].status == "failed" and "わざと失敗" in results[0].error
     index = (tmp_path / "reports" / "tiny" / "index.html").read_text(encoding="utf-8")
     assert "失敗" in index and "わざと失敗" in index
+    page = (tmp_path / "reports" / "tiny" / "01_current_state.html").read_text(encoding="utf-8")
+    assert "途中で止まりました" in page and "わざと失敗" in page
+    assert "An Exception was encountered" not in page and "papermill" not in page  # no English error banners for staff
+
+
+def test_optional_notebook_without_its_inputs_is_not_applicable(tiny, tmp_path):
+    nbdir = _mini_notebook(tmp_path / "nbs")
+    (nbdir / "01_current_state.ipynb").rename(nbdir / "04_training.ipynb")
+    results = run_municipality(tiny, reports_root=tmp_path / "reports", notebooks_dir=nbdir)
+    assert [(r.notebook, r.status) for r in results] == [("04_training", "not_applicable")]
+    assert "training_pre" in results[0].error
+    assert "対象外" in (tmp_path / "reports" / "tiny" / "index.html").read_text(encoding="utf-8")
+
+
+def test_unknown_notebook_name_is_a_user_error(tiny, tmp_path):
+    r = cli("run", tiny, "--notebook", "07", "--reports", tmp_path / "r")
+    assert r.returncode == 2 and "07" in r.stderr and "01_current_state" in r.stderr and "Traceback" not in r.stderr
 
 
 # ---- the bundled sample, as exported and deliberately broken ---------------------------
