@@ -104,9 +104,25 @@ def cmd_run(args) -> int:
         print(_totals(batch))
     if batch.comparison_note:
         print(batch.comparison_note)
+    if args.pdf:
+        _write_pdfs(batch.reports.values())
     for mid, index in batch.reports.items():  # last, so the report's path is what the user sees
         print(f"{mid}: {Path(index).resolve()}")
     return batch.exit_code
+
+
+def _write_pdfs(indexes) -> None:
+    """A4 PDF of every report page (for mail into LGWAN, which strips HTML)."""
+    from .report import find_chromium, write_pdf
+
+    if find_chromium() is None:
+        print("PDF は作れませんでした: Chromium が必要です(Debian/Ubuntu: sudo apt-get install chromium)。HTML レポートはできています。\n"
+              "No PDF: Chromium is needed (apt-get install chromium). The HTML reports were written.", file=sys.stderr)
+        return
+    for index in indexes:
+        for page in sorted(Path(index).parent.glob("*.html")):
+            write_pdf(page)
+        print(f"PDF: {Path(index).parent.resolve()}/*.pdf")
 
 
 def cmd_sample(args) -> int:
@@ -140,6 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--reports", default=str(REPORTS_DIR), help="output root (default: reports/)")
     r.add_argument("--notebook", action="append", help="run only this notebook (repeatable), e.g. 01_current_state")
     r.add_argument("--workers", type=int, default=None, help="並列に動かすプロセス数 / parallel worker processes (default: number of cores)")
+    r.add_argument("--pdf", action="store_true", help="各レポートのPDFも作る(Chromium が必要) / also write an A4 PDF of each report (needs Chromium)")
     r.add_argument("--force", action="store_true", help="変更がなくても再実行 / re-run notebooks even when nothing changed")
     r.add_argument("--scheduler", default=None, metavar="ADDRESS", help="Dask distributed のスケジューラ (例 tcp://10.0.0.5:8786) / send tasks to a Dask cluster")
     r.add_argument("--no-progress", action="store_true", help="進捗バーを表示しない / no progress bar")

@@ -647,7 +647,7 @@ def _plan(folder: Path, *, reports_root: Path, selected: list[Path], all_noteboo
 
 def _write_municipality(muni: _Muni, order: list[str]) -> Path:
     """manifest.json and index.html of one municipality, after all its notebooks finished."""
-    from .report import write_index
+    from .report import write_index, write_tables_xlsx
 
     cfg = muni.cfg
     rows = {**muni.carried, **muni.results}
@@ -666,6 +666,7 @@ def _write_municipality(muni: _Muni, order: list[str]) -> Path:
     }
     muni.report_dir.mkdir(parents=True, exist_ok=True)
     (muni.report_dir / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    write_tables_xlsx(muni.report_dir, language=cfg.language)  # every shared table, a sheet each, for slides
     return write_index(muni.report_dir, cfg=cfg, results=results, footer=muni.footer)
 
 

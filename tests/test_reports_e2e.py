@@ -111,3 +111,26 @@ def test_print_to_pdf(sample_report, tmp_path):
     pdf = write_pdf(sample_report / "index.html", tmp_path / "index.pdf")
     data = pdf.read_bytes()
     assert data.startswith(b"%PDF") and len(data) > 5_000
+
+
+def test_tables_xlsx_written_with_japanese_headers(sample_report):
+    from openpyxl import load_workbook
+
+    wb = load_workbook(sample_report / "tables.xlsx", read_only=True)
+    assert {"response_rates", "hypotheses", "segments", "gap_scores", "training_headlines"} <= set(wb.sheetnames)
+    header = [c.value for c in next(wb["response_rates"].iter_rows(max_row=1))]
+    assert "回答率" in header
+
+
+@needs_chromium
+def test_run_pdf_flag(tiny, tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    r = subprocess.run([sys.executable, "-m", "dxanalysis.cli", "run", str(tiny), "--notebook", "01", "--pdf", "--reports", str(tmp_path)],
+                       capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert r.returncode in (0, 1), r.stderr
+    pdfs = list((tmp_path / "tiny").glob("*.pdf"))
+    assert pdfs and all(p.read_bytes().startswith(b"%PDF") for p in pdfs)
