@@ -8,14 +8,18 @@ with far less code than hand-written checks; its errors are turned into
 from __future__ import annotations
 
 import datetime as _dt
+import types
+import typing
+import unicodedata
 import warnings
 from pathlib import Path
 from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
-from .validate import InputError, Problem
+from .validate import InputError, Problem, close_match
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 RESOURCES_DIR = PACKAGE_DIR / "resources"
@@ -42,7 +46,22 @@ REQUIRED_INPUTS = {"survey": ["survey.csv", "survey.xlsx"], "codebook": ["codebo
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # numbers written without quotes (values: [1, 2]) are read as the text "1", "2" like CSV cells
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
+
+
+def _nfkc(value):
+    return unicodedata.normalize("NFKC", value).strip() if isinstance(value, str) else value
+
+
+def _problems_error(problems: list[tuple]) -> PydanticCustomError:
+    """Several located problems raised from one validator.
+
+    Each problem is ``(code, loc, value, params)``; :func:`_pydantic_problems` turns every
+    one into its own :class:`Problem` (one line each, not "a; b" in one message).
+    """
+    summary = "; ".join(f"{'.'.join(map(str, loc))}: {code}" for code, loc, _, _ in problems)
+    return PydanticCustomError("dx_problems", "{summary}", {"summary": summary, "problems": problems})
 
 
 class MunicipalityConfig(_Strict):
@@ -53,7 +72,8 @@ class MunicipalityConfig(_Strict):
     fiscal_year: int = Field(ge=2000, le=2100)
     data_date: _dt.date | None = None
     min_group_size: int = 5
-    comment_min_group_size: int = 10
+    #: default ``max(10, min_group_size)``: always a valid value when only min_group_size is set
+    comment_min_group_size: int | None = None
     language: Literal["ja", "en"] = "ja"
     inputs: dict[str, str] = Field(default_factory=dict)
     folder: Path | None = None  # set by the loader
@@ -62,16 +82,29 @@ class MunicipalityConfig(_Strict):
     @classmethod
     def _min_size(cls, v: int) -> int:
         if v < ABSOLUTE_MIN_GROUP_SIZE:
-            raise ValueError(f"min_group_size は {ABSOLUTE_MIN_GROUP_SIZE} 以上にしてください (got {v})")
+            raise PydanticCustomError("min_group_size_floor", "min_group_size must be >= {floor}", {"floor": ABSOLUTE_MIN_GROUP_SIZE})
+        return v
+
+    @field_validator("inputs")
+    @classmethod
+    def _known_inputs(cls, v: dict[str, str]) -> dict[str, str]:
+        known = [*REQUIRED_INPUTS, *OPTIONAL_INPUTS]
+        problems = []
+        for key in v:
+            if key not in known:
+                hint = close_match(key, known)
+                problems.append(("unknown_input", (key,), None, {"key": key, "allowed": ", ".join(known), **({"hint": "did_you_mean", "suggest": hint} if hint else {})}))
+        if problems:
+            raise _problems_error(problems)
         return v
 
     @model_validator(mode="after")
     def _comment_size(self):
-        if self.comment_min_group_size < self.min_group_size:
-            raise ValueError("comment_min_group_size must be >= min_group_size")
-        unknown = set(self.inputs) - set(REQUIRED_INPUTS) - set(OPTIONAL_INPUTS)
-        if unknown:
-            raise ValueError(f"unknown inputs: {sorted(unknown)}")
+        if self.comment_min_group_size is None:
+            self.comment_min_group_size = max(10, self.min_group_size)
+        elif self.comment_min_group_size < self.min_group_size:
+            raise _problems_error([("comment_min_below_min", ("comment_min_group_size",), self.comment_min_group_size,
+                                    {"comment": self.comment_min_group_size, "min": self.min_group_size})])
         return self
 
     def input_path(self, key: str) -> Path | None:
@@ -92,6 +125,12 @@ class Attribute(_Strict):
     label: str
     values: list[str]
 
+    @field_validator("values")
+    @classmethod
+    def _nfkc_values(cls, v: list[str]) -> list[str]:
+        # the survey's cells are NFKC-normalised, so the allowed values are too (３０代 = 30代)
+        return [_nfkc(x) for x in v]
+
 
 class Scale(_Strict):
     min: int
@@ -102,10 +141,10 @@ class Scale(_Strict):
     @model_validator(mode="after")
     def _labels_in_range(self):
         if self.min >= self.max:
-            raise ValueError("scale min must be < max")
+            raise _problems_error([("scale_min_max", ("min",), self.min, {"min": self.min, "max": self.max})])
         bad = [k for k in self.labels if not self.min <= k <= self.max]
         if bad:
-            raise ValueError(f"labels outside min..max: {bad}")
+            raise _problems_error([("scale_label_outside", ("labels", k), k, {"value": k, "min": self.min, "max": self.max}) for k in bad])
         return self
 
     @property
@@ -162,6 +201,8 @@ class TrainingItem(_Strict):
 class TrainingCodebook(_Strict):
     key: str
     group: str | None = None
+    #: exported headers of the training files that are never read (the top-level ignore applies too)
+    ignore: list[str] = Field(default_factory=list)
     participant: list[str] = Field(default_factory=lambda: ["受講者"])
     non_participant: list[str] = Field(default_factory=lambda: ["非受講者"])
     yes: list[str] = Field(default_factory=lambda: ["はい"])
@@ -184,22 +225,9 @@ class Codebook(_Strict):
 
     @model_validator(mode="after")
     def _references(self):
-        problems = []
-        ids = [i.id for i in self.items] + [t.id for t in self.tools.items] + [f.id for f in self.free_text]
-        dup = sorted({i for i in ids if ids.count(i) > 1})
-        if dup:
-            problems.append(f"duplicate ids: {dup}")
-        for it in self.items:
-            if it.construct not in self.constructs:
-                problems.append(f"item {it.id}: unknown construct {it.construct!r}")
-            if it.scale not in self.scales:
-                problems.append(f"item {it.id}: unknown scale {it.scale!r}")
-        if self.training:
-            for it in self.training.items:
-                if it.kind == "likert" and it.scale not in self.scales:
-                    problems.append(f"training item {it.id}: unknown scale {it.scale!r}")
+        problems = _reference_problems(self)
         if problems:
-            raise ValueError("; ".join(problems))
+            raise _problems_error(problems)
         return self
 
     # convenience views -------------------------------------------------------------
@@ -263,47 +291,321 @@ class Codebook(_Strict):
         )
 
 
-def _pydantic_problems(err: ValidationError, file: str) -> list[Problem]:
-    out = []
-    for e in err.errors():
-        loc = ".".join(str(x) for x in e["loc"])
-        out.append(Problem(file=file, code="config_invalid", column=loc or None, value=e.get("input") if not isinstance(e.get("input"), (dict, list)) else None, params={"detail": f"{loc}: {e['msg']}" if loc else e["msg"]}))
+def _reference_problems(cb: Codebook) -> list[tuple]:
+    """Cross-references of a codebook, one ``(code, loc, value, params)`` per problem."""
+    out: list[tuple] = []
+
+    def unknown(section: str, known, value, loc):
+        known = list(known)
+        params = {"section": section, "known": ", ".join(map(str, known)) or "-"}
+        hint = close_match(value, known)
+        if hint:
+            params.update(hint="did_you_mean", suggest=hint)
+        out.append(("codebook_unknown_ref", loc, value, params))
+
+    seen: dict[str, tuple] = {}
+    entries = [("items", i, x) for i, x in enumerate(cb.items)] + [(("tools", "items"), i, x) for i, x in enumerate(cb.tools.items)] + [("free_text", i, x) for i, x in enumerate(cb.free_text)]
+    for section, i, x in entries:
+        loc = (*((section,) if isinstance(section, str) else section), i)
+        if x.id in seen:
+            out.append(("codebook_duplicate_id", (*loc, "id"), x.id, {}))
+        else:
+            seen[x.id] = loc
+    headers: dict[str, str] = {_nfkc(cb.respondent_id): "respondent_id"}
+    for aid, a in cb.attributes.items():
+        loc = ("attributes", aid)
+        h = _nfkc(a.header)
+        if h in headers:
+            out.append(("codebook_duplicate_header", (*loc, "header"), a.header, {"first": headers[h]}))
+        headers.setdefault(h, f"attributes.{aid}")
+        dup = [v for j, v in enumerate(a.values) if v in a.values[:j]]
+        for v in dict.fromkeys(dup):
+            out.append(("codebook_duplicate_value", (*loc, "values"), v, {}))
+    for section, i, x in entries:
+        name = section if isinstance(section, str) else ".".join(section)
+        h = _nfkc(x.header)
+        if h in headers:
+            out.append(("codebook_duplicate_header", (*((section,) if isinstance(section, str) else section), i, "header"), x.header, {"first": headers[h]}))
+        headers.setdefault(h, f"{name}[{i + 1}]")
+    for i, it in enumerate(cb.items):
+        if it.construct not in cb.constructs:
+            unknown("constructs", cb.constructs, it.construct, ("items", i, "construct"))
+        if it.scale not in cb.scales:
+            unknown("scales", cb.scales, it.scale, ("items", i, "scale"))
+    if cb.training:
+        tids: set[str] = set()
+        for i, it in enumerate(cb.training.items):
+            loc = ("training", "items", i)
+            if it.id in tids:
+                out.append(("codebook_duplicate_id", (*loc, "id"), it.id, {}))
+            tids.add(it.id)
+            if it.kind == "likert":
+                if it.scale is None:
+                    out.append(("codebook_scale_required", (*loc, "scale"), None, {}))
+                elif it.scale not in cb.scales:
+                    unknown("scales", cb.scales, it.scale, (*loc, "scale"))
     return out
 
 
-def read_yaml(path: Path) -> object:
-    """Read a YAML file; syntax errors become an InputError naming the line."""
+# --------------------------------------------------------------------------- YAML reading
+def _decode(path: Path) -> str:
+    """Text of a settings file: UTF-8 (with or without BOM), else cp932 (Shift_JIS as Excel/Notepad save it)."""
+    raw = path.read_bytes()
+    for enc in ("utf-8-sig", "cp932"):
+        try:
+            return raw.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    raise InputError([Problem(file=path.name, code="yaml_unreadable")])
+
+
+def _syntax_problem(exc: yaml.YAMLError, name: str, text: str) -> Problem:
+    """A YAML syntax error in plain words with its line (the parser's English only as a last resort)."""
+    problem = str(getattr(exc, "problem", "") or exc)
+    context = str(getattr(exc, "context", "") or "")
+    mark = getattr(exc, "problem_mark", None)
+    cmark = getattr(exc, "context_mark", None)
+    params: dict = {}
+    if "\t" in problem or "\\t" in problem:
+        code = "yaml_tab"
+    elif "quoted scalar" in context or "flow" in context or "end of stream" in problem:
+        code = "yaml_unclosed"
+        mark = cmark or mark  # the line where the quote or bracket was opened
+    elif "mapping values are not allowed" in problem or "expected ':'" in problem or "simple key" in context:
+        code = "yaml_colon"
+    elif "block end" in problem or "block" in context or "indentation" in problem:
+        code = "yaml_indent"
+    else:
+        code, params = "yaml_syntax", {"detail": problem}
+    line = mark.line + 1 if mark is not None else None
+    lines = text.splitlines()
+    near = [lines[i] for i in range(max(0, (line or 1) - 2), min(len(lines), (line or 1))) if i < len(lines)] if line else []
+    if code in ("yaml_colon", "yaml_syntax") and any("：" in x for x in near):
+        params["hint"] = "fullwidth_colon"
+    elif any(x.startswith("\u3000") for x in near):
+        params["hint"] = "fullwidth_indent"
+    return Problem(file=name, code=code, row=line, params=params, row_kind="line")
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that keeps dates as text: pydantic checks them and names the key (2025-13-40 → a message, not a crash)."""
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
+
+
+def _parse(path: Path) -> tuple[object, yaml.Node | None]:
+    """(data, node tree) of a YAML file; syntax errors become an InputError naming the line."""
     if not path.exists():
         raise InputError([Problem(file=path.name, code="file_missing")])
+    text = _decode(path)
+    loader = _Loader(text)
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8-sig"))
-    except UnicodeDecodeError:
-        return yaml.safe_load(path.read_bytes().decode("cp932"))
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        row = mark.line + 1 if mark is not None else None
-        raise InputError([Problem(file=path.name, code="yaml_invalid", row=row, params={"detail": str(getattr(exc, "problem", exc))})]) from None
+        raise InputError([_syntax_problem(exc, path.name, text)]) from None
+    finally:
+        loader.dispose()
+    return data, node
+
+
+def read_yaml(path: Path) -> object:
+    """Read a YAML file (UTF-8 or cp932); syntax errors become an InputError naming the line."""
+    return _parse(Path(path))[0]
+
+
+def read_yaml_located(path: Path) -> tuple[object, yaml.Node | None]:
+    """Like :func:`read_yaml`, also returning the node tree for :func:`yaml_line`."""
+    return _parse(Path(path))
+
+
+def yaml_line(node: yaml.Node | None, loc, *, key: bool = False) -> int | None:
+    """Line (1-based) of the value at ``loc`` (keys and 0-based list indices) in a node tree.
+
+    Parts that are not in the tree (pydantic's type tags, a missing key) are skipped, so
+    the line of the deepest existing node is returned. ``key=True`` gives the line of the
+    last key itself rather than its value.
+    """
+    if node is None:
+        return None
+    line = node.start_mark.line + 1
+    parts = list(loc)
+    for n, part in enumerate(parts):
+        last = n == len(parts) - 1
+        if isinstance(node, yaml.MappingNode):
+            hit = next(((k, v) for k, v in node.value if str(k.value) == str(part)), None)
+            if hit is None:
+                continue
+            node = hit[1]
+            line = (hit[0] if key and last else hit[1]).start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+    return line
+
+
+def key_path(loc, node: yaml.Node | None = None) -> str:
+    """Human form of a location: ``('items', 3, 'scale')`` → ``items[4].scale`` (1-based entries).
+
+    With the node tree, an integer is an entry number only inside a list (``labels.6`` is
+    the key 6 of a mapping).
+    """
+    out = ""
+    for part in loc:
+        if isinstance(part, str) and ("[" in part or "(" in part):
+            continue  # pydantic's type tags (e.g. "[key]", "list[str]")
+        in_list = isinstance(node, yaml.SequenceNode) if node is not None else isinstance(part, int)
+        if isinstance(part, int) and in_list:
+            out += f"[{part + 1}]"
+        else:
+            out += ("." if out else "") + str(part)
+        if isinstance(node, yaml.MappingNode):
+            node = next((v for k, v in node.value if str(k.value) == str(part)), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+            node = node.value[part]
+        else:
+            node = None
+    return out
+
+
+# --------------------------------------------------------------------------- pydantic errors
+def _unwrap(annotation):
+    """The model or container type inside Optional[...] / X | None."""
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        models = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
+        return models[0] if models else (args[0] if args else annotation)
+    return annotation
+
+
+def _allowed_keys(model: type[BaseModel], loc) -> list[str]:
+    """Field names of the model at ``loc`` (the parent of an unknown key)."""
+    ann = model
+    for part in loc:
+        ann = _unwrap(ann)
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            if isinstance(part, str) and part in ann.model_fields:
+                ann = ann.model_fields[part].annotation
+            continue
+        origin, args = typing.get_origin(ann), typing.get_args(ann)
+        if origin is list and isinstance(part, int):
+            ann = args[0]
+        elif origin is dict and not (isinstance(part, str) and "[" in part):
+            ann = args[1]
+    ann = _unwrap(ann)
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        return [k for k in ann.model_fields if k != "folder"]
+    return []
+
+
+_TYPE_CODES = {
+    "int_parsing": "config_int", "int_type": "config_int", "int_from_float": "config_int",
+    "float_parsing": "config_number", "float_type": "config_number",
+    "bool_parsing": "config_bool", "bool_type": "config_bool",
+    "string_type": "config_text",
+    "list_type": "config_list", "tuple_type": "config_list", "set_type": "config_list",
+    "dict_type": "config_mapping", "model_type": "config_mapping", "model_attributes_type": "config_mapping",
+    "literal_error": "config_choice", "enum": "config_choice",
+    "greater_than_equal": "config_ge", "greater_than": "config_ge",
+    "less_than_equal": "config_le", "less_than": "config_le",
+}
+
+
+def _pydantic_problems(err: ValidationError, file: str, *, node=None, model: type[BaseModel] | None = None, default_id: str | None = None) -> list[Problem]:
+    """Every pydantic error as a :class:`Problem` in plain words: key (項目), line, value, what to do."""
+    out: list[Problem] = []
+
+    def add(code, loc, value, params, *, key_line=False, located=True):
+        path = key_path(loc, node)
+        shown = value if not isinstance(value, (dict, list, tuple, set)) else None
+        row = yaml_line(node, loc, key=key_line) if located else None
+        out.append(Problem(file=file, code=code, row=row, column=path or None, value=shown,
+                           params={"key": path or "-", "value": shown, **params}, row_kind="line"))
+
+    for e in err.errors():
+        typ, loc, ctx, value = e["type"], tuple(e["loc"]), e.get("ctx") or {}, e.get("input")
+        if typ == "dx_problems":
+            for code, sub_loc, sub_value, params in ctx["problems"]:
+                add(code, (*loc, *sub_loc), sub_value, dict(params), key_line=code == "unknown_input")
+        elif typ == "missing":
+            add("config_missing", loc, None, {}, located=len(loc) > 1)  # a top-level key has no line; an entry's is its parent's
+        elif typ == "extra_forbidden":
+            name = str(loc[-1])
+            allowed = _allowed_keys(model, loc[:-1]) if model is not None else []
+            params = {"allowed": ", ".join(allowed) or "-"}
+            if name.startswith("\u3000"):
+                params["hint"] = "fullwidth_indent"
+            else:
+                hint = close_match(name, allowed)
+                if hint:
+                    params.update(hint="did_you_mean", suggest=hint)
+            add("config_extra", loc, None, {**params, "key": name}, key_line=True)
+        elif typ == "string_pattern_mismatch" and loc == ("id",):
+            if default_id is not None:
+                add("config_id_from_folder", loc, None, {"folder": default_id}, located=False)
+            else:
+                add("config_id_pattern", loc, value, {})
+        elif typ == "string_pattern_mismatch":
+            add("config_pattern", loc, value, {})
+        elif typ.startswith(("date_", "datetime_")):
+            add("config_date", loc, value, {})
+        elif typ in ("value_error", "assertion_error"):
+            detail = str(ctx.get("error", e["msg"])).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+            add("config_invalid", loc, value, {"detail": detail})
+        elif typ in _TYPE_CODES:
+            code = _TYPE_CODES[typ]
+            if value is None and code in ("config_text", "config_list", "config_mapping", "config_int", "config_number"):
+                code = "config_empty"
+            params = {"expected": str(ctx.get("expected", "")).replace("'", "").replace(" or ", ", "), "limit": ctx.get("ge", ctx.get("gt", ctx.get("le", ctx.get("lt", ""))))}
+            add(code, loc, value, params)
+        else:
+            from .validate import MESSAGES
+
+            if typ in MESSAGES:
+                add(typ, loc, value, dict(ctx))
+            else:
+                add("config_invalid", loc, value, {"detail": e["msg"]})
+    return sorted(out, key=lambda p: p.row or 0)  # in the order of the file
+
+
+_NUMERIC_KEYS = ("id", "fiscal_year", "min_group_size", "comment_min_group_size", "language", "data_date")
 
 
 def load_config(folder: Path | str) -> MunicipalityConfig:
     """Read and check ``municipality.yaml`` in a municipality folder."""
     folder = Path(folder)
     path = folder / "municipality.yaml"
-    raw = read_yaml(path) or {}
+    raw, node = read_yaml_located(path)
+    raw = {} if raw is None else raw
     if not isinstance(raw, dict):
-        raise InputError([Problem(file=path.name, code="yaml_invalid", params={"detail": "mapping expected"})])
-    raw.setdefault("id", folder.name.lower())
+        raise InputError([Problem(file=path.name, code="yaml_not_mapping")])
+    language = raw.get("language") if raw.get("language") in ("ja", "en") else "ja"
+    for k in _NUMERIC_KEYS:  # ２０２５ → 2025, as CSV cells are normalised
+        if isinstance(raw.get(k), str):
+            raw[k] = _nfkc(raw[k])
+    default_id = None
+    if raw.get("id") is None:
+        raw["id"] = default_id = folder.resolve().name.lower() if folder.name in ("", ".") else folder.name.lower()
     try:
-        cfg = MunicipalityConfig(**raw)
+        cfg = MunicipalityConfig.model_validate(raw)
     except ValidationError as err:
-        raise InputError(_pydantic_problems(err, path.name), raw.get("language", "ja")) from None
+        raise InputError(_pydantic_problems(err, path.name, node=node, model=MunicipalityConfig, default_id=default_id), language) from None
     cfg.folder = folder
     return cfg
 
 
 def load_codebook(path: Path, language: str = "ja") -> Codebook:
     """Read and check ``codebook.yaml``."""
-    raw = read_yaml(path) or {}
+    path = Path(path)
+    try:
+        raw, node = read_yaml_located(path)
+    except InputError as err:
+        raise InputError(err.problems, language) from None
+    raw = {} if raw is None else raw
+    if not isinstance(raw, dict):
+        raise InputError([Problem(file=path.name, code="yaml_not_mapping")], language)
     # YAML 1.1 reads an unquoted `yes:` / `no:` key as True / False; accept both spellings.
     for section in (raw.get("tools"), raw.get("training")):
         if isinstance(section, dict):
@@ -311,8 +613,6 @@ def load_codebook(path: Path, language: str = "ja") -> Codebook:
                 if flag in section:
                     section[key] = section.pop(flag)
     try:
-        return Codebook(**raw)
+        return Codebook.model_validate(raw)
     except ValidationError as err:
-        raise InputError(_pydantic_problems(err, path.name), language) from None
-    except TypeError as err:
-        raise InputError([Problem(file=path.name, code="yaml_invalid", params={"detail": str(err)})], language) from None
+        raise InputError(_pydantic_problems(err, path.name, node=node, model=Codebook), language) from None

@@ -9,6 +9,7 @@ exclusion log. Problems are collected and raised together as
 from __future__ import annotations
 
 import io as _io
+import math
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,10 +17,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .config import Codebook, MunicipalityConfig, load_codebook, load_config, read_yaml
-from .validate import InputError, Problem, raise_if_errors
+from .config import OPTIONAL_INPUTS, Codebook, MunicipalityConfig, load_codebook, load_config, read_yaml, read_yaml_located, yaml_line
+from .validate import InputError, Problem, close_match, raise_if_errors
 
 ROSTER_COUNT_NAMES = ("職員数", "staff", "count", "n_staff")
+#: Cells that mark a total or subtotal row of a staff table (compared after NFKC, lower case).
+ROSTER_TOTAL_WORDS = {"合計", "計", "総計", "小計", "総数", "全体", "total", "subtotal", "grand total", "sum"}
 
 
 # --------------------------------------------------------------------------- low level
@@ -145,12 +148,8 @@ def _parse_scale_column(series: pd.Series, scale, scale_id: str, file: str, head
         elif u in missing_codes:
             mapping[u] = np.nan
         else:
-            try:
-                num = float(u)
-            except ValueError:
-                bad.add(u)
-                continue
-            if num != int(num) or not scale.min <= num <= scale.max:
+            num = _number(u)
+            if num is None or not scale.min <= num <= scale.max or num != int(num):
                 bad.add(u)
             else:
                 mapping[u] = num
@@ -158,13 +157,42 @@ def _parse_scale_column(series: pd.Series, scale, scale_id: str, file: str, head
     non_sub.loc[s.index] = s.isin(missing_codes)
     if bad:
         for idx, val in s[s.isin(bad)].items():
-            try:
-                float(val)
-                code = "out_of_range"
-            except ValueError:
+            num = _number(val)
+            if num is None:
                 code = "unknown_label"
+            elif not scale.min <= num <= scale.max:
+                code = "out_of_range"
+            else:
+                code = "not_whole_number"  # 3.5 on a 1-5 scale: in range, but not an answer option
             problems.append(Problem(file=file, code=code, row=spreadsheet_row(idx), column=header, value=val, params={"min": scale.min, "max": scale.max, "scale": scale_id}))
     return out, non_sub
+
+
+def _number(text) -> float | None:
+    """A finite number written in a cell, or None ("nan", "inf" and words are not numbers)."""
+    try:
+        num = float(text)
+    except (TypeError, ValueError):
+        return None
+    return num if math.isfinite(num) else None
+
+
+def _header_problems(columns, known: set[str], needed: list[str], file: str, unknown_code: str = "unknown_header") -> list[Problem]:
+    """Unknown and missing headers, each pointing at its likely counterpart.
+
+    A header changed in the export shows up twice (unknown + missing); a close match
+    (difflib) links the two messages so the user sees it is one change.
+    """
+    unknown = [c for c in columns if c not in known]
+    missing = list(dict.fromkeys(h for h in needed if nfkc(h) not in set(columns)))
+    out = []
+    for col in unknown:
+        hint = close_match(col, [nfkc(h) for h in missing], digits_matter=False)
+        out.append(Problem(file=file, code=unknown_code, row=1, column=col, params={"hint": "similar_header", "suggest": hint} if hint else {}))
+    for h in missing:
+        hint = close_match(nfkc(h), unknown, digits_matter=False)
+        out.append(Problem(file=file, code="missing_header", row=1, column=h, params={"hint": "similar_column", "suggest": hint} if hint else {}))
+    return out
 
 
 def parse_survey(raw: pd.DataFrame, codebook: Codebook, file: str) -> tuple[pd.DataFrame, pd.DataFrame, list[Problem]]:
@@ -178,13 +206,9 @@ def parse_survey(raw: pd.DataFrame, codebook: Codebook, file: str) -> tuple[pd.D
     known = {nfkc(cb.respondent_id)} | {nfkc(h) for h in cb.ignore}
     known |= {nfkc(a.header) for a in cb.attributes.values()}
     known |= {nfkc(i.header) for i in cb.items} | {nfkc(t.header) for t in cb.tools.items} | {nfkc(f.header) for f in cb.free_text}
-    for col in raw.columns:
-        if col not in known:
-            problems.append(Problem(file=file, code="unknown_header", row=1, column=col))
     needed = [cb.respondent_id] + [a.header for a in cb.attributes.values()] + [i.header for i in cb.items] + [t.header for t in cb.tools.items] + [f.header for f in cb.free_text]
     missing = [h for h in needed if nfkc(h) not in raw.columns]
-    for h in missing:
-        problems.append(Problem(file=file, code="missing_header", row=1, column=h))
+    problems += _header_problems(raw.columns, known, needed, file)
     if nfkc(cb.respondent_id) in map(nfkc, missing):
         return pd.DataFrame(), pd.DataFrame(), problems
     # keep checking the values of the columns that are there, so every problem shows at once
@@ -214,8 +238,10 @@ def parse_survey(raw: pd.DataFrame, codebook: Codebook, file: str) -> tuple[pd.D
         allowed = [nfkc(v) for v in attr.values]
         bad = col.notna() & ~col.isin(allowed)
         for idx, val in col[bad].items():
-            problems.append(Problem(file=file, code="unknown_attribute_value", row=spreadsheet_row(idx), column=attr.header, value=val, params={"attribute": aid}))
-        out[aid] = pd.Categorical(col.where(~bad), categories=allowed, ordered=True)
+            hint = close_match(val, allowed)
+            problems.append(Problem(file=file, code="unknown_attribute_value", row=spreadsheet_row(idx), column=attr.header, value=val,
+                                    params={"attribute": attr.label, "attribute_id": aid, **({"hint": "did_you_mean", "suggest": hint} if hint else {})}))
+        out[aid] = pd.Categorical(col.where(~bad), categories=list(dict.fromkeys(allowed)), ordered=True)
 
     exclusions = []
     for item in cb.items:
@@ -244,43 +270,76 @@ def parse_survey(raw: pd.DataFrame, codebook: Codebook, file: str) -> tuple[pd.D
     for idx in out.index[empty]:
         exclusions.append({"file": file, "row": spreadsheet_row(idx), "column": None, "value": None, "reason": "no_answers"})
     out = out.loc[~empty].reset_index(drop=True)
+    # a blank attribute keeps the respondent (their answers count overall) but leaves them out
+    # of that attribute's breakdowns and, for a roster attribute, of the weighted estimates
+    for aid, attr in cb.attributes.items():
+        n_blank = int(out[aid].isna().sum())
+        if n_blank:
+            exclusions.append({"file": file, "row": None, "column": attr.header, "value": f"{n_blank}", "reason": "attribute_missing"})
     excl = pd.DataFrame(exclusions, columns=["file", "row", "column", "value", "reason"])
     return out, excl, problems
 
 
 # --------------------------------------------------------------------------- roster
+def _roster_count(value) -> float:
+    """A staff count as written: thousands separators (1,008) and a trailing 人 are accepted."""
+    if not isinstance(value, str):
+        return np.nan
+    text = value.replace(",", "").replace(" ", "").removesuffix("人")
+    num = _number(text)
+    return np.nan if num is None else num
+
+
 def parse_roster(raw: pd.DataFrame, codebook: Codebook, file: str) -> tuple[pd.DataFrame, list[Problem]]:
-    """Roster as a tidy frame: one column per attribute id present, plus ``staff`` (int)."""
+    """Roster as a tidy frame: one column per attribute id present, plus ``staff`` (int).
+
+    A total or subtotal row (合計, 計, 総計, 小計 … in an attribute cell) or a row with an
+    empty attribute cell gets one problem ("delete total or blank rows"), not one per cell.
+    """
     problems: list[Problem] = []
     rename = {}
+    names = {nfkc(n): aid for aid, a in codebook.attributes.items() for n in (aid, a.label, a.header)}
     for col in raw.columns:
         if col in ROSTER_COUNT_NAMES:
             rename[col] = "staff"
             continue
-        match = [aid for aid, a in codebook.attributes.items() if col in (aid, nfkc(a.label), nfkc(a.header))]
-        if match:
-            rename[col] = match[0]
+        if col in names:
+            rename[col] = names[col]
         else:
-            problems.append(Problem(file=file, code="roster_unknown_column", row=1, column=col))
+            hint = close_match(col, [*names, *ROSTER_COUNT_NAMES])
+            problems.append(Problem(file=file, code="roster_unknown_column", row=1, column=col, params={"hint": "did_you_mean", "suggest": hint} if hint else {}))
     if "staff" not in rename.values():
         problems.append(Problem(file=file, code="missing_header", row=1, column="職員数"))
     if problems:
         return pd.DataFrame(), problems
     df = raw.rename(columns=rename)
-    counts = pd.to_numeric(df["staff"], errors="coerce")
-    for idx in df.index[counts.isna() | (counts < 0) | (counts.fillna(0) % 1 != 0)]:
-        problems.append(Problem(file=file, code="roster_bad_count", row=spreadsheet_row(idx), column="職員数", value=df.loc[idx, "staff"]))
     attrs = [c for c in df.columns if c != "staff"]
+    allowed = {aid: [nfkc(v) for v in codebook.attributes[aid].values] for aid in attrs}
+    total_rows = set()
+    for idx, r in df.iterrows():
+        blank = [codebook.attributes[a].label for a in attrs if pd.isna(r[a])]
+        total = [r[a] for a in attrs if isinstance(r[a], str) and r[a] not in allowed[a] and
+                 (r[a].lower() in ROSTER_TOTAL_WORDS or r[a].endswith(("合計", "小計", "総計")))]
+        if total or blank:
+            total_rows.add(idx)
+            detail = f"「{total[0]}」" if total else ("空欄: " + "・".join(blank))
+            problems.append(Problem(file=file, code="roster_total_row", row=spreadsheet_row(idx), value=total[0] if total else None, params={"detail": detail}))
+    keep = df.index.difference(sorted(total_rows))
+    counts = df["staff"].map(_roster_count)
+    for idx in keep[(counts[keep].isna() | (counts[keep] < 0) | (counts[keep].fillna(0) % 1 != 0)).to_numpy()]:
+        problems.append(Problem(file=file, code="roster_bad_count", row=spreadsheet_row(idx), column="職員数", value=df.loc[idx, "staff"]))
     for aid in attrs:
-        allowed = [nfkc(v) for v in codebook.attributes[aid].values]
-        bad = ~df[aid].isin(allowed)
-        for idx, val in df[aid][bad].items():
-            problems.append(Problem(file=file, code="unknown_attribute_value", row=spreadsheet_row(idx), column=codebook.attributes[aid].label, value=val, params={"attribute": aid}))
+        attr = codebook.attributes[aid]
+        col = df.loc[keep, aid]
+        for idx, val in col[~col.isin(allowed[aid])].items():
+            hint = close_match(val, allowed[aid])
+            problems.append(Problem(file=file, code="unknown_attribute_value", row=spreadsheet_row(idx), column=attr.label, value=val,
+                                    params={"attribute": attr.label, "attribute_id": aid, **({"hint": "did_you_mean", "suggest": hint} if hint else {})}))
     if problems:
         return pd.DataFrame(), problems
     df["staff"] = counts.astype(int)
     for aid in attrs:
-        df[aid] = pd.Categorical(df[aid], categories=[nfkc(v) for v in codebook.attributes[aid].values], ordered=True)
+        df[aid] = pd.Categorical(df[aid], categories=list(dict.fromkeys(allowed[aid])), ordered=True)
     return df[attrs + ["staff"]].reset_index(drop=True), problems
 
 
@@ -311,25 +370,26 @@ def parse_training_wave(raw: pd.DataFrame, codebook: Codebook, wave: str, file: 
     if tc is None:
         return pd.DataFrame(), [Problem(file="codebook.yaml", code="bad_value", params={"detail": "training section missing / training セクションがありません"})]
     items = [it for it in tc.items if it.waves is None or wave in it.waves]
+    # training exports carry the same Forms columns as the survey (開始時刻 …): both ignore lists apply
     known = {nfkc(tc.key)} | ({nfkc(tc.group)} if tc.group else set()) | {nfkc(it.header) for it in tc.items}
-    for col in raw.columns:
-        if col not in known:
-            problems.append(Problem(file=file, code="unknown_header", row=1, column=col))
-    for h in [tc.key] + [it.header for it in items]:
-        if nfkc(h) not in raw.columns:
-            problems.append(Problem(file=file, code="missing_header", row=1, column=h))
+    known |= {nfkc(h) for h in [*tc.ignore, *codebook.ignore]}
+    needed = [tc.key] + ([tc.group] if tc.group else []) + [it.header for it in items]
+    problems += _header_problems(raw.columns, known, needed, file, unknown_code="unknown_training_header")
     if problems:
         return pd.DataFrame(), problems
     out = pd.DataFrame(index=raw.index)
     out["key"] = raw[nfkc(tc.key)].astype("string")
     for idx in out.index[out["key"].isna()]:
         problems.append(Problem(file=file, code="missing_id", row=spreadsheet_row(idx), column=tc.key))
-    if tc.group and nfkc(tc.group) in raw.columns:
+    if tc.group:
         g = raw[nfkc(tc.group)]
         part = {nfkc(v) for v in tc.participant}
         nonp = {nfkc(v) for v in tc.non_participant}
-        for idx, val in g[~g.isin(part | nonp)].items():
-            problems.append(Problem(file=file, code="unknown_attribute_value", row=spreadsheet_row(idx), column=tc.group, value=val, params={"attribute": tc.group}))
+        for idx, val in g[g.isna()].items():
+            problems.append(Problem(file=file, code="blank_training_group", row=spreadsheet_row(idx), column=tc.group))
+        for idx, val in g[g.notna() & ~g.isin(part | nonp)].items():
+            # no "did you mean" here: 未受講 is closest to 受講者 but means the opposite
+            problems.append(Problem(file=file, code="unknown_training_group", row=spreadsheet_row(idx), column=tc.group, value=val))
         out["group"] = np.where(g.isin(nonp), "non_participant", "participant")
     else:
         out["group"] = "participant"
@@ -345,7 +405,7 @@ def parse_training_wave(raw: pd.DataFrame, codebook: Codebook, wave: str, file: 
         elif it.kind == "yesno":
             bad = col.notna() & ~col.isin(yes | no)
             for idx, val in col[bad].items():
-                problems.append(Problem(file=file, code="unknown_yesno", row=spreadsheet_row(idx), column=it.header, value=val))
+                problems.append(Problem(file=file, code="unknown_training_yesno", row=spreadsheet_row(idx), column=it.header, value=val))
             out[it.id] = np.where(col.isin(yes), 1.0, np.where(col.isin(no), 0.0, np.nan))
         else:
             out[it.id] = col.astype("string")
@@ -362,14 +422,159 @@ def matching_problems(training: TrainingData) -> list[Problem]:
     return out
 
 
-# --------------------------------------------------------------------------- entry point
-def _optional_yaml_list(path: Path | None) -> list[dict]:
-    if path is None or not path.exists():
-        return []
-    data = read_yaml(path) or []
+# --------------------------------------------------------------------------- hypotheses, opportunities
+HYPOTHESIS_KEYS = ("id", "statement", "measure", "attribute", "group", "versus", "expected")
+HYPOTHESIS_REQUIRED = ("id", "measure", "attribute", "group", "expected")
+
+
+def _yaml_entries(path: Path) -> tuple[list, list[Problem]]:
+    """The entries of a YAML list file (hypotheses.yaml, opportunities.yaml)."""
+    data = read_yaml(path)
+    if data is None:
+        return [], []
     if not isinstance(data, list):
-        raise InputError([Problem(file=path.name, code="yaml_invalid", params={"detail": "list expected / リスト形式で書いてください"})])
-    return data
+        return [], [Problem(file=path.name, code="yaml_not_list")]
+    return data, []
+
+
+def _as_text_list(value) -> list[str]:
+    """A YAML scalar or list as a list of NFKC-normalised strings (None → [])."""
+    if value is None:
+        return []
+    values = value if isinstance(value, list) else [value]
+    return [nfkc(str(v)) for v in values]
+
+
+def check_hypotheses(entries: list, codebook: Codebook, file: str = "hypotheses.yaml") -> tuple[list[dict], list[Problem]]:
+    """Check ``hypotheses.yaml`` against the codebook and normalise it.
+
+    Every problem names the entry number (``row``, 1 = first entry), the key and the value:
+    an id that is missing or repeated, a ``measure`` that is not a construct, item or tool
+    id, an ``attribute`` that is not an attribute id, a ``group``/``versus`` value that is
+    not one of that attribute's values (compared after NFKC, like survey cells), the same
+    value in both groups, ``expected`` other than higher/lower, and unknown keys.
+
+    Returns
+    -------
+    (hypotheses, problems)
+        Each hypothesis as a dict with the keys of :data:`HYPOTHESIS_KEYS` (text NFKC-
+        normalised; ``group`` and ``versus`` lists; ``statement`` "" when absent).
+    """
+    problems: list[Problem] = []
+    out: list[dict] = []
+    constructs = [c for c in codebook.constructs if codebook.items_of(c)]
+    measures = [*constructs, *codebook.item_ids, *codebook.tool_ids]
+    seen: dict[str, int] = {}
+
+    def bad(n, code, key=None, value=None, **params):
+        problems.append(Problem(file=file, code=code, row=n, column=key, value=value, params={"key": key, **params}, row_kind="entry"))
+
+    for n, h in enumerate(entries, start=1):
+        if not isinstance(h, dict):
+            bad(n, "yaml_entry_not_mapping", value=h if not isinstance(h, list) else None)
+            continue
+        for key in h:
+            if key not in HYPOTHESIS_KEYS:
+                hint = close_match(str(key), HYPOTHESIS_KEYS)
+                bad(n, "entry_unknown_key", str(key), allowed=", ".join(HYPOTHESIS_KEYS), **({"hint": "did_you_mean", "suggest": hint} if hint else {}))
+        for key in HYPOTHESIS_REQUIRED:
+            if h.get(key) in (None, "", []):
+                bad(n, "entry_missing_key", key)
+        hid = nfkc(str(h["id"])) if h.get("id") not in (None, "") else ""
+        if hid:
+            if hid in seen:
+                bad(n, "entry_duplicate_id", "id", hid, first=seen[hid])
+            seen.setdefault(hid, n)
+        measure = nfkc(str(h["measure"])) if h.get("measure") not in (None, "") else None
+        if measure is not None and measure not in measures:
+            hint = close_match(measure, measures)
+            bad(n, "hypothesis_bad_measure", "measure", measure, **({"hint": "did_you_mean", "suggest": hint} if hint else {}))
+        attr = nfkc(str(h["attribute"])) if h.get("attribute") not in (None, "") else None
+        group, versus = _as_text_list(h.get("group")), _as_text_list(h.get("versus"))
+        if attr is not None and attr not in codebook.attributes:
+            hint = close_match(attr, codebook.attribute_ids)
+            bad(n, "hypothesis_bad_attribute", "attribute", attr, known=", ".join(codebook.attribute_ids), **({"hint": "did_you_mean", "suggest": hint} if hint else {}))
+        elif attr is not None:
+            a = codebook.attributes[attr]
+            for key, values in (("group", group), ("versus", versus)):
+                for v in values:
+                    if v not in a.values:
+                        hint = close_match(v, a.values)
+                        bad(n, "hypothesis_bad_value", key, v, label=a.label, attribute=attr, known=", ".join(a.values), **({"hint": "did_you_mean", "suggest": hint} if hint else {}))
+            for v in sorted(set(group) & set(versus), key=group.index):
+                bad(n, "hypothesis_overlap", "versus", v)
+        expected = nfkc(str(h["expected"])).lower() if h.get("expected") not in (None, "") else None
+        if expected is not None and expected not in ("higher", "lower"):
+            bad(n, "hypothesis_bad_expected", "expected", h["expected"])
+        entry = {"id": hid, "statement": nfkc(str(h.get("statement") or "")), "measure": measure, "attribute": attr, "group": group, "expected": expected}
+        if versus:
+            entry["versus"] = versus
+        out.append(entry)
+    return out, problems
+
+
+def check_opportunities(entries: list, codebook: Codebook, file: str = "opportunities.yaml", *, default: bool = False) -> tuple[list[dict], list[Problem]]:
+    """Check the opportunity catalogue: ``id`` and ``name`` present, ids unique, ``addresses``
+    a non-empty list of construct ids of the codebook.
+
+    A mistyped construct id would silently keep an opportunity out of every
+    recommendation, so it is an error. For the package's default catalogue
+    (``default=True``, the folder has none) construct ids the codebook lacks are warnings
+    that advise adding an ``opportunities.yaml`` to the folder.
+
+    Returns
+    -------
+    (opportunities, problems)
+        Entries as given, with ``id``/``name`` as text and ``addresses`` as a list of ids.
+    """
+    problems: list[Problem] = []
+    out: list[dict] = []
+    known = list(codebook.constructs)
+    seen: dict[str, int] = {}
+
+    def bad(n, code, key=None, value=None, severity="error", **params):
+        problems.append(Problem(file=file, code=code, row=n, column=key, value=value, params={"key": key, **params}, severity=severity, row_kind="entry"))
+
+    for n, o in enumerate(entries, start=1):
+        if not isinstance(o, dict):
+            bad(n, "yaml_entry_not_mapping", value=o if not isinstance(o, list) else None)
+            continue
+        for key in ("id", "name", "addresses"):
+            if o.get(key) in (None, "", []):
+                bad(n, "entry_missing_key", key)
+        oid = nfkc(str(o["id"])) if o.get("id") not in (None, "") else ""
+        if oid:
+            if oid in seen:
+                bad(n, "entry_duplicate_id", "id", oid, first=seen[oid])
+            seen.setdefault(oid, n)
+        addresses = _as_text_list(o.get("addresses"))
+        for a in addresses:
+            if a not in known:
+                if default:
+                    bad(n, "opportunity_default_mismatch", "addresses", a, severity="warning")
+                else:
+                    hint = close_match(a, known)
+                    bad(n, "opportunity_bad_address", "addresses", a, known=", ".join(known), **({"hint": "did_you_mean", "suggest": hint} if hint else {}))
+        out.append({**o, "id": oid, "name": str(o.get("name") or oid), "addresses": addresses})
+    return out, problems
+
+
+# --------------------------------------------------------------------------- entry point
+def missing_optional_inputs(cfg: MunicipalityConfig) -> list[Problem]:
+    """Optional inputs listed under ``inputs`` in municipality.yaml whose file is absent.
+
+    Each problem points at the line of municipality.yaml and says the input is optional,
+    so the line can simply be removed (e.g. a city without training data).
+    """
+    out = []
+    node = None
+    for key, name in cfg.inputs.items():
+        if key in OPTIONAL_INPUTS and not (cfg.folder / name).exists():
+            if node is None:
+                node = read_yaml_located(cfg.folder / "municipality.yaml")[1]
+            out.append(Problem(file="municipality.yaml", code="optional_file_missing", row=yaml_line(node, ("inputs", key), key=True), column=f"inputs.{key}", value=name,
+                               params={"key": key, "name": name}, row_kind="line"))
+    return out
 
 
 def read_tabular_or_yaml(path: Path) -> pd.DataFrame:
@@ -391,7 +596,7 @@ def load_municipality(folder: Path | str) -> Municipality:
     folder = Path(folder)
     cfg = load_config(folder)
     lang = cfg.language
-    problems: list[Problem] = []
+    problems: list[Problem] = missing_optional_inputs(cfg)
     codebook = load_codebook(cfg.input_path("codebook"), lang)
 
     survey_path = cfg.input_path("survey")
@@ -410,12 +615,45 @@ def load_municipality(folder: Path | str) -> Municipality:
         problems += e.problems
     if not survey.empty and not roster.empty and not any(p.severity == "error" for p in problems):
         problems += check_survey_in_roster(survey, roster, codebook, survey_path.name, roster_path.name)
+    # the optional YAML lists are checked now too, so a typo there is reported with the rest
+    hypotheses: list[dict] = []
+    hyp_path = cfg.input_path("hypotheses")
+    if hyp_path is not None and hyp_path.exists():
+        try:
+            entries, p = _yaml_entries(hyp_path)
+            hypotheses, q = check_hypotheses(entries, codebook, hyp_path.name)
+            problems += p + q
+        except InputError as e:
+            problems += e.problems
+    opportunities: list[dict] = []
+    notes: list[Problem] = []
+    opp_path = cfg.input_path("opportunities")
+    default_opp = opp_path is None
+    opp_path = opp_path or Path(__file__).parent / "resources" / "opportunities.yaml"
+    if opp_path.exists():
+        try:
+            entries, p = _yaml_entries(opp_path)
+            opportunities, q = check_opportunities(entries, codebook, opp_path.name, default=default_opp)
+            problems += p + [x for x in q if x.severity == "error"]
+            notes += [x for x in q if x.severity != "error"]  # warnings go to m.warnings, not into an InputError
+        except InputError as e:
+            problems += e.problems
+    waves = None
+    pre_p, post_p = cfg.input_path("training_pre"), cfg.input_path("training_post")
+    if pre_p is not None and post_p is not None:
+        waves = {}
+        for wave, path in [("pre", pre_p), ("post", post_p), ("followup", cfg.input_path("training_followup"))]:
+            if path is None or not path.exists() and path.name in cfg.inputs.values():
+                continue  # listed but absent: reported once by missing_optional_inputs
+            try:
+                df, p = parse_training_wave(read_table(path), codebook, wave, path.name)
+                problems += p
+                waves[wave] = df
+            except InputError as e:
+                problems += e.problems
     raise_if_errors(problems, lang)
 
-    m = Municipality(config=cfg, codebook=codebook, survey=survey, roster=roster, exclusions=exclusions)
-    m.hypotheses = _optional_yaml_list(cfg.input_path("hypotheses"))
-    opp_path = cfg.input_path("opportunities")
-    m.opportunities = _optional_yaml_list(opp_path) if opp_path else _optional_yaml_list(Path(__file__).parent / "resources" / "opportunities.yaml")
+    m = Municipality(config=cfg, codebook=codebook, survey=survey, roster=roster, exclusions=exclusions, hypotheses=hypotheses, opportunities=opportunities)
     for key in ("assessment", "measures"):
         path = cfg.input_path(key)
         if path is not None:
@@ -430,34 +668,31 @@ def load_municipality(folder: Path | str) -> Municipality:
         problems += check_inputs(m)
         raise_if_errors(problems, lang)
 
-    pre_p, post_p = cfg.input_path("training_pre"), cfg.input_path("training_post")
-    if pre_p is not None and post_p is not None:
-        waves = {}
-        for wave, path in [("pre", pre_p), ("post", post_p), ("followup", cfg.input_path("training_followup"))]:
-            if path is None:
-                continue
-            try:
-                df, p = parse_training_wave(read_table(path), codebook, wave, path.name)
-                problems += p
-                waves[wave] = df
-            except InputError as e:
-                problems += e.problems
-        raise_if_errors(problems, lang)
+    if waves is not None:
         m.training = TrainingData(pre=waves["pre"], post=waves["post"], followup=waves.get("followup"))
         m.training.problems = matching_problems(m.training)
-    m.warnings = [p for p in problems if p.severity != "error"]
+    m.warnings = notes + [p for p in problems if p.severity != "error"]
     return m
 
 
 EXCLUSION_REASONS = {
-    "ja": {"no_answers": "選択式の回答がすべて空欄(集計から除外)", "non_substantive": "「わからない」等(その項目のみ欠測扱い)"},
-    "en": {"no_answers": "no substantive answer (row excluded)", "non_substantive": "non-substantive answer (missing for that item)"},
+    "ja": {"no_answers": "選択式の回答がすべて空欄(集計から除外)", "non_substantive": "「わからない」等(その項目のみ欠測扱い)",
+           "attribute_missing": "{label}が空欄(単純集計には含めるが、{label}別の集計{weighted}には含めない)", "weighted": "と加重推計"},
+    "en": {"no_answers": "no substantive answer (row excluded)", "non_substantive": "non-substantive answer (missing for that item)",
+           "attribute_missing": "{label} left blank (in the unweighted totals, but not in the breakdown by {label}{weighted})", "weighted": " or the weighted estimates"},
 }
 
 
 def exclusion_summary(m: Municipality) -> pd.DataFrame:
     """What was excluded and why: ``reason``, ``description``, ``rows`` (rows excluded),
-    ``answers`` (answers treated as missing). Nothing is dropped without a line here."""
+    ``answers`` (answers treated as missing). Nothing is dropped without a line here.
+
+    Besides the two fixed lines (``no_answers``, ``non_substantive``) there is one
+    ``attribute_missing`` line per attribute left blank by some respondents: ``rows`` is
+    the number of those respondents. They stay in the survey, but are not in that
+    attribute's breakdowns and, when the attribute is a roster (weighting) column, not
+    in the weighted estimates (their weight is undefined).
+    """
     ex = m.exclusions
     labels = EXCLUSION_REASONS.get(m.language, EXCLUSION_REASONS["ja"])
     rows = []
@@ -465,4 +700,11 @@ def exclusion_summary(m: Municipality) -> pd.DataFrame:
     rows.append({"reason": "no_answers", "description": labels["no_answers"], "rows": n_rows, "answers": 0})
     ns = ex[ex["reason"] == "non_substantive"]
     rows.append({"reason": "non_substantive", "description": labels["non_substantive"], "rows": 0, "answers": int(pd.to_numeric(ns["value"]).sum()) if len(ns) else 0})
-    return pd.DataFrame(rows)
+    by_header = {a.header: (aid, a) for aid, a in m.codebook.attributes.items()}
+    roster_cols = set(getattr(m.roster, "columns", []))
+    for _, r in ex[ex["reason"] == "attribute_missing"].iterrows():
+        aid, attr = by_header.get(r["column"], (None, None))
+        label = attr.label if attr is not None else str(r["column"])
+        text = labels["attribute_missing"].format(label=label, weighted=labels["weighted"] if aid in roster_cols else "")
+        rows.append({"reason": "attribute_missing", "description": text, "rows": int(r["value"]), "answers": 0})
+    return pd.DataFrame(rows, columns=["reason", "description", "rows", "answers"])
