@@ -684,7 +684,7 @@ def write_error_page(report_dir: Path, *, name: str, error: InputError) -> Path:
     lang = error.language
     df = problems_frame([p for p in error.problems if p.severity == "error"] or error.problems, lang)
     h = html.escape
-    head = ["ファイル", "行", "列", "どうすればよいか"] if lang != "en" else ["file", "row", "column", "what to do"]
+    head = ["ファイル", "行・番号", "列・項目", "どうすればよいか"] if lang != "en" else ["file", "row", "column", "what to do"]
     def cell(v, style="text-align:left") -> str:
         text = "" if v is None or v != v else str(int(v)) if isinstance(v, float) else str(v)
         return f'<td style="{style}">{h(text)}</td>'
