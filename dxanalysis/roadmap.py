@@ -84,7 +84,7 @@ COLUMN_LABELS = {
     "measure_id": "打ち手ID", "measure": "打ち手", "items": "対象項目", "item_names": "対象項目(名称)",
     "segments": "対象セグメント", "segment_names": "対象セグメント(名称)", "start_fy": "開始年度",
     "end_fy": "終了年度", "period": "実施期間", "depends_on": "前提となる打ち手", "kpi": "KPI",
-    "dependency_flag": "依存関係の注意", "dependency": "前提の打ち手", "dependency_start_fy": "前提の開始年度",
+    "dependency_flag": "依存関係の注意", "dependency": "前提の打ち手ID", "dependency_measure": "前提の打ち手", "dependency_start_fy": "前提の開始年度",
     "dependency_end_fy": "前提の終了年度", "starts_later": "前提が後から始まる", "note": "内容",
     "fiscal_year": "年度", "fy_label": "年度", "weight": "重み", "value": "値", "description": "説明",
     "segment": "セグメント", "segment_name": "名称", "label": "基準", "low": "感度分析(減)", "high": "感度分析(増)",
@@ -539,8 +539,11 @@ def segment_names(m, **options) -> dict[int, str] | None:
     return {int(s): str(n) for s, n in zip(pairs["segment"], pairs["segment_name"])}
 
 
-def input_summary(inputs: RoadmapInputs, *, fiscal_year: int | None = None, language: str = "ja") -> pd.DataFrame:
+def input_summary(inputs: RoadmapInputs, *, fiscal_year: int | None = None, codebook=None, language: str = "ja") -> pd.DataFrame:
     """What was read, in words: items, domains, survey-based items, measures, segments.
+
+    With ``codebook``, the survey constructs are named by their labels (「データ活用」),
+    not their ids (``data``): the table is for staff.
 
     Returns
     -------
@@ -552,7 +555,8 @@ def input_summary(inputs: RoadmapInputs, *, fiscal_year: int | None = None, lang
     rows = [("評価項目", f"{len(a)}項目({a['domain'].nunique()}領域)")]
     if fiscal_year is not None:
         rows.append(("現状と目標の年度", f"現状 {fiscal_year_label(fiscal_year)}、目標 {fiscal_year_label(fiscal_year + 3)}(3年後)"))
-    rows.append(("アンケートから現状レベルを求める項目", "、".join(f"{r.item_id} {r.item}(構成概念 {r.survey_construct})" for r in sv.itertuples()) or "なし"))
+    label = codebook.label_of if codebook is not None else str
+    rows.append(("アンケートから現状レベルを求める項目", "、".join(f"{r.item_id} {r.item}(アンケートの「{label(r.survey_construct)}」)" for r in sv.itertuples()) or "なし"))
     rows.append(("打ち手", f"{len(ms)}件({fiscal_year_label(int(ms['start_fy'].min()))}〜{fiscal_year_label(int(ms['end_fy'].max()))})" if len(ms) else "0件"))
     if inputs.segment_names:
         rows.append(("対象セグメント(ノートブック02)", "、".join(f"{k} {v}" for k, v in sorted(inputs.segment_names.items()))))
@@ -602,7 +606,7 @@ def staff_weights(m, *, margins: Sequence[str] | None = None) -> tuple[pd.Series
 
     w, notes = rake_with_notes(m.survey, m.roster, margins=margins, codebook=m.codebook, language=m.language)
     w = pd.Series(np.asarray(w, dtype=float), index=m.survey.index, name="weight")
-    return w, f"名簿の{labels}の人数に合わせたレイキング(raking)による重み付け", notes
+    return w, f"名簿の{labels}の人数に合わせた重み付け(レイキング)", notes
 
 
 def survey_levels(survey: pd.DataFrame, codebook, *, constructs: Sequence[str] | None = None, weights: pd.Series | None = None, assessment: pd.DataFrame | None = None, decimals: int = 1, confidence: float = 0.95) -> pd.DataFrame:
@@ -1092,8 +1096,11 @@ def dependency_check(measures: pd.DataFrame, *, language: str = "ja") -> pd.Data
     -------
     DataFrame
         One row per (measure, dependency): ``measure_id``, ``measure``, ``start_fy``,
-        ``dependency`` (measure id), ``dependency_start_fy``, ``dependency_end_fy``,
-        ``starts_later`` (bool), ``note`` (a sentence for the report).
+        ``dependency`` (measure id), ``dependency_measure`` (its name),
+        ``dependency_start_fy``, ``dependency_end_fy``, ``starts_later`` (bool), ``note``
+        (a sentence for the report naming both measures, e.g. 「M06 データ活用ワークショップ
+        (令和8年度開始)は、前提の M07 庁内データ活用基盤の整備(令和9年度開始)より先に始まります。
+        開始年度を見直してください。」).
     """
     by_id = measures.set_index("measure_id")
     rows = []
@@ -1101,12 +1108,32 @@ def dependency_check(measures: pd.DataFrame, *, language: str = "ja") -> pd.Data
         for d in r.depends_on:
             ds, de = int(by_id.at[d, "start_fy"]), int(by_id.at[d, "end_fy"])
             later = ds > int(r.start_fy)
+            dname = by_id.at[d, "measure"]
             if language == "en":
-                note = f"{r.measure_id} starts in {fiscal_year_label(r.start_fy, language='en')} but depends on {d}, which starts in {fiscal_year_label(ds, language='en')}" if later else "ok"
+                note = (f"{r.measure_id} {r.measure} ({fiscal_year_label(r.start_fy, language='en')}) starts before {d} {dname} "
+                        f"({fiscal_year_label(ds, language='en')}), which it depends on. Review the start years.") if later else "ok"
             else:
-                note = f"{r.measure_id}は{fiscal_year_label(r.start_fy)}に始まるが、前提の{d}は{fiscal_year_label(ds)}開始。開始年度を見直してください。" if later else "問題なし"
-            rows.append({"measure_id": r.measure_id, "measure": r.measure, "start_fy": int(r.start_fy), "dependency": d, "dependency_start_fy": ds, "dependency_end_fy": de, "starts_later": later, "note": note})
-    return pd.DataFrame(rows, columns=["measure_id", "measure", "start_fy", "dependency", "dependency_start_fy", "dependency_end_fy", "starts_later", "note"])
+                note = (f"{r.measure_id} {r.measure}({fiscal_year_label(r.start_fy)}開始)は、前提の {d} {dname}({fiscal_year_label(ds)}開始)より"
+                        "先に始まります。開始年度を見直してください。") if later else "問題なし"
+            rows.append({"measure_id": r.measure_id, "measure": r.measure, "start_fy": int(r.start_fy), "dependency": d, "dependency_measure": dname,
+                         "dependency_start_fy": ds, "dependency_end_fy": de, "starts_later": later, "note": note})
+    return pd.DataFrame(rows, columns=["measure_id", "measure", "start_fy", "dependency", "dependency_measure", "dependency_start_fy", "dependency_end_fy", "starts_later", "note"])
+
+
+def dependency_view(deps: pd.DataFrame, *, language: str = "ja") -> pd.DataFrame:
+    """Display frame of :func:`dependency_check`: each measure as 「ID 名称」, years as 令和N年度.
+
+    Returns
+    -------
+    DataFrame
+        ``measure`` (「M06 データ活用ワークショップ」), ``start_fy`` (text), ``dependency``
+        (「M07 庁内データ活用基盤の整備」), ``dependency_start_fy`` (text),
+        ``starts_later``, ``note``. The CSV keeps :func:`dependency_check`'s columns.
+    """
+    out = fy_as_text(deps, language=language)
+    out["measure"] = out["measure_id"] + " " + out["measure"].astype(str)
+    out["dependency"] = out["dependency"] + " " + out["dependency_measure"].astype(str)
+    return out[["measure", "start_fy", "dependency", "dependency_start_fy", "starts_later", "note"]].reset_index(drop=True)
 
 
 def compact_numbers(values: pd.Series) -> pd.Series:
@@ -1119,16 +1146,18 @@ def compact_numbers(values: pd.Series) -> pd.Series:
     return pd.Series(conv, index=values.index, name=values.name, dtype=object)  # map() would turn ints + NaN back into floats
 
 
-def fy_as_text(df: pd.DataFrame) -> pd.DataFrame:
-    """A copy with fiscal-year columns (``*_fy``, ``fiscal_year``) as text, for display.
+def fy_as_text(df: pd.DataFrame, *, language: str = "ja") -> pd.DataFrame:
+    """A copy with fiscal-year columns (``*_fy``, ``fiscal_year``) as 令和N年度, for display.
 
-    Tables format integers with a thousands separator (2,026); a year must read 2026.
-    The CSV written from the copy is unchanged.
+    The rest of the report names years in the Japanese era (:func:`fiscal_year_label`);
+    a table must not switch to 2026 (nor to 2,026, as integers would be formatted).
+    ``language="en"`` gives FY2026. Use it for the displayed copy only: the CSV keeps
+    the western year, which sorts and computes.
     """
     out = df.copy()
     for c in out.columns:
         if c.endswith("_fy") or c == "fiscal_year":
-            out[c] = out[c].map(lambda v: "" if _blank(v) else str(int(v)))
+            out[c] = out[c].map(lambda v: "" if _blank(v) else fiscal_year_label(int(v), language=language))
     return out
 
 
@@ -1306,7 +1335,9 @@ def describe_roadmap(roadmap: pd.DataFrame, deps: pd.DataFrame) -> str:
     flagged = deps[deps["starts_later"]]
     s = f"{len(roadmap)}件の打ち手を{fiscal_year_label(first)}から{fiscal_year_label(last)}に配置。"
     if len(flagged):
-        s += "前提の打ち手が後から始まるもの: " + "、".join(f"{r.measure_id}(前提{r.dependency}は{fiscal_year_label(r.dependency_start_fy)}開始)" for r in flagged.itertuples()) + "。"
+        s += "前提の打ち手が後から始まるもの: " + "、".join(
+            f"{r.measure_id} {r.measure}({fiscal_year_label(r.start_fy)}開始。前提の {r.dependency}{' ' + str(r.dependency_measure) if hasattr(r, 'dependency_measure') else ''}は{fiscal_year_label(r.dependency_start_fy)}開始)"
+            for r in flagged.itertuples()) + "。"
     else:
         s += "前提関係の矛盾はありません。"
     return s

@@ -48,7 +48,7 @@ STABILITY_THRESHOLD = 0.8
 #: Attributes shown in the composition table (those present in the survey are used).
 COMPOSITION_ATTRIBUTES = ("department", "age_band", "grade")
 METHODS = ("kmeans", "gmm")
-METHOD_LABELS = {"ja": {"kmeans": "k-means", "gmm": "混合ガウス"}, "en": {"kmeans": "k-means", "gmm": "Gaussian mixture"}}
+METHOD_LABELS = {"ja": {"kmeans": "k平均法", "gmm": "混合ガウスモデル"}, "en": {"kmeans": "k-means", "gmm": "Gaussian mixture"}}
 
 
 def _category(values, categories=None) -> pd.Categorical:
@@ -1209,7 +1209,7 @@ def describe_features(result: "SegmentResult") -> str:
     n_seg = n_all - result.n_unsegmented
     label = dict(zip(result.profiles["construct"], result.profiles["construct_label"]))
     cols = "、".join(label.get(c, c) for c in result.model.feature_names_in_)
-    text = f"回答者{n_all:,}人のうち、すべての特徴量({cols})がそろった{n_seg:,}人をセグメントに分けました。"
+    text = f"回答者{n_all:,}人のうち、セグメント作りに使う得点({cols})がすべてそろった{n_seg:,}人をセグメントに分けました。"
     if result.n_unsegmented:
         text += f"構成概念の設問の半分以上に答えていない{result.n_unsegmented:,}人は、得点を補完せずセグメントの対象外としています。"
     return text
@@ -1255,7 +1255,7 @@ def describe_selection(model: SegmentModel, *, language: str = "ja") -> str:
             agree += " One group (k=1) has the smallest BIC: no clear segment structure was found."
         return head + agree
     if model.rule_ == "given":
-        head = f"セグメント数はパラメータで{model.k_}に指定。"
+        head = f"セグメント数はアドバイザーが{model.k_}に指定。"
     elif model.k_ == 1:
         head = "全員を1つのセグメントとし、セグメントには分けませんでした。"
     else:
@@ -1268,39 +1268,39 @@ def describe_selection(model: SegmentModel, *, language: str = "ja") -> str:
     else:
         stab = f"k={model.k_}のシルエット{row['silhouette']:.2f}。" if pd.notna(row["silhouette"]) else ""
     if not model.structure_found_:
-        agree = (f"混合ガウスのBICは、セグメントに分けないモデル(k=1、全員が1つのまとまり)で最も小さく({model.bic_single_:,.1f})、"
+        agree = (f"混合ガウスモデルのBICは、セグメントに分けないモデル(k=1、全員が1つのまとまり)で最も小さく({model.bic_single_:,.1f})、"
                  "データには明確なセグメント構造が見つかりませんでした。")
         if model.k_ >= 2:
             agree += f"k={model.k_}のセグメントは、連続的に分布する得点を便宜上区切ったもので、はっきり分かれた集団ではありません。境目付近の職員はどちらのセグメントにも入りうるので、名称と人数は目安として読んでください。"
     else:
         bic_k = model.selection_.set_index(["method", "k"])["bic"]
         single = f"分けないモデル(k=1)のBIC {model.bic_single_:,.1f}より小さい"
-        agree = (f"シルエット(k-means)とBIC(混合ガウス)はどちらも同じk={k_sil}を支持し、k={k_bic}のBIC {bic_k[('gmm', k_bic)]:,.1f}は{single}。" if k_sil == k_bic
-                 else f"シルエット(k-means)はk={k_sil}、BIC(混合ガウス)はk={k_bic}を支持し、基準が一致しない(k={k_bic}のBIC {bic_k[('gmm', k_bic)]:,.1f}は{single})。")
+        agree = (f"シルエット(k平均法)とBIC(混合ガウスモデル)はどちらも同じk={k_sil}を支持し、k={k_bic}のBIC {bic_k[('gmm', k_bic)]:,.1f}は{single}。" if k_sil == k_bic
+                 else f"シルエット(k平均法)はk={k_sil}、BIC(混合ガウスモデル)はk={k_bic}を支持し、基準が一致しない(k={k_bic}のBIC {bic_k[('gmm', k_bic)]:,.1f}は{single})。")
     return head + stab + agree
 
 
 def describe_support(model: SegmentModel) -> str:
     """The criteria behind the number of segments, in one clause (for finding sentences).
 
-    E.g. 「再標本化の安定性ARI 1.00、平均シルエット幅 0.51が最大、混合ガウスのBICもk=4で最小で、
+    E.g. 「再標本化の安定性ARI 1.00、平均シルエット幅 0.51が最大、混合ガウスモデルのBICもk=4で最小で、
     分けないモデル(k=1)より小さい」, or a plain statement that no clear structure was found.
     """
     row = model.selection_[model.selection_["chosen"]].iloc[0]
     if not model.structure_found_:
-        return "混合ガウスのBICでは分けないモデル(k=1)が最も良く、明確なセグメント構造は見つかっていない"
+        return "混合ガウスモデルのBICでは分けないモデル(k=1)が最も良く、明確なセグメント構造は見つかっていない"
     parts = []
     if model.rule_ == "given":
-        parts.append("数はパラメータで指定")
+        parts.append("数はアドバイザーが指定")
     if pd.notna(row["stability_ari"]):
         parts.append(f"再標本化の安定性ARI {row['stability_ari']:.2f}")
     if pd.notna(row["silhouette"]):
         parts.append(f"平均シルエット幅 {row['silhouette']:.2f}" + ("が最大" if model.criterion_k_["silhouette"] == model.k_ else ""))
     k_bic = model.criterion_k_["bic"]
     if k_bic == model.k_:
-        parts.append(f"混合ガウスのBIC{'も' if parts else 'は'}k={k_bic}で最小で、分けないモデル(k=1)より小さい")
+        parts.append(f"混合ガウスモデルのBIC{'も' if parts else 'は'}k={k_bic}で最小で、分けないモデル(k=1)より小さい")
     else:
-        parts.append(f"ただし混合ガウスのBICはk={k_bic}で最小で、基準は一致しない")
+        parts.append(f"ただし混合ガウスモデルのBICはk={k_bic}で最小で、基準は一致しない")
     return "、".join(parts)
 
 

@@ -107,14 +107,24 @@ def response_rates(survey: pd.DataFrame, roster: pd.DataFrame, *, by: str | Sequ
     return out
 
 
-def describe_response_rates(rates: pd.DataFrame, overall: float | None = None) -> str:
-    """One sentence stating the overall and the lowest/highest visible rates (for alt text)."""
+def describe_response_rates(rates: pd.DataFrame, overall: float | None = None, codebook=None) -> str:
+    """Sentences stating the overall and the lowest/highest visible rates (for alt text).
+
+    With ``codebook``, the text starts by naming the attributes drawn, from their labels
+    (e.g. 「職層・年代・雇用形態別の回答率と95%信頼区間の横棒グラフ。」), so it stays true
+    for a roster with any subset of the attributes.
+    """
+    head = ""
+    if codebook is not None and len(rates):
+        names = "・".join(codebook.label_of(a) for a in dict.fromkeys(rates["attribute"]))
+        head = f"{names}別の回答率と95%信頼区間の横棒グラフ。"
+    if overall is not None:
+        head += f"全体の回答率は{overall * 100:.0f}%。"
     vis = rates.dropna(subset=["response_rate"])
     if vis.empty:
-        return "表示できる集団がありません。"
+        return head + "表示できる集団がありません。"
     lo = vis.loc[vis["response_rate"].idxmin()]
     hi = vis.loc[vis["response_rate"].idxmax()]
-    head = f"全体の回答率は{overall * 100:.0f}%。" if overall is not None else ""
     return f"{head}最も高いのは{hi['group']}({hi['response_rate'] * 100:.0f}%)、最も低いのは{lo['group']}({lo['response_rate'] * 100:.0f}%)。"
 
 
@@ -245,6 +255,28 @@ def area_order(codebook) -> list[str]:
 def weighting_margins(roster: pd.DataFrame) -> list[str]:
     """Attribute columns of the roster (every one can serve as a raking margin)."""
     return [c for c in roster.columns if c != "staff"]
+
+
+def describe_margins(margins: Sequence[str], codebook=None, *, language: str = "ja") -> str:
+    """Which roster attributes the weights reproduce, as a sentence for the report.
+
+    A roster may hold any subset of the attributes (e.g. only 所属部署), so the report
+    says which ones were used instead of assuming all four. With one attribute, raking
+    is post-stratification, and the sentence says so.
+
+    Examples
+    --------
+    >>> describe_margins(["department"])
+    '重み付けに使った職員名簿の属性: department(1つだけなので、この属性の集団ごとの人数に合わせる事後層化と同じです)。'
+    """
+    margins = list(margins)
+    label = codebook.label_of if codebook is not None else str
+    names = [label(a) for a in margins]
+    if language == "en":
+        tail = " (one attribute only: the same as post-stratification)" if len(margins) == 1 else ""
+        return f"Roster attributes the weights reproduce: {', '.join(names)}{tail}."
+    tail = "(1つだけなので、この属性の集団ごとの人数に合わせる事後層化と同じです)" if len(margins) == 1 else ""
+    return f"重み付けに使った職員名簿の属性: {'・'.join(names)}{tail}。"
 
 
 # =========================================================================== weighting

@@ -859,26 +859,11 @@ def term_clusters(edges: pd.DataFrame, terms: pd.DataFrame, *, max_edges: int = 
     return nodes, kept
 
 
-def network_layout(nodes: pd.DataFrame, edges: pd.DataFrame, *, iterations: int = 300, gravity: float = 0.05, random_state: int = 0) -> pd.DataFrame:
-    """Positions for a network chart (Fruchterman & Reingold 1991 force-directed layout).
-
-    Returns
-    -------
-    DataFrame
-        ``nodes`` with ``x`` and ``y`` in [0, 1]; the same seed gives the same layout.
-    """
-    n = len(nodes)
-    out = nodes.copy()
-    if n == 0:
-        out["x"], out["y"] = [], []
-        return out
-    rng = np.random.default_rng(random_state)
+def _force_layout(n: int, ea: np.ndarray, eb: np.ndarray, ew: np.ndarray, *, iterations: int, gravity: float, rng: np.random.Generator) -> np.ndarray:
+    """Fruchterman–Reingold positions of ``n`` nodes (edges ``ea``–``eb`` of weight ``ew``)."""
     pos = rng.random((n, 2))
-    idx = {t: k for k, t in enumerate(nodes["term"])}
-    pairs = [(idx[a], idx[b], w) for a, b, w in zip(edges["term_a"], edges["term_b"], edges["jaccard"]) if a in idx and b in idx]
-    ea = np.array([p[0] for p in pairs], dtype=int)
-    eb = np.array([p[1] for p in pairs], dtype=int)
-    ew = np.array([p[2] for p in pairs], dtype=float)
+    if n == 1:
+        return pos
     k = 1.5 * np.sqrt(1.0 / n)
     temp = 0.1
     for it in range(iterations):
@@ -886,19 +871,97 @@ def network_layout(nodes: pd.DataFrame, edges: pd.DataFrame, *, iterations: int 
         dist = np.sqrt((delta**2).sum(-1)) + 1e-9
         rep = (k**2 / dist**2)[..., None] * delta
         disp = rep.sum(axis=1)
-        if len(pairs):
+        if len(ea):
             d = pos[ea] - pos[eb]
             dd = np.sqrt((d**2).sum(-1, keepdims=True)) + 1e-9
             f = (dd**2 / k) * (0.5 + ew[:, None]) * d / dd  # attraction along each line
             np.add.at(disp, ea, -f)
             np.add.at(disp, eb, f)
-        disp -= gravity * (pos - pos.mean(axis=0)) * n  # keeps separate groups of terms in view
+        disp -= gravity * (pos - pos.mean(axis=0)) * n  # keeps loosely linked terms in view
         length = np.sqrt((disp**2).sum(-1)) + 1e-9
         pos += disp / length[:, None] * np.minimum(length, temp)[:, None]
         temp = 0.1 * (1 - it / iterations) + 0.002
-    span = pos.max(axis=0) - pos.min(axis=0)
-    pos = (pos - pos.min(axis=0)) / np.where(span > 0, span, 1)
-    out["x"], out["y"] = pos[:, 0], pos[:, 1]
+    return pos
+
+
+def _grid(n: int, aspect: float) -> tuple[int, int]:
+    """Columns and rows for ``n`` cells in a ``aspect`` (width / height) chart: cells close
+    to square, few empty cells (cost = empty cells + |log(cell width / cell height)|)."""
+    best = None
+    for ncols in range(1, n + 1):
+        nrows = int(np.ceil(n / ncols))
+        cost = (ncols * nrows - n) + abs(np.log((aspect / ncols) / (1 / nrows)))
+        if best is None or cost < best[0] - 1e-12:
+            best = (cost, ncols, nrows)
+    return best[1], best[2]
+
+
+def network_layout(nodes: pd.DataFrame, edges: pd.DataFrame, *, iterations: int = 300, gravity: float = 0.05, random_state: int = 0,
+                   aspect: float = 4 / 3) -> pd.DataFrame:
+    """Positions for a network chart: each group of terms laid out on its own, groups in a grid.
+
+    Parameters
+    ----------
+    nodes
+        :func:`term_clusters` ``nodes`` (``term``, ``n_docs``, ``cluster``). Without a
+        ``cluster`` column all terms are laid out together.
+    edges
+        The kept pairs (``term_a``, ``term_b``, ``jaccard``).
+    iterations, gravity, random_state
+        Force-directed layout settings; the same seed gives the same layout.
+    aspect
+        Width / height of the chart the grid of groups is made for.
+
+    Returns
+    -------
+    DataFrame
+        ``nodes`` with ``x`` and ``y`` in [0, 1].
+
+    Notes
+    -----
+    Within a group, the Fruchterman & Reingold (1991) force-directed layout. Laying out
+    the whole network at once packs each group's terms tightly and leaves the space
+    between groups empty, so the labels overlap. Here every group (connected component)
+    gets a cell of a grid (largest group first, row by row; cells close to square with
+    few left empty) and is stretched to fill a
+    share of its cell that grows with the square root of its number of terms; a pair of
+    terms takes about half a cell. This is the component packing of graph-drawing tools
+    (e.g. Graphviz ``pack``), in its simplest form.
+    """
+    n = len(nodes)
+    out = nodes.copy()
+    if n == 0:
+        out["x"], out["y"] = [], []
+        return out
+    rng = np.random.default_rng(random_state)
+    idx = {t: k for k, t in enumerate(nodes["term"])}
+    pairs = [(idx[a], idx[b], w) for a, b, w in zip(edges["term_a"], edges["term_b"], edges["jaccard"]) if a in idx and b in idx]
+    groups = nodes["cluster"].to_numpy() if "cluster" in nodes.columns else np.ones(n, dtype=int)
+    order = list(dict.fromkeys(sorted(groups, key=lambda g: (-int((groups == g).sum()), g))))
+    n_groups = len(order)
+    ncols, nrows = _grid(n_groups, aspect)
+    largest = max(int((groups == g).sum()) for g in order)
+    pos = np.zeros((n, 2))
+    for j, g in enumerate(order):
+        members = np.flatnonzero(groups == g)
+        local = {m: k for k, m in enumerate(members)}
+        sub = [(local[a], local[b], w) for a, b, w in pairs if a in local and b in local]
+        ea = np.array([p[0] for p in sub], dtype=int)
+        eb = np.array([p[1] for p in sub], dtype=int)
+        ew = np.array([p[2] for p in sub], dtype=float)
+        p = _force_layout(len(members), ea, eb, ew, iterations=iterations, gravity=gravity, rng=rng)
+        p = p - (p.max(axis=0) + p.min(axis=0)) / 2
+        half = np.abs(p).max()
+        p = p / half if half > 0 else p  # within [-1, 1], shape kept
+        row, col = divmod(j, ncols)
+        share = 0.4 + 0.35 * np.sqrt((len(members) - 1) / max(largest - 1, 1))
+        centre = np.array([(col + 0.5) / ncols, 1 - (row + 0.5) / nrows])
+        # half the cell, in chart heights; a group may be stretched at most 1.5 times more
+        # one way than the other (more room for labels, shape still recognisable)
+        w, h = aspect / ncols, 1 / nrows
+        half = 0.5 * share * np.array([min(w, 1.5 * h) / aspect, min(h, 1.5 * w)])
+        pos[members] = centre + p * half
+    out["x"], out["y"] = np.clip(pos[:, 0], 0, 1), np.clip(pos[:, 1], 0, 1)
     return out
 
 

@@ -18,6 +18,10 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-
 def test_parameters_cell_is_literals_with_help(path):
     params = pm.inspect_notebook(str(path))
     names = list(params)
+    nb = nbformat.read(str(path), as_version=4)
+    cell = next(c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", []))
+    lines = [l for l in cell.source.splitlines() if l.strip() and not l.lstrip().startswith("#")]
+    assert len(names) == len(lines), f"papermill could not parse every parameter line of {path.name}"
     assert names[:1] in (["data_dir"], ["data_dirs"]), names
     assert "report_dir" in names
     for name, p in params.items():

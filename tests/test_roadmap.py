@@ -290,6 +290,10 @@ def test_load_inputs_valid(tiny):
     assert ms.loc["M01", "items"] == ["A01", "A02"] and ms.loc["M01", "segments"] == [1, 2]
     assert ms.loc["M02", "depends_on"] == ["M01"] and ms.loc["M02", "start_fy"] == 2027
     assert ms.loc["M01", "target_2027"] == 80.0 and pd.isna(ms.loc["M02", "target_2026"])
+    # the summary names the survey construct by its label, not its id
+    summary = rm.input_summary(inp, fiscal_year=2025, codebook=m.codebook).set_index("description")["value"]
+    assert summary["アンケートから現状レベルを求める項目"] == f"A02 データ活用スキル(アンケートの「{m.codebook.label_of('data')}」)"
+    assert m.codebook.label_of("data") != "data"
 
 
 def test_broken_assessment_reports_every_problem(tiny):
@@ -399,8 +403,14 @@ def test_dependency_check():
     assert len(deps) == 3
     flagged = deps[deps["starts_later"]]
     assert flagged[["measure_id", "dependency", "start_fy", "dependency_start_fy"]].values.tolist() == [["M3", "M2", 2026, 2027]]
-    assert flagged["note"].iloc[0] == "M3は令和8年度に始まるが、前提のM2は令和9年度開始。開始年度を見直してください。"
+    # both measures are named, with their start years in the era the report uses
+    assert flagged["note"].iloc[0] == "M3 活用(令和8年度開始)は、前提の M2 基盤(令和9年度開始)より先に始まります。開始年度を見直してください。"
+    assert flagged["dependency_measure"].iloc[0] == "基盤"
+    assert "M3 活用(令和8年度開始。前提の M2 基盤は令和9年度開始)" in rm.describe_roadmap(rm.roadmap_table(_measures(MEASURES)), deps)
     assert not deps.set_index(["measure_id", "dependency"]).loc[("M4", "M2"), "starts_later"]  # same year is not "later"
+    view = rm.dependency_view(deps)
+    assert view.columns.tolist() == ["measure", "start_fy", "dependency", "dependency_start_fy", "starts_later", "note"]
+    assert view[view["starts_later"]].iloc[0, :4].tolist() == ["M3 活用", "令和8年度", "M2 基盤", "令和9年度"]
 
 
 def test_sample_plants_exactly_one_dependency_violation():
@@ -511,7 +521,8 @@ def test_display_helpers():
     assert isinstance(rm.compact_numbers(pd.Series([30.0, np.nan]))[0], int)  # ints survive next to NaN
     assert s.tolist()[:2] == [30, 2.5] and isinstance(s[0], int) and pd.isna(s[2]) and s[3] == "策定"
     d = rm.fy_as_text(pd.DataFrame({"start_fy": [2026], "dependency_start_fy": [2027], "n": [2026]}))
-    assert d.iloc[0].tolist() == ["2026", "2027", 2026]
+    assert d.iloc[0].tolist() == ["令和8年度", "令和9年度", 2026]  # FY2026 = 令和8年度 (令和元年度 = FY2019); other columns untouched
+    assert rm.fy_as_text(pd.DataFrame({"end_fy": [2028]}), language="en").iloc[0, 0] == "FY2028"
 
 
 def test_survey_levels_names_the_items_using_them(tiny):
@@ -567,3 +578,9 @@ def test_staff_weights_pass_raking_problems_on_as_notes(tiny):
         w, desc, notes = rm.staff_weights(m)
     assert w.notna().sum() == 5 and "レイキング" in desc
     assert len(notes) == 1 and "「企画部」には職員がいますが回答者がいません" in notes[0]
+
+
+def test_weights_table_names_the_criteria_in_japanese():
+    t = rm.weights_table({"gap": 2.0, "importance": 1.0, "feasibility": 0.0}, change=0.5)
+    assert t["label"].tolist() == ["ギャップ", "重要度", "実現容易性"]
+    assert t["low"].tolist() == [1.0, 0.5, 0.0] and t["high"].tolist() == [3.0, 1.5, 0.0]  # value × (1 ∓ 0.5)

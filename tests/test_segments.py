@@ -174,7 +174,7 @@ def test_single_blob_bic_prefers_one_group():
     assert km.n_segments_ >= 2 and not km.structure_found_ and km.criterion_k_["bic"] == 1
     text = segments.describe_selection(km)
     assert "明確なセグメント構造が見つかりませんでした" in text and "便宜上区切ったもの" in text
-    assert segments.describe_support(km).startswith("混合ガウスのBICでは分けないモデル(k=1)が最も良く")
+    assert segments.describe_support(km).startswith("混合ガウスモデルのBICでは分けないモデル(k=1)が最も良く")
 
 
 def test_clear_blobs_beat_one_group():
@@ -183,6 +183,18 @@ def test_clear_blobs_beat_one_group():
     assert est.structure_found_ and est.criterion_k_["bic"] == 3
     assert est.bic_single_ > est.selection_.set_index(["method", "k"]).loc[("gmm", 3), "bic"]
     assert "分けないモデル(k=1)より小さい" in segments.describe_support(est)
+
+
+def test_staff_facing_text_has_no_method_ids_or_parameter_names():
+    X, _ = blobs(3, seed=2)
+    est = SegmentModel(k_range=(2, 4), n_segments=3, **FAST).fit(X)
+    text = segments.describe_selection(est) + segments.describe_support(est)
+    # a given k is the advisor's choice, said in plain words (no "パラメータ")
+    assert "アドバイザーが3に指定" in text and "数はアドバイザーが指定" in text and "パラメータ" not in text
+    assert "k-means" not in text and "kmeans" not in text and "gmm" not in text
+    assert "k平均法" in text and "混合ガウスモデル" in text
+    axes = pseg.selection_criteria(est.selection_)
+    assert sorted(t.get_text() for t in axes[0].get_legend().get_texts()) == ["k平均法", "混合ガウスモデル"]
 
 
 def test_one_segment_gets_no_opportunity():
@@ -439,7 +451,7 @@ def test_sample_weighted_shares_match_r_survey(sample, planted):
     # the sentences carry the interval, rounded as printed
     text = segments.describe_table(res.table, model=res.model)
     assert "2「意欲は高いがスキルに不安」132人(回答者の26%。職員全体では推定31%、95%信頼区間27〜36%)" in text
-    assert text.startswith("回答者を4つのセグメントに分けました(根拠: 再標本化の安定性ARI 1.00、平均シルエット幅 0.51が最大、混合ガウスのBICもk=4で最小")
+    assert text.startswith("回答者を4つのセグメントに分けました(根拠: 再標本化の安定性ARI 1.00、平均シルエット幅 0.51が最大、混合ガウスモデルのBICもk=4で最小")
     assert "に分かれる" not in text
     assert res.table["n"].tolist() == planted["segment"].value_counts().sort_index().tolist()
     assert res.table["share"].sum() == pytest.approx(1.0)

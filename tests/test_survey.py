@@ -396,6 +396,29 @@ def test_response_rates_refuse_more_respondents_than_staff(tiny):
     assert ok["response_rate"].le(1).all() and ok["ci_low"].notna().all()
 
 
+def test_department_only_roster(tiny):
+    # a roster may hold any subset of the attributes: here only 所属部署 (P1-2)
+    from conftest import write_csv
+
+    write_csv(tiny / "roster.csv", ["所属部署", "職員数"], [("総務部", 22), ("福祉部", 17)])
+    m = io.load_municipality(tiny)
+    margins = sv.weighting_margins(m.roster)
+    assert margins == ["department"]
+    rates = sv.response_rates(m.survey, m.roster, by=margins, codebook=m.codebook)
+    assert rates["attribute"].unique().tolist() == ["department"]
+    assert rates["n"].tolist() == [3, 2] and rates["staff"].tolist() == [22, 17]
+    # the alt text names the attributes drawn (no fixed 「職層・年代・雇用形態」): 3/22 = 14%, 2/17 = 12%, 5/39 = 13%
+    text = sv.describe_response_rates(rates, overall=len(m.survey) / m.roster["staff"].sum(), codebook=m.codebook)
+    assert text == "所属部署別の回答率と95%信頼区間の横棒グラフ。全体の回答率は13%。最も高いのは総務部(14%)、最も低いのは福祉部(12%)。"
+    assert sv.describe_response_rates(rates.iloc[0:0], codebook=m.codebook) == "表示できる集団がありません。"
+    assert sv.describe_margins(margins, m.codebook) == "重み付けに使った職員名簿の属性: 所属部署(1つだけなので、この属性の集団ごとの人数に合わせる事後層化と同じです)。"
+    assert sv.describe_margins(["department", "age_band"], m.codebook) == "重み付けに使った職員名簿の属性: 所属部署・年代。"
+    # one margin: raking is post-stratification, weight = staff / respondents of the department (N_h / n_h)
+    w = sv.rake_weights(m.survey, m.roster, margins=margins)
+    expected = m.survey["department"].astype(str).map({"総務部": 22 / 3, "福祉部": 17 / 2}).astype(float)
+    np.testing.assert_allclose(w.dropna().to_numpy(), expected[w.notna()].to_numpy())
+
+
 def test_wilson_matches_r_prop_test():
     # prop.test(7, 12, correct=FALSE)$conf.int -> 0.3195113125 0.8067396863
     lo, hi = sv.wilson_interval(7, 12)

@@ -206,6 +206,51 @@ def test_term_clusters_and_layout_are_deterministic():
     assert p1[["x", "y"]].min().min() >= 0 and p1[["x", "y"]].max().max() <= 1
 
 
+def test_layout_gives_each_group_of_terms_its_own_area():
+    # a clique of 5 terms and three pairs: four groups, laid out in separate cells
+    clique = ["a", "b", "c", "d", "e"]
+    pairs = [(x, y) for i, x in enumerate(clique) for y in clique[i + 1:]] + [("p", "q"), ("r", "s"), ("t", "u")]
+    edges = pd.DataFrame({"term_a": [a for a, _ in pairs], "term_b": [b for _, b in pairs], "n_docs": 3, "jaccard": 0.5})
+    terms = pd.DataFrame({"term": list("abcdepqrstu"), "n_docs": [9, 8, 7, 6, 5, 4, 4, 3, 3, 3, 3]})
+    nodes, kept = T.term_clusters(edges, terms)
+    pos = T.network_layout(nodes, kept, random_state=0)
+    assert pos[["x", "y"]].min().min() >= 0 and pos[["x", "y"]].max().max() <= 1
+    boxes = pos.groupby("cluster").agg(x0=("x", "min"), x1=("x", "max"), y0=("y", "min"), y1=("y", "max"))
+    assert len(boxes) == 4
+    for i in boxes.index:
+        for j in boxes.index:
+            if i < j:
+                a, b = boxes.loc[i], boxes.loc[j]
+                assert a.x1 < b.x0 or b.x1 < a.x0 or a.y1 < b.y0 or b.y1 < a.y0, (i, j)  # bounding boxes do not meet
+    # the terms of the largest group are spread out, not packed into a corner
+    big = boxes.loc[1]
+    assert big.x1 - big.x0 > 0.15 and big.y1 - big.y0 > 0.15
+    assert T._grid(4, 4 / 3) == (2, 2) and T._grid(3, 4 / 3) == (3, 1) and T._grid(7, 4 / 3) == (4, 2)
+
+
+def test_network_labels_sit_beside_their_circle_without_overlapping():
+    import matplotlib.pyplot as plt
+
+    from dxanalysis.plots import setup_style, text as ptext
+
+    setup_style()
+    # five terms crowded together: centred labels would overlap
+    nodes = pd.DataFrame({"term": ["ネットワーク", "分かれる", "端末", "限る", "不便"], "n_docs": [52, 52, 52, 52, 53], "cluster": 1,
+                          "x": [0.10, 0.16, 0.12, 0.09, 0.17], "y": [0.60, 0.66, 0.70, 0.76, 0.58]})
+    edges = pd.DataFrame({"term_a": ["端末"], "term_b": ["限る"], "n_docs": [50], "jaccard": [0.9]})
+    fig, ax = plt.subplots(figsize=(8, 6))
+    ptext.cooccurrence_network(nodes, edges, ax=ax)
+    assert sorted(t.get_text() for t in ax.texts) == sorted(nodes["term"])  # every term once
+    renderer = fig.canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in ax.texts]
+    for i in range(len(boxes)):
+        for j in range(i + 1, len(boxes)):
+            assert not boxes[i].overlaps(boxes[j]), (ax.texts[i].get_text(), ax.texts[j].get_text())
+    centres = dict(zip(nodes["term"], ax.transData.transform(nodes[["x", "y"]].to_numpy())))
+    for t, box in zip(ax.texts, boxes):
+        assert not box.contains(*centres[t.get_text()]), t.get_text()  # beside its circle, not on it
+
+
 def test_group_visibility_complementary_hiding():
     sizes = pd.Series({"A": 40, "B": 12, "C": 11, "D": 3})
     shown = T._group_visibility(sizes, 10)
@@ -273,8 +318,9 @@ def test_term_chart_has_one_bar_per_term_and_japanese_font():
 def test_network_chart_draws_every_term():
     import matplotlib.pyplot as plt
 
-    from dxanalysis.plots import text as ptext
+    from dxanalysis.plots import setup_style, text as ptext
 
+    setup_style()  # labels are measured to place them: with the Japanese font
     nodes = pd.DataFrame({"term": ["紙", "申請", "会議"], "n_docs": [5, 4, 3], "cluster": [1, 1, 2], "x": [0.1, 0.5, 0.9], "y": [0.2, 0.5, 0.8]})
     edges = pd.DataFrame({"term_a": ["紙"], "term_b": ["申請"], "n_docs": [3], "jaccard": [0.5]})
     fig, ax = plt.subplots()

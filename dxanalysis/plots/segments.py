@@ -14,7 +14,7 @@ from matplotlib.ticker import MaxNLocator, PercentFormatter
 from .style import DIVERGING_CMAP, QUALITATIVE
 
 HIDDEN = "非表示(少人数)"
-METHOD_STYLE = {"kmeans": {"color": QUALITATIVE[0], "marker": "o", "label": "k-means"}, "gmm": {"color": QUALITATIVE[1], "marker": "s", "label": "混合ガウス"}}
+METHOD_STYLE = {"kmeans": {"color": QUALITATIVE[0], "marker": "o", "label": "k平均法"}, "gmm": {"color": QUALITATIVE[1], "marker": "s", "label": "混合ガウスモデル"}}
 
 
 def _wrap(text: str, width: int = 8) -> str:
@@ -44,7 +44,7 @@ def selection_criteria(data: pd.DataFrame, *, stability_threshold: float = 0.8, 
     k_chosen = int(chosen["k"].iloc[0]) if len(chosen) else None
     panels = [
         ("silhouette", "平均シルエット幅(大きいほど明確)", None),
-        ("bic", "BIC(混合ガウス・小さいほど良い)", None),
+        ("bic", "BIC(混合ガウスモデル・小さいほど良い)", None),
         ("stability_ari", "再標本化の安定性 ARI(1 = 毎回同じ)", stability_threshold),
     ]
     for ax, (col, title, line) in zip(axes, panels):

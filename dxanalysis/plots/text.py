@@ -84,28 +84,75 @@ def characteristic_terms_grid(data: pd.DataFrame, *, top_n: int = 5, ncols: int 
     return fig
 
 
-def cooccurrence_network(nodes: pd.DataFrame, edges: pd.DataFrame, *, ax=None, max_label: int = 60):
+def _overlap(a, b) -> float:
+    """Area shared by two display-space boxes ``(x0, y0, x1, y1)``."""
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    return max(w, 0.0) * max(h, 0.0)
+
+
+def cooccurrence_network(nodes: pd.DataFrame, edges: pd.DataFrame, *, ax=None, max_label: int = 60, fontsize: float = 9):
     """Network of terms used together: node size = comments, line width = Jaccard.
 
     ``nodes``: :func:`dxanalysis.text.network_layout` output (``term``, ``n_docs``,
     ``cluster``, ``x``, ``y``); ``edges``: the pairs kept by
     :func:`dxanalysis.text.term_clusters`. Colours are the term groups (Okabe–Ito).
     Returns the Axes.
+
+    Labels sit beside their circle, not on it, with a white outline. Terms are labelled
+    most used first; each label takes the first of eight places around its circle
+    (right, left, above, below, then the corners) that overlaps no label already placed
+    and no circle, or else the place with the least overlap. A greedy placement, as in
+    cartographic label placement; no extra package (adjustText) needed.
     """
+    import matplotlib.patheffects as pe
+
     if ax is None:
         ax = plt.gca()
+    ax.set_xlim(-0.08, 1.08)
+    ax.set_ylim(-0.08, 1.08)
+    ax.set_axis_off()
     pos = nodes.set_index("term")[["x", "y"]]
     wmax = float(edges["jaccard"].max()) if len(edges) else 1.0
     for a, b, w in zip(edges["term_a"], edges["term_b"], edges["jaccard"]):
         if a in pos.index and b in pos.index:
             ax.plot([pos.at[a, "x"], pos.at[b, "x"]], [pos.at[a, "y"], pos.at[b, "y"]], color="#8c8c8c", lw=0.6 + 3.0 * w / wmax, alpha=0.6, zorder=1)
-    nmax = float(nodes["n_docs"].max()) if len(nodes) else 1.0
+    if nodes.empty:
+        return ax
+    nmax = float(nodes["n_docs"].max())
     colors = [QUALITATIVE[(c - 1) % len(QUALITATIVE)] if c <= len(QUALITATIVE) else "#bbbbbb" for c in nodes["cluster"]]
-    sizes = 80 + 700 * nodes["n_docs"].to_numpy(dtype=float) / nmax
+    sizes = 60 + 500 * nodes["n_docs"].to_numpy(dtype=float) / nmax
     ax.scatter(nodes["x"], nodes["y"], s=sizes, c=colors, alpha=0.35, edgecolors=colors, linewidths=1.2, zorder=2)
-    for t, x, y in zip(nodes["term"].head(max_label), nodes["x"].head(max_label), nodes["y"].head(max_label)):
-        ax.text(x, y, t, ha="center", va="center", fontsize=10, zorder=3)
-    ax.set_xlim(-0.1, 1.1)
-    ax.set_ylim(-0.1, 1.1)
-    ax.set_axis_off()
+
+    fig = ax.get_figure()
+    renderer = fig.canvas.get_renderer()
+    to_px = fig.dpi / 72.0
+    xy = ax.transData.transform(nodes[["x", "y"]].to_numpy(dtype=float))
+    radius = np.sqrt(sizes) / 2 * to_px  # scatter size is the marker's area in points²
+    circles = [(x - r, y - r, x + r, y + r) for (x, y), r in zip(xy, radius)]
+    placed: list[tuple] = []
+    order = np.argsort(-nodes["n_docs"].to_numpy(dtype=float), kind="stable")[:max_label]
+    directions = [(1, 0, "left", "center"), (-1, 0, "right", "center"), (0, 1, "center", "bottom"), (0, -1, "center", "top"),
+                  (0.75, 0.75, "left", "bottom"), (-0.75, 0.75, "right", "bottom"), (0.75, -0.75, "left", "top"), (-0.75, -0.75, "right", "top")]
+    for k in order:
+        term, (x, y) = nodes["term"].iloc[k], (nodes["x"].iloc[k], nodes["y"].iloc[k])
+        gap = radius[k] / to_px + 1.5  # points
+        best = None
+        for dx, dy, ha, va in directions:
+            t = ax.annotate(str(term), (x, y), xytext=(dx * gap, dy * gap), textcoords="offset points", ha=ha, va=va, fontsize=fontsize, zorder=3,
+                            path_effects=[pe.withStroke(linewidth=2.5, foreground="white")])
+            bb = t.get_window_extent(renderer)
+            box = (bb.x0, bb.y0, bb.x1, bb.y1)
+            axbox = ax.get_window_extent(renderer)
+            outside = box[0] < axbox.x0 or box[2] > axbox.x1 or box[1] < axbox.y0 or box[3] > axbox.y1
+            cost = sum(_overlap(box, o) for o in placed) + sum(_overlap(box, c) for j, c in enumerate(circles) if j != k) + (1e6 if outside else 0)
+            if best is None or cost < best[0]:
+                if best is not None:
+                    best[1].remove()
+                best = (cost, t, box)
+            else:
+                t.remove()
+            if cost == 0:
+                break
+        placed.append(best[2])
     return ax
