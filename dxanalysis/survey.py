@@ -36,6 +36,9 @@ def wilson_interval(successes, n, *, confidence: float = 0.95) -> tuple[np.ndarr
         half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
         low = np.where(n > 0, np.clip(centre - half, 0, 1), np.nan)
         high = np.where(n > 0, np.clip(centre + half, 0, 1), np.nan)
+    # exact ends: floating point gives 0.9999999999999999 for x == n, below the share itself
+    low = np.where(x == 0, 0.0, low)
+    high = np.where((x == n) & (n > 0), 1.0, high)
     return low, high
 
 

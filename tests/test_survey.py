@@ -658,3 +658,11 @@ def test_sample_privacy_hides_the_small_department(sample, tmp_path):
     assert shown.groupby("construct")["suppressed"].sum().eq(2).all()  # plus one complementary cell each
     needs = sv.support_needs(shown, m.codebook, m.opportunities)
     assert "会計課" not in set(needs["group"])
+
+
+def test_wilson_ends_are_exact_for_all_or_none():
+    # R: prop.test(30, 30, correct = FALSE)$conf.int -> 0.8864914 1.0000000 (upper end exactly 1)
+    from dxanalysis.survey import wilson_interval
+
+    lo, hi = wilson_interval([30, 0], [30, 30])
+    assert round(float(lo[0]), 7) == 0.8864914 and hi[0] == 1.0 and lo[1] == 0.0
