@@ -661,8 +661,8 @@ def test_sample_privacy_hides_the_small_department(sample, tmp_path):
 
 
 def test_wilson_ends_are_exact_for_all_or_none():
-    # R: prop.test(30, 30, correct = FALSE)$conf.int -> 0.8864914 1.0000000 (upper end exactly 1)
+    # R: print(prop.test(30, 30, correct = FALSE)$conf.int, digits = 10) -> 0.8864866068 1.0000000000
     from dxanalysis.survey import wilson_interval
 
     lo, hi = wilson_interval([30, 0], [30, 30])
-    assert round(float(lo[0]), 7) == 0.8864914 and hi[0] == 1.0 and lo[1] == 0.0
+    assert round(float(lo[0]), 10) == 0.8864866068 and hi[0] == 1.0 and lo[1] == 0.0
