@@ -107,7 +107,7 @@ def sequence(cmds: list[list[str]], *, label: str, cwd: Path | None = None, log:
 
 
 def record(kind: str, payload: dict) -> None:
-    payload = {"benchmark": kind, "time": time.strftime("%Y-%m-%dT%H:%M:%S"), "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()}, **payload}
+    payload = {"benchmark": kind, "patches": CODE.get("patches", []), "time": time.strftime("%Y-%m-%dT%H:%M:%S"), "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()}, **payload}
     with open(RESULTS, "a", encoding="utf-8") as f:
         f.write(json.dumps(payload, ensure_ascii=False) + "\n")
 
@@ -217,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--work", default=None, help="scratch folder (default: a new temporary folder, removed at the end)")
     p.add_argument("--keep", action="store_true", help="keep the scratch folder")
     p.add_argument("--snapshot", action="store_true", help="run a frozen copy of dxanalysis/ and notebooks/ (others may be editing the project)")
-    p.add_argument("--patch", default=None, help="with --snapshot: apply this unified diff to the copy first (what-if measurements)")
+    p.add_argument("--patch", action="append", default=[], help="with --snapshot: apply this unified diff to the copy first (what-if measurements; repeatable)")
     args = p.parse_args(argv)
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="dxbench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -226,9 +226,10 @@ def main(argv: list[str] | None = None) -> int:
     CODE["cwd"] = work
     if args.snapshot:
         snapshot(work)
-        if args.patch:
-            subprocess.run(["patch", "-p1", "-d", str(CODE["root"]), "-i", str(Path(args.patch).resolve())], check=True)
-            print(f"patched the snapshot with {args.patch}", flush=True)
+        for patch in args.patch:
+            subprocess.run(["patch", "-p1", "-d", str(CODE["root"]), "-i", str(Path(patch).resolve())], check=True)
+            print(f"patched the snapshot with {patch}", flush=True)
+            CODE.setdefault("patches", []).append(Path(patch).name)
     try:
         if args.what in ("single", "all"):
             bench_single(work, repeat=args.repeat, respondents=args.respondents, log=log)

@@ -31,8 +31,9 @@ def response_rates(data: pd.DataFrame, *, ax=None, label: str = "回答率"):
     df = data.iloc[::-1]
     y = np.arange(len(df))
     rate = df["response_rate"].to_numpy(dtype=float)
-    lo = np.nan_to_num(rate - df["ci_low"].to_numpy(dtype=float))
-    hi = np.nan_to_num(df["ci_high"].to_numpy(dtype=float) - rate)
+    # clip: an interval end can sit a rounding error inside the estimate (e.g. 0.9999999999999999 for 100%)
+    lo = np.clip(np.nan_to_num(rate - df["ci_low"].to_numpy(dtype=float)), 0, None)
+    hi = np.clip(np.nan_to_num(df["ci_high"].to_numpy(dtype=float) - rate), 0, None)
     ax.barh(y, np.nan_to_num(rate), color=QUALITATIVE[0], alpha=0.85)
     ax.errorbar(np.nan_to_num(rate), y, xerr=[lo, hi], fmt="none", ecolor="#333333", capsize=3, lw=1)
     for yi, r, h in zip(y, rate, hi):
@@ -80,7 +81,8 @@ def construct_scores(data: pd.DataFrame, *, axes=None, ncols: int = 3, value: st
         d = data[data["construct"] == c].set_index(data.loc[data["construct"] == c, "name"].astype(str)).reindex(names)
         y = np.arange(len(names))[::-1]
         v = d[value].to_numpy(dtype=float)
-        ax.errorbar(v, y, xerr=[np.nan_to_num(v - d["ci_low"].to_numpy(dtype=float)), np.nan_to_num(d["ci_high"].to_numpy(dtype=float) - v)],
+        err = [np.clip(np.nan_to_num(v - d["ci_low"].to_numpy(dtype=float)), 0, None), np.clip(np.nan_to_num(d["ci_high"].to_numpy(dtype=float) - v), 0, None)]
+        ax.errorbar(v, y, xerr=err,
                     fmt="o", color=QUALITATIVE[0], ecolor="#555555", capsize=2, lw=1, ms=5)
         if np.isfinite(v).any():
             ax.axvline(np.nanmean(v), color="#888888", ls="--", lw=0.8)
