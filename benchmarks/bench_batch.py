@@ -173,12 +173,15 @@ def bench_single(work: Path, *, repeat: int, respondents: int, log: Path) -> dic
     return res
 
 
-def bench_many(work: Path, *, municipalities: int, respondents: int, log: Path) -> dict:
+def bench_many(work: Path, *, municipalities: int, respondents: int, log: Path, serial: bool = True) -> dict:
     """20 municipalities: --workers 1 vs --workers 2, then an unchanged second run."""
     data = work / "many" / "data"
     for i in range(1, municipalities + 1):
         write_sample(data / f"city{i:02d}", n=respondents, seed=1000 + i, mid=f"city{i:02d}")
-    r1 = measure(dx("run", str(data), "--reports", str(work / "many" / "w1"), "--workers", "1", "--force", "--no-progress"), label="20 municipalities workers=1", log=log)
+    if serial:
+        r1 = measure(dx("run", str(data), "--reports", str(work / "many" / "w1"), "--workers", "1", "--force", "--no-progress"), label="20 municipalities workers=1", log=log)
+    else:
+        r1 = {"wall_s": float("nan"), "cpu_s": float("nan"), "skipped": True}
     r2 = measure(dx("run", str(data), "--reports", str(work / "many" / "w2"), "--workers", "2", "--force", "--no-progress"), label="20 municipalities workers=2", log=log)
     r3 = measure(dx("run", str(data), "--reports", str(work / "many" / "w2"), "--workers", "2", "--no-progress"), label="20 municipalities unchanged re-run", log=log)
     res = {"municipalities": municipalities, "respondents": respondents, "notebooks": existing_notebooks() + (["05_comparison"] if (CODE["root"] / "notebooks" / "05_comparison.ipynb").exists() else []),
@@ -214,6 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--municipalities", type=int, default=20)
     p.add_argument("--respondents", type=int, default=300, help="respondents per municipality (single, many)")
     p.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
+    p.add_argument("--no-serial", action="store_true", help="many: skip the --workers 1 run (only the parallel run and the unchanged re-run)")
     p.add_argument("--work", default=None, help="scratch folder (default: a new temporary folder, removed at the end)")
     p.add_argument("--keep", action="store_true", help="keep the scratch folder")
     p.add_argument("--snapshot", action="store_true", help="run a frozen copy of dxanalysis/ and notebooks/ (others may be editing the project)")
@@ -234,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.what in ("single", "all"):
             bench_single(work, repeat=args.repeat, respondents=args.respondents, log=log)
         if args.what in ("many", "all"):
-            bench_many(work, municipalities=args.municipalities, respondents=args.respondents, log=log)
+            bench_many(work, municipalities=args.municipalities, respondents=args.respondents, log=log, serial=not args.no_serial)
         if args.what in ("scale", "all"):
             bench_scale(work, sizes=args.sizes, log=log)
     finally:

@@ -666,7 +666,9 @@ def _write_municipality(muni: _Muni, order: list[str]) -> Path:
     }
     muni.report_dir.mkdir(parents=True, exist_ok=True)
     (muni.report_dir / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
-    write_tables_xlsx(muni.report_dir, language=cfg.language)  # every shared table, a sheet each, for slides
+    ran = any(r.status in {"ok", "failed"} for r in muni.results.values())
+    if ran or not (muni.report_dir / "tables.xlsx").exists():  # unchanged tables: keep the workbook (2-3 s each)
+        write_tables_xlsx(muni.report_dir, language=cfg.language)  # every shared table, a sheet each, for slides
     return write_index(muni.report_dir, cfg=cfg, results=results, footer=muni.footer)
 
 
