@@ -92,6 +92,7 @@ def cmd_run(args) -> int:
             force=args.force,
             progress=not args.no_progress,
             error_pages=len(folders) > 1,  # one municipality: the terminal message is the report
+            **({"cell_timeout": args.cell_timeout} if args.cell_timeout is not None else {}),
         )
     except SchedulerUnavailable as err:
         print(f"エラー: {err}", file=sys.stderr)
@@ -128,7 +129,11 @@ def _write_pdfs(indexes) -> None:
 def cmd_sample(args) -> int:
     from .sample import write_sample
 
-    path = write_sample(Path(args.path), n_respondents=args.n, seed=args.seed, municipality_id=args.id or Path(args.path).name, name=args.name)
+    try:
+        path = write_sample(Path(args.path), n_respondents=args.n, seed=args.seed, municipality_id=args.id or Path(args.path).name, name=args.name)
+    except ValueError as err:  # e.g. too few respondents: a user error, not a traceback
+        print(f"エラー / Error: {err}", file=sys.stderr)
+        return EXIT_USER_ERROR
     print(path)
     return EXIT_OK
 
@@ -161,6 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--scheduler", default=None, metavar="ADDRESS", help="Dask distributed のスケジューラ (例 tcp://10.0.0.5:8786) / send tasks to a Dask cluster")
     r.add_argument("--no-progress", action="store_true", help="進捗バーを表示しない / no progress bar")
     r.add_argument("--notebooks-dir", default=None, metavar="DIR", help="ノートブックのフォルダ(既定: notebooks/) / folder of the analysis notebooks")
+    r.add_argument("--cell-timeout", type=int, default=None, metavar="SECONDS", help="1セルの上限秒数。超えたら新しいカーネルで1回やり直し、だめなら失敗(既定 900、0 で無制限) / per-cell limit")
     r.set_defaults(func=cmd_run)
     s = sub.add_parser("sample", help="サンプル自治体のデータを生成 / write the sample municipality")
     s.add_argument("path", nargs="?", default="data/sample")

@@ -418,8 +418,8 @@ def score_matrix(scores: pd.DataFrame, *, value: str = "weighted") -> pd.DataFra
     -------
     DataFrame
         ``municipality``, ``name``, ``n`` (respondents of the municipality: the largest
-        ``n`` of its rows), then one column per construct *label* holding ``value``.
-        Hidden cells stay NaN.
+        ``n`` of its rows; 0 when all its rows are hidden, so the Publisher hides the row
+        again), then one column per construct *label* holding ``value``. Hidden cells stay NaN.
     """
     if scores.empty:
         return pd.DataFrame(columns=["municipality", "name", "n"])
@@ -427,6 +427,7 @@ def score_matrix(scores: pd.DataFrame, *, value: str = "weighted") -> pd.DataFra
     labels = list(dict.fromkeys(scores["construct_label"]))
     wide = scores.pivot_table(index="municipality", columns="construct_label", values=value, aggfunc="first", dropna=False).reindex(index=order, columns=labels)
     base = scores.groupby("municipality", sort=False).agg(name=("name", "first"), n=("n", "max")).reindex(order)
+    base["n"] = base["n"].fillna(0)  # every row hidden: 0 keeps the row marked hidden in the matrix too
     out = pd.concat([base, wide], axis=1).reset_index()
     out.columns.name = None
     return out
@@ -438,8 +439,9 @@ def share_matrix(shares: pd.DataFrame, *, value: str = "share") -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        ``municipality``, ``name``, ``n`` (respondents segmented), then one column per
-        segment named 「<number> <name>」 holding ``value``. Hidden cells stay NaN.
+        ``municipality``, ``name``, ``n`` (respondents segmented; 0 when every cell is
+        hidden), then one column per segment named 「<number> <name>」 holding ``value``.
+        Hidden cells stay NaN.
     """
     if shares.empty:
         return pd.DataFrame(columns=["municipality", "name", "n"])
@@ -449,6 +451,7 @@ def share_matrix(shares: pd.DataFrame, *, value: str = "share") -> pd.DataFrame:
     labels = list(dict.fromkeys(d.sort_values("segment")["segment_label"]))
     wide = d.pivot_table(index="municipality", columns="segment_label", values=value, aggfunc="first", dropna=False).reindex(index=order, columns=labels)
     base = d.groupby("municipality", sort=False).agg(name=("name", "first"), n=("n_segmented", "max")).reindex(order)
+    base["n"] = base["n"].fillna(0)  # every cell hidden: 0 keeps the row marked hidden in the matrix too
     out = pd.concat([base, wide], axis=1).reset_index()
     out.columns.name = None
     out.attrs["segment_columns"] = labels

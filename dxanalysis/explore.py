@@ -212,12 +212,17 @@ class Explorer:
 def show_explorer(m, *, scores: pd.DataFrame | None = None, measure: str | None = None, attribute: str | None = None) -> Explorer:
     """Build and display the explorer in JupyterLab; returns the :class:`Explorer`.
 
-    In a headless run (papermill) the widget still builds but nothing of it reaches the
-    HTML report: the notebook cell is tagged ``hide`` and the renderer drops widget views.
+    In a batch run (the runner sets ``DXANALYSIS_HEADLESS=1``) nothing is built or
+    displayed: no one can use the widget there, and displaying it was traced to a rare
+    kernel hang. The report carries the same content as static charts.
     """
+    import os
+
     from IPython.display import display
 
     ex = Explorer(m, scores=scores, measure=measure, attribute=attribute)
+    if os.environ.get("DXANALYSIS_HEADLESS") == "1":
+        return ex
     box = ex.build()
     display(box)
     return ex

@@ -386,8 +386,8 @@ def render_html(nb_or_path, *, title: str, language: str = "ja", footer: str = "
 
 
 NOTEBOOK_TITLES = {
-    "ja": {"01_current_state": "01 現状把握(職員アンケート)", "02_segments": "02 職員セグメント", "03_roadmap": "03 ギャップ分析とロードマップ", "04_training": "04 研修効果の評価"},
-    "en": {"01_current_state": "01 Current state (staff survey)", "02_segments": "02 Staff segments", "03_roadmap": "03 Gaps and roadmap", "04_training": "04 Training evaluation"},
+    "ja": {"01_current_state": "01 現状把握(職員アンケート)", "02_segments": "02 職員セグメント", "03_roadmap": "03 ギャップ分析とロードマップ", "04_training": "04 研修効果の評価", "05_comparison": "05 自治体の比較"},
+    "en": {"01_current_state": "01 Current state (staff survey)", "02_segments": "02 Staff segments", "03_roadmap": "03 Gaps and roadmap", "04_training": "04 Training evaluation", "05_comparison": "05 Comparison of municipalities"},
 }
 STATUS_LABELS = {"ja": {"ok": "完了", "failed": "失敗", "skipped": "変更なし(前回の結果)", "not_applicable": "対象外(入力なし)"},
                  "en": {"ok": "done", "failed": "failed", "skipped": "unchanged (previous result)", "not_applicable": "not applicable (no input)"}}

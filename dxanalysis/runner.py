@@ -47,6 +47,10 @@ from .config import NOTEBOOKS, NOTEBOOKS_DIR, PACKAGE_DIR, REPORTS_DIR, load_cod
 from .validate import InputError, Problem
 
 KERNEL_NAME = "dxanalysis-python"
+#: Set to "1" in the kernels the runner starts (papermill, no front end). Interactive
+#: widgets are stripped from the HTML anyway; building them headless has also been where
+#: ipykernel 7 kernels hung (see HUNG_KERNEL_IDLE), so widget code may skip on it.
+HEADLESS_ENV = "DXANALYSIS_HEADLESS"
 #: The cross-municipality notebook and its report folder (``reports/_comparison``).
 COMPARISON_NOTEBOOK = "05_comparison"
 COMPARISON_ID = "_comparison"
@@ -55,6 +59,11 @@ PATH_PARAMETERS = {"data_dir", "report_dir", "data_dirs"}
 #: Source files whose content is part of the package hash.
 PACKAGE_SOURCE_SUFFIXES = (".py", ".yaml")
 
+#: Longest one cell may run (seconds) before the notebook counts as hung and is retried
+#: once on a fresh kernel; 0 = no limit. The longest cell measured is ≈ 55 s (free-text
+#: analysis of 100,000 respondents); ipykernel 7 occasionally leaves a kernel idle without
+#: ever answering, and without a limit that would stop a worker for good.
+DEFAULT_CELL_TIMEOUT = 900
 _KERNEL_DIR: str | None = None
 _KERNEL_LOCK = threading.Lock()
 
@@ -79,6 +88,7 @@ class NotebookResult:
     finished: str = ""
     hash: str = ""
     hashes: dict = field(default_factory=dict)
+    attempts: int = 1
 
 
 @dataclass
@@ -93,6 +103,7 @@ class NotebookTask:
     footer: str = ""
     hash: str = ""
     hashes: dict = field(default_factory=dict)
+    cell_timeout: int = DEFAULT_CELL_TIMEOUT
 
 
 @dataclass
@@ -179,7 +190,8 @@ def ensure_kernel() -> str:
                 "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}", "--HistoryManager.enabled=False", "--IPKernelApp.log_level=CRITICAL"],
                 "display_name": "Python (dxanalysis)",
                 "language": "python",
-                "env": {"MPLBACKEND": "module://matplotlib_inline.backend_inline", "PYDEVD_DISABLE_FILE_VALIDATION": "1"},
+                # DXANALYSIS_HEADLESS: no one will interact with this kernel, so interactive widgets can skip building
+                "env": {"MPLBACKEND": "module://matplotlib_inline.backend_inline", "PYDEVD_DISABLE_FILE_VALIDATION": "1", HEADLESS_ENV: "1"},
             }
             text = json.dumps(spec)
             target = spec_dir / "kernel.json"
@@ -304,16 +316,18 @@ def notebook_title(nb) -> str:
     return "dxanalysis"
 
 
-def execute_notebook(nb_path: Path, out_path: Path, parameters: dict, *, cwd: Path) -> None:
+def execute_notebook(nb_path: Path, out_path: Path, parameters: dict, *, cwd: Path, cell_timeout: int = DEFAULT_CELL_TIMEOUT) -> None:
     """Run one notebook with papermill on this interpreter's kernel.
 
     The kernel's working directory is set through nbclient's ``resources`` instead of
     papermill's ``cwd`` (which calls ``os.chdir`` for the whole process and so races when
-    a Dask worker runs several notebooks in threads).
+    a Dask worker runs several notebooks in threads). ``cell_timeout`` (seconds, 0 = none)
+    limits each cell.
     """
     _lighten_imports()
     import papermill as pm
 
+    _start_watchdog()
     pm.execute_notebook(
         str(nb_path),
         str(out_path),
@@ -323,7 +337,63 @@ def execute_notebook(nb_path: Path, out_path: Path, parameters: dict, *, cwd: Pa
         log_output=False,
         request_save_on_cell_execute=False,
         resources={"metadata": {"path": str(cwd)}},
+        execution_timeout=cell_timeout or None,
     )
+
+
+#: A kernel that uses no CPU for this long while its notebook is still running is taken
+#: as hung and stopped (the notebook is then retried on a fresh kernel). Every cell of
+#: the notebooks computes; none waits. Seen with ipykernel 7.4: the
+#: kernel sat idle in the middle of notebook 01 while papermill waited for its reply
+#: (once in ~400 notebook runs during the benchmarks).
+HUNG_KERNEL_IDLE = 300
+_WATCHDOG_POLL = 15.0
+_WATCHDOG: threading.Thread | None = None
+
+
+def _watch_kernels() -> None:
+    """Stop child kernels that have used (almost) no CPU for :data:`HUNG_KERNEL_IDLE` seconds."""
+    try:
+        import psutil
+    except ImportError:  # without psutil only the per-cell time limit guards against hangs
+        return
+
+    me = psutil.Process()
+    seen: dict[int, tuple[float, float]] = {}
+    while True:
+        time.sleep(_WATCHDOG_POLL)
+        now, alive = time.monotonic(), set()
+        for child in me.children(recursive=False):
+            try:
+                if "ipykernel_launcher" not in " ".join(child.cmdline()):
+                    continue
+                cpu = sum(child.cpu_times()[:2])
+            except psutil.Error:
+                continue
+            alive.add(child.pid)
+            last = seen.get(child.pid)
+            if last is None or cpu - last[0] > 0.5:
+                seen[child.pid] = (cpu, now)
+            elif now - last[1] > HUNG_KERNEL_IDLE:
+                try:
+                    child.kill()  # papermill then raises DeadKernelError and the notebook is retried
+                except psutil.Error:
+                    pass
+        for pid in set(seen) - alive:
+            seen.pop(pid, None)
+
+
+def _start_watchdog() -> None:
+    global _WATCHDOG
+    with _KERNEL_LOCK:
+        if _WATCHDOG is None or not _WATCHDOG.is_alive():
+            _WATCHDOG = threading.Thread(target=_watch_kernels, name="dxanalysis-kernel-watchdog", daemon=True)
+            _WATCHDOG.start()
+
+
+def _hung(exc: BaseException) -> bool:
+    """A failure that says nothing about the notebook: a cell over the time limit, a kernel that died or never answered."""
+    return type(exc).__name__ in {"CellTimeoutError", "DeadKernelError"} or "didn't respond" in str(exc)
 
 
 def first_error_line(exc: BaseException) -> str:
@@ -338,11 +408,14 @@ def _now() -> str:
     return dt.datetime.now().astimezone().isoformat(timespec="seconds")
 
 
-def run_notebook(folder: Path | None, nb_path: Path, report_dir: Path, *, municipality_id: str, language: str, footer: str = "", extra_parameters: dict | None = None) -> NotebookResult:
+def run_notebook(folder: Path | None, nb_path: Path, report_dir: Path, *, municipality_id: str, language: str, footer: str = "", extra_parameters: dict | None = None,
+                 cell_timeout: int = DEFAULT_CELL_TIMEOUT, retries: int = 1) -> NotebookResult:
     """Execute one notebook and render its HTML; failures are captured, not raised.
 
     ``folder`` is passed as ``data_dir`` (None for the comparison notebook, whose
-    folders come in ``extra_parameters["data_dirs"]``).
+    folders come in ``extra_parameters["data_dirs"]``). A run that hangs (a cell over
+    ``cell_timeout`` seconds) or whose kernel dies is retried ``retries`` times on a fresh
+    kernel; an error raised by the notebook's own code is not retried.
     """
     _lighten_imports()
     import nbformat
@@ -359,12 +432,22 @@ def run_notebook(folder: Path | None, nb_path: Path, report_dir: Path, *, munici
     if folder is not None:
         params = {"data_dir": str(Path(folder).resolve()), **params}
     params.update(extra_parameters or {})
-    status, error = "ok", ""
-    out_ipynb.unlink(missing_ok=True)  # never render a previous run's output as this one's
-    try:
-        execute_notebook(Path(nb_path), out_ipynb, params, cwd=report_dir)
-    except Exception as exc:  # noqa: BLE001 - one failing notebook must not stop the batch
-        status, error = "failed", first_error_line(exc)
+    attempts = 0
+    while True:
+        attempts += 1
+        status, error = "ok", ""
+        out_ipynb.unlink(missing_ok=True)  # never render a previous run's output as this one's
+        try:
+            execute_notebook(Path(nb_path), out_ipynb, params, cwd=report_dir, cell_timeout=cell_timeout)
+        except Exception as exc:  # noqa: BLE001 - one failing notebook must not stop the batch
+            status, error = "failed", first_error_line(exc)
+            if _hung(exc):
+                if attempts <= retries:
+                    continue
+                hint = (f"{cell_timeout} 秒で終わらないセルがあり打ち切りました(--cell-timeout で延長できます)" if type(exc).__name__ == "CellTimeoutError"
+                        else "カーネルが応答しなくなりました")
+                error = f"{hint}(試行 {attempts} 回) / {error}"[:300]
+        break
     html_path = report_dir / f"{name}.html"
     if out_ipynb.exists():
         try:
@@ -375,7 +458,7 @@ def run_notebook(folder: Path | None, nb_path: Path, report_dir: Path, *, munici
     elif status == "failed":
         html_path.unlink(missing_ok=True)  # a stale page from an earlier run would look current
     seconds = time.perf_counter() - t0
-    return NotebookResult(municipality_id, name, status, round(seconds, 2), error, html_path.name if html_path.exists() else "", started, _now())
+    return NotebookResult(municipality_id, name, status, round(seconds, 2), error, html_path.name if html_path.exists() else "", started, _now(), attempts=attempts)
 
 
 def execute_task(task: NotebookTask) -> NotebookResult:
@@ -383,7 +466,8 @@ def execute_task(task: NotebookTask) -> NotebookResult:
     params = dict(task.parameters)
     folder = params.pop("data_dir", None)
     params.pop("report_dir", None)
-    res = run_notebook(folder, Path(task.notebook), Path(task.report_dir), municipality_id=task.municipality, language=task.language, footer=task.footer, extra_parameters=params)
+    res = run_notebook(folder, Path(task.notebook), Path(task.report_dir), municipality_id=task.municipality, language=task.language, footer=task.footer, extra_parameters=params,
+                       cell_timeout=task.cell_timeout)
     res.hash, res.hashes = task.hash, dict(task.hashes)
     return res
 
@@ -594,7 +678,7 @@ def _reusable(prev: dict | None, task_hash: str, report_dir: Path) -> bool:
 
 
 def _skipped(prev: dict, municipality: str) -> NotebookResult:
-    return NotebookResult(municipality, prev["notebook"], "skipped", 0.0, "", prev.get("html", ""), prev.get("started", ""), prev.get("finished", ""), prev.get("hash", ""), dict(prev.get("hashes", {})))
+    return NotebookResult(municipality, prev["notebook"], "skipped", 0.0, "", prev.get("html", ""), prev.get("started", ""), prev.get("finished", ""), prev.get("hash", ""), dict(prev.get("hashes", {})), int(prev.get("attempts", 1)))
 
 
 def _plan(folder: Path, *, reports_root: Path, selected: list[Path], all_notebooks: list[Path], pkg_hash: str, force: bool, taken: dict[str, Path]) -> _Muni:
@@ -736,6 +820,7 @@ def run_batch(
     progress: bool = True,
     compare: bool = True,
     error_pages: bool = True,
+    cell_timeout: int = DEFAULT_CELL_TIMEOUT,
 ) -> BatchResult:
     """Run every notebook of every municipality, in parallel, skipping what has not changed.
 
@@ -761,6 +846,9 @@ def run_batch(
         Run ``05_comparison`` when at least two municipalities share an instrument.
     error_pages
         Write ``index.html`` listing the problems for a municipality with broken inputs.
+    cell_timeout
+        Seconds one cell may run before the notebook counts as hung (retried once on a
+        fresh kernel, then failed); 0 = no limit.
 
     Returns
     -------
@@ -852,6 +940,7 @@ def run_batch(
                         if bar is not None:
                             bar.total += 1
                             bar.refresh()
+                        task.cell_timeout = cell_timeout
                         schedule(1, 0.0, execute_task, task, "comparison", task)
             pump()
             if not handles:
@@ -874,7 +963,7 @@ def run_batch(
                 muni.n_respondents = value["n_respondents"]
                 muni.footer = footer_text(municipality=cfg.name, data_date=cfg.data_date, n_respondents=muni.n_respondents, min_group_size=cfg.min_group_size, manifest_hash=muni.inputs_hash, language=cfg.language)
                 for nb_path, hashes in muni.planned:
-                    task = NotebookTask(cfg.id, str(nb_path.resolve()), str(muni.report_dir.resolve()), {"data_dir": str(muni.folder.resolve())}, cfg.language, muni.footer, hashes["task"], hashes)
+                    task = NotebookTask(cfg.id, str(nb_path.resolve()), str(muni.report_dir.resolve()), {"data_dir": str(muni.folder.resolve())}, cfg.language, muni.footer, hashes["task"], hashes, cell_timeout)
                     expected = float((muni.previous.get(nb_path.stem) or {}).get("seconds") or 0.0)
                     schedule(2, expected, execute_task, task, "notebook", (muni, task))
                     muni.outstanding += 1

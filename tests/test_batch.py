@@ -35,6 +35,7 @@ MINI_01 = (
     "from dxanalysis import io, survey\nfrom dxanalysis.report import Publisher\n"
     "m = io.load_municipality(data_dir)\npub = Publisher(report_dir, min_group_size=m.min_group_size, notebook='01_current_state')\n"
     "pub.table(survey.response_rates(m.survey, m.roster, by='department'), 'response_rates', by='attribute')\n"
+    "import os\nprint('headless=' + os.environ.get('DXANALYSIS_HEADLESS', '0'))\n"
     "if m.config.id == 'failing':\n    raise ValueError('わざと失敗')\n"
 )
 MINI_05 = (
@@ -84,6 +85,7 @@ def test_parallel_batch_survives_broken_municipalities(tiny, tmp_path, mini_note
     assert "ok" in rows["_comparison"]
     # the good municipality is complete; the broken one's index lists its problems without the value
     assert (reports / "good" / "01_current_state.html").exists()
+    assert "headless=1" in (reports / "good" / "01_current_state.ipynb").read_text(encoding="utf-8")  # kernels know no one is watching
     broken = (reports / "broken" / "index.html").read_text(encoding="utf-8")
     assert "survey.csv" in broken and "範囲外" in broken and "値: 8" not in broken
     failing = (reports / "failing" / "index.html").read_text(encoding="utf-8")
@@ -133,6 +135,22 @@ def test_incremental_skip_and_force(tiny, tmp_path, mini_notebooks):
     # so does an edited notebook
     _notebook(mini_notebooks / "01_current_state.ipynb", MINI_01 + "print('v2')\n", "01 テスト")
     assert [r.status for r in runner.run_batch([tiny], **kw).results] == ["ok"]
+
+
+def test_hung_notebook_is_retried_then_failed(tiny, tmp_path):
+    nb = _notebook(tmp_path / "nbs" / "01_current_state.ipynb", "import time\ntime.sleep(120)", "01 テスト")
+    res = runner.run_notebook(tiny, nb, tmp_path / "out", municipality_id="tiny", language="ja", cell_timeout=2, retries=1)
+    assert res.status == "failed" and res.attempts == 2
+    assert "2 秒で終わらない" in res.error and "CellTimeoutError" in res.error
+
+
+def test_idle_kernel_is_stopped(tiny, tmp_path, monkeypatch):
+    monkeypatch.setattr(runner, "HUNG_KERNEL_IDLE", 2)
+    monkeypatch.setattr(runner, "_WATCHDOG_POLL", 0.5)
+    monkeypatch.setattr(runner, "_WATCHDOG", None)  # a fresh watchdog with the short limits
+    nb = _notebook(tmp_path / "nbs" / "01_current_state.ipynb", "import time\ntime.sleep(120)", "01 テスト")  # sleeping = no CPU, like the hang
+    res = runner.run_notebook(tiny, nb, tmp_path / "out", municipality_id="tiny", language="ja", cell_timeout=0, retries=0)
+    assert res.status == "failed" and "カーネルが応答しなくなりました" in res.error and res.seconds < 60
 
 
 def test_task_hash_ignores_paths_not_content(tmp_path):
@@ -222,6 +240,9 @@ def test_small_municipality_hidden_and_not_in_difference(two):
     shown = pub.table(compare.response_rates(two), "response_rates", by="municipality")
     assert shown["response_rate"].isna().all() and shown["suppressed"].all()
     assert shown["name"].tolist() == ["town_a町", "town_b町"]  # the row stays, the figures go
+    hidden = pub.table(compare.construct_scores(two), "construct_scores", by=["municipality", "construct"], show=False)
+    matrix = pub.table(compare.score_matrix(hidden), "construct_scores_matrix", by="municipality", show=False)
+    assert matrix["suppressed"].all()  # still marked hidden in the one-row-per-municipality view
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
