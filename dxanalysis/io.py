@@ -11,6 +11,7 @@ from __future__ import annotations
 import io as _io
 import math
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -445,6 +446,33 @@ def _as_text_list(value) -> list[str]:
     return [nfkc(str(v)) for v in values]
 
 
+def _checked_entries(entries: list, bad, *, required: Sequence[str], allowed: Sequence[str] | None = None):
+    """The checks every YAML list of entries shares; yields ``(n, entry, id)`` for mappings.
+
+    Reports, through ``bad(n, code, key, value, **params)``: an entry that is not a mapping,
+    keys outside ``allowed`` (with a did-you-mean hint), missing ``required`` keys, and
+    ``id`` values seen before. ``n`` is the entry number (1-based); ``id`` is NFKC text or "".
+    """
+    seen: dict[str, int] = {}
+    for n, entry in enumerate(entries, start=1):
+        if not isinstance(entry, dict):
+            bad(n, "yaml_entry_not_mapping", value=entry if not isinstance(entry, list) else None)
+            continue
+        for key in entry if allowed is not None else ():
+            if key not in allowed:
+                hint = close_match(str(key), allowed)
+                bad(n, "entry_unknown_key", str(key), allowed=", ".join(allowed), **({"hint": "did_you_mean", "suggest": hint} if hint else {}))
+        for key in required:
+            if entry.get(key) in (None, "", []):
+                bad(n, "entry_missing_key", key)
+        eid = nfkc(str(entry["id"])) if entry.get("id") not in (None, "") else ""
+        if eid:
+            if eid in seen:
+                bad(n, "entry_duplicate_id", "id", eid, first=seen[eid])
+            seen.setdefault(eid, n)
+        yield n, entry, eid
+
+
 def check_hypotheses(entries: list, codebook: Codebook, file: str = "hypotheses.yaml") -> tuple[list[dict], list[Problem]]:
     """Check ``hypotheses.yaml`` against the codebook and normalise it.
 
@@ -464,27 +492,11 @@ def check_hypotheses(entries: list, codebook: Codebook, file: str = "hypotheses.
     out: list[dict] = []
     constructs = [c for c in codebook.constructs if codebook.items_of(c)]
     measures = [*constructs, *codebook.item_ids, *codebook.tool_ids]
-    seen: dict[str, int] = {}
 
     def bad(n, code, key=None, value=None, **params):
         problems.append(Problem(file=file, code=code, row=n, column=key, value=value, params={"key": key, **params}, row_kind="entry"))
 
-    for n, h in enumerate(entries, start=1):
-        if not isinstance(h, dict):
-            bad(n, "yaml_entry_not_mapping", value=h if not isinstance(h, list) else None)
-            continue
-        for key in h:
-            if key not in HYPOTHESIS_KEYS:
-                hint = close_match(str(key), HYPOTHESIS_KEYS)
-                bad(n, "entry_unknown_key", str(key), allowed=", ".join(HYPOTHESIS_KEYS), **({"hint": "did_you_mean", "suggest": hint} if hint else {}))
-        for key in HYPOTHESIS_REQUIRED:
-            if h.get(key) in (None, "", []):
-                bad(n, "entry_missing_key", key)
-        hid = nfkc(str(h["id"])) if h.get("id") not in (None, "") else ""
-        if hid:
-            if hid in seen:
-                bad(n, "entry_duplicate_id", "id", hid, first=seen[hid])
-            seen.setdefault(hid, n)
+    for n, h, hid in _checked_entries(entries, bad, required=HYPOTHESIS_REQUIRED, allowed=HYPOTHESIS_KEYS):
         measure = nfkc(str(h["measure"])) if h.get("measure") not in (None, "") else None
         if measure is not None and measure not in measures:
             hint = close_match(measure, measures)
@@ -530,23 +542,11 @@ def check_opportunities(entries: list, codebook: Codebook, file: str = "opportun
     problems: list[Problem] = []
     out: list[dict] = []
     known = list(codebook.constructs)
-    seen: dict[str, int] = {}
 
     def bad(n, code, key=None, value=None, severity="error", **params):
         problems.append(Problem(file=file, code=code, row=n, column=key, value=value, params={"key": key, **params}, severity=severity, row_kind="entry"))
 
-    for n, o in enumerate(entries, start=1):
-        if not isinstance(o, dict):
-            bad(n, "yaml_entry_not_mapping", value=o if not isinstance(o, list) else None)
-            continue
-        for key in ("id", "name", "addresses"):
-            if o.get(key) in (None, "", []):
-                bad(n, "entry_missing_key", key)
-        oid = nfkc(str(o["id"])) if o.get("id") not in (None, "") else ""
-        if oid:
-            if oid in seen:
-                bad(n, "entry_duplicate_id", "id", oid, first=seen[oid])
-            seen.setdefault(oid, n)
+    for n, o, oid in _checked_entries(entries, bad, required=("id", "name", "addresses")):
         addresses = _as_text_list(o.get("addresses"))
         for a in addresses:
             if a not in known:

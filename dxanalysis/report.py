@@ -16,7 +16,7 @@ import html
 import io
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -72,7 +72,7 @@ def table_html(df: pd.DataFrame, *, labels: Mapping[str, str] | None = None, per
     ``plain_cols`` (e.g. the interval of an effect size, which is not a share).
     """
     labels = {**COLUMN_LABELS.get(language, {}), **(labels or {})}
-    pcols = (set(PERCENT_COLUMNS) | set(percent_cols)) - set(plain_cols)
+    pcols = (set(PERCENT_COLUMNS) | set(percent_cols) | {c for c in df.columns if str(c).startswith("share_")}) - set(plain_cols)
     show = df.drop(columns=[c for c in ("suppressed", "suppression_reason") if c in df.columns])
     head = "".join(f'<th scope="col">{html.escape(str(labels.get(c, c)))}</th>' for c in show.columns)
     rows = []
@@ -96,6 +96,14 @@ def table_html(df: pd.DataFrame, *, labels: Mapping[str, str] | None = None, per
             else '<p class="dx-note">Rows marked hidden have too few respondents to show (another row may be hidden so the value cannot be recovered from a total).</p>'
         )
     return f'<div class="dx-table-wrap"><table class="dx-table">{cap}<thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>{note}'
+
+
+def _sentences(text) -> list[str]:
+    """One sentence, an iterable of them, or None → a list of the non-empty ones."""
+    if text is None:
+        return []
+    texts = [text] if isinstance(text, str) else list(text)
+    return [str(t) for t in texts if t is not None and str(t).strip()]
 
 
 class Publisher:
@@ -139,6 +147,8 @@ class Publisher:
         labels: Mapping[str, str] | None = None,
         percent_cols: Sequence[str] = (),
         plain_cols: Sequence[str] = (),
+        columns: Sequence[str] | None = None,
+        view: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
         show: bool = True,
         max_rows: int | None = 60,
     ) -> pd.DataFrame:
@@ -147,7 +157,10 @@ class Publisher:
         ``n_col`` names the respondent count behind each row (``None`` only for tables
         with no group figures, such as a parameter list); ``by``/``partitions`` say which
         rows add up to published totals; ``value_cols`` limits which columns a hidden row
-        blanks (default: every numeric column). Returns the filtered table.
+        blanks (default: every numeric column). The display can differ from the CSV:
+        ``columns`` picks the columns shown, and ``view``, a function of the *filtered*
+        table, builds the shown frame (so a display can only show what passed the filter).
+        Returns the filtered table.
         """
         assert_shareable(df, name)
         out = df.copy()
@@ -165,7 +178,10 @@ class Publisher:
         headers = {**COLUMN_LABELS.get(self.language, {}), **(labels or {})}
         (meta / f"{name}.json").write_text(json.dumps({"caption": caption, "labels": {c: headers.get(c, c) for c in out.columns}}, ensure_ascii=False), encoding="utf-8")
         if self.display and show:
-            shown = out if max_rows is None or len(out) <= max_rows else out.head(max_rows)
+            shown = view(out) if view is not None else out
+            if columns is not None:
+                shown = shown[[c for c in columns if c in shown.columns] + [c for c in ("suppressed", "suppression_reason") if c in shown.columns and c not in columns]]
+            shown = shown if max_rows is None or len(shown) <= max_rows else shown.head(max_rows)
             self._show_html(table_html(shown, labels=labels, percent_cols=percent_cols, plain_cols=plain_cols, caption=caption, language=self.language))
         return out
 
@@ -202,19 +218,27 @@ class Publisher:
         return png_path
 
     # text -----------------------------------------------------------------------------
-    def finding(self, text: str, *, section: str | None = None, kind: str = "finding") -> None:
-        """Record a key finding for the summary on ``index.html`` (and show it)."""
+    def finding(self, text, *, section: str | None = None, kind: str = "finding") -> None:
+        """Record key findings for the summary on ``index.html`` (and show them).
+
+        ``text`` is one sentence or an iterable of sentences; ``None`` or "" records nothing.
+        """
+        texts = _sentences(text)
+        if not texts:
+            return
         path = self._findings_path
         items = json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
-        items.append({"text": text, "section": section or f"{self.notebook}.html", "kind": kind, "notebook": self.notebook})
+        items += [{"text": t, "section": section or f"{self.notebook}.html", "kind": kind, "notebook": self.notebook} for t in texts]
         path.write_text(json.dumps(items, ensure_ascii=False, indent=1), encoding="utf-8")
         if self.display:
-            self._show_html(f'<p class="dx-finding">{html.escape(text)}</p>')
+            for t in texts:
+                self._show_html(f'<p class="dx-finding">{html.escape(t)}</p>')
 
-    def note(self, text: str) -> None:
-        """Show a short explanatory note (plain text, escaped)."""
+    def note(self, text) -> None:
+        """Show short explanatory notes (plain text, escaped): one sentence, several, or none."""
         if self.display:
-            self._show_html(f'<p class="dx-note">{html.escape(text)}</p>')
+            for t in _sentences(text):
+                self._show_html(f'<p class="dx-note">{html.escape(t)}</p>')
 
     def _show_html(self, snippet: str) -> None:
         from IPython.display import HTML, display

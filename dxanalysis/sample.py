@@ -31,6 +31,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from .survey import bh_adjust
+
 __all__ = ["SampleData", "generate_sample", "write_sample", "render_files", "SEGMENT_NAMES"]
 
 # --------------------------------------------------------------------------- constants
@@ -368,18 +370,6 @@ def _weighted_sample_by_group(group: np.ndarray, weight: np.ndarray, k: np.ndarr
     rank = np.arange(len(order)) - starts
     chosen = order[rank < k[g_sorted]]
     return np.sort(chosen)
-
-
-def _bh(p: np.ndarray) -> np.ndarray:
-    """Benjamini–Hochberg adjusted p-values (q-values)."""
-    p = np.asarray(p, dtype=float)
-    m = len(p)
-    order = np.argsort(p)
-    ranked = p[order] * m / np.arange(1, m + 1)
-    q = np.minimum.accumulate(ranked[::-1])[::-1]
-    out = np.empty(m)
-    out[order] = np.minimum(q, 1.0)
-    return out
 
 
 def _r(x: float, nd: int = 4) -> float:
@@ -970,7 +960,7 @@ def _hypothesis_truth(survey: pd.DataFrame, scores: np.ndarray, tools: np.ndarra
             "mean_group": _r(a.mean()), "mean_versus": _r(b.mean()),
             "cohens_d": _r((a.mean() - b.mean()) / sd, 3), "p_mann_whitney": float(f"{p:.3g}"),
         })
-    for h, q in zip(out, _bh(np.array(pvals))):
+    for h, q in zip(out, bh_adjust(np.array(pvals))):
         h["q_bh"] = float(f"{q:.3g}")
     return out
 

@@ -215,8 +215,9 @@ def _check_columns(frame: pd.DataFrame, columns: Sequence[str], func: str, what:
         raise KeyError(f"{func}: {what} has no column(s) {missing}; available: {list(frame.columns)}")
 
 
-def _bh(p_values) -> np.ndarray:
-    """Benjamini–Hochberg q-values (statsmodels ``multipletests(method="fdr_bh")``); NaN kept."""
+def bh_adjust(p_values) -> np.ndarray:
+    """Benjamini–Hochberg q-values (statsmodels ``multipletests(method="fdr_bh")`` = R
+    ``p.adjust(method="BH")``); NaN p-values stay NaN and are not counted."""
     from statsmodels.stats.multitest import multipletests
 
     p = np.asarray(p_values, dtype=float)
@@ -242,7 +243,7 @@ def _bh_family(p_values, family) -> np.ndarray:
     for i, k in enumerate(keys):
         first.setdefault(k, i)
     idx = np.array(list(first.values()), dtype=int)
-    q_one = dict(zip(first, _bh(p[idx]) if len(idx) else []))
+    q_one = dict(zip(first, bh_adjust(p[idx]) if len(idx) else []))
     return np.array([q_one[k] for k in keys], dtype=float)
 
 
@@ -1192,7 +1193,7 @@ def test_hypotheses(m, scores: pd.DataFrame | None = None, *, q_level: float = Q
         rows.append(row)
     out = pd.DataFrame(rows, columns=[c for c in cols if c not in ("verdict", "q_value")])
     out["response_caveat"] = out["response_caveat"].astype(bool)
-    out["q_value"] = _bh(out["p_value"]) if len(out) else []
+    out["q_value"] = bh_adjust(out["p_value"]) if len(out) else []
     sign = np.where(out["expected"] == "higher", 1.0, -1.0) if len(out) else np.array([])
     aligned = out["effect_size"].to_numpy(dtype=float) * sign
     clear = out["q_value"].to_numpy(dtype=float) < q_level

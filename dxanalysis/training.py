@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .survey import wilson_interval
+from .survey import bh_adjust, wilson_interval
 
 #: Waves in time order, and their Japanese names.
 WAVES = ("pre", "post", "followup")
@@ -645,18 +645,6 @@ def mcnemar_test(before, after, *, exact_below: int = MCNEMAR_EXACT_BELOW) -> di
     return {"statistic": float(res.statistic), "p_value": float(res.pvalue), "exact": bool(exact), "n_yes_to_no": yn, "n_no_to_yes": ny}
 
 
-def bh_adjust(p_values) -> np.ndarray:
-    """Benjamini–Hochberg q-values; NaN p-values stay NaN and are not counted."""
-    from statsmodels.stats.multitest import multipletests
-
-    p = np.asarray(p_values, dtype=float)
-    q = np.full_like(p, np.nan)
-    ok = ~np.isnan(p)
-    if ok.any():
-        q[ok] = multipletests(p[ok], method="fdr_bh")[1]
-    return q
-
-
 PAIRED_COLUMNS = [
     "item", "label", "kind", "n_pairs", "mean_before", "mean_after", "mean_change",
     "n_improved", "n_same", "n_worse", "share_improved", "share_same", "share_worse",
@@ -1259,49 +1247,23 @@ def comment_count(training, codebook, *, wave: str = "post") -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- display
 def publish(pub, df: pd.DataFrame, name: str, *, caption: str | None = None, n_col: str | None = "n", by=None, labels: Mapping[str, str] | None = None,
-            plain_cols: Sequence[str] = (), int_cols: Sequence[str] = (), percent_cols: Sequence[str] = (), columns: Sequence[str] | None = None, view=None):
-    """``pub.table`` (privacy filter + ``tables/<name>.csv``), shown with the right formats.
+            plain_cols: Sequence[str] = (), percent_cols: Sequence[str] = (), columns: Sequence[str] | None = None, view=None):
+    """``pub.table`` for training tables: text columns that quote counts go with the numbers.
 
-    ``Publisher.table`` shows ``ci_low``/``ci_high`` as percentages; intervals of an
-    effect size or a difference in scale points are not shares, so ``plain_cols`` are
-    shown as plain numbers (two decimals) and ``int_cols`` as whole numbers; ``share_*``
-    columns are shown as percentages. ``columns`` limits what is displayed (the CSV keeps
-    every column). ``view``, a function of the *filtered* table, replaces the displayed
-    frame (e.g. :func:`effect_matrix`), so the display can only show what passed the
-    privacy filter. Text columns that quote counts (:data:`TEXT_VALUE_COLUMNS`: ``ci_note``,
-    ``verdict_text``) are blanked with the numbers of a hidden group.
-    Returns the filtered table.
+    Text columns in :data:`TEXT_VALUE_COLUMNS` (``ci_note``, ``verdict_text``) quote counts
+    or shares, so a hidden small group blanks them along with its numbers. Everything else
+    (``plain_cols`` for intervals that are not shares, ``columns``, ``view``) is passed to
+    :meth:`dxanalysis.report.Publisher.table`. Returns the filtered table.
     """
     from .privacy import PUBLIC_COLUMNS
-    from .report import PERCENT_COLUMNS, table_html
 
     value_cols = None
     text_cols = [c for c in TEXT_VALUE_COLUMNS if c in df.columns]
     if text_cols and n_col is not None:
-        # text that quotes counts or shares is hidden with the numbers of a small group
         keys = {by} if isinstance(by, str) else set(by or ())
         value_cols = [c for c in df.columns if (pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c])) and c not in keys | PUBLIC_COLUMNS] + text_cols
-    shown = pub.table(df, name, caption=caption, n_col=n_col, by=by, labels=labels, show=False, value_cols=value_cols)
-    if not getattr(pub, "display", False):
-        return shown
-    out = view(shown) if view is not None else shown.copy()
-    labels = dict(labels or {})
-    keep = list(columns) if columns is not None else [c for c in out.columns if c not in ("suppressed", "suppression_reason")]
-    for c in int_cols:
-        if c in out.columns:
-            out[c] = pd.Series([np.nan if pd.isna(v) else int(v) for v in out[c]], index=out.index, dtype=object)
-    rename = {}
-    for c in plain_cols:
-        if c in out.columns and c in PERCENT_COLUMNS:
-            rename[c] = f"{c}_plain"  # another name, so the table shows the number, not a percentage
-            labels.setdefault(f"{c}_plain", labels.get(c, COLUMN_LABELS.get(c, c)))
-    out = out.rename(columns=rename)
-    keep = [rename.get(c, c) for c in keep]
-    keep += [c for c in ("suppressed", "suppression_reason") if c in out.columns and c not in keep]
-    pcols = list(percent_cols) + [c for c in out.columns if str(c).startswith("share_")]
-    # _show_html marks the output as privacy-filtered, so render_html keeps it
-    pub._show_html(table_html(out[keep], labels=labels, percent_cols=pcols, caption=caption, language=pub.language))
-    return shown
+    return pub.table(df, name, caption=caption, n_col=n_col, by=by, labels=labels, value_cols=value_cols, plain_cols=plain_cols,
+                     percent_cols=percent_cols, columns=columns, view=view, max_rows=None)
 
 
 def effect_matrix(table: pd.DataFrame, *, language: str = "ja", alpha: float = 0.05) -> pd.DataFrame:
@@ -1369,7 +1331,7 @@ def publish_headlines(pub, heads: pd.DataFrame, *, name: str = "training_headlin
     hidden = heads["n"] < pub.min_group_size
     heads.loc[hidden, "sentence"] = SUPPRESSED_MARK.get(pub.language, SUPPRESSED_MARK["ja"])
     labels = {**COLUMN_LABELS, "metric": "指標", "label": "内容", "sentence": "見出し(人数と95%信頼区間つき)"}
-    shown = publish(pub, heads, name, caption=caption, n_col="n", by="metric", labels=labels, int_cols=["numerator", "n"],
+    shown = publish(pub, heads, name, caption=caption, n_col="n", by="metric", labels=labels,
                     columns=["label", "numerator", "n", "share", "ci_low", "ci_high"])
     for r in shown.itertuples():
         if not r.suppressed:

@@ -103,3 +103,29 @@ def test_summary_first_keeps_a_few_per_kind():
     assert len(blocks[0][1]) == 3 and [f["text"] for f in rest] == ["仮説3", "仮説4", "その他"]
     html = summary_html(findings)
     assert html.count("<li>") == 4 and 'href="04_training.html"' in html
+
+
+def test_table_display_columns_and_view_leave_csv_whole(tmp_path, monkeypatch):
+    shown_html = []
+    pub = Publisher(tmp_path, min_group_size=5)
+    monkeypatch.setattr(pub, "_show_html", shown_html.append)
+    df = pd.DataFrame({"group": ["A", "B", "C"], "n": [3, 20, 30], "share_improved": [0.5, 0.25, 0.125], "internal_id": ["x1", "x2", "x3"]})
+    pub.table(df, "t", columns=["group", "n", "share_improved"], view=lambda f: f.assign(group=f["group"] + "組"))
+    html = shown_html[0]
+    assert "internal_id" not in html and "x3" not in html and "C組" in html
+    assert "12.5%" in html and "50.0%" not in html and "25.0%" not in html  # share_* as percent; A hidden, B hidden as its complement
+    assert "internal_id" in (tmp_path / "tables" / "t.csv").read_text(encoding="utf-8-sig")
+
+
+def test_finding_and_note_take_one_many_or_none(tmp_path, monkeypatch):
+    from dxanalysis.report import read_findings
+
+    pub = Publisher(tmp_path, notebook="03_roadmap")
+    shown = []
+    monkeypatch.setattr(pub, "_show_html", shown.append)
+    pub.finding(["M06 は前提より先に始まる", "", None], kind="gap")
+    pub.finding(None)
+    pub.note(("注1", "注2"))
+    pub.note(None)
+    assert [f["text"] for f in read_findings(tmp_path)] == ["M06 は前提より先に始まる"]
+    assert len(shown) == 3

@@ -319,8 +319,8 @@ def test_hypothesis_at_complete_separation_has_verdict_but_no_interval():
 
 def test_bh_matches_r_p_adjust():
     # p.adjust(c(0.01, 0.04, 0.03, 0.2, 0.005), "BH")
-    np.testing.assert_allclose(sv._bh([0.01, 0.04, 0.03, 0.2, 0.005]), [0.025, 0.05, 0.05, 0.2, 0.025])
-    assert np.isnan(sv._bh([0.01, np.nan])[1])
+    np.testing.assert_allclose(sv.bh_adjust([0.01, 0.04, 0.03, 0.2, 0.005]), [0.025, 0.05, 0.05, 0.2, 0.025])
+    assert np.isnan(sv.bh_adjust([0.01, np.nan])[1])
 
 
 def test_group_differences_columns_and_values():
