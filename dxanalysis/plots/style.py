@@ -19,11 +19,31 @@ DIVERGING_CMAP = "RdBu"
 FONT_FAMILY = "IPAexGothic"
 
 
+def _register_bold_alias() -> None:
+    """Let ``fontweight="bold"`` resolve to IPAexGothic's only (regular) face.
+
+    IPAexGothic ships one weight. Without an entry of weight 700, every bold label makes
+    matplotlib log ``findfont: Failed to find font weight bold`` — which JupyterLab shows
+    the advisor as a pink warning under the cell. The alias points at the same file, so
+    the glyphs are unchanged (the chart simply has no faux bold).
+    """
+    from dataclasses import replace
+
+    from matplotlib import font_manager
+
+    entries = [f for f in font_manager.fontManager.ttflist if f.name == FONT_FAMILY]
+    if not entries or any(f.weight == 700 for f in entries):
+        return
+    font_manager.fontManager.ttflist.append(replace(entries[0], weight=700))
+    font_manager.fontManager._findfont_cached.cache_clear()
+
+
 def setup_style(dpi: int = 110) -> None:
     """Set the Japanese font, palette and sizes for every chart (idempotent)."""
     import matplotlib_fontja  # noqa: F401  registers IPAexGothic with matplotlib
 
     matplotlib_fontja.japanize()
+    _register_bold_alias()
     matplotlib.rcParams.update(
         {
             "font.family": FONT_FAMILY,
