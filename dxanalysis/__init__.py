@@ -7,3 +7,13 @@ for executing notebooks and rendering HTML.
 """
 
 __version__ = "0.1.0"
+
+
+def _install_kernel_hooks() -> None:
+    # In a Jupyter kernel, input errors show as a short message without a traceback.
+    from . import kernel
+
+    kernel.install()
+
+
+_install_kernel_hooks()

@@ -576,6 +576,8 @@ _NUMERIC_KEYS = ("id", "fiscal_year", "min_group_size", "comment_min_group_size"
 def load_config(folder: Path | str) -> MunicipalityConfig:
     """Read and check ``municipality.yaml`` in a municipality folder."""
     folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError([Problem(file=str(folder), code="folder_missing", params={"value": str(folder.resolve())})])
     path = folder / "municipality.yaml"
     raw, node = read_yaml_located(path)
     raw = {} if raw is None else raw

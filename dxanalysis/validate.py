@@ -21,6 +21,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "ファイルが見つかりません。municipality.yaml の inputs に正しいファイル名を書くか、ファイルを置いてください。",
         "File not found. Put the file in the folder or fix its name under inputs in municipality.yaml.",
     ),
+    "folder_missing": (
+        "自治体フォルダ {value} が見つかりません。data_dir(コマンドでは最初の引数)に、municipality.yaml のあるフォルダを指定してください(例: ../data/sample)。新しい自治体なら `dxanalysis init {value} --survey 回答.csv` で作れます。",
+        "The municipality folder {value} does not exist. Set data_dir (on the command line: the first argument) to the folder that holds municipality.yaml (e.g. ../data/sample). For a new municipality, `dxanalysis init {value} --survey export.csv` creates it.",
+    ),
     "optional_file_missing": (
         "inputs の {key} に書かれたファイル {name} がありません。{key} は任意の入力です。使わない場合は municipality.yaml からこの行(「{key}: {name}」)を削除してください。使う場合はファイルをフォルダに置いてください。",
         "The file {name} listed under inputs as {key} does not exist. {key} is optional: if you do not use it, delete this line ('{key}: {name}') from municipality.yaml; otherwise put the file in the folder.",
