@@ -25,8 +25,12 @@ test: $(STAMP)
 sample: $(STAMP)
 	$(BIN)/dxanalysis sample data/sample
 
+# JupyterLab in Japanese, no news pop-up, widget state saved with the notebook, opening 01.
+# The settings (dxanalysis/resources/jupyter/labconfig/) are added to Jupyter's config path
+# for this command only; a user's own settings still win.
+LAB_CONFIG := $(CURDIR)/dxanalysis/resources/jupyter
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/
+	JUPYTER_CONFIG_PATH=$(LAB_CONFIG) $(BIN)/jupyter lab --notebook-dir=notebooks 01_current_state.ipynb
 
 clean:
 	rm -rf reports/*/ .pytest_cache
