@@ -114,6 +114,14 @@ def _first_number(text: str) -> float:
     return float(m.group()) if m else float("inf")
 
 
+def _number_order(text: str) -> tuple:
+    """Sort key of a banded value: its first number, then "under" before a range before "or more"
+    (3年未満 < 3〜9年 < 10年以上; 20代以下 < 30代)."""
+    t = str(text)
+    rank = 0 if re.search(r"未満|以下|まで", t) else 2 if re.search(r"以上|超", t) else 1
+    return (_first_number(t), rank, t)
+
+
 def _is_integer_text(value: str) -> bool:
     return re.fullmatch(r"[+-]?\d+(?:\.0+)?", str(value)) is not None
 
@@ -130,7 +138,7 @@ def short_label(header: str, limit: int = 16) -> str:
     if len(text) <= limit:
         return text
     first = re.split(r"[、,。]", text)[0]
-    if 4 <= len(first) <= limit:
+    if 4 <= len(first) <= limit and not first.endswith(tuple("をがはにでとのや")):  # "窓口の混雑状況を" is no label
         return first
     return text[: limit - 1] + "…"
 
@@ -364,7 +372,7 @@ def _attribute_order(g: Guess, col: pd.Series, roster: pd.DataFrame | None) -> t
             extra = [v for v in counts.index if v not in order]
             return order + extra, "名簿の順"
     if any(w in label for w in NUMBER_ORDERED) or all(_is_integer_text(v) for v in counts.index):
-        return sorted(counts.index, key=lambda v: (_first_number(v), v)), "数字の順"
+        return sorted(counts.index, key=_number_order), "数字の順"
     return list(counts.index), "回答の多い順"
 
 
@@ -410,7 +418,9 @@ def _option_entries(g: Guess, bank_options: list[dict]) -> tuple[list[dict], lis
     """Options of a multi-select question: frequent tokens (bank ids when the label is known);
     tokens given by one respondent only are taken as その他 answers. Returns (options, rare tokens)."""
     known = {nfkc(o["label"]): o for o in bank_options}
-    frequent = [o["label"] for o in g.options if o["count"] >= 2]
+    bank_order = list(known)
+    # the bank's options in the bank's order, then the others by frequency
+    frequent = sorted((o["label"] for o in g.options if o["count"] >= 2), key=lambda t: bank_order.index(t) if t in known else len(bank_order))
     rare = [o["label"] for o in g.options if o["count"] < 2]
     out, used = [], set()
     for n, label in enumerate(frequent, start=1):
@@ -424,6 +434,7 @@ def _option_entries(g: Guess, bank_options: list[dict]) -> tuple[list[dict], lis
             oid += "_2"
         used.add(oid)
         out.append({"id": oid, "label": label, "other": other, "count": next(o["count"] for o in g.options if o["label"] == label)})
+    out.sort(key=lambda o: o["other"])  # その他 last
     if rare and not any(o["other"] for o in out):
         out.append({"id": "other" if "other" not in used else "other_2", "label": "その他", "other": True, "count": 0})
     return out, rare
