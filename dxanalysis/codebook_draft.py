@@ -484,6 +484,8 @@ def draft_codebook(raw: pd.DataFrame, *, source: str = "survey.csv", roster: pd.
         if g.kind == "attribute":
             g.values, order = _attribute_order(g, raw[g.header].dropna(), roster)
             g.why += f"。値は{order}"
+            if all(_is_integer_text(v) for v in g.values):
+                g.why += "。値は数字のコードです(意味は調査票で確かめ、label や名簿の列名をそろえてください)"
         if g.kind == "likert" and g.numeric_max is not None and common_max and g.numeric_max < common_max:
             g.why += f"(ほかの数値の設問に合わせて 1〜{common_max} とみなす)"
             g.numeric_max = common_max
@@ -648,13 +650,13 @@ def _multi_select_lines(multis: list[Guess], *, live: bool) -> list[str]:
 
 
 def municipality_text(*, mid: str, name: str, fiscal_year: int, survey: str, roster: str | None, source_survey: str,
-                      source_roster: str | None, fiscal_year_guessed: bool) -> str:
+                      source_roster: str | None, fiscal_year_guessed: str | None, name_guessed: bool = False, id_guessed: bool = False) -> str:
     """municipality.yaml for a new folder, with comments on what was assumed."""
-    fy = f"fiscal_year: {fiscal_year}" + (_comment(f"推定: 今日の日付の年度(令和{fiscal_year - 2018}年度)。調査の年度が違えば直してください") if fiscal_year_guessed else "")
+    fy = f"fiscal_year: {fiscal_year}" + (_comment(f"推定: {fiscal_year_guessed}の年度(令和{fiscal_year - 2018}年度)。調査の年度が違えば直してください") if fiscal_year_guessed else "")
     lines = [
         f"# dxanalysis init が作成。調査の書き出し: {source_survey}" + (f"、名簿: {source_roster}" if source_roster else ""),
-        f"id: {mid}" + _comment("レポートのフォルダ名 reports/<id>/"),
-        f"name: {q(name)}",
+        f"id: {mid}" + _comment("レポートのフォルダ名 reports/<id>/" + ("。フォルダ名が半角英数字でないため仮の id です。半角英小文字・数字・「_」「-」で書き直してください" if id_guessed else "")),
+        f"name: {q(name)}" + (_comment("推定: フォルダ名。レポートに出る自治体名(例: 〇〇市)に直してください") if name_guessed else ""),
         fy,
         "min_group_size: 5" + _comment("これより少ない集団は数値を出しません(3 以上)"),
         "language: ja",
@@ -679,6 +681,19 @@ class InitResult:
 
 def _fiscal_year(today: _dt.date) -> int:
     return today.year if today.month >= 4 else today.year - 1
+
+
+TIME_HEADERS = ("開始時刻", "完了時刻", "タイムスタンプ", "回答日時", "送信日時", "受付日時", "start time", "completion time", "timestamp")
+
+
+def survey_fiscal_year(raw: pd.DataFrame) -> tuple[int, str] | None:
+    """(fiscal year, header) from the answers' time stamps (median date; April–March), or None."""
+    for c in raw.columns:
+        if c.casefold() in TIME_HEADERS:
+            dates = pd.to_datetime(raw[c], errors="coerce", format="mixed")
+            if dates.notna().mean() >= 0.8:
+                return _fiscal_year(dates.dropna().sort_values().iloc[len(dates.dropna()) // 2].date()), c
+    return None
 
 
 def _municipality_id(folder: Path) -> str:
@@ -718,9 +733,15 @@ def init_municipality(folder: Path | str, survey: Path | str, *, roster: Path | 
     cb_path = folder / "codebook.yaml"
     cb_path.write_text(codebook_text(draft, today=today), encoding="utf-8")
     mun_path = folder / "municipality.yaml"
-    mun_path.write_text(municipality_text(mid=_municipality_id(folder), name=name or folder.name, fiscal_year=fiscal_year or _fiscal_year(today),
+    mid = _municipality_id(folder)
+    fy_source = None
+    if fiscal_year is None:
+        found = survey_fiscal_year(raw)
+        fiscal_year, fy_source = (found[0], f"回答の日時「{found[1]}」") if found else (_fiscal_year(today), "今日の日付")
+    mun_path.write_text(municipality_text(mid=mid, name=name or folder.name, fiscal_year=fiscal_year,
                                           survey=survey_name, roster=roster_name, source_survey=survey.name,
-                                          source_roster=roster.name if roster else None, fiscal_year_guessed=fiscal_year is None), encoding="utf-8")
+                                          source_roster=roster.name if roster else None, fiscal_year_guessed=fy_source,
+                                          name_guessed=name is None, id_guessed=mid != folder.name), encoding="utf-8")
     return InitResult(folder=folder, draft=draft, codebook=cb_path, municipality=mun_path)
 
 

@@ -599,3 +599,13 @@ def test_questionnaire_command(tmp_path, capsys):
     assert (tmp_path / "q.xlsx").exists() and (tmp_path / "codebook.yaml").exists()
     text = (tmp_path / "codebook.yaml").read_text(encoding="utf-8")
     assert "部署の選択肢は自治体ごとに違います" in text
+
+
+def test_fiscal_year_from_the_answers_dates_and_folder_names(tmp_path):
+    df = pd.DataFrame({"タイムスタンプ": ["2026/02/10 9:00:00", "2026/03/02 9:00:00", "2026/03/20 9:00:00"], "所属": ["a", "b", "a"]})
+    export = write_export(df, tmp_path / "e.csv")
+    init_municipality(tmp_path / "市役所", export, today=pd.Timestamp("2027-05-01").date())
+    mun = yaml.safe_load((tmp_path / "市役所" / "municipality.yaml").read_text(encoding="utf-8"))
+    assert mun["fiscal_year"] == 2025  # February–March 2026 is FY2025, not the FY of today
+    assert mun["id"] == "city" and mun["name"] == "市役所"  # a Japanese folder name is no id: a placeholder, said in a comment
+    assert "仮の id" in (tmp_path / "市役所" / "municipality.yaml").read_text(encoding="utf-8")
