@@ -135,6 +135,8 @@ def _slug(text: str) -> str:
 def short_label(header: str, limit: int = 16) -> str:
     """A short display label from a header: the whole stripped header, its first clause, or a cut."""
     text = strip_question_number(header)
+    grid = re.findall(r"\[([^\]]+)\]\s*$", text)  # Google Forms grid row: 設問 [文]
+    text = grid[0].strip() if grid else text
     if len(text) <= limit:
         return text
     first = re.split(r"[、,。]", text)[0]
@@ -173,18 +175,22 @@ class BankIndex:
                 self.entries.append((normalise_statement(e["text"]), kind, e))
 
     def match(self, header: str, kinds: tuple[str, ...]) -> BankMatch | None:
-        """Best entry of the given kinds with ratio ≥ NEAR_RATIO (exact normalised text = 1.0)."""
-        text = normalise_statement(header)
+        """Best entry of the given kinds with ratio ≥ NEAR_RATIO (exact normalised text = 1.0).
+
+        A Google Forms grid row, ``設問 [文]``, is matched on the statement in brackets too.
+        """
+        texts = [normalise_statement(header)] + [normalise_statement(m) for m in re.findall(r"\[([^\]]+)\]\s*$", nfkc(header))]
         best: BankMatch | None = None
-        for norm, kind, entry in self.entries:
-            if kind not in kinds:
-                continue
-            sm = SequenceMatcher(None, text, norm, autojunk=False)
-            if sm.real_quick_ratio() < NEAR_RATIO or sm.quick_ratio() < NEAR_RATIO:
-                continue
-            ratio = 1.0 if text == norm else sm.ratio()
-            if ratio >= NEAR_RATIO and (best is None or ratio > best.ratio):
-                best = BankMatch(entry, kind, ratio)
+        for text in texts:
+            for norm, kind, entry in self.entries:
+                if kind not in kinds:
+                    continue
+                sm = SequenceMatcher(None, text, norm, autojunk=False)
+                if sm.real_quick_ratio() < NEAR_RATIO or sm.quick_ratio() < NEAR_RATIO:
+                    continue
+                ratio = 1.0 if text == norm else sm.ratio()
+                if ratio >= NEAR_RATIO and (best is None or ratio > best.ratio):
+                    best = BankMatch(entry, kind, ratio)
         return best
 
 
@@ -223,9 +229,14 @@ def _yes_no(values: set[str]) -> bool:
     return bool(values) and values <= set(YES_WORDS) | set(NO_WORDS)
 
 
+def _asks_about_respondent(text: str) -> bool:
+    """「あなたの職種を選んでください」: a question about the respondent, not a statement to rate."""
+    return len(text) <= 2 * MAX_ATTRIBUTE_HEADER and ("あなた" in text or text.endswith(("ください", "?")))
+
+
 def _attribute_word(header: str) -> str | None:
     text = strip_question_number(header)
-    if len(text) > MAX_ATTRIBUTE_HEADER:
+    if len(text) > MAX_ATTRIBUTE_HEADER and not _asks_about_respondent(text):
         return None
     return next((w for w, _ in ATTRIBUTE_WORDS if w in text), None)
 
@@ -270,7 +281,7 @@ def _free_text(col: pd.Series, header: str) -> bool:
     distinct = len(set(values)) / len(values)
     mean_len = sum(map(len, values)) / len(values)
     worded = any(w in header for w in FREE_TEXT_WORDS)
-    return distinct >= 0.5 and (mean_len >= 12 or worded) or worded and mean_len >= 8
+    return worded or distinct >= 0.5 and mean_len >= 12  # a header asking for comments is free text even when answers are short (特になし)
 
 
 def classify_column(header: str, col: pd.Series) -> Guess:
@@ -302,9 +313,15 @@ def classify_column(header: str, col: pd.Series) -> Guess:
     if _free_text(col, header):
         return Guess(header, "free_text", f"長く、ほとんど重複しない文({len(vset)} 種類 / {int(col.notna().sum())} 件)")
     longest = max(len(v) for v in values)
-    if len(vset) <= MAX_ATTRIBUTE_VALUES and longest <= 20 and len(vset) < max(2, col.notna().sum() / 3):
+    few = len(vset) <= MAX_ATTRIBUTE_VALUES and longest <= 20 and len(vset) < max(2, col.notna().sum() / 3)
+    text = strip_question_number(header)
+    if few and (len(text) <= MAX_ATTRIBUTE_HEADER or _asks_about_respondent(text)):
         return Guess(header, "attribute", f"短い値が {len(vset)} 種類だけ", values=values)
-    return Guess(header, "unknown", f"何の設問か判断できませんでした(値 {len(vset)} 種類)")
+    if few:  # a rated statement on a scale this tool does not know, or an attribute with a long name
+        shown = "・".join(sorted(vset)[:7])
+        return Guess(header, "unknown", f"選択肢が少数({shown})ですが、既知の回答尺度でも属性の設問でもありません。"
+                                        "属性なら attributes に、評定の設問なら scales に選択肢の順を書いて items に移してください")
+    return Guess(header, "unknown", f"何の設問か判断できませんでした(値 {len(vset)} 種類)。分析に使うなら items・attributes などに移してください")
 
 
 def _choose_label_sets(guesses: list[Guess]) -> None:

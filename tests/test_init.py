@@ -504,6 +504,21 @@ def test_free_text_with_commas_is_not_a_multi_select_and_short_repeats_are_not_f
     texts = col([f"研修は{i}回目ですが、とても分かりやすく、業務にも役立ちました, 感謝します" for i in range(10)])
     assert classify_column("研修の感想", texts).kind == "free_text"
     assert classify_column("何か一言", col(["特になし", "なし", "特になし", "なし"] * 5)).kind == "attribute"
+    assert classify_column("その他ご意見", col(["特になし", "なし", "特になし", "なし"] * 5)).kind == "free_text"  # the header asks for comments
+
+
+def test_unknown_rating_scale_is_ignored_with_a_comment_not_taken_for_an_attribute():
+    h = "庁内のデジタル化の進み具合について、どのように感じていますか"
+    g = classify_column(h, col(["かなり進んでいる", "少し進んでいる", "進んでいない"] * 5))
+    assert g.kind == "unknown" and "既知の回答尺度でも属性の設問でもありません" in g.why and "進んでいない" in g.why
+    assert classify_column("あなたの職種(事務・技術・専門職など)を選択してください", col(["事務", "技術", "専門職"] * 5)).kind == "attribute"
+
+
+def test_google_grid_rows_match_the_bank():
+    header = "次の文について、あてはまるものを選んでください [" + STATEMENTS["tech_05"] + "]"
+    df = pd.DataFrame({"タイムスタンプ": ["2025/6/1 9:00:00", "2025/6/1 9:01:00"], header: ["そう思う", "そう思わない"]})
+    g = draft_codebook(df).of("likert")[0]
+    assert g.id == "tech_05" and g.match.ratio == 1.0
     assert classify_column("ご意見", col([np.nan, np.nan])).kind == "free_text"  # no comments yet, named as a comment question
 
 
