@@ -624,3 +624,20 @@ def test_fiscal_year_from_the_answers_dates_and_folder_names(tmp_path):
     assert mun["fiscal_year"] == 2025  # February–March 2026 is FY2025, not the FY of today
     assert mun["id"] == "city" and mun["name"] == "市役所"  # a Japanese folder name is no id: a placeholder, said in a comment
     assert "仮の id" in (tmp_path / "市役所" / "municipality.yaml").read_text(encoding="utf-8")
+
+
+def test_multi_select_section_when_the_codebook_supports_it(monkeypatch):
+    """The live section (written once config.Codebook has multi_select) in exactly the agreed format."""
+    import dxanalysis.codebook_draft as cd
+
+    monkeypatch.setattr(cd, "multi_select_supported", lambda: True)
+    df, _ = google_export(n=30)
+    cb = yaml.safe_load(cd.codebook_text(cd.draft_codebook(df)))
+    header = "日常的に使うツール(あてはまるものすべて)"
+    assert header not in cb["ignore"]
+    (ms,) = cb["multi_select"]
+    assert set(ms) == {"id", "header", "label", "separator", "options"}
+    assert ms["header"] == header and ms["separator"] == ", " and ms["id"] == "multi_01"
+    assert [o["label"] for o in ms["options"]][-1] == "その他" and ms["options"][-1]["other"] is True
+    assert {o["label"] for o in ms["options"][:-1]} == {"Microsoft Teams", "LoGoチャット", "Excel", "kintone"}
+    assert all(set(o) <= {"id", "label", "other"} and re.fullmatch(r"[a-z0-9_]+", o["id"]) for o in ms["options"])
