@@ -157,8 +157,13 @@ def _explained(err: InputError, folder: Path) -> InputError:
     """The error with "construct is empty" turned into the init draft's own message (item, line, ids to choose from)."""
     from .codebook_draft import explain_unset_constructs
 
-    codebook = Path(folder) / "codebook.yaml"
-    if not codebook.exists():
+    from .config import load_config
+
+    try:
+        codebook = load_config(folder).input_path("codebook")
+    except InputError:
+        codebook = Path(folder) / "codebook.yaml"
+    if codebook is None or not codebook.exists():
         return err
     return InputError(explain_unset_constructs(err.problems, codebook), err.language)
 

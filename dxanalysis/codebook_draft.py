@@ -560,6 +560,15 @@ def q(text) -> str:
     return json.dumps(str(text), ensure_ascii=False)
 
 
+_YAML_WORDS = {"yes", "no", "true", "false", "on", "off", "y", "n", "null", "~"}
+
+
+def ident(text: str) -> str:
+    """An id as YAML text: bare when safe, quoted when YAML would read it as a bool/null/number (``no``, ``on``, ``1``)."""
+    text = str(text)
+    return text if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_\-]*", text) and text.lower() not in _YAML_WORDS else q(text)
+
+
 def _comment(text: str) -> str:
     return "  # " + re.sub(r"\s+", " ", str(text)).strip()
 
@@ -595,11 +604,11 @@ def codebook_text(draft: Draft, *, today: _dt.date | None = None) -> str:
     out.append("attributes:" + ("" if attrs else " {}"))
     for g in attrs:
         label = g.match.entry["label"] if g.match and g.match.ratio >= MATCH_RATIO else strip_question_number(g.header)
-        out += [f"  {g.id}:" + _comment("推定: 属性。" + g.why), f"    header: {q(g.header)}", f"    label: {q(label)}", "    values:"]
+        out += [f"  {ident(g.id)}:" + _comment("推定: 属性。" + g.why), f"    header: {q(g.header)}", f"    label: {q(label)}", "    values:"]
         out += [f"      - {q(v)}" for v in g.values]
     out.append("scales:" + ("" if draft.scales else " {}"))
     for sid, s in draft.scales.items():
-        out += [f"  {sid}:" + _comment("推定: " + s["why"]), f"    min: {s['min']}", f"    max: {s['max']}", "    labels:"]
+        out += [f"  {ident(sid)}:" + _comment("推定: " + s["why"]), f"    min: {s['min']}", f"    max: {s['max']}", "    labels:"]
         out += [f"      {n}: {q(lab)}" for n, lab in enumerate(s["labels"], start=1)]
         miss = ", ".join(q(m) for m in s["missing"])
         out.append(f"    missing: [{miss}]" + (_comment("推定: 内容のない回答(欠測として数える)") if s["missing"] else ""))
@@ -614,14 +623,14 @@ def codebook_text(draft: Draft, *, today: _dt.date | None = None) -> str:
         m = g.match
         if m and m.ratio >= MATCH_RATIO:
             e = m.entry
-            out += [f"  - id: {g.id}" + _comment(f"推定: 設問バンクの {e['id']} と一致(一致率 {m.ratio:.2f})。{g.why}"),
-                    f"    header: {q(g.header)}", f"    construct: {e['construct']}", f"    scale: {g.scale}",
+            out += [f"  - id: {ident(g.id)}" + _comment(f"推定: 設問バンクの {e['id']} と一致(一致率 {m.ratio:.2f})。{g.why}"),
+                    f"    header: {q(g.header)}", f"    construct: {ident(e['construct'])}", f"    scale: {ident(g.scale)}",
                     f"    reverse: {'true' if e.get('reverse') else 'false'}", f"    short: {q(e['short'])}"]
         else:
             near = f"近い文は設問バンクの {m.entry['id']}「{m.entry['text']}」(一致率 {m.ratio:.2f}、{m.entry['construct']})" if m else "設問バンクに近い文はありません"
-            out += [f"  - id: {g.id}" + _comment(f"推定: リッカート項目({g.why})。{near}"),
+            out += [f"  - id: {ident(g.id)}" + _comment(f"推定: リッカート項目({g.why})。{near}"),
                     f"    header: {q(g.header)}", "    construct:" + _comment(f"要記入: {known} のどれかを書いてください"),
-                    f"    scale: {g.scale}", "    reverse: false" + _comment("否定的な文(そう思うほど低い)なら true"),
+                    f"    scale: {ident(g.scale)}", "    reverse: false" + _comment("否定的な文(そう思うほど低い)なら true"),
                     f"    short: {q(short_label(g.header))}" + _comment("推定: 図表の短い名前")]
     tools = draft.of("tool")
     out.append("tools:" + _comment("はい/いいえ で答える設問"))
@@ -631,12 +640,12 @@ def codebook_text(draft: Draft, *, today: _dt.date | None = None) -> str:
     for g in tools:
         label = g.match.entry["label"] if g.match and g.match.ratio >= MATCH_RATIO else tool_label(g.header)
         src = f"設問バンクの {g.match.entry['id']} と一致(一致率 {g.match.ratio:.2f})" if g.match and g.match.ratio >= MATCH_RATIO else "名前は列名から"
-        out += [f"    - id: {g.id}" + _comment(f"推定: {g.why}。{src}"), f"      header: {q(g.header)}", f"      label: {q(label)}"]
+        out += [f"    - id: {ident(g.id)}" + _comment(f"推定: {g.why}。{src}"), f"      header: {q(g.header)}", f"      label: {q(label)}"]
     texts = draft.of("free_text")
     out.append("free_text:" + ("" if texts else " []"))
     for g in texts:
         label = g.match.entry["label"] if g.match and g.match.ratio >= MATCH_RATIO else short_label(g.header)
-        out += [f"  - id: {g.id}" + _comment("推定: 自由記述。" + g.why), f"    header: {q(g.header)}", f"    label: {q(label)}"]
+        out += [f"  - id: {ident(g.id)}" + _comment("推定: 自由記述。" + g.why), f"    header: {q(g.header)}", f"    label: {q(label)}"]
     multis = draft.of("multi_select")
     if multis:
         out += _multi_select_lines(multis, live=multi_live)
@@ -650,7 +659,7 @@ def _multi_select_lines(multis: list[Guess], *, live: bool) -> list[str]:
         bank_opts = g.match.entry.get("options", []) if g.match and g.match.ratio >= MATCH_RATIO else []
         label = g.match.entry["label"] if bank_opts else short_label(g.header)
         options, rare = _option_entries(g, bank_opts)
-        lines += [f"  - id: {g.id}" + _comment("推定: 複数選択。" + g.why), f"    header: {q(g.header)}", f"    label: {q(label)}",
+        lines += [f"  - id: {ident(g.id)}" + _comment("推定: 複数選択。" + g.why), f"    header: {q(g.header)}", f"    label: {q(label)}",
                   f"    separator: {q(g.separator)}", "    options:"]
         for o in options:
             extra = ", other: true" if o["other"] else ""
@@ -658,7 +667,7 @@ def _multi_select_lines(multis: list[Guess], *, live: bool) -> list[str]:
             if o["other"] and rare:
                 shown = "、".join(rare[:3]) + (" など" if len(rare) > 3 else "")
                 note = _comment(f"推定: 1 人だけの回答 {len(rare)} 種類(例: {shown})は「その他」の記入とみなす")
-            lines.append(f"      - {{id: {o['id']}, label: {q(o['label'])}{extra}}}" + note)
+            lines.append(f"      - {{id: {ident(o['id'])}, label: {q(o['label'])}{extra}}}" + note)
     if live:
         return lines
     head = ["# 複数選択の設問(multi_select)は、このバージョンの dxanalysis ではまだ読めません。",

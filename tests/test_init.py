@@ -582,6 +582,16 @@ def test_yaml_round_trips_awkward_headers(tmp_path):
     assert load_codebook(path).items[0].header == awkward[0]
 
 
+def test_option_ids_that_yaml_would_read_as_booleans_are_quoted(monkeypatch):
+    import dxanalysis.codebook_draft as cd
+
+    monkeypatch.setattr(cd, "multi_select_supported", lambda: True)
+    cells = ["Yes;No;", "No;", "On;Yes;", "Yes;", "On;", "No;On;"]
+    df = pd.DataFrame({"ID": [str(i) for i in range(6)], "選んだもの": cells})
+    (ms,) = yaml.safe_load(cd.codebook_text(cd.draft_codebook(df)))["multi_select"]
+    assert sorted(o["id"] for o in ms["options"]) == ["no", "on", "yes"]
+
+
 def test_every_guess_carries_a_comment():
     df, _ = forms_export(n=30)
     text = codebook_text(draft_codebook(df))
