@@ -156,7 +156,6 @@ def cmd_check(args) -> int:
 def _explained(err: InputError, folder: Path) -> InputError:
     """The error with "construct is empty" turned into the init draft's own message (item, line, ids to choose from)."""
     from .codebook_draft import explain_unset_constructs
-
     from .config import load_config
 
     try:

@@ -211,6 +211,7 @@ class Guess:
     options: list[dict] = field(default_factory=list)
     match: BankMatch | None = None
     scale: str | None = None
+    label: str | None = None  # attribute label when it must differ from the header (the roster's column name)
 
 
 def _distinct(col: pd.Series) -> list[str]:
@@ -378,16 +379,40 @@ def _find_respondent_id(raw: pd.DataFrame) -> tuple[str, str] | None:
     return None
 
 
+def _roster_column(g: Guess, observed: list[str], roster: pd.DataFrame) -> tuple[str | None, str]:
+    """The roster column of an attribute: same name as the header or its label, else the column
+    holding most of the answered values (then the attribute's label becomes that column's name,
+    so the roster is read without renaming)."""
+    label = strip_question_number(g.header)
+    names = (g.header, label, *([g.match.entry["label"], g.match.entry["id"]] if g.match and g.match.ratio >= MATCH_RATIO else []))
+    rcol = next((c for c in roster.columns if c in names), None)
+    if rcol is not None:
+        return rcol, ""
+    overlap = {c: len(set(observed) & set(roster[c].dropna().astype(str))) / len(observed) for c in roster.columns}
+    best = max(overlap, key=overlap.get, default=None)
+    if best is not None and overlap[best] >= 0.5:
+        return best, f"。名簿の列「{best}」と値が一致するため、label を名簿の列名にした"
+    return None, ""
+
+
 def _attribute_order(g: Guess, col: pd.Series, roster: pd.DataFrame | None) -> tuple[list[str], str]:
-    """Attribute values in display order, and how the order was chosen."""
+    """Attribute values in display order, and how the order was chosen: the roster's order, the
+    item bank's (職層 一般職員 → 課長級以上), by number (年代, 勤続年数, codes), else by frequency.
+    Sets ``g.label`` when the roster names the attribute differently."""
     counts = col.value_counts()
+    observed = [str(v) for v in counts.index]
     label = strip_question_number(g.header)
     if roster is not None:
-        rcol = next((c for c in roster.columns if c in (g.header, label)), None)
+        rcol, why = _roster_column(g, observed, roster)
         if rcol is not None:
+            if why:
+                g.label = rcol
             order = [str(v) for v in pd.unique(roster[rcol].dropna())]
-            extra = [v for v in counts.index if v not in order]
-            return order + extra, "名簿の順"
+            extra = [v for v in observed if v not in order]
+            return order + extra, "名簿の順" + why
+    bank_values = g.match.entry.get("values") if g.match and g.match.ratio >= MATCH_RATIO else None
+    if bank_values and set(observed) <= {nfkc(v) for v in bank_values}:
+        return [nfkc(v) for v in bank_values], "設問バンクの順"
     if any(w in label for w in NUMBER_ORDERED) or all(_is_integer_text(v) for v in counts.index):
         return sorted(counts.index, key=_number_order), "数字の順"
     return list(counts.index), "回答の多い順"
@@ -603,7 +628,7 @@ def codebook_text(draft: Draft, *, today: _dt.date | None = None) -> str:
     attrs = draft.of("attribute")
     out.append("attributes:" + ("" if attrs else " {}"))
     for g in attrs:
-        label = g.match.entry["label"] if g.match and g.match.ratio >= MATCH_RATIO else strip_question_number(g.header)
+        label = g.label or (g.match.entry["label"] if g.match and g.match.ratio >= MATCH_RATIO else strip_question_number(g.header))
         out += [f"  {ident(g.id)}:" + _comment("推定: 属性。" + g.why), f"    header: {q(g.header)}", f"    label: {q(label)}", "    values:"]
         out += [f"      - {q(v)}" for v in g.values]
     out.append("scales:" + ("" if draft.scales else " {}"))
@@ -779,9 +804,9 @@ def summary_lines(result: InitResult) -> list[str]:
     lines = [
         f"{result.folder}: municipality.yaml と codebook.yaml(下書き)を作りました。",
         f"  回答 {d.n_rows} 行 / 回答者番号: {d.respondent_id.header if d.respondent_id else '見つかりません'}",
-        f"  属性 {counts['attribute']}・リッカート項目 {counts['likert']}(尺度 {len(d.scales)}、設問バンクと一致 {matched})・"
-        f"はい/いいえ {counts['tool']}・複数選択 {counts['multi_select']}・自由記述 {counts['free_text']}・"
-        f"読まない列 {counts['metadata'] + counts['empty'] + counts['unknown']}",
+        (f"  属性 {counts['attribute']}・リッカート項目 {counts['likert']}(尺度 {len(d.scales)}、設問バンクと一致 {matched})・"
+         f"はい/いいえ {counts['tool']}・複数選択 {counts['multi_select']}・自由記述 {counts['free_text']}・"
+         f"読まない列 {counts['metadata'] + counts['empty'] + counts['unknown']}"),
     ]
     if d.unset_constructs:
         lines.append(f"  構成概念が未設定の設問 {len(d.unset_constructs)} 件: codebook.yaml の construct を書いてください。")

@@ -30,8 +30,12 @@ from dxanalysis.codebook_draft import (
     strip_question_number,
 )
 from dxanalysis.config import load_codebook
-from dxanalysis.io import load_municipality, read_table
-from dxanalysis.questionnaire import load_item_bank, questionnaire_frame, write_questionnaire
+from dxanalysis.io import load_municipality
+from dxanalysis.questionnaire import (
+    load_item_bank,
+    questionnaire_frame,
+    write_questionnaire,
+)
 
 BANK = load_item_bank()
 STATEMENTS = {s["id"]: s["text"] for s in BANK["statements"]}
@@ -238,12 +242,14 @@ def assert_same_tables(drafted, hand) -> None:
     assert sorted(a) == sorted(b)
     for h in b:
         pd.testing.assert_series_equal(a[h].reset_index(drop=True), b[h].reset_index(drop=True), check_names=False, check_dtype=False, obj=h)
-    for aid, attr in hand.codebook.attributes.items():  # attribute values in the same display order
+    for attr in hand.codebook.attributes.values():  # attribute values in the same display order
         drafted_attr = next(x for x in drafted.codebook.attributes.values() if x.header == attr.header)
         assert drafted_attr.values == attr.values, attr.header
     assert scale_by_header(drafted) == scale_by_header(hand)
-    ex = lambda m: sorted(m.exclusions.astype(str).drop(columns=["file"]).itertuples(index=False))  # noqa: E731
-    assert ex(drafted) == ex(hand)
+    def exclusions(m):
+        return sorted(m.exclusions.astype(str).drop(columns=["file"]).itertuples(index=False))
+
+    assert exclusions(drafted) == exclusions(hand)
 
 
 def assert_multi_select_matches(drafted_folder: Path, hand_folder_: Path) -> None:
@@ -438,6 +444,18 @@ def test_attribute_by_few_short_values_and_their_order():
     assert next(g for g in d2.of("attribute") if g.header == "区分").values == ["専門", "技術", "事務", "その他"]  # as the roster lists them
 
 
+def test_attribute_order_from_the_bank_and_label_from_the_roster():
+    df = pd.DataFrame({"ID": [str(i) for i in range(12)], "職層": ["課長級以上"] * 6 + ["一般職員"] * 4 + ["係長級"] * 2,
+                       "Q1. 所属": ["税務課"] * 7 + ["市民課"] * 5})
+    d = draft_codebook(df)
+    assert next(g for g in d.of("attribute") if g.header == "職層").values == ["一般職員", "係長級", "課長補佐級", "課長級以上"]
+    roster = pd.DataFrame({"部署名": ["市民課", "税務課"], "職員数": ["10", "20"]})
+    d2 = draft_codebook(df, roster=roster)
+    dept = next(g for g in d2.of("attribute") if g.header == "Q1. 所属")
+    assert dept.values == ["市民課", "税務課"] and dept.label == "部署名"  # roster columns are matched by label
+    assert 'label: "部署名"' in codebook_text(d2)
+
+
 def test_likert_label_sets_and_the_three_answer_trap():
     df = pd.DataFrame({"ID": [str(i) for i in range(10)],
                        "a": ["そう思わない", "あまりそう思わない", "どちらともいえない", "ややそう思う", "そう思う"] * 2,
@@ -604,7 +622,7 @@ def test_every_guess_carries_a_comment():
 
 # =========================================================================== command line
 def test_init_refuses_to_overwrite_and_reports_a_missing_export(tmp_path, capsys):
-    df, hand = google_export(n=12)
+    df, _ = google_export(n=12)
     export = write_export(df, tmp_path / "g.csv")
     assert cli.main(["init", str(tmp_path / "c"), "--survey", str(export)]) == 0
     out = capsys.readouterr().out
