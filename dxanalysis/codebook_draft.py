@@ -212,6 +212,7 @@ class Guess:
     match: BankMatch | None = None
     scale: str | None = None
     label: str | None = None  # attribute label when it must differ from the header (the roster's column name)
+    numbered: dict[int, str] | None = None  # likert options written with their number: {1: "1. まったくそう思わない", …}
 
 
 def _distinct(col: pd.Series) -> list[str]:
@@ -224,6 +225,43 @@ def _label_set_candidates(values: set[str]) -> list[int]:
     if not subst:
         return []
     return [i for i, (_, _, labels) in enumerate(LABEL_SETS) if subst <= set(labels)]
+
+
+_NUMBERED_OPTION = re.compile(r"^(\d{1,2})\s*[.:)、]?\s*(\D.*)$")
+
+
+def _numbered_likert(values: set[str]) -> tuple[set[str], dict[int, str], list[str]] | None:
+    """Options written with their number (``1. まったくそう思わない``, ``5:とてもそう思う``).
+
+    Returns (label texts without numbers, {number: cell text}, missing cells) when every
+    answer is a known label whose number is its position in a known set; else None.
+    """
+    texts: dict[int, str] = {}
+    plain: set[str] = set()
+    missing: list[str] = []
+    for v in values:
+        m = _NUMBERED_OPTION.match(v)
+        if v in MISSING_TEXTS or (m and m.group(2).strip() in MISSING_TEXTS):
+            missing.append(v)
+        elif m:
+            n, text = int(m.group(1)), m.group(2).strip()
+            if texts.get(n, v) != v:
+                return None
+            texts[n] = v
+            plain.add(text)
+        else:
+            return None
+    if not texts:
+        return None
+    probe = Guess("", "likert", "", values=sorted(plain), numbered=texts)
+    return (plain, texts, sorted(missing)) if _candidates(probe) else None
+
+
+def _numbered_labels(labels: tuple[str, ...], seen: dict[int, str]) -> list[str]:
+    """Label texts as the cells write them: the seen ones as they are, the others in the same style."""
+    n0, example = next(iter(sorted(seen.items())))
+    prefix = example[: len(example) - len(_NUMBERED_OPTION.match(example).group(2))]
+    return [seen.get(n, prefix.replace(str(n0), str(n), 1) + label) for n, label in enumerate(labels, start=1)]
 
 
 def _yes_no(values: set[str]) -> bool:
@@ -297,6 +335,11 @@ def classify_column(header: str, col: pd.Series) -> Guess:
     if cands:
         missing = sorted(vset & set(MISSING_TEXTS), key=MISSING_TEXTS.index)
         return Guess(header, "likert", "選択肢が既知の回答尺度の文言", missing=missing, values=values)
+    numbered = _numbered_likert(vset)
+    if numbered:
+        plain, texts, missing = numbered
+        return Guess(header, "likert", "選択肢が番号つきの既知の回答尺度の文言(例: " + next(iter(texts.values())) + ")",
+                     missing=missing, values=sorted(plain), numbered=texts)
     if _yes_no(vset):
         return Guess(header, "tool", "回答が はい/いいえ 型(" + "・".join(sorted(vset)) + ")", values=values)
     word = _attribute_word(header)
@@ -325,6 +368,15 @@ def classify_column(header: str, col: pd.Series) -> Guess:
     return Guess(header, "unknown", f"何の設問か判断できませんでした(値 {len(vset)} 種類)。分析に使うなら items・attributes などに移してください")
 
 
+def _candidates(g: Guess) -> list[int]:
+    """Known label sets a Likert column fits; numbered options must sit at their number."""
+    cands = _label_set_candidates(set(g.values))
+    if g.numbered:
+        pos = {_NUMBERED_OPTION.match(v).group(2).strip(): n for n, v in g.numbered.items()}
+        cands = [i for i in cands if all(LABEL_SETS[i][2].index(t) + 1 == n for t, n in pos.items())]
+    return cands
+
+
 def _choose_label_sets(guesses: list[Guess]) -> None:
     """Give every text Likert column one known label set: the set that the columns together
     cover best (a 5-point item that drew only 3 answers still gets the 5-point set)."""
@@ -332,11 +384,11 @@ def _choose_label_sets(guesses: list[Guess]) -> None:
     union: dict[int, set[str]] = {}
     support: Counter = Counter()
     for g in likert:
-        for i in _label_set_candidates(set(g.values)):
+        for i in _candidates(g):
             union.setdefault(i, set()).update(set(g.values) & set(LABEL_SETS[i][2]))
             support[i] += 1
     for g in likert:
-        cands = _label_set_candidates(set(g.values))
+        cands = _candidates(g)
         best = max(cands, key=lambda i: (len(union[i]) / len(LABEL_SETS[i][2]), support[i], len(LABEL_SETS[i][2]), -i))
         g.label_set = LABEL_SETS[best][2]
 
@@ -540,6 +592,13 @@ def draft_codebook(raw: pd.DataFrame, *, source: str = "survey.csv", roster: pd.
     return Draft(source=source, n_rows=len(raw), respondent_id=rid_guess, guesses=guesses, scales=scales, constructs=bank["constructs"], yes=yes, no=no)
 
 
+def _missing_order(code: str) -> tuple:
+    """わからない, 無回答 … in MISSING_TEXTS order, then numbers (9, 99), then anything else."""
+    if code in MISSING_TEXTS:
+        return (0, MISSING_TEXTS.index(code), code)
+    return (1, int(code), code) if _is_integer_text(code) else (2, 0, code)
+
+
 def _scales(guesses: list[Guess], bank: dict) -> dict[str, dict]:
     """One scale per distinct label set (or number range); sets ``Guess.scale``."""
     scales: dict[str, dict] = {}
@@ -549,11 +608,12 @@ def _scales(guesses: list[Guess], bank: dict) -> dict[str, dict]:
         if g.kind != "likert":
             continue
         if g.label_set is not None:
-            key = ("labels", g.label_set)
+            style = _NUMBERED_OPTION.sub(r"\1|", next(iter(g.numbered.values()))).split("|")[0] if g.numbered else ""
+            key = ("labels", g.label_set, bool(g.numbered))
             family, title, _ = next(x for x in LABEL_SETS if x[2] == g.label_set)
             base = f"{family}{len(g.label_set)}"
-            why = f"既知の選択肢セット「{title}」"
-            labels = list(g.label_set)
+            why = f"既知の選択肢セット「{title}」" + ("(番号つき)" if style else "")
+            labels = _numbered_labels(g.label_set, g.numbered) if g.numbered else list(g.label_set)
         else:
             key = ("numbers", g.numeric_max)
             base = f"num{g.numeric_max}"
@@ -571,11 +631,13 @@ def _scales(guesses: list[Guess], bank: dict) -> dict[str, dict]:
             scales[sid] = {"min": 1, "max": len(labels), "labels": labels, "missing": missing, "why": why}
         sid = by_key[key]
         g.scale = sid
+        for n, text in (g.numbered or {}).items():  # what any column wrote wins over the generated style
+            scales[sid]["labels"][n - 1] = text
         for m in g.missing:
             if m not in scales[sid]["missing"]:
                 scales[sid]["missing"].append(m)
     for s in scales.values():
-        s["missing"].sort(key=lambda m: (m not in MISSING_TEXTS, MISSING_TEXTS.index(m) if m in MISSING_TEXTS else int(m)))
+        s["missing"].sort(key=_missing_order)
     return scales
 
 

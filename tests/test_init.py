@@ -669,3 +669,24 @@ def test_multi_select_section_when_the_codebook_supports_it(monkeypatch):
     assert [o["label"] for o in ms["options"]][-1] == "その他" and ms["options"][-1]["other"] is True
     assert {o["label"] for o in ms["options"][:-1]} == {"Microsoft Teams", "LoGoチャット", "Excel", "kintone"}
     assert all(set(o) <= {"id", "label", "other"} and re.fullmatch(r"[a-z0-9_]+", o["id"]) for o in ms["options"])
+
+
+def test_numbered_options_keep_their_text_and_load(tmp_path):
+    """Forms whose options carry their number (「1. まったくそう思わない」): labels are written as the cells are."""
+    rng = np.random.default_rng(11)
+    agree = BANK["scales"]["agree5"]["labels"]
+    opts = [f"{k}. {agree[k]}" for k in range(1, 6)]
+    df = pd.DataFrame({"ID": [str(i) for i in range(20)], "所属": _choice(rng, ["A課", "B課"], 20),
+                       STATEMENTS["why_01"]: _choice(rng, opts[1:4] + ["6. わからない"], 20),  # 1 and 5 never drawn
+                       STATEMENTS["why_02"]: _choice(rng, opts, 20)})
+    export = write_export(df, tmp_path / "e.csv")
+    roster = tmp_path / "r.csv"
+    pd.DataFrame({"所属": ["A課", "B課"], "職員数": ["30", "30"]}).to_csv(roster, index=False)
+    init_municipality(tmp_path / "c", export, roster=roster, fiscal_year=2025)
+    m = load_municipality(tmp_path / "c")
+    assert m.codebook.scales["agree5"].labels == dict(enumerate(opts, start=1))
+    expected = df[STATEMENTS["why_01"]].map(lambda v: np.nan if v.startswith("6") else float(v[0]))
+    np.testing.assert_array_equal(m.survey["why_01"].to_numpy(), expected.to_numpy())
+    assert "6. わからない" in m.codebook.scales["agree5"].missing
+    # a number that is not the option's place in a known set is not taken for one
+    assert classify_column("x", col(["1. ややそう思う", "2. そう思う"] * 3)).kind != "likert"
