@@ -608,11 +608,10 @@ def _scales(guesses: list[Guess], bank: dict) -> dict[str, dict]:
         if g.kind != "likert":
             continue
         if g.label_set is not None:
-            style = _NUMBERED_OPTION.sub(r"\1|", next(iter(g.numbered.values()))).split("|")[0] if g.numbered else ""
             key = ("labels", g.label_set, bool(g.numbered))
             family, title, _ = next(x for x in LABEL_SETS if x[2] == g.label_set)
             base = f"{family}{len(g.label_set)}"
-            why = f"既知の選択肢セット「{title}」" + ("(番号つき)" if style else "")
+            why = f"既知の選択肢セット「{title}」" + ("(番号つき)" if g.numbered else "")
             labels = _numbered_labels(g.label_set, g.numbered) if g.numbered else list(g.label_set)
         else:
             key = ("numbers", g.numeric_max)
@@ -823,13 +822,15 @@ def init_municipality(folder: Path | str, survey: Path | str, *, roster: Path | 
     Raises
     ------
     InputError
-        The export is missing or unreadable, the folder already has a codebook (without
+        The export is missing, unreadable or has no answers, the folder already has a codebook (without
         ``force``), or no column can serve as the respondent number.
     """
     folder, survey = Path(folder), Path(survey)
     roster = Path(roster) if roster is not None else None
     today = today or _dt.date.today()
     raw = read_table(survey)
+    if raw.empty:
+        raise InputError([Problem(file=survey.name, code="empty_file")])
     roster_frame = read_table(roster) if roster is not None else None
     if (folder / "codebook.yaml").exists() and not force:
         raise InputError([Problem(file=str(folder / "codebook.yaml"), code="init_folder_exists", params={"folder": str(folder)})])

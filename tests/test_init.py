@@ -343,7 +343,9 @@ def test_questionnaire_survey_needs_no_edit(tmp_path):
     xlsx, codebook = write_questionnaire(tmp_path / "q" / "questionnaire.xlsx", departments=["総務課", "福祉課", "建設課"])
     form = pd.read_excel(xlsx)
     assert {"セクション", "設問(この文のまま入力)", "選択肢"} <= set(form.columns)
-    assert 40 <= (form["形式"] == "単一選択").sum() - 12  # 48 statements besides attributes and tools
+    statements = form[form["セクション"].str.match(r"[2-7]\.")]
+    assert len(statements) == len(BANK["statements"]) and set(statements["形式"]) == {"単一選択"}
+    assert statements["選択肢"].iloc[0].split("\n") == [*BANK["scales"]["agree5"]["labels"].values(), "わからない"]
     cb = load_codebook(codebook)
     assert all(i.construct in cb.constructs for i in cb.items) and len(cb.items) == len(BANK["statements"])
     # a Forms-like export of a survey built from it, answered with every choice incl. わからない
@@ -690,3 +692,20 @@ def test_numbered_options_keep_their_text_and_load(tmp_path):
     assert "6. わからない" in m.codebook.scales["agree5"].missing
     # a number that is not the option's place in a known set is not taken for one
     assert classify_column("x", col(["1. ややそう思う", "2. そう思う"] * 3)).kind != "likert"
+
+
+def test_a_deleted_construct_line_is_explained_too(tmp_path, capsys):
+    df, hand = logo_export(n=20)
+    export = write_export(df, tmp_path / "l.xlsx")
+    init_municipality(tmp_path / "c", export, roster=roster_for(hand, tmp_path / "r.csv"))
+    path = tmp_path / "c" / "codebook.yaml"
+    path.write_text("\n".join(x for x in path.read_text(encoding="utf-8").splitlines() if not re.match(r"\s+construct:\s*(#.*)?$", x)) + "\n", encoding="utf-8")
+    assert cli.main(["check", str(tmp_path / "c")]) == 2
+    err = capsys.readouterr().err
+    assert "デジタル化で自分の仕事が楽になると思う" in err and "まだ書かれていません" in err
+
+
+def test_an_export_without_answers_is_a_clear_error(tmp_path, capsys):
+    (tmp_path / "e.csv").write_text("ID,所属,設問\n", encoding="utf-8")
+    assert cli.main(["init", str(tmp_path / "c"), "--survey", str(tmp_path / "e.csv")]) == 2
+    assert "回答がありません" in capsys.readouterr().err and not (tmp_path / "c").exists()
