@@ -406,6 +406,8 @@ class Draft:
     constructs: dict[str, dict]
     yes: list[str]
     no: list[str]
+    #: how many respondents chose each multi-select option, in comments (not for the questionnaire's codebook)
+    show_counts: bool = True
 
     def of(self, kind: str) -> list[Guess]:
         return [g for g in self.guesses if g.kind == kind]
@@ -734,11 +736,11 @@ def codebook_text(draft: Draft, *, today: _dt.date | None = None) -> str:
         out += [f"  - id: {ident(g.id)}" + _comment("推定: 自由記述。" + g.why), f"    header: {q(g.header)}", f"    label: {q(label)}"]
     multis = draft.of("multi_select")
     if multis:
-        out += _multi_select_lines(multis, live=multi_live)
+        out += _multi_select_lines(multis, live=multi_live, counts=draft.show_counts)
     return "\n".join(out) + "\n"
 
 
-def _multi_select_lines(multis: list[Guess], *, live: bool) -> list[str]:
+def _multi_select_lines(multis: list[Guess], *, live: bool, counts: bool = True) -> list[str]:
     """The ``multi_select`` section (commented out while the codebook model lacks it)."""
     lines = ["multi_select:" + _comment("複数選択の設問。測定値の id は <id>__<選択肢の id>")]
     for g in multis:
@@ -749,7 +751,7 @@ def _multi_select_lines(multis: list[Guess], *, live: bool) -> list[str]:
                   f"    separator: {q(g.separator)}", "    options:"]
         for o in options:
             extra = ", other: true" if o["other"] else ""
-            note = _comment(f"{o['count']} 人が選択") if o["count"] else ""
+            note = _comment(f"{o['count']} 人が選択") if o["count"] and counts else ""
             if o["other"] and rare:
                 shown = "、".join(rare[:3]) + (" など" if len(rare) > 3 else "")
                 note = _comment(f"推定: 1 人だけの回答 {len(rare)} 種類(例: {shown})は「その他」の記入とみなす")

@@ -34,6 +34,8 @@ SECTIONS = {
     "free_text": "9. ご意見",
 }
 KIND_TEXT = {"single": "単一選択", "multi": "複数選択", "text": "記述(長文)"}
+#: Columns Microsoft Forms adds to every export (ja); the questionnaire's codebook ignores them.
+FORMS_METADATA = ("ID", "開始時刻", "完了時刻", "メール", "名前", "最終変更時刻")
 DEPARTMENT_PLACEHOLDER = "(部署名を自治体の組織に合わせて並べてください)"
 
 
@@ -115,24 +117,37 @@ def synthetic_export(frame: pd.DataFrame, *, n: int = 20) -> pd.DataFrame:
     Used to write the matching codebook through the same code as ``init`` (so the two can
     never disagree); the values only fix the attribute values and the label set.
     """
-    data: dict[str, list] = {"ID": [str(i + 1) for i in range(n)]}
+    data: dict[str, list] = {h: [str(i + 1) if h == "ID" else "" for i in range(n)] for h in FORMS_METADATA}
     for _, r in frame.iterrows():
         choices = r["choices"].split("\n") if r["choices"] else []
         if r["kind"] == KIND_TEXT["text"]:
             data[r["question"]] = [f"回答例 {i + 1} の自由記述の文章です。" for i in range(n)]
-        elif r["kind"] == KIND_TEXT["multi"]:
-            data[r["question"]] = [";".join(choices[: 1 + i % 3]) + ";" for i in range(n)]
+        elif r["kind"] == KIND_TEXT["multi"]:  # every option chosen by several people
+            data[r["question"]] = ["".join(c + ";" for c in (choices[i % len(choices)], choices[(i + 1) % len(choices)])) for i in range(n)]
         else:
             data[r["question"]] = [choices[i % len(choices)] for i in range(n)]
     return pd.DataFrame(data)
 
 
 def questionnaire_codebook_text(bank: dict, frame: pd.DataFrame, *, departments: list[str] | None = None) -> str:
-    """codebook.yaml for a survey built from the questionnaire (Microsoft Forms style export)."""
+    """codebook.yaml for a survey built from the questionnaire and exported by Microsoft Forms.
+
+    Drafted by :func:`dxanalysis.codebook_draft.draft_codebook` from a stand-in export with the
+    questionnaire's headers, so it is what ``dxanalysis init`` writes for such a survey.
+    """
     from .codebook_draft import codebook_text, draft_codebook
 
-    raw = synthetic_export(frame)
+    raw = synthetic_export(frame).replace({"": None})
     draft = draft_codebook(raw, source="questionnaire.xlsx", bank=bank)
+    draft.show_counts = False
+    draft.respondent_id.why = "Microsoft Forms の回答番号の列(Google フォーム・LoGoフォームなど他のツールで集めたときは、この codebook ではなく dxanalysis init で下書きしてください)"
+    for g in draft.guesses:  # say where each entry comes from, not what the stand-in answers looked like
+        if g.kind == "metadata":
+            g.why = "Microsoft Forms が自動で付ける列(分析に使わない)"
+        elif g.kind == "free_text":
+            g.why = "調査票の自由記述の設問"
+        elif g.kind == "multi_select":
+            g.why = "調査票の複数選択の設問。Microsoft Forms は「;」区切りで書き出します"
     for g in draft.of("attribute"):  # attribute values in the questionnaire's order, not the synthetic counts
         row = frame[frame["question"] == g.header]
         if len(row):
@@ -141,5 +156,5 @@ def questionnaire_codebook_text(bank: dict, frame: pd.DataFrame, *, departments:
             if DEPARTMENT_PLACEHOLDER in g.values:
                 g.values = []
                 g.why = "部署の選択肢は自治体ごとに違います。フォームの選択肢と同じ順に values を書くか、実際の書き出しに dxanalysis init を使ってください"
-    text = codebook_text(draft)
-    return text.replace("dxanalysis init が", "dxanalysis questionnaire が", 1)
+    first, rest = codebook_text(draft).split("\n", 1)
+    return f"# codebook.yaml: dxanalysis questionnaire が設問バンクの調査票(questionnaire.xlsx)に合わせて作成。Microsoft Forms の書き出し用\n{rest}"

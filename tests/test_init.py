@@ -351,7 +351,7 @@ def test_questionnaire_survey_needs_no_edit(tmp_path):
     # a Forms-like export of a survey built from it, answered with every choice incl. わからない
     rng = np.random.default_rng(7)
     n = 30
-    data = {"ID": [str(i) for i in range(n)], "開始時刻": ["2025/5/1 9:00"] * n, "完了時刻": ["2025/5/1 9:10"] * n}
+    data = {"ID": [str(i) for i in range(n)], "開始時刻": ["2025/5/1 9:00"] * n, "完了時刻": ["2025/5/1 9:10"] * n, "メール": ["anonymous"] * n}
     for _, r in form.iterrows():
         choices = str(r["選択肢"]).split("\n") if isinstance(r["選択肢"], str) else []
         if r["形式"] == "記述(長文)":
@@ -372,6 +372,9 @@ def test_questionnaire_survey_needs_no_edit(tmp_path):
     # the questionnaire's codebook and init's draft agree on items, scales and tools
     assert cb.items_frame().equals(m.codebook.items_frame())
     assert cb.scales == m.codebook.scales
+    # and the questionnaire's own codebook reads the export as it is
+    (tmp_path / "city" / "codebook.yaml").write_bytes(codebook.read_bytes())
+    pd.testing.assert_frame_equal(load_municipality(tmp_path / "city").survey, m.survey)
 
 
 def test_item_bank_shape():
