@@ -156,5 +156,5 @@ def questionnaire_codebook_text(bank: dict, frame: pd.DataFrame, *, departments:
             if DEPARTMENT_PLACEHOLDER in g.values:
                 g.values = []
                 g.why = "部署の選択肢は自治体ごとに違います。フォームの選択肢と同じ順に values を書くか、実際の書き出しに dxanalysis init を使ってください"
-    first, rest = codebook_text(draft).split("\n", 1)
+    _, rest = codebook_text(draft).split("\n", 1)
     return f"# codebook.yaml: dxanalysis questionnaire が設問バンクの調査票(questionnaire.xlsx)に合わせて作成。Microsoft Forms の書き出し用\n{rest}"
