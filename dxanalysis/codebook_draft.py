@@ -153,6 +153,13 @@ def tool_label(header: str) -> str:
 
 
 # --------------------------------------------------------------------------- item bank
+_NEGATION = re.compile(r"ない|ません|なかった|ず[、。]?$|苦手")
+
+
+def _negations(text: str) -> int:
+    return len(_NEGATION.findall(text))
+
+
 @dataclass
 class BankMatch:
     """A header matched to an item bank entry: the entry, the kind and the difflib ratio."""
@@ -189,6 +196,8 @@ class BankIndex:
                 if sm.real_quick_ratio() < NEAR_RATIO or sm.quick_ratio() < NEAR_RATIO:
                     continue
                 ratio = 1.0 if text == norm else sm.ratio()
+                if ratio >= MATCH_RATIO and _negations(text) != _negations(norm):
+                    ratio = min(ratio, MATCH_RATIO - 0.01)  # 「理解していない」 is not 「理解している」: never take its construct and reverse flag
                 if ratio >= NEAR_RATIO and (best is None or ratio > best.ratio):
                     best = BankMatch(entry, kind, ratio)
         return best

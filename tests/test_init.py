@@ -590,6 +590,13 @@ def test_fuzzy_bank_match_reports_its_ratio_and_near_misses_stay_unset():
     assert re.search(r"設問バンクの data_03 と一致\(一致率 0\.\d\d\)", text)
 
 
+def test_a_negated_statement_does_not_take_the_bank_construct():
+    negated = STATEMENTS["caution_03"].replace("理解している", "理解していない")
+    df = pd.DataFrame({"ID": ["1", "2"], negated: ["そう思う", "そう思わない"]})
+    (g,) = draft_codebook(df).of("likert")
+    assert g.match.entry["id"] == "caution_03" and g.match.ratio < 0.85 and g.id == "item_01"  # named as near, left unset
+
+
 def test_yaml_round_trips_awkward_headers(tmp_path):
     awkward = ['引用符 " と \\ を含む: 設問 # です', "yes", "- 先頭がハイフン", "1: 数字とコロン"]
     df = pd.DataFrame({"ID": [str(i) for i in range(4)], **{h: ["そう思う", "ややそう思う", "そう思わない", "そう思う"] for h in awkward},
