@@ -145,6 +145,14 @@ def short_label(header: str, limit: int = 16) -> str:
     return text[: limit - 1] + "…"
 
 
+def multi_label(header: str) -> str:
+    """``日常的に使うツール(あてはまるものすべて)`` → ``日常的に使うツール``; ``…をすべて選択してください`` cut too."""
+    text = strip_question_number(header)
+    text = re.sub(r"\s*\([^)]*(?:すべて|全て|複数|いくつでも)[^)]*\)\s*$", "", text)
+    text = re.sub(r"(?:を|は)?(?:すべて|全て|いくつでも)?(?:選択|選ん|お選び|チェック).*$", "", text) or text
+    return short_label(text, limit=20)
+
+
 def tool_label(header: str) -> str:
     """``業務でビジネスチャットを使っていますか`` → ``ビジネスチャット``."""
     text = strip_question_number(header)
@@ -754,7 +762,7 @@ def _multi_select_lines(multis: list[Guess], *, live: bool, counts: bool = True)
     lines = ["multi_select:" + _comment("複数選択の設問。測定値の id は <id>__<選択肢の id>")]
     for g in multis:
         bank_opts = g.match.entry.get("options", []) if g.match and g.match.ratio >= MATCH_RATIO else []
-        label = g.match.entry["label"] if bank_opts else short_label(g.header)
+        label = g.match.entry["label"] if bank_opts else multi_label(g.header)
         options, rare = _option_entries(g, bank_opts)
         lines += [f"  - id: {ident(g.id)}" + _comment("推定: 複数選択。" + g.why), f"    header: {q(g.header)}", f"    label: {q(label)}",
                   f"    separator: {q(g.separator)}", "    options:"]

@@ -514,6 +514,17 @@ def test_yes_no_questions_are_tools():
     assert d.of("tool")[0].id == "tool_kintone" and d.yes == ["はい"] and d.no == ["いいえ"]
 
 
+@pytest.mark.parametrize("header,label", [
+    ("日常的に使うツール(あてはまるものすべて)", "日常的に使うツール"),
+    ("Q4. 使ったことのあるサービスをすべて選択してください", "使ったことのあるサービス"),
+    ("受けたい研修(複数回答可)", "受けたい研修"),
+])
+def test_multi_select_labels(header, label):
+    from dxanalysis.codebook_draft import multi_label
+
+    assert multi_label(header) == label
+
+
 def test_multi_select_forms_and_google():
     forms = col(["Teams;Excel;", "Excel;", "Teams;生成AI;", "Teams;", "私物のスマホ;", "Excel;生成AI;", np.nan])
     g = classify_column("使っているツール", forms)
