@@ -447,6 +447,11 @@ def _find_respondent_id(raw: pd.DataFrame) -> tuple[str, str] | None:
         c = by_name.get(name)
         if c is not None and unique(c):
             return c, f"回答者番号の列がないため、値が重複しない「{c}」を回答者の識別に使う(共有レポートには出ません)"
+    for name in ID_HEADERS:  # a numbered column with repeats: keep it, check then names each duplicated row
+        c = by_name.get(name)
+        if c is not None:
+            dup = int(raw[c].duplicated(keep="first").sum() + raw[c].isna().sum())
+            return c, f"列名が「{c}」。ただし {dup} 行で値が空か重複しています(二重送信など)。dxanalysis check が行を示すので、その回答を削除してください"
     return None
 
 
@@ -890,6 +895,8 @@ def summary_lines(result: InitResult) -> list[str]:
          f"はい/いいえ {counts['tool']}・複数選択 {counts['multi_select']}・自由記述 {counts['free_text']}・"
          f"読まない列 {counts['metadata'] + counts['empty'] + counts['unknown']}"),
     ]
+    for g in d.of("unknown"):
+        lines.append(f"  判断できず ignore に入れた列: 「{g.header}」(codebook.yaml のコメントを見てください)")
     if d.unset_constructs:
         lines.append(f"  構成概念が未設定の設問 {len(d.unset_constructs)} 件: codebook.yaml の construct を書いてください。")
     lines.append(f"次に: dxanalysis check {result.folder}")

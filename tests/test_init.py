@@ -420,6 +420,12 @@ def test_respondent_id_must_be_unique():
     assert next(g for g in d.guesses if g.header == "ID").kind == "metadata"
 
 
+def test_a_repeated_id_is_kept_so_check_names_the_duplicated_rows():
+    df = pd.DataFrame({"ID": ["1", "2", "2", "3"], "所属": ["x", "y", "y", "x"]})
+    d = draft_codebook(df)
+    assert d.respondent_id.header == "ID" and "1 行で値が空か重複" in d.respondent_id.why
+
+
 def test_no_respondent_id_is_said_in_the_draft():
     df = pd.DataFrame({"所属": ["x", "y", "x", "y"], "Q1. " + STATEMENTS["mind_01"]: ["そう思う"] * 4})
     text = codebook_text(draft_codebook(df))
@@ -650,6 +656,9 @@ def test_init_refuses_to_overwrite_and_reports_a_missing_export(tmp_path, capsys
     assert cli.main(["init", str(tmp_path / "c"), "--survey", str(export)]) == 0
     out = capsys.readouterr().out
     assert "dxanalysis check" in out and "構成概念が未設定の設問" in out
+    df2 = df.assign(**{"進み具合についてどう感じますか(庁内全体)": ["かなり進んでいる", "進んでいない", "少し進んでいる"] * 4})
+    assert cli.main(["init", str(tmp_path / "u"), "--survey", str(write_export(df2, tmp_path / "u.csv"))]) == 0
+    assert "判断できず ignore に入れた列: 「進み具合についてどう感じますか(庁内全体)」" in capsys.readouterr().out
     assert cli.main(["init", str(tmp_path / "c"), "--survey", str(export)]) == 2
     assert "--force" in capsys.readouterr().err
     assert cli.main(["init", str(tmp_path / "c"), "--survey", str(export), "--force"]) == 0
