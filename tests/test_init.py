@@ -481,6 +481,13 @@ def test_likert_label_sets_and_the_three_answer_trap():
     assert len(d.scales) == 2
 
 
+def test_each_column_gets_the_set_where_its_labels_sit_in_order():
+    strong = ("全くそう思わない", "そう思わない", "どちらともいえない", "そう思う", "非常にそう思う")
+    df = pd.DataFrame({"ID": [str(i) for i in range(10)], "a": list(strong) * 2, "b": ["そう思わない", "そう思う"] * 5})
+    d = draft_codebook(df)
+    assert [s["labels"] for s in d.scales.values()] == [list(strong)]  # 「そう思う」 is 4 here, not 5 as in the plain set
+
+
 def test_a_true_four_point_scale_is_not_taken_for_five_points():
     four = ("そう思わない", "あまりそう思わない", "ややそう思う", "そう思う")
     df = pd.DataFrame({"ID": [str(i) for i in range(8)], "a": list(four) * 2, "b": ["ややそう思う", "そう思う"] * 4})
