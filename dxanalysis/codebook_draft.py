@@ -486,14 +486,15 @@ def _attribute_order(g: Guess, col: pd.Series, roster: pd.DataFrame | None) -> t
     counts = col.value_counts()
     observed = [str(v) for v in counts.index]
     label = strip_question_number(g.header)
-    if roster is not None:
-        rcol, why = _roster_column(g, observed, roster)
-        if rcol is not None:
-            if why:
-                g.label = rcol
-            order = [str(v) for v in pd.unique(roster[rcol].dropna())]
-            extra = [v for v in observed if v not in order]
-            return order + extra, "名簿の順" + why
+    rcol, why = _roster_column(g, observed, roster) if roster is not None else (None, "")
+    if rcol is not None:
+        if why:
+            g.label = rcol
+        order = [str(v) for v in pd.unique(roster[rcol].dropna())]
+        values = order + [v for v in observed if v not in order]
+        if any(w in label for w in NUMBER_ORDERED):  # 年代・勤続年数: by number even when the roster lists them otherwise
+            return sorted(values, key=_number_order), "数字の順(名簿の値も含む)" + why
+        return values, "名簿の順" + why
     bank_values = g.match.entry.get("values") if g.match and g.match.ratio >= MATCH_RATIO else None
     if bank_values and set(observed) <= {nfkc(v) for v in bank_values}:
         return [nfkc(v) for v in bank_values], "設問バンクの順"

@@ -453,6 +453,9 @@ def test_attribute_by_few_short_values_and_their_order():
     roster = pd.DataFrame({"区分": ["専門", "技術", "事務", "その他"], "職員数": ["1", "2", "3", "4"]})
     d2 = draft_codebook(df, roster=roster)
     assert next(g for g in d2.of("attribute") if g.header == "区分").values == ["専門", "技術", "事務", "その他"]  # as the roster lists them
+    roster_ages = pd.DataFrame({"年代": ["40代", "20代以下", "60代以上", "30代", "50代以上"], "職員数": ["1"] * 5})
+    d3 = draft_codebook(df, roster=roster_ages)
+    assert next(g for g in d3.of("attribute") if g.header == "年代").values == ["20代以下", "30代", "40代", "50代以上", "60代以上"]
 
 
 def test_attribute_order_from_the_bank_and_label_from_the_roster():
