@@ -1,4 +1,4 @@
-"""The ``dxanalysis`` command: ``run``, ``sample``, ``check``.
+"""The ``dxanalysis`` command: ``run``, ``sample``, ``check``, ``init``, ``questionnaire``.
 
 User errors (a bad input, a missing folder) end with a readable message and exit status
 2, never a Python traceback; a failed notebook gives exit status 1 after the summary.
@@ -147,10 +147,61 @@ def cmd_check(args) -> int:
             m = load_municipality(folder)
         except InputError as err:
             failed += 1
-            print(f"[{folder}] " + err.format(), file=sys.stderr)
+            print(f"[{folder}] " + _explained(err, folder).format(), file=sys.stderr)
             continue
         print(f"[{folder}] OK: 回答者 {len(m.survey)}人, 除外 {int((m.exclusions['reason'] == 'no_answers').sum())}行, 職員 {int(m.roster['staff'].sum())}人")
     return EXIT_USER_ERROR if failed else EXIT_OK
+
+
+def _explained(err: InputError, folder: Path) -> InputError:
+    """The error with "construct is empty" turned into the init draft's own message (item, line, ids to choose from)."""
+    from .codebook_draft import explain_unset_constructs
+    from .config import load_config
+
+    try:
+        codebook = load_config(folder).input_path("codebook")
+    except InputError:
+        codebook = Path(folder) / "codebook.yaml"
+    if codebook is None or not codebook.exists():
+        return err
+    return InputError(explain_unset_constructs(err.problems, codebook), err.language)
+
+
+def cmd_init(args) -> int:
+    """``dxanalysis init data/<id> --survey EXPORT``: new folder, exports copied, municipality.yaml and a draft codebook.yaml."""
+    from .codebook_draft import init_municipality, summary_lines
+
+    result = init_municipality(Path(args.folder), Path(args.survey), roster=Path(args.roster) if args.roster else None,
+                               name=args.name, fiscal_year=args.fiscal_year, force=args.force)
+    print("\n".join(summary_lines(result)))
+    return EXIT_OK
+
+
+def cmd_questionnaire(args) -> int:
+    """``dxanalysis questionnaire --out questionnaire.xlsx``: the item bank as a form-ready list and its codebook.yaml."""
+    from .questionnaire import write_questionnaire
+
+    departments = [d.strip() for d in args.departments.replace("、", ",").split(",") if d.strip()] if args.departments else None
+    xlsx, codebook = write_questionnaire(Path(args.out), codebook=Path(args.codebook) if args.codebook else None, departments=departments)
+    print(f"調査票: {xlsx}\ncodebook: {codebook}\nフォームには「設問」の文をそのまま入力してください(列名が一致すれば codebook の手直しは不要です)。")
+    return EXIT_OK
+
+
+def _add_init_commands(sub) -> None:
+    """The ``init`` and ``questionnaire`` subcommands (new municipality from a raw export; standard questionnaire)."""
+    i = sub.add_parser("init", help="調査の書き出しから自治体フォルダと codebook.yaml の下書きを作る / new municipality folder with a drafted codebook")
+    i.add_argument("folder", help="作るフォルダ / folder to create, e.g. data/<id>")
+    i.add_argument("--survey", required=True, help="調査の書き出し(CSV・XLSX) / survey export as downloaded")
+    i.add_argument("--roster", default=None, help="職員名簿の集計(任意) / staff counts (optional)")
+    i.add_argument("--name", default=None, help="自治体名 / display name, e.g. 〇〇市")
+    i.add_argument("--fiscal-year", type=int, default=None, help="調査の年度(西暦、既定: 今日の年度) / survey fiscal year")
+    i.add_argument("--force", action="store_true", help="codebook.yaml があっても上書き / overwrite an existing codebook.yaml")
+    i.set_defaults(func=cmd_init)
+    qn = sub.add_parser("questionnaire", help="設問バンクから調査票と codebook.yaml を作る / standard questionnaire and its codebook")
+    qn.add_argument("--out", default="questionnaire.xlsx", help="調査票の XLSX / output XLSX")
+    qn.add_argument("--codebook", default=None, help="codebook.yaml の出力先(既定: --out と同じフォルダ) / where to write the codebook")
+    qn.add_argument("--departments", default=None, help="部署の選択肢(カンマ区切り、任意) / department choices, comma-separated")
+    qn.set_defaults(func=cmd_questionnaire)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -178,6 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check", help="入力データを検査 / validate inputs only")
     c.add_argument("paths", nargs="+")
     c.set_defaults(func=cmd_check)
+    _add_init_commands(sub)
     return p
 
 

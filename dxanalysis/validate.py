@@ -183,6 +183,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "kind: likert の設問には scale(scales の id)が必要です。",
         "An item of kind likert needs a scale (an id of scales).",
     ),
+    # dxanalysis init (codebook_draft.py)
+    "codebook_construct_unset": (
+        "設問 {item}(「{header}」)の構成概念(construct)がまだ書かれていません。この行の construct: の後に {known} のどれかを書いてください。",
+        "The construct of item {item} ('{header}') is not set yet. On this line, write one of {known} after construct:.",
+    ),
+    "init_folder_exists": (
+        "{folder} にはもう codebook.yaml があります。上書きしてよければ --force をつけて実行してください。",
+        "{folder} already has a codebook.yaml. Run again with --force to overwrite it.",
+    ),
     # hypotheses.yaml / opportunities.yaml
     "entry_missing_key": (
         "{key} がありません。追加してください。",
