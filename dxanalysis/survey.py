@@ -779,7 +779,7 @@ def weighted_estimates(survey: pd.DataFrame, codebook, *, weights: pd.Series, sc
         sc = codebook.scales[item.scale]
         raw = survey[item.id].to_numpy(dtype=float)
         measures.append(("item", item.id, item.short or item.header, codebook.constructs[item.construct].area, "share_positive", np.where(np.isnan(raw), np.nan, (raw > sc.neutral).astype(float))))
-    for tool in codebook.tools.items:
+    for tool in codebook.binary_measures:
         measures.append(("tool", tool.id, tool.label, "", "share_using", survey[tool.id].to_numpy(dtype=float)))
     rows = []
     for kind, mid, label, area, statistic, y in measures:
@@ -1264,7 +1264,7 @@ def tool_use(survey: pd.DataFrame, codebook, by: str | Sequence[str] | None = No
     rows = []
     for attr, group, mask in _groups(survey, by):
         sub = survey.loc[mask.to_numpy()]
-        for tool in codebook.tools.items:
+        for tool in codebook.binary_measures:
             ans = sub[tool.id].dropna()
             rows.append({"tool_id": tool.id, "label": tool.label, "attribute": attr, "group": group, "n": int(len(ans)), "n_using": int((ans == 1).sum())})
     out = pd.DataFrame(rows, columns=["tool_id", "label", "attribute", "group", "n", "n_using"])
