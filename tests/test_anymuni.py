@@ -61,8 +61,8 @@ def test_role_errors_in_the_codebook(tmp_path):
 # --------------------------------------------------------------------------- defect 2: headline by kind and scale
 def test_yes_no_attitude_headline_counts_yes(tmp_path):
     """Defect 2: every participant answered はい after training and the headline read 0%."""
-    m = _load(tmp_path, attitude="yesno")
-    heads = training.headlines(m.training, m.codebook, roles=training.item_roles(m.codebook)).set_index("metric")
+    m = _load(tmp_path, attitude="yesno", roles=False)  # the item ids notebook 04 has always looked for
+    heads = training.headlines(m.training, m.codebook).set_index("metric")
     r = heads.loc["positive_after"]
     assert r["share"] == 1.0 and r["numerator"] == r["n"] > 0
     assert r["rule"] == "yes" and "「はい」と回答" in r["label"]
@@ -147,7 +147,7 @@ def test_multi_select_measure_in_hypotheses_and_explorer(tmp_path):
 
 # --------------------------------------------------------------------------- defect 4: no English warning for the default catalogue
 def test_default_catalogue_with_other_constructs_warns_nothing(tmp_path):
-    m = _load(tmp_path, opportunities=False, constructs={"mind": 3, "data": 3})
+    m = _load(tmp_path, opportunities=False, constructs={"mind": 3, "data": 3}, training=False)
     assert any(w.code == "opportunity_default_mismatch" for w in m.warnings)  # recorded for the advisor, in Japanese
     z = pd.DataFrame({"mind": [-1.0, 0.8], "data": [-0.6, 0.5]}, index=pd.Index([1, 2], name="segment"))
     with warnings.catch_warnings():
