@@ -298,3 +298,17 @@ def test_large_town(tmp_path):
     dist = table(report, "item_distribution")
     sub = dist[(dist["attribute"] == "overall") & (dist["item_id"] == "mind_1")]
     assert int(sub["n_group"].iloc[0]) == raw["mind_1"].notna().sum()
+
+
+@pytest.mark.slow
+def test_multi_select_by_segment(variation_reports):
+    """Multi-select options in notebook 02: share per segment, small segments hidden."""
+    seg = table(variation_reports["forms_yesno"], "segment_tool_use")
+    overall = table(variation_reports["forms_yesno"], "tool_use").query("attribute == 'overall'").set_index("tool_id")
+    assert set(seg["tool_id"]) == set(overall.index) and (seg["attribute"] == "segment").all()
+    shown = seg[~seg["suppressed"]]
+    for tid, sub in shown.groupby("tool_id"):
+        assert sub["n"].sum() <= overall.loc[tid, "n"]
+        for r in sub.itertuples():
+            lo, hi = wilson(int(r.n_using), int(r.n))
+            assert (round(r.ci_low, 4), round(r.ci_high, 4)) == (round(lo, 4), round(hi, 4))
