@@ -335,28 +335,25 @@ def parse_multi_select(column: pd.Series, question, file: str, problems: list[Pr
         by_text[nfkc(o.label)] = o.id
         by_text.setdefault(nfkc(o.id), o.id)
     others = [(nfkc(o.label), o.id) for o in question.options if o.other]
-    chosen = {o.id: pd.Series(np.nan, index=column.index, dtype=float) for o in question.options}
     cache: dict[str, tuple[set[str], list[str]]] = {}
+    for cell in pd.unique(column.dropna()):  # answers repeat: parse each distinct cell once
+        hit, bad = set(), []
+        for part in split_multi_select(cell, question.separator):
+            oid = by_text.get(part)
+            if oid is None:
+                oid = next((o for lab, o in others if part.startswith(lab) and (len(part) == len(lab) or part[len(lab)] in _OTHER_TAIL)), None)
+            if oid is None:
+                bad.append(part)
+            else:
+                hit.add(oid)
+        cache[cell] = (hit, bad)
     for idx, cell in column.dropna().items():
-        if cell not in cache:
-            hit, bad = set(), []
-            for part in split_multi_select(cell, question.separator):
-                oid = by_text.get(part)
-                if oid is None:
-                    oid = next((o for lab, o in others if part.startswith(lab) and (len(part) == len(lab) or part[len(lab)] in _OTHER_TAIL)), None)
-                if oid is None:
-                    bad.append(part)
-                else:
-                    hit.add(oid)
-            cache[cell] = (hit, bad)
-        hit, bad = cache[cell]
-        for part in bad:
+        for part in cache[cell][1]:
             hint = close_match(part, list(by_text))
             problems.append(Problem(file=file, code="unknown_multi_option", row=spreadsheet_row(idx), column=question.header, value=part,
                                     params={"question": question.label, "separator": question.separator, "known": ", ".join(nfkc(o.label) for o in question.options),
                                             **({"hint": "did_you_mean", "suggest": hint} if hint else {})}))
-        for oid in chosen:
-            chosen[oid].at[idx] = 1.0 if oid in hit else 0.0
+    chosen = {o.id: column.map({cell: float(o.id in hit) for cell, (hit, _) in cache.items()}).astype(float) for o in question.options}
     return {question.measure_id(oid): vals for oid, vals in chosen.items()}
 
 
