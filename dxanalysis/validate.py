@@ -160,8 +160,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Label value {value} is outside min..max ({min}-{max}).",
     ),
     "codebook_duplicate_id": (
-        "id「{value}」が items・tools・free_text で重複しています。別の id にしてください。",
-        "The id '{value}' is used twice in items, tools or free_text. Give each a different id.",
+        "id「{value}」が items・tools・free_text・multi_select(選択肢は <id>__<選択肢のid>)で重複しています。別の id にしてください。",
+        "The id '{value}' is used twice in items, tools, free_text or multi_select (options as <id>__<option id>). Give each a different id.",
     ),
     "codebook_duplicate_header": (
         "列名「{value}」が codebook.yaml で 2 回使われています({first} と同じ)。1 つの列は 1 か所にだけ書いてください。",
