@@ -33,6 +33,15 @@ NOTEBOOKS = ["01_current_state", "02_segments", "03_roadmap", "04_training"]
 
 ABSOLUTE_MIN_GROUP_SIZE = 3
 
+#: Roles a training item can play in notebook 04 (``training.items[].role``), with the kinds
+#: each accepts, and the item id used when no item of the codebook has a role.
+TRAINING_ROLES = {
+    "satisfaction": ("likert", "yesno"),
+    "attitude": ("likert", "yesno"),
+    "planned_action": ("likert", "yesno"),
+    "comment": ("text",),
+}
+
 OPTIONAL_INPUTS = {
     "hypotheses": ["hypotheses.yaml"],
     "opportunities": ["opportunities.yaml"],
@@ -189,6 +198,39 @@ class FreeText(_Strict):
     label: str
 
 
+class MultiSelectOption(_Strict):
+    id: str
+    label: str
+    #: the catch-all 「その他」: a cell part reading その他, その他: 自由記述 or その他(…) counts as this option
+    other: bool = False
+
+
+class MultiSelect(_Strict):
+    """A "choose all that apply" question: one exported column, options joined by ``separator``.
+
+    Each option becomes a 0/1 measure ``<id>__<option id>`` (1 = chosen, 0 = answered the
+    question but did not choose it, NaN = question left blank), used like a yes/no tool.
+    """
+
+    id: str
+    header: str
+    label: str
+    separator: str = ";"
+    options: list[MultiSelectOption]
+
+    def measure_id(self, option: str) -> str:
+        return f"{self.id}__{option}"
+
+
+class BinaryMeasure(typing.NamedTuple):
+    """A 0/1 survey measure: a yes/no tool, or one option of a multi-select question."""
+
+    id: str
+    header: str
+    label: str
+    source: str  # "tool" or "multi_select"
+
+
 class TrainingItem(_Strict):
     id: str
     header: str
@@ -196,6 +238,9 @@ class TrainingItem(_Strict):
     scale: str | None = None
     waves: list[Literal["pre", "post", "followup"]] | None = None
     label: str | None = None
+    #: what the item is for in notebook 04 (satisfaction, attitude, planned_action, comment);
+    #: without any role in the codebook, the notebook's id parameters are used
+    role: str | None = None
 
 
 class TrainingCodebook(_Strict):
@@ -221,6 +266,7 @@ class Codebook(_Strict):
     items: list[Item]
     tools: Tools = Field(default_factory=Tools)
     free_text: list[FreeText] = Field(default_factory=list)
+    multi_select: list[MultiSelect] = Field(default_factory=list)
     training: TrainingCodebook | None = None
 
     @model_validator(mode="after")
@@ -237,7 +283,16 @@ class Codebook(_Strict):
 
     @property
     def tool_ids(self) -> list[str]:
-        return [t.id for t in self.tools.items]
+        """Ids of every 0/1 measure: yes/no tools, then multi-select options (``<id>__<option>``)."""
+        return [b.id for b in self.binary_measures]
+
+    @property
+    def binary_measures(self) -> list[BinaryMeasure]:
+        """Every 0/1 measure in codebook order: tools, then each multi-select option."""
+        out = [BinaryMeasure(t.id, t.header, t.label, "tool") for t in self.tools.items]
+        for q in self.multi_select:
+            out += [BinaryMeasure(q.measure_id(o.id), q.header, f"{q.label}: {o.label}", "multi_select") for o in q.options]
+        return out
 
     @property
     def text_ids(self) -> list[str]:
@@ -262,7 +317,7 @@ class Codebook(_Strict):
         for i in self.items:
             if i.id == key:
                 return i.short or i.header
-        for t in self.tools.items:
+        for t in self.binary_measures:
             if t.id == key:
                 return t.label
         for f in self.free_text:
@@ -305,6 +360,7 @@ def _reference_problems(cb: Codebook) -> list[tuple]:
 
     seen: dict[str, tuple] = {}
     entries = [("items", i, x) for i, x in enumerate(cb.items)] + [(("tools", "items"), i, x) for i, x in enumerate(cb.tools.items)] + [("free_text", i, x) for i, x in enumerate(cb.free_text)]
+    entries += [("multi_select", i, x) for i, x in enumerate(cb.multi_select)]
     for section, i, x in entries:
         loc = (*((section,) if isinstance(section, str) else section), i)
         if x.id in seen:
@@ -332,13 +388,34 @@ def _reference_problems(cb: Codebook) -> list[tuple]:
             unknown("constructs", cb.constructs, it.construct, ("items", i, "construct"))
         if it.scale not in cb.scales:
             unknown("scales", cb.scales, it.scale, ("items", i, "scale"))
+    for i, q in enumerate(cb.multi_select):
+        oids: set[str] = set()
+        if not q.options:
+            out.append(("config_empty", ("multi_select", i, "options"), None, {"key": f"multi_select[{i + 1}].options"}))
+        if not q.separator.strip() and q.separator != " ":
+            out.append(("config_empty", ("multi_select", i, "separator"), None, {"key": f"multi_select[{i + 1}].separator"}))
+        for j, o in enumerate(q.options):
+            if o.id in oids:
+                out.append(("codebook_duplicate_id", ("multi_select", i, "options", j, "id"), o.id, {}))
+            oids.add(o.id)
+            if q.measure_id(o.id) in seen:
+                out.append(("codebook_duplicate_id", ("multi_select", i, "options", j, "id"), q.measure_id(o.id), {}))
     if cb.training:
         tids: set[str] = set()
+        roles: dict[str, str] = {}
         for i, it in enumerate(cb.training.items):
             loc = ("training", "items", i)
             if it.id in tids:
                 out.append(("codebook_duplicate_id", (*loc, "id"), it.id, {}))
             tids.add(it.id)
+            if it.role is not None and it.role not in TRAINING_ROLES:
+                hint = close_match(it.role, list(TRAINING_ROLES))
+                out.append(("codebook_unknown_role", (*loc, "role"), it.role, {"known": ", ".join(TRAINING_ROLES), **({"hint": "did_you_mean", "suggest": hint} if hint else {})}))
+            elif it.role is not None and it.kind not in TRAINING_ROLES[it.role]:
+                out.append(("codebook_role_kind", (*loc, "role"), it.role, {"kind": it.kind, "kinds": ", ".join(TRAINING_ROLES[it.role])}))
+            if it.role is not None and it.role in roles:
+                out.append(("codebook_duplicate_role", (*loc, "role"), it.role, {"first": roles[it.role]}))
+            roles.setdefault(it.role, it.id) if it.role else None
             if it.kind == "likert":
                 if it.scale is None:
                     out.append(("codebook_scale_required", (*loc, "scale"), None, {}))

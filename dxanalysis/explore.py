@@ -57,7 +57,7 @@ def measure_options(codebook) -> list[tuple[str, str]]:
     """(display label, id) of every construct, Likert item and tool, in codebook order."""
     out = [(f"構成概念: {c.label}", cid) for cid, c in codebook.constructs.items()]
     out += [(f"項目: {i.short or i.header}", i.id) for i in codebook.items]
-    out += [(f"ツール: {t.label}", t.id) for t in codebook.tools.items]
+    out += [(f"ツール: {t.label}", t.id) for t in codebook.binary_measures]
     return out
 
 

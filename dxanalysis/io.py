@@ -51,6 +51,23 @@ def detect_encoding(raw: bytes) -> str:
     return "cp932"
 
 
+def decode_break_line(raw: bytes) -> int:
+    """Line (1-based, as a text editor counts) where a file stops being valid text.
+
+    Both UTF-8 and cp932 are tried; the one that reads further is taken as the file's
+    encoding, so the line is where that encoding breaks (e.g. a cp932 file cut in the
+    middle of a two-byte character breaks on its last line).
+    """
+    pos = 0
+    for enc in ("utf-8", "cp932"):
+        try:
+            raw.decode(enc)
+            return 0
+        except UnicodeDecodeError as exc:
+            pos = max(pos, exc.start)
+    return raw[:pos].count(b"\n") + 1
+
+
 def read_table(path: Path | str) -> pd.DataFrame:
     """Read a CSV (encoding detected) or XLSX file as strings, NFKC-normalised.
 
@@ -65,9 +82,16 @@ def read_table(path: Path | str) -> pd.DataFrame:
             df = pd.read_excel(path, dtype=str, engine="openpyxl")
         else:
             raw = path.read_bytes()
-            enc = detect_encoding(raw)
+            if raw.startswith(b"PK\x03\x04"):  # a zip container: an Excel workbook saved under a .csv name
+                raise InputError([Problem(file=path.name, code="file_is_excel")])
+            try:
+                enc = detect_encoding(raw)
+            except UnicodeDecodeError:
+                raise InputError([Problem(file=path.name, code="file_decode_line", row=decode_break_line(raw), params={"line": decode_break_line(raw)})]) from None
             # bytes + encoding: the C parser decodes itself (a StringIO is re-encoded chunk by chunk, 8x slower)
             df = pd.read_csv(_io.BytesIO(raw), encoding=enc, dtype=str, keep_default_na=False, na_values=[""])
+    except InputError:
+        raise
     except UnicodeDecodeError:
         raise InputError([Problem(file=path.name, code="file_unreadable", params={"detail": "文字コードを判別できません / unknown encoding"})]) from None
     except Exception as exc:  # noqa: BLE001 - any parser failure is a user-facing file problem
@@ -207,7 +231,9 @@ def parse_survey(raw: pd.DataFrame, codebook: Codebook, file: str) -> tuple[pd.D
     known = {nfkc(cb.respondent_id)} | {nfkc(h) for h in cb.ignore}
     known |= {nfkc(a.header) for a in cb.attributes.values()}
     known |= {nfkc(i.header) for i in cb.items} | {nfkc(t.header) for t in cb.tools.items} | {nfkc(f.header) for f in cb.free_text}
+    known |= {nfkc(q.header) for q in cb.multi_select}
     needed = [cb.respondent_id] + [a.header for a in cb.attributes.values()] + [i.header for i in cb.items] + [t.header for t in cb.tools.items] + [f.header for f in cb.free_text]
+    needed += [q.header for q in cb.multi_select]
     missing = [h for h in needed if nfkc(h) not in raw.columns]
     problems += _header_problems(raw.columns, known, needed, file)
     if nfkc(cb.respondent_id) in map(nfkc, missing):
@@ -263,6 +289,10 @@ def parse_survey(raw: pd.DataFrame, codebook: Codebook, file: str) -> tuple[pd.D
             problems.append(Problem(file=file, code="unknown_yesno", row=spreadsheet_row(idx), column=tool.header, value=val))
         out[tool.id] = vals
 
+    for q in cb.multi_select:
+        for col_id, vals in parse_multi_select(raw[nfkc(q.header)], q, file, problems).items():
+            out[col_id] = vals
+
     for ft in cb.free_text:
         out[ft.id] = raw[nfkc(ft.header)].astype("string")
 
@@ -279,6 +309,52 @@ def parse_survey(raw: pd.DataFrame, codebook: Codebook, file: str) -> tuple[pd.D
             exclusions.append({"file": file, "row": None, "column": attr.header, "value": f"{n_blank}", "reason": "attribute_missing"})
     excl = pd.DataFrame(exclusions, columns=["file", "row", "column", "value", "reason"])
     return out, excl, problems
+
+
+#: Separators written after 「その他」 before the free text (after NFKC: ：→:, （→().
+_OTHER_TAIL = (":", "(", "-", " ", "・", "「", "/")
+
+
+def split_multi_select(cell: str, separator: str) -> list[str]:
+    """The parts of one multi-select cell: split on ``separator``, stripped, empties dropped
+    (Forms ends the list with a trailing ``;``). The separator is compared after NFKC."""
+    sep = nfkc(separator) or separator
+    return [p.strip() for p in str(cell).split(sep) if p.strip()]
+
+
+def parse_multi_select(column: pd.Series, question, file: str, problems: list[Problem]) -> dict[str, pd.Series]:
+    """One multi-select column as 0/1 columns, one per option (``<id>__<option>``).
+
+    Each part of a cell is matched to an option's label or id (after NFKC). A part
+    starting with the 「その他」 option's label followed by free text (「その他: …」,
+    「その他(…)」) counts as that option. An empty cell is NaN in every option (the question
+    was not answered); any other part is a problem naming it, with a did-you-mean hint.
+    """
+    by_text: dict[str, str] = {}
+    for o in question.options:
+        by_text[nfkc(o.label)] = o.id
+        by_text.setdefault(nfkc(o.id), o.id)
+    others = [(nfkc(o.label), o.id) for o in question.options if o.other]
+    cache: dict[str, tuple[set[str], list[str]]] = {}
+    for cell in pd.unique(column.dropna()):  # answers repeat: parse each distinct cell once
+        hit, bad = set(), []
+        for part in split_multi_select(cell, question.separator):
+            oid = by_text.get(part)
+            if oid is None:
+                oid = next((o for lab, o in others if part.startswith(lab) and (len(part) == len(lab) or part[len(lab)] in _OTHER_TAIL)), None)
+            if oid is None:
+                bad.append(part)
+            else:
+                hit.add(oid)
+        cache[cell] = (hit, bad)
+    for idx, cell in column.dropna().items():
+        for part in cache[cell][1]:
+            hint = close_match(part, list(by_text))
+            problems.append(Problem(file=file, code="unknown_multi_option", row=spreadsheet_row(idx), column=question.header, value=part,
+                                    params={"question": question.label, "separator": question.separator, "known": ", ".join(nfkc(o.label) for o in question.options),
+                                            **({"hint": "did_you_mean", "suggest": hint} if hint else {})}))
+    chosen = {o.id: column.map({cell: float(o.id in hit) for cell, (hit, _) in cache.items()}).astype(float) for o in question.options}
+    return {question.measure_id(oid): vals for oid, vals in chosen.items()}
 
 
 # --------------------------------------------------------------------------- roster
@@ -337,7 +413,14 @@ def parse_roster(raw: pd.DataFrame, codebook: Codebook, file: str) -> tuple[pd.D
             problems.append(Problem(file=file, code="unknown_attribute_value", row=spreadsheet_row(idx), column=attr.label, value=val,
                                     params={"attribute": attr.label, "attribute_id": aid, **({"hint": "did_you_mean", "suggest": hint} if hint else {})}))
     if problems:
-        return pd.DataFrame(), problems
+        # the readable rows still go back (staff NaN where the count is bad), so the survey can be
+        # checked against them in the same run: every problem is reported at once, not one per run
+        part = df.loc[keep].copy()
+        part["staff"] = counts[keep].where(counts[keep] >= 0)
+        for aid in attrs:
+            part = part[part[aid].isin(allowed[aid])]
+            part[aid] = pd.Categorical(part[aid], categories=list(dict.fromkeys(allowed[aid])), ordered=True)
+        return part[attrs + ["staff"]].reset_index(drop=True), problems
     df["staff"] = counts.astype(int)
     for aid in attrs:
         df[aid] = pd.Categorical(df[aid], categories=list(dict.fromkeys(allowed[aid])), ordered=True)
@@ -348,13 +431,15 @@ def check_survey_in_roster(survey: pd.DataFrame, roster: pd.DataFrame, codebook:
     """Every attribute value seen in the survey must have staff in the roster, and no more respondents than staff."""
     problems = []
     for aid in [c for c in roster.columns if c != "staff"]:
-        staffed = set(roster.loc[roster["staff"] > 0, aid].astype(str))
+        # a row whose count could not be read (NaN, reported already) still names its group
+        staffed = set(roster.loc[(roster["staff"] > 0) | roster["staff"].isna(), aid].astype(str))
         seen = survey[aid].dropna().astype(str)
         for val in sorted(set(seen) - staffed):
             first = int(survey.loc[seen.index[seen == val][0], "source_row"]) if "source_row" in survey else None
             problems.append(Problem(file=survey_file, code="department_not_in_roster", row=first, column=codebook.attributes[aid].header, value=val, params={"attribute": codebook.attributes[aid].label, "first": first}))
         counts = survey[aid].dropna().astype(str).value_counts()
-        staff = roster.groupby(aid, observed=True)["staff"].sum()
+        staff = roster.groupby(aid, observed=True)["staff"].sum(min_count=1)
+        staff = staff[~roster.groupby(aid, observed=True)["staff"].apply(lambda x: x.isna().any())]  # unknown total: no comparison
         staff.index = staff.index.astype(str)
         for val, n in counts.items():
             if val in staff.index and n > staff[val]:
@@ -613,7 +698,7 @@ def load_municipality(folder: Path | str) -> Municipality:
         problems += p
     except InputError as e:
         problems += e.problems
-    if not survey.empty and not roster.empty and not any(p.severity == "error" for p in problems):
+    if not survey.empty and not roster.empty:
         problems += check_survey_in_roster(survey, roster, codebook, survey_path.name, roster_path.name)
     # the optional YAML lists are checked now too, so a typo there is reported with the rest
     hypotheses: list[dict] = []

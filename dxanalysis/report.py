@@ -266,6 +266,7 @@ tr.dx-hidden td{color:var(--muted);background:#fafafa}
 .dx-note{color:var(--muted);font-size:.9rem}
 .dx-finding{background:#eef5fb;border-left:5px solid var(--accent);padding:.5rem .8rem}
 .dx-warning{background:#fff4e5;border-left:5px solid #b35c00;padding:.5rem .8rem}
+.dx-reason{display:block;margin-top:.3rem}
 figure.dx-figure{margin:1rem 0}
 figure.dx-figure img{max-width:100%;height:auto}
 figcaption{color:var(--muted);font-size:.9rem}
@@ -522,7 +523,8 @@ def write_index(report_dir: Path, *, cfg, results, footer: str = "", extra_html:
     for r in results:
         name = titles.get(r.notebook, r.notebook)
         link = f'<a href="{h(r.html)}">{h(name)}</a>' if r.html else h(name)
-        err = f'<br><span class="dx-warning">{h(r.error)}</span>' if r.error else ""
+        # a block of its own: an inline span's padding was drawn over the link text above it
+        err = f'<span class="dx-warning dx-reason">{h(r.error)}</span>' if r.error else ""
         rows.append(f"<tr><td>{link}{err}</td><td>{h(status.get(r.status, r.status))}</td></tr>")
     head = "<tr><th scope=\"col\">レポート</th><th scope=\"col\">状態</th></tr>" if lang != "en" else "<tr><th scope=\"col\">Report</th><th scope=\"col\">Status</th></tr>"
     parts.append(f'<table class="dx-table"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>')

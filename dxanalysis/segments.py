@@ -672,7 +672,9 @@ def match_opportunities(
     Ties keep catalogue order. The same rule is applied to every segment, so the reason
     shown is the whole justification.
     """
-    cat = _catalogue(opportunities)
+    # construct ids the codebook lacks (the package's default catalogue in a town with other
+    # constructs) are dropped here; the loader already listed them in Municipality.warnings
+    cat = [{**o, "addresses": [a for a in o["addresses"] if a in codebook.constructs]} for o in _catalogue(opportunities)]
     constructs = [c for c in profile_z.columns if c in codebook.constructs]
     if isinstance(names, pd.DataFrame):
         name_of = dict(zip(names["segment"], names["segment_name"]))
@@ -681,9 +683,6 @@ def match_opportunities(
     size_of = {int(k): v for k, v in (dict(sizes) if sizes is not None else {}).items()}
     leaders = {o["id"] for o in cat if str(o.get("level", "")).lower() == "advanced"} | {str(x) for x in leader_opportunities or []}
     lab = codebook.label_of
-    unknown = sorted({a for o in cat for a in o["addresses"] if a not in codebook.constructs})
-    if unknown:
-        warnings.warn(f"opportunities.yaml: unknown construct ids {unknown} are ignored", stacklevel=2)
     ja = language != "en"
     rows = []
     for seg, r in profile_z[constructs].iterrows():

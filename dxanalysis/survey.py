@@ -469,7 +469,8 @@ def reliability(survey: pd.DataFrame, codebook, *, low_alpha: float = LOW_ALPHA)
         One row per construct (codebook order): ``construct`` (id), ``label``, ``area``
         (DXリテラシー標準 area), ``n_items``, ``n`` (respondents with at least one answered
         item of the construct), ``alpha`` (raw alpha, = R psych::alpha raw_alpha),
-        ``ci_low``, ``ci_high`` (Feldt 95%), ``flag_low`` (alpha below ``low_alpha``,
+        ``ci_low``, ``ci_high`` (Feldt 95%), ``note`` (why alpha is missing, e.g. a
+        construct of one item; "" otherwise), ``flag_low`` (alpha below ``low_alpha``,
         default 0.6: the construct score is too noisy to compare groups with).
 
     Notes
@@ -483,10 +484,21 @@ def reliability(survey: pd.DataFrame, codebook, *, low_alpha: float = LOW_ALPHA)
         if not cols:
             continue
         res = cronbach_alpha(items[cols])
-        rows.append({"construct": cid, "label": c.label, "area": c.area, "n_items": res["n_items"], "n": res["n"], "alpha": res["alpha"], "ci_low": res["ci_low"], "ci_high": res["ci_high"]})
-    out = pd.DataFrame(rows, columns=["construct", "label", "area", "n_items", "n", "alpha", "ci_low", "ci_high"])
+        note = ""
+        if not np.isfinite(res["alpha"]):
+            note = ALPHA_NOTES["one_item"] if res["n_items"] < 2 else ALPHA_NOTES["few"] if res["n"] < 3 else ALPHA_NOTES["no_variance"]
+        rows.append({"construct": cid, "label": c.label, "area": c.area, "n_items": res["n_items"], "n": res["n"], "alpha": res["alpha"], "ci_low": res["ci_low"], "ci_high": res["ci_high"], "note": note})
+    out = pd.DataFrame(rows, columns=["construct", "label", "area", "n_items", "n", "alpha", "ci_low", "ci_high", "note"])
     out["flag_low"] = out["alpha"] < low_alpha
     return out
+
+
+#: Why a construct has no alpha (the ``note`` column of :func:`reliability`; shown next to —).
+ALPHA_NOTES = {
+    "one_item": "設問が1つのため計算できません(α係数は2問以上の構成概念で定義されます)",
+    "few": "回答者が3人未満のため計算できません",
+    "no_variance": "回答のばらつきがないため計算できません",
+}
 
 
 def alpha_if_dropped(survey: pd.DataFrame, codebook) -> pd.DataFrame:
@@ -522,8 +534,9 @@ def alpha_if_dropped(survey: pd.DataFrame, codebook) -> pd.DataFrame:
 
 def describe_reliability(rel: pd.DataFrame) -> str:
     """One sentence for alt text: range of alpha and the constructs under the threshold."""
+    rel = rel[rel["alpha"].notna()] if "alpha" in rel else rel
     if rel.empty:
-        return "構成概念がありません。"
+        return "α係数を計算できる構成概念がありません。"
     lo, hi = rel.loc[rel["alpha"].idxmin()], rel.loc[rel["alpha"].idxmax()]
     low = rel.loc[rel["flag_low"], "label"].tolist()
     tail = f"0.6未満は{'、'.join(low)}。" if low else "すべて0.6以上。"
@@ -779,7 +792,7 @@ def weighted_estimates(survey: pd.DataFrame, codebook, *, weights: pd.Series, sc
         sc = codebook.scales[item.scale]
         raw = survey[item.id].to_numpy(dtype=float)
         measures.append(("item", item.id, item.short or item.header, codebook.constructs[item.construct].area, "share_positive", np.where(np.isnan(raw), np.nan, (raw > sc.neutral).astype(float))))
-    for tool in codebook.tools.items:
+    for tool in codebook.binary_measures:
         measures.append(("tool", tool.id, tool.label, "", "share_using", survey[tool.id].to_numpy(dtype=float)))
     rows = []
     for kind, mid, label, area, statistic, y in measures:
@@ -1264,7 +1277,7 @@ def tool_use(survey: pd.DataFrame, codebook, by: str | Sequence[str] | None = No
     rows = []
     for attr, group, mask in _groups(survey, by):
         sub = survey.loc[mask.to_numpy()]
-        for tool in codebook.tools.items:
+        for tool in codebook.binary_measures:
             ans = sub[tool.id].dropna()
             rows.append({"tool_id": tool.id, "label": tool.label, "attribute": attr, "group": group, "n": int(len(ans)), "n_using": int((ans == 1).sum())})
     out = pd.DataFrame(rows, columns=["tool_id", "label", "attribute", "group", "n", "n_using"])
@@ -1441,11 +1454,14 @@ def hypotheses_view(hyp: pd.DataFrame) -> pd.DataFrame:
 
 def reliability_view(rel: pd.DataFrame) -> pd.DataFrame:
     """Display frame of :func:`reliability`: ``label``, ``area``, ``n_items``, ``n``,
-    ``alpha``, ``alpha_ci`` (Feldt 95% as text), ``flag_low``."""
+    ``alpha``, ``alpha_ci`` (Feldt 95% as text), ``flag_low``, and ``note`` (why alpha is
+    —) when some construct has none."""
     view = pd.DataFrame({
         "label": rel["label"], "area": rel["area"], "n_items": rel["n_items"].map(lambda v: _num(v, ".0f")), "n": rel["n"],
         "alpha": rel["alpha"], "alpha_ci": [_interval(lo, hi, ".2f") for lo, hi in zip(rel["ci_low"], rel["ci_high"])], "flag_low": rel["flag_low"],
     })
+    if "note" in rel and rel["note"].fillna("").astype(bool).any():
+        view["note"] = rel["note"].fillna("")
     return _keep_flags(view, rel)
 
 

@@ -142,6 +142,86 @@ def item_scale(codebook, item: str):
     return codebook.scales[it.scale]
 
 
+#: The item id notebook 04 uses for each role when no item of the codebook has a ``role``
+#: (the notebook's parameters ``satisfaction_item``, ``attitude_item``, ``idea_item`` and
+#: the comment id override them).
+ROLE_DEFAULTS = {"satisfaction": "satisfaction", "attitude": "attitude", "planned_action": "concrete_idea", "comment": "training_comment"}
+
+#: One-line notes for a section skipped because no item plays its role.
+ROLE_MISSING = {
+    "ja": {"satisfaction": "研修の満足度の設問がないため省略", "attitude": "研修前後の意識(デジタル化に前向きか)の設問がないため省略",
+           "planned_action": "業務の改善のイメージ(行動計画)の設問がないため省略", "comment": "研修の感想の設問がないため省略"},
+    "en": {"satisfaction": "Skipped: no satisfaction question", "attitude": "Skipped: no attitude question",
+           "planned_action": "Skipped: no planned-action question", "comment": "Skipped: no training comment question"},
+}
+
+
+def item_roles(codebook, *, defaults: Mapping[str, str | None] | None = None) -> dict[str, str | None]:
+    """Role → training item id (``None`` when no item plays the role).
+
+    When any item of ``codebook.training.items`` has a ``role``, roles come only from the
+    codebook. Otherwise each role falls back to the id in ``defaults`` (notebook 04's
+    parameters; :data:`ROLE_DEFAULTS` for those not given), kept only when the codebook
+    has an item with that id of a kind the role accepts (see
+    :data:`dxanalysis.config.TRAINING_ROLES`).
+    """
+    from .config import TRAINING_ROLES
+
+    items = list(codebook.training.items) if codebook is not None and codebook.training is not None else []
+    out: dict[str, str | None] = dict.fromkeys(TRAINING_ROLES)
+    if any(it.role for it in items):
+        for it in items:
+            if it.role:
+                out[it.role] = it.id
+        return out
+    wanted = {**ROLE_DEFAULTS, **{k: v for k, v in (defaults or {}).items() if v is not None}}
+    by_id = {it.id: it for it in items}
+    for role, kinds in TRAINING_ROLES.items():
+        it = by_id.get(wanted.get(role) or "")
+        out[role] = it.id if it is not None and it.kind in kinds else None
+    return out
+
+
+def role_note(role: str, *, language: str = "ja") -> str:
+    """The one-line note shown instead of a section whose role has no item."""
+    return ROLE_MISSING[_lang(language)][role]
+
+
+def positive_threshold(scale) -> int:
+    """Smallest answer counted as positive on a Likert scale: the values above its midpoint.
+
+    1–5 → 4 (ややそう思う以上), 1–4 → 3, 1–7 → 5, 0–10 → 6. An even scale has no neutral
+    answer, so its upper half starts right above the middle.
+    """
+    return int(np.floor((scale.min + scale.max) / 2)) + 1
+
+
+def positive_rule(codebook, item: str, *, threshold: int | None = None, language: str = "ja") -> dict:
+    """How "positive" is counted for a training item, following its kind and scale.
+
+    Returns
+    -------
+    dict
+        ``kind`` (likert / yesno), ``threshold`` (Likert: smallest positive answer; yes/no:
+        1), ``rule`` (code: ``yes`` or ``likert_at_least``), ``text`` (the rule in words,
+        e.g. 「4〜5 =「ややそう思う」以上、5段階」 or 「「はい」」).
+    """
+    it = next((i for i in codebook.training.items if i.id == item), None) if codebook is not None and codebook.training else None
+    en = language == "en"
+    if it is None or it.kind == "yesno":
+        yes = (codebook.training.yes[0] if codebook is not None and codebook.training and codebook.training.yes else "はい")
+        return {"kind": "yesno", "threshold": 1, "rule": "yes", "text": f"'{yes}'" if en else f"「{yes}」"}
+    scale = codebook.scales[it.scale]
+    t = int(threshold) if threshold else positive_threshold(scale)
+    n_points = scale.max - scale.min + 1
+    lab = scale.labels.get(t)
+    if en:
+        text = f"{t}–{scale.max} of {scale.min}–{scale.max}" + (f" ('{lab}' or higher)" if lab else "")
+    else:
+        text = f"{t}〜{scale.max}" + (f" =「{lab}」以上、{n_points}段階" if lab else f"、{n_points}段階")
+    return {"kind": "likert", "threshold": t, "rule": "likert_at_least", "text": text}
+
+
 def require_training(m) -> None:
     """Stop with a plain message when the municipality has no training waves."""
     if getattr(m, "training", None) is None:
@@ -440,48 +520,66 @@ def headlines(
     satisfaction_item: str | None = "satisfaction",
     attitude_item: str | None = "attitude",
     idea_item: str | None = "concrete_idea",
-    satisfied_min: int = 4,
-    positive_min: int = 4,
+    satisfied_min: int | None = None,
+    positive_min: int | None = None,
+    roles: Mapping[str, str | None] | None = None,
     language: str = "ja",
 ) -> pd.DataFrame:
     """Headline figures of the training, each with numerator, n and Wilson 95% interval.
 
-    Rows (when the item exists): ``satisfied`` (post satisfaction ≥ ``satisfied_min``),
-    ``positive_after`` (post attitude ≥ ``positive_min``), ``improved`` (matched
-    participants whose attitude rose, post − pre > 0), ``idea_after`` (post "yes" to the
-    planned-action item). Participants only; first sheet per key; missing answers
-    excluded from n.
+    Rows (when the item exists): ``satisfied`` (post satisfaction positive),
+    ``positive_after`` (post attitude positive), ``improved`` (matched participants whose
+    attitude rose, post − pre > 0), ``idea_after`` (post planned action positive).
+    "Positive" follows the item's kind and scale (:func:`positive_rule`): a yes/no item
+    counts 「はい」; a Likert item counts answers above its scale's midpoint (4–5 of 1–5,
+    3–4 of 1–4), unless ``satisfied_min`` / ``positive_min`` set the threshold.
+    Participants only; first sheet per key; missing answers excluded from n.
+
+    ``roles`` (from :func:`item_roles`) overrides the three item ids.
 
     Returns
     -------
     DataFrame
-        ``metric``, ``label``, ``numerator``, ``n``, ``share``, ``ci_low``, ``ci_high``
-        (Wilson 95%), ``sentence`` (the headline in words, e.g.
-        「研修後、デジタル化に前向き: 100%(30/30人、95%信頼区間 88.6–100.0%)」).
+        ``metric``, ``item``, ``label`` (says which rule was used), ``rule`` (``yes`` /
+        ``likert_at_least``), ``threshold``, ``numerator``, ``n``, ``share``, ``ci_low``,
+        ``ci_high`` (Wilson 95%), ``sentence`` (the headline in words, e.g.
+        「研修後、「デジタル化に前向き」に「はい」と回答: 100%(30/30人、95%信頼区間 88.6–100.0%)」).
     """
+    if roles is not None:
+        satisfaction_item, attitude_item, idea_item = roles.get("satisfaction"), roles.get("attitude"), roles.get("planned_action")
     labels = item_labels(codebook)
     post = wave_answers(training, "post")
     rows = []
     en = language == "en"
 
-    def add(metric: str, label: str, values: pd.Series):
+    def add(metric: str, item: str, label: str, values: pd.Series, rule: dict | None):
         v = values.dropna()
-        rows.append(share_row(int(v.sum()), int(len(v)), metric=metric, label=label))
+        rows.append({**share_row(int(v.sum()), int(len(v)), metric=metric, label=label), "item": item,
+                     "rule": rule["rule"] if rule else "rose", "threshold": rule["threshold"] if rule else np.nan})
+
+    def hit(item: str, rule: dict) -> pd.Series:
+        col = post[item]
+        return (col >= rule["threshold"]).astype(float).where(col.notna())
 
     if satisfaction_item and satisfaction_item in post.columns:
-        top = f"{satisfied_min}–{item_scale(codebook, satisfaction_item).max}"
-        add("satisfied", f"研修に満足(満足度{top})" if not en else f"satisfied with the training ({top})", (post[satisfaction_item] >= satisfied_min).where(post[satisfaction_item].notna()))
+        rule = positive_rule(codebook, satisfaction_item, threshold=satisfied_min, language=language)
+        ja = f"研修に満足({rule['text']})" if rule["kind"] == "likert" else f"研修に満足(満足度の設問に{rule['text']})"
+        add("satisfied", satisfaction_item, ja if not en else f"satisfied with the training (answered {rule['text']})", hit(satisfaction_item, rule), rule)
     if attitude_item and attitude_item in post.columns:
         lab = labels.get(attitude_item, attitude_item)
-        add("positive_after", f"研修後、「{lab}」にそう思う({positive_min}以上)と回答" if not en else f"after training, agree: {lab}", (post[attitude_item] >= positive_min).where(post[attitude_item].notna()))
+        rule = positive_rule(codebook, attitude_item, threshold=positive_min, language=language)
+        ja = f"研修後、「{lab}」に肯定的({rule['text']})と回答" if rule["kind"] == "likert" else f"研修後、「{lab}」に{rule['text']}と回答"
+        add("positive_after", attitude_item, ja if not en else f"after training, answered {rule['text']}: {lab}", hit(attitude_item, rule), rule)
         pairs, _ = match_waves(training, codebook)
         p = pairs[(pairs["item"] == attitude_item) & (pairs["group"] == "participant")].dropna(subset=["before", "after"])
         if len(p):
-            add("improved", f"研修前より「{lab}」の回答が上がった" if not en else f"answer rose from before: {lab}", (p["after"] > p["before"]).astype(float))
+            add("improved", attitude_item, f"研修前より「{lab}」の回答が上がった" if not en else f"answer rose from before: {lab}", (p["after"] > p["before"]).astype(float), None)
     if idea_item and idea_item in post.columns:
         lab = labels.get(idea_item, idea_item)
-        add("idea_after", f"研修後、「{lab}」に「はい」" if not en else f"after training: {lab}", post[idea_item])
-    out = pd.DataFrame(rows, columns=["metric", "label", "numerator", "n", "share", "ci_low", "ci_high"])
+        rule = positive_rule(codebook, idea_item, threshold=positive_min, language=language)
+        ja = f"研修後、「{lab}」に肯定的({rule['text']})と回答" if rule["kind"] == "likert" else f"研修後、「{lab}」に{rule['text']}と回答"
+        add("idea_after", idea_item, ja if not en else f"after training, answered {rule['text']}: {lab}", hit(idea_item, rule), rule)
+    out = pd.DataFrame(rows, columns=["metric", "item", "label", "rule", "threshold", "numerator", "n", "share", "ci_low", "ci_high"])
     out["sentence"] = [share_sentence(r.label, r.numerator, r.n, r.ci_low, r.ci_high, language=language) for r in out.itertuples()]
     return out
 
@@ -1191,8 +1289,9 @@ def followup_verdicts(fu: pd.DataFrame, *, alpha: float = 0.05, margin_likert: f
     return pd.DataFrame(rows, columns=VERDICT_COLUMNS)
 
 
-def shares_by_wave(training, codebook, *, items: Sequence[str] | None = None, positive_min: int = 4, cohort: bool = True, language: str = "ja") -> pd.DataFrame:
-    """Share agreeing (Likert ≥ ``positive_min``) or saying yes, per wave, participants.
+def shares_by_wave(training, codebook, *, items: Sequence[str] | None = None, positive_min: int | None = None, cohort: bool = True, language: str = "ja") -> pd.DataFrame:
+    """Share agreeing (Likert ≥ ``positive_min``, by default each item's
+    :func:`positive_threshold`) or saying yes, per wave, participants.
 
     Parameters
     ----------
@@ -1219,7 +1318,7 @@ def shares_by_wave(training, codebook, *, items: Sequence[str] | None = None, po
     for item in items:
         for w in waves:
             s = frames[w][item].dropna() if item in frames[w].columns else pd.Series(dtype=float)
-            hit = (s >= positive_min) if kinds.get(item) == "likert" else (s == 1)
+            hit = (s >= positive_rule(codebook, item, threshold=positive_min)["threshold"]) if kinds.get(item) == "likert" else (s == 1)
             r = share_row(int(hit.sum()), int(len(s)), metric=item, label=labels.get(item, item))
             rows.append({"item": item, "label": r["label"], "wave": w, "wave_label": wl[w], **{k: r[k] for k in ("numerator", "n", "share", "ci_low", "ci_high")}})
     return pd.DataFrame(rows, columns=["item", "label", "wave", "wave_label", "numerator", "n", "share", "ci_low", "ci_high"])

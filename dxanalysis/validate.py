@@ -164,8 +164,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Label value {value} is outside min..max ({min}-{max}).",
     ),
     "codebook_duplicate_id": (
-        "id「{value}」が items・tools・free_text で重複しています。別の id にしてください。",
-        "The id '{value}' is used twice in items, tools or free_text. Give each a different id.",
+        "id「{value}」が items・tools・free_text・multi_select(選択肢は <id>__<選択肢のid>)で重複しています。別の id にしてください。",
+        "The id '{value}' is used twice in items, tools, free_text or multi_select (options as <id>__<option id>). Give each a different id.",
     ),
     "codebook_duplicate_header": (
         "列名「{value}」が codebook.yaml で 2 回使われています({first} と同じ)。1 つの列は 1 か所にだけ書いてください。",
@@ -178,6 +178,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "codebook_unknown_ref": (
         "{section} にない id です。codebook.yaml の {section} に追加するか、id を直してください(ある id: {known})。",
         "Not an id of {section}. Add it to {section} in codebook.yaml or fix the id (known: {known}).",
+    ),
+    "codebook_unknown_role": (
+        "training.items の role「{value}」は使えません。使える role: {known}。",
+        "'{value}' is not a training item role. Known roles: {known}.",
+    ),
+    "codebook_role_kind": (
+        "role「{value}」は kind: {kinds} の設問にだけ付けられます(この設問は kind: {kind})。",
+        "The role '{value}' needs an item of kind {kinds} (this one is {kind}).",
+    ),
+    "codebook_duplicate_role": (
+        "role「{value}」が 2 つの設問に付いています(「{first}」にも付いています)。1 つの設問にだけ付けてください。",
+        "The role '{value}' is given to two items (also '{first}'). Give it to one item only.",
     ),
     "codebook_scale_required": (
         "kind: likert の設問には scale(scales の id)が必要です。",
@@ -261,6 +273,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "unknown_attribute_value": (
         "{attribute}の選択肢にない値です。codebook.yaml の attributes.{attribute_id}.values に追加するか、値を直してください。",
         "Not an allowed value of {attribute}. Add it to attributes.{attribute_id}.values in codebook.yaml or fix the value.",
+    ),
+    "unknown_multi_option": (
+        "「{value}」は選択肢にありません。codebook.yaml の multi_select「{question}」の options に追加するか、区切り文字(separator: 「{separator}」)を確認してください(ある選択肢: {known})。",
+        "'{value}' is not an option. Add it to the options of multi_select '{question}' in codebook.yaml, or check the separator ('{separator}') (options: {known}).",
+    ),
+    "file_is_excel": (
+        "このファイルは CSV ではなく Excel ブック(XLSX)です。ファイル名の拡張子を .xlsx に変えて municipality.yaml の inputs を合わせるか、Excel で「CSV」として保存し直してください。",
+        "This file is an Excel workbook (XLSX), not a CSV. Rename it to .xlsx (and change inputs in municipality.yaml), or save it from Excel as CSV.",
+    ),
+    "file_decode_line": (
+        "{line} 行目で文字コードの読み取りが壊れています(UTF-8 としても Shift_JIS としても読めません)。ファイルが途中で切れているか、文字コードの違うファイルをつなげた可能性があります。元のツールから書き出し直してください。",
+        "Decoding breaks on line {line} (neither UTF-8 nor Shift_JIS). The file may be cut short or joined from files of different encodings; export it again.",
     ),
     "unknown_yesno": (
         "はい/いいえ として読めない回答です。codebook.yaml の tools.yes / tools.no に追加するか、値を直してください。",
