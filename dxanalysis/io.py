@@ -327,8 +327,13 @@ def parse_multi_select(column: pd.Series, question, file: str, problems: list[Pr
 
     Each part of a cell is matched to an option's label or id (after NFKC). A part
     starting with the 「その他」 option's label followed by free text (「その他: …」,
-    「その他(…)」) counts as that option. An empty cell is NaN in every option (the question
-    was not answered); any other part is a problem naming it, with a did-you-mean hint.
+    「その他(…)」) counts as that option. Microsoft and Google Forms write the typed-in
+    text of their "Other" choice on its own (``Teams;独自の集計システム;``), so when the
+    question has an ``other: true`` option, a part that resembles no option counts as
+    「その他」 too. An empty cell is NaN in every option (the question was not answered).
+    Any other part — every unknown part without an ``other`` option, or one close to an
+    option's label (a typo or a renamed choice) — is a problem naming it, with a
+    did-you-mean hint.
     """
     by_text: dict[str, str] = {}
     for o in question.options:
@@ -342,6 +347,8 @@ def parse_multi_select(column: pd.Series, question, file: str, problems: list[Pr
             oid = by_text.get(part)
             if oid is None:
                 oid = next((o for lab, o in others if part.startswith(lab) and (len(part) == len(lab) or part[len(lab)] in _OTHER_TAIL)), None)
+            if oid is None and others and not close_match(part, list(by_text)):
+                oid = others[0][1]  # Forms' typed-in "Other" answer
             if oid is None:
                 bad.append(part)
             else:

@@ -397,7 +397,7 @@ class Problem:
     def message(self, language: str = "ja") -> str:
         i = 1 if language == "en" else 0
         template = MESSAGES.get(self.code, ("{detail}", "{detail}"))[i]
-        text = _fill(template, self.params)
+        text = _fill(template, {"value": self.value, **self.params})
         hint = self.params.get("hint")
         if hint in HINTS:
             text += (" " if i else "") + _fill(HINTS[hint][i], self.params)
