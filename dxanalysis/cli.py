@@ -1,4 +1,4 @@
-"""The ``dxanalysis`` command: ``run``, ``sample``, ``check``.
+"""The ``dxanalysis`` command: ``run``, ``sample``, ``check``, ``audit``.
 
 User errors (a bad input, a missing folder) end with a readable message and exit status
 2, never a Python traceback; a failed notebook gives exit status 1 after the summary.
@@ -153,6 +153,23 @@ def cmd_check(args) -> int:
     return EXIT_USER_ERROR if failed else EXIT_OK
 
 
+def cmd_audit(args) -> int:
+    """Attack finished report folders with their shared files only; 1 when anything leaks."""
+    from .audit import audit_report
+
+    leaked = 0
+    for folder in args.paths:
+        if not (Path(folder) / "index.html").exists() and not (Path(folder) / "tables").exists():
+            print(f"エラー / Error: {folder} はレポートのフォルダではありません(index.html も tables/ もありません) / not a report folder", file=sys.stderr)
+            return EXIT_USER_ERROR
+        result = audit_report(folder)
+        print(result.summary())
+        if args.csv:
+            result.findings.to_csv(args.csv, index=False, encoding="utf-8-sig")
+        leaked += not result.ok
+    return EXIT_FAILED if leaked else EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="dxanalysis", description="自治体DXリテラシー分析ワークブック / DX-literacy analytics workbook")
     sub = p.add_subparsers(dest="command", required=True)
@@ -178,6 +195,10 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check", help="入力データを検査 / validate inputs only")
     c.add_argument("paths", nargs="+")
     c.set_defaults(func=cmd_check)
+    a = sub.add_parser("audit", help="共有フォルダを攻撃者の目で検査 / attack a finished report folder with its shared files only")
+    a.add_argument("paths", nargs="+", help="reports/<id>")
+    a.add_argument("--csv", default=None, help="問題の一覧をCSVに書く / write the findings to a CSV")
+    a.set_defaults(func=cmd_audit)
     return p
 
 
