@@ -73,6 +73,8 @@ COMMENT_TABLES = {"comment_groups", "comment_characteristic", "comment_terms_by_
 IDENTIFIER_COLUMNS = {"segment", "value", "rank", "k", "staff", "n_items", "base_rank", "fiscal_year", "start_fy", "end_fy", "reverse", "suppressed", "margin", "testable"}
 
 OVERALL = {"overall", "全体", "all"}
+#: Order of findings in the result (what reveals a person first).
+REASON_ORDER = ["pinned", "sized_elsewhere", "statistic_of_hidden_row", "inconsistent", "formula_cell", "formula_text", "traceback", "absolute_path", "unpublished_output"]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _DATA_URI = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=]+")
@@ -138,21 +140,24 @@ def _read_sheets(report_dir: Path, findings: list[dict]) -> list[tuple[str, pd.D
 
     sheets = []
     for path in sorted(p for p in report_dir.glob("*.xlsx")):
-        wb = load_workbook(path)  # formulas as written, not cached values
+        wb = load_workbook(path, read_only=True)  # formulas as written, not cached values
         for ws in wb.worksheets:
             rows = []
-            for row in ws.iter_rows():
+            for r, row in enumerate(ws.iter_rows(), start=1):
                 vals = []
                 for c in row:
-                    if c.data_type == "f":
-                        findings.append(_finding(f"{path.name}:{ws.title}", "", c.coordinate, reason="formula_cell", detail=str(c.value)[:60]))
+                    if getattr(c, "data_type", None) == "f":
+                        findings.append(_finding(f"{path.name}:{ws.title}", "", f"row {r}", reason="formula_cell", detail=str(c.value)[:60]))
                     vals.append("" if c.value is None else str(c.value))
                 rows.append(vals)
             if not rows:
                 continue
+            width = max(len(r) for r in rows)
+            rows = [r + [""] * (width - len(r)) for r in rows]
             head = [SHEET_HEADERS.get(h, h) for h in rows[0]]
             df = pd.DataFrame(rows[1:], columns=head) if len(set(head)) == len(head) else pd.DataFrame(rows[1:])
             sheets.append((f"{path.name}:{ws.title}", df))
+        wb.close()
     return sheets
 
 
@@ -485,6 +490,7 @@ def audit_report(report_dir: Path | str, *, min_group_size: int | None = None) -
             elif low < k and high - low < 2:
                 findings.append(_finding(hidden_in[0], pop, _cell_name(key), low=low, high=high, reason="pinned", detail=", ".join(hidden_in[:3])))
     out = pd.DataFrame(findings, columns=FINDING_COLUMNS)
+    out = out.iloc[out["reason"].map(lambda r: REASON_ORDER.index(r) if r in REASON_ORDER else len(REASON_ORDER)).argsort(kind="stable")].reset_index(drop=True)
     pinned = int(out["reason"].isin(["pinned", "sized_elsewhere"]).sum())
     return AuditResult(report_dir=report_dir, min_group_size=k, findings=out, tables_read=len(tables) + len(sheets),
                        hidden_cells_checked=len(ranges), cells_pinned=pinned,
