@@ -99,11 +99,11 @@ def test_plan_hides_a_complement_in_every_table(tmp_path):
     pub = Publisher(tmp_path, display=False, plan=plan)
     pub.table(pd.DataFrame({"attribute": "department", "group": list(depts), "n": list(depts.values())}), "response_rates", by="attribute")
     seg = [1, 2, 3, 4]
-    comp = []
-    for g, n in depts.items():
-        parts = [n // 4] * 3 + [n - 3 * (n // 4)]
-        comp += [{"segment": s, "attribute": "department", "group": g, "n": k} for s, k in zip(seg, parts)]
-    comp = pd.DataFrame(comp)
+    # segment × department as in the sample: 都市整備部 is not the smallest cell of segments 2 and 4
+    cells = {"総務部": [20, 25, 19, 18], "企画政策部": [30, 6, 11, 9], "市民部": [16, 19, 23, 20], "福祉部": [20, 20, 19, 17], "こども未来部": [16, 17, 15, 19],
+             "環境部": [11, 13, 8, 14], "都市整備部": [7, 9, 2, 16], "教育委員会": [17, 20, 11, 10], "会計課": [1, 0, 2, 0]}
+    assert {g: sum(v) for g, v in cells.items()} == depts
+    comp = pd.DataFrame([{"segment": s, "attribute": "department", "group": g, "n": v[i]} for g, v in cells.items() for i, s in enumerate(seg)])
     sizes = comp.groupby("segment")["n"].sum()
     comp["share"] = comp["n"] / comp["segment"].map(sizes)
     comp["group_share"] = comp["n"] / comp["group"].map(depts)
@@ -116,6 +116,34 @@ def test_plan_hides_a_complement_in_every_table(tmp_path):
     result = audit_report(tmp_path)
     assert result.ok, result.summary()
     assert result.hidden_cells_checked >= 8
+
+
+def _publish_town_of_19(folder: Path, publisher) -> None:
+    """The issue's second leak as the notebooks publish it: 教育課 (19) splits 4 / 4 / 11 over three segments."""
+    cells = {"総務課": [15, 15, 10], "住民課": [10, 12, 8], "教育課": [4, 4, 11]}
+    depts = {g: sum(v) for g, v in cells.items()}
+    total = sum(depts.values())
+    _footer(folder, total)
+    publisher.table(pd.DataFrame({"attribute": "department", "group": list(depts), "n": list(depts.values())}), "response_rates", by="attribute")
+    comp = pd.DataFrame([{"segment": s + 1, "attribute": "department", "group": g, "n": v[s]} for g, v in cells.items() for s in range(3)])
+    sizes = comp.groupby("segment")["n"].sum()
+    comp["share"] = comp["n"] / comp["segment"].map(sizes)
+    comp["group_share"] = comp["n"] / comp["group"].map(depts)
+    publisher.table(comp, "segment_composition", partitions=[["segment", "attribute"], ["attribute", "group"]])
+    publisher.table(pd.DataFrame({"segment": [1, 2, 3], "n": sizes.to_numpy(), "share": (sizes / total).to_numpy()}), "segments")
+
+
+def test_two_primary_cells_are_not_pinned_by_their_sum(tmp_path):
+    # leak 2: before #13 the CSV said both hidden cells were "primary" (so ≤ 4) and the column
+    # total (11 / group_share) gave their sum, 8: both were 4. The reason now stays private.
+    _publish_town_of_19(tmp_path, Publisher(tmp_path, display=False))
+    comp = pd.read_csv(tmp_path / "tables" / "segment_composition.csv", encoding="utf-8-sig")
+    assert "suppression_reason" not in comp.columns
+    assert comp.loc[comp["group"] == "教育課", "suppressed"].tolist() == [True, True, False]
+    private = pd.read_csv(tmp_path / "private" / "suppression" / "segment_composition.csv", encoding="utf-8-sig")
+    assert (private.loc[private["group"] == "教育課", "suppression_reason"] == "primary").all()
+    result = audit_report(tmp_path)
+    assert result.ok, result.summary()
 
 
 def test_two_small_cells_with_a_small_sum_get_a_third(tmp_path):
