@@ -192,8 +192,9 @@ class Publisher:
         if n_col is not None:
             forced = self.plan.forced(out) if self.plan is not None else None
             out = suppress_small_groups(out, n_col=n_col, min_size=self.min_group_size, by=by, partitions=partitions, value_cols=value_cols, forced=forced)
-        if "suppression_reason" in out.columns:
-            reasons = out[out["suppression_reason"].fillna("") != ""]
+        reasons = out[out["suppression_reason"].fillna("") != ""] if "suppression_reason" in out.columns else out.iloc[:0]
+        (self.report_dir / "private" / "suppression" / f"{name}.csv").unlink(missing_ok=True)  # a re-run that hides nothing leaves no stale list
+        if len(reasons):
             keep = [c for c in reasons.columns if not pd.api.types.is_float_dtype(reasons[c])]
             private = self.report_dir / "private" / "suppression"
             private.mkdir(parents=True, exist_ok=True)
