@@ -157,9 +157,15 @@ def cmd_audit(args) -> int:
     """Attack finished report folders with their shared files only; 1 when anything leaks."""
     from .audit import audit_report
 
+    def is_report(p: Path) -> bool:
+        return (p / "index.html").exists() or (p / "tables").exists()
+
+    folders = []
+    for folder in map(Path, args.paths):  # reports/<id>, or reports/ holding several
+        folders += [folder] if is_report(folder) or not folder.is_dir() else sorted(p for p in folder.iterdir() if p.is_dir() and is_report(p)) or [folder]
     leaked = 0
-    for folder in args.paths:
-        if not (Path(folder) / "index.html").exists() and not (Path(folder) / "tables").exists():
+    for folder in folders:
+        if not is_report(folder):
             print(f"エラー / Error: {folder} はレポートのフォルダではありません(index.html も tables/ もありません) / not a report folder", file=sys.stderr)
             return EXIT_USER_ERROR
         result = audit_report(folder)
@@ -196,7 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("paths", nargs="+")
     c.set_defaults(func=cmd_check)
     a = sub.add_parser("audit", help="共有フォルダを攻撃者の目で検査 / attack a finished report folder with its shared files only")
-    a.add_argument("paths", nargs="+", help="reports/<id>")
+    a.add_argument("paths", nargs="+", help="reports/<id>(reports/ なら中の自治体すべて / or reports/ for every municipality in it)")
     a.add_argument("--csv", default=None, help="問題の一覧をCSVに書く / write the findings to a CSV")
     a.set_defaults(func=cmd_audit)
     return p

@@ -194,12 +194,15 @@ def test_shared_notebook_keeps_no_path_or_traceback(tmp_path):
 def test_cli_audit_exit_status(tmp_path, capsys):
     from dxanalysis.cli import main
 
+    root, tmp_path = tmp_path, tmp_path / "reports" / "town"
+    tmp_path.mkdir(parents=True)
     _footer(tmp_path, 10)
     _csv(tmp_path / "tables" / "response_rates.csv", ["attribute", "group", "n", "suppressed"], [("department", "A", 7, False), ("department", "B", "", True)])
     assert main(["audit", str(tmp_path)]) == 1
     assert "特定できたセル 1 件" in capsys.readouterr().out
     _csv(tmp_path / "tables" / "response_rates.csv", ["attribute", "group", "n", "suppressed"], [("department", "A", "", True), ("department", "B", "", True)])
     assert main(["audit", str(tmp_path)]) == 0
+    assert main(["audit", str(root / "reports")]) == 0 and "reports/town" in capsys.readouterr().out  # every municipality of reports/
     assert main(["audit", str(tmp_path / "nothing")]) == 2
 
 
