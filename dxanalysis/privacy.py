@@ -3,7 +3,10 @@
 Every table that reaches a shared report passes through :func:`suppress_small_groups`
 (``dxanalysis.report.Publisher.table`` calls it), so a group under ``min_group_size``
 never shows a count, share, score or chart, and a hidden cell cannot be recovered by
-subtracting the others from a total.
+subtracting the others from a total. :func:`suppression_plan` decides once per
+municipality which attribute groups every output hides, so no notebook sizes a group
+another one hid; :func:`neutralise_formula` keeps spreadsheet formulas out of CSV/XLSX.
+:mod:`dxanalysis.audit` checks the result from outside, sharing none of this code.
 """
 
 from __future__ import annotations
