@@ -92,6 +92,9 @@ def suppress_small_groups(
     together hold at least ``min_size`` respondents, adding the smallest shown cell
     until both hold: two hidden cells that sum to 1 (or 0) would otherwise pin each
     other down from the published total. The smallest cell loses the least information.
+    With several ``partitions`` (rows and columns), interval propagation over all line
+    totals then checks that no hidden cell under ``min_size`` is narrowed to fewer than 3
+    values, hiding the next-smallest cell of its line until none is.
     """
     min_size = check_min_group_size(min_size)
     if n_col not in table.columns:
@@ -123,6 +126,19 @@ def suppress_small_groups(
                         if len(candidates):
                             reason.loc[candidates.index[0]] = "complementary"
                             changed = True
+            if not changed and len(parts) > 1:
+                # rows and columns together can still pin a hidden cell (e.g. two hidden 0s and
+                # a 1 in a rectangle); widen the line of the first such cell and go round again
+                for i in _narrow_cells(n.fillna(0), reason != "", parts, min_size):
+                    for groups in parts:
+                        idx = next((g for g in groups if i in g), None)
+                        candidates = n.loc[idx][reason.loc[idx] == ""].sort_values(kind="stable") if idx is not None else ()
+                        if len(candidates):
+                            reason.loc[candidates.index[0]] = "complementary"
+                            changed = True
+                            break
+                    if changed:
+                        break
             if not changed:
                 break
     mask = reason != ""
@@ -138,6 +154,37 @@ def suppress_small_groups(
     out["suppressed"] = mask.values
     out["suppression_reason"] = reason.values
     return out
+
+
+def _narrow_cells(n: pd.Series, hidden: pd.Series, parts, min_size: int, rounds: int = 50) -> list:
+    """Hidden cells that the published line totals narrow to fewer than 3 values, below ``min_size``.
+
+    Interval propagation over every line (partition group) whose total a reader can
+    compute: the hidden cells of a line sum to ``S`` (line total minus shown cells), so
+    each lies in ``[S − Σ others' upper, S − Σ others' lower]``; repeated until stable.
+    A cheaper cousin of the audit's linear programmes (``dxanalysis.audit``), written
+    separately on purpose.
+    """
+    lines = []
+    for groups in parts:
+        for idx in groups:
+            h = [i for i in idx if hidden.loc[i]]
+            if h:
+                lines.append((h, float(n.loc[h].sum())))
+    lo = {i: 0.0 for i in hidden.index[hidden]}
+    hi = {i: np.inf for i in lo}
+    for _ in range(rounds):
+        moved = False
+        for h, total in lines:
+            sum_lo, sum_hi = sum(lo[j] for j in h), sum(hi[j] for j in h)
+            for i in h:
+                new_lo = max(lo[i], total - (sum_hi - hi[i]))
+                new_hi = min(hi[i], total - (sum_lo - lo[i]))
+                if new_lo > lo[i] + 1e-9 or new_hi < hi[i] - 1e-9:
+                    lo[i], hi[i], moved = new_lo, new_hi, True
+        if not moved:
+            break
+    return [i for i in lo if hi[i] - lo[i] < 2 and lo[i] < min_size]
 
 
 def assert_shareable(table: pd.DataFrame, name: str = "table") -> None:
