@@ -1,4 +1,4 @@
-"""The ``dxanalysis`` command: ``run``, ``sample``, ``check``, ``init``, ``questionnaire``.
+"""The ``dxanalysis`` command: ``run``, ``sample``, ``check``, ``audit``, ``init``, ``questionnaire``.
 
 User errors (a bad input, a missing folder) end with a readable message and exit status
 2, never a Python traceback; a failed notebook gives exit status 1 after the summary.
@@ -202,6 +202,27 @@ def _add_init_commands(sub) -> None:
     qn.add_argument("--codebook", default=None, help="codebook.yaml の出力先(既定: --out と同じフォルダ) / where to write the codebook")
     qn.add_argument("--departments", default=None, help="部署の選択肢(カンマ区切り、任意) / department choices, comma-separated")
     qn.set_defaults(func=cmd_questionnaire)
+def cmd_audit(args) -> int:
+    """Attack finished report folders with their shared files only; 1 when anything leaks."""
+    from .audit import audit_report
+
+    def is_report(p: Path) -> bool:
+        return (p / "index.html").exists() or (p / "tables").exists()
+
+    folders = []
+    for folder in map(Path, args.paths):  # reports/<id>, or reports/ holding several
+        folders += [folder] if is_report(folder) or not folder.is_dir() else sorted(p for p in folder.iterdir() if p.is_dir() and is_report(p)) or [folder]
+    leaked = 0
+    for folder in folders:
+        if not is_report(folder):
+            print(f"エラー / Error: {folder} はレポートのフォルダではありません(index.html も tables/ もありません) / not a report folder", file=sys.stderr)
+            return EXIT_USER_ERROR
+        result = audit_report(folder)
+        print(result.summary())
+        if args.csv:
+            result.findings.to_csv(args.csv, index=False, encoding="utf-8-sig")
+        leaked += not result.ok
+    return EXIT_FAILED if leaked else EXIT_OK
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -230,6 +251,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("paths", nargs="+")
     c.set_defaults(func=cmd_check)
     _add_init_commands(sub)
+    a = sub.add_parser("audit", help="共有フォルダを攻撃者の目で検査 / attack a finished report folder with its shared files only")
+    a.add_argument("paths", nargs="+", help="reports/<id>(reports/ なら中の自治体すべて / or reports/ for every municipality in it)")
+    a.add_argument("--csv", default=None, help="問題の一覧をCSVに書く / write the findings to a CSV")
+    a.set_defaults(func=cmd_audit)
     return p
 
 

@@ -20,7 +20,7 @@ import pandas as pd
 
 from . import survey as sv
 from .plots import survey as psv
-from .privacy import suppress_small_groups
+from .privacy import suppress_small_groups, suppression_plan
 
 
 @dataclass
@@ -100,7 +100,8 @@ def explorer_view(m, *, measure: str, attribute: str, scores: pd.DataFrame | Non
         Construct scores (:func:`dxanalysis.survey.construct_scores`); computed if omitted.
     min_group_size
         Privacy threshold (default ``m.min_group_size``): groups below it are hidden in
-        the table and the chart, with complementary suppression.
+        the table and the chart, with complementary suppression, and so are the groups the
+        municipality's suppression plan hides in every report (:func:`dxanalysis.privacy.suppression_plan`).
 
     Returns
     -------
@@ -112,7 +113,8 @@ def explorer_view(m, *, measure: str, attribute: str, scores: pd.DataFrame | Non
         raise KeyError(f"explorer: unknown attribute {attribute!r}; choose one of {cb.attribute_ids}")
     min_size = m.min_group_size if min_group_size is None else min_group_size
     table = sv.measure_by_group(m.survey, cb, measure=measure, attribute=attribute, scores=scores)
-    table = suppress_small_groups(table, n_col="n", min_size=min_size, by="attribute")
+    plan = suppression_plan(m.survey, cb, min_size=min_size)  # the municipality's one plan: hidden here as in every report
+    table = suppress_small_groups(table, n_col="n", min_size=min_size, by="attribute", forced=plan.forced(table))
     label, attr_label = cb.label_of(measure), cb.label_of(attribute)
     dist = None
     n_rows = max(len(table), 3)
@@ -120,7 +122,7 @@ def explorer_view(m, *, measure: str, attribute: str, scores: pd.DataFrame | Non
     if kind == "item":
         d = sv.item_distribution(m.survey, cb, by=attribute)
         d = d[d["item_id"] == measure].copy()
-        d = suppress_small_groups(d, n_col="n_group", min_size=min_size, by=["attribute", "value"])
+        d = suppress_small_groups(d, n_col="n_group", min_size=min_size, by=["attribute", "value"], forced=plan.forced(d))
         dist = d
         psv.likert_bars(d, row="group", ax=ax, area=False)
     else:

@@ -3,12 +3,18 @@
 Every table that reaches a shared report passes through :func:`suppress_small_groups`
 (``dxanalysis.report.Publisher.table`` calls it), so a group under ``min_group_size``
 never shows a count, share, score or chart, and a hidden cell cannot be recovered by
-subtracting the others from a total.
+subtracting the others from a total. :func:`suppression_plan` decides once per
+municipality which attribute groups every output hides, so no notebook sizes a group
+another one hid; :func:`neutralise_formula` keeps spreadsheet formulas out of CSV/XLSX.
+:mod:`dxanalysis.audit` checks the result from outside, sharing none of this code.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -40,6 +46,7 @@ def suppress_small_groups(
     value_cols: Sequence[str] | None = None,
     complementary: bool = True,
     partitions: Sequence[Sequence[str]] | None = None,
+    forced: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Hide every figure of groups with fewer than ``min_size`` respondents.
 
@@ -65,18 +72,29 @@ def suppress_small_groups(
         ["attribute", "group"]]`` for a segment × group table whose row and column sums are
         both published. The complementary step repeats over every partition until none has
         exactly one hidden cell (two-way suppression). Overrides ``by``.
+    forced
+        Boolean Series (same index): rows hidden whatever their own count, because the
+        municipality's :class:`SuppressionPlan` hides their group (reason ``plan``).
 
     Returns
     -------
     DataFrame
         A copy with hidden values set to NaN and a boolean column ``suppressed``
-        (``primary`` or ``complementary`` in ``suppression_reason``).
+        (``primary``, ``plan`` or ``complementary`` in ``suppression_reason``; that column
+        is for ``private/`` only, see :meth:`dxanalysis.report.Publisher.table`).
 
     Notes
     -----
     The primary rule follows employee-survey practice (no result for fewer than 5
     respondents); complementary suppression is the standard disclosure-control step of
     statistical offices (hide a second cell when one is hidden in a row with a total).
+    A line (partition) that hides anything hides at least two cells *and* cells that
+    together hold at least ``min_size`` respondents, adding the smallest shown cell
+    until both hold: two hidden cells that sum to 1 (or 0) would otherwise pin each
+    other down from the published total. The smallest cell loses the least information.
+    With several ``partitions`` (rows and columns), interval propagation over all line
+    totals then checks that no hidden cell under ``min_size`` is narrowed to fewer than 3
+    values, hiding the next-smallest cell of its line until none is.
     """
     min_size = check_min_group_size(min_size)
     if n_col not in table.columns:
@@ -89,6 +107,9 @@ def suppress_small_groups(
     n = pd.to_numeric(out[n_col], errors="coerce")
     primary = n.notna() & (n < min_size)
     reason = pd.Series(np.where(primary, "primary", ""), index=out.index, dtype=object)
+    if forced is not None:
+        forced = forced.reindex(out.index).fillna(False).astype(bool)
+        reason[forced & ~primary] = "plan"
     if complementary:
         if partitions is None:
             partitions = [None] if by is None else [[by] if isinstance(by, str) else list(by)]
@@ -98,11 +119,26 @@ def suppress_small_groups(
             for groups in parts:
                 for idx in groups:
                     hidden = reason.loc[idx] != ""
-                    if hidden.sum() == 1 and len(idx) > 1:
+                    if not hidden.any() or len(idx) < 2:
+                        continue
+                    if hidden.sum() == 1 or n.loc[idx][hidden].fillna(0).sum() < min_size:
                         candidates = n.loc[idx][~hidden].sort_values(kind="stable")
                         if len(candidates):
                             reason.loc[candidates.index[0]] = "complementary"
                             changed = True
+            if not changed and len(parts) > 1:
+                # rows and columns together can still pin a hidden cell (e.g. two hidden 0s and
+                # a 1 in a rectangle); widen the line of the first such cell and go round again
+                for i in _narrow_cells(n.fillna(0), reason != "", parts, min_size):
+                    for groups in parts:
+                        idx = next((g for g in groups if i in g), None)
+                        candidates = n.loc[idx][reason.loc[idx] == ""].sort_values(kind="stable") if idx is not None else ()
+                        if len(candidates):
+                            reason.loc[candidates.index[0]] = "complementary"
+                            changed = True
+                            break
+                    if changed:
+                        break
             if not changed:
                 break
     mask = reason != ""
@@ -118,6 +154,37 @@ def suppress_small_groups(
     out["suppressed"] = mask.values
     out["suppression_reason"] = reason.values
     return out
+
+
+def _narrow_cells(n: pd.Series, hidden: pd.Series, parts, min_size: int, rounds: int = 50) -> list:
+    """Hidden cells that the published line totals narrow to fewer than 3 values, below ``min_size``.
+
+    Interval propagation over every line (partition group) whose total a reader can
+    compute: the hidden cells of a line sum to ``S`` (line total minus shown cells), so
+    each lies in ``[S − Σ others' upper, S − Σ others' lower]``; repeated until stable.
+    A cheaper cousin of the audit's linear programmes (``dxanalysis.audit``), written
+    separately on purpose.
+    """
+    lines = []
+    for groups in parts:
+        for idx in groups:
+            h = [i for i in idx if hidden.loc[i]]
+            if h:
+                lines.append((h, float(n.loc[h].sum())))
+    lo = {i: 0.0 for i in hidden.index[hidden]}
+    hi = {i: np.inf for i in lo}
+    for _ in range(rounds):
+        moved = False
+        for h, total in lines:
+            sum_lo, sum_hi = sum(lo[j] for j in h), sum(hi[j] for j in h)
+            for i in h:
+                new_lo = max(lo[i], total - (sum_hi - hi[i]))
+                new_hi = min(hi[i], total - (sum_lo - lo[i]))
+                if new_lo > lo[i] + 1e-9 or new_hi < hi[i] - 1e-9:
+                    lo[i], hi[i], moved = new_lo, new_hi, True
+        if not moved:
+            break
+    return [i for i in lo if hi[i] - lo[i] < 2 and lo[i] < min_size]
 
 
 def assert_shareable(table: pd.DataFrame, name: str = "table") -> None:
@@ -137,3 +204,127 @@ PLACEHOLDERS = {
     "name": {"ja": "[氏名]", "en": "[NAME]"},
     "section": {"ja": "[所属]", "en": "[SECTION]"},
 }
+
+
+# --------------------------------------------------------------------------- formula text
+#: First characters that make a spreadsheet treat a cell as a formula (OWASP, "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+def neutralise_formula(value):
+    """Text that a spreadsheet would run as a formula, made inert with a leading ``'``.
+
+    OWASP's advice for CSV/XLSX exports: prefix ``'`` to a text cell that starts with
+    ``=`` ``+`` ``-`` ``@``, a tab or a carriage return. Numbers stay numbers (a float
+    ``-0.5``, and text that is exactly a number such as ``"-3"``, which Excel reads as the
+    number it is); everything else (``"+0.8ポイント"``, ``"=HYPERLINK(...)"``) gets the prefix.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not _NUMBER.match(value.strip()):
+        return "'" + value
+    return value
+
+
+def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """:func:`neutralise_formula` on every text cell (and header) of a table."""
+    out = df.copy()
+    for c in out.columns:
+        if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]) or isinstance(out[c].dtype, pd.CategoricalDtype):
+            out[c] = out[c].astype(object).map(neutralise_formula)
+    out.columns = [neutralise_formula(c) for c in out.columns]
+    return out
+
+
+# --------------------------------------------------------------------------- one plan
+@dataclass
+class SuppressionPlan:
+    """Which groups of a municipality are hidden in every shared output.
+
+    Computed once per run from the survey (:func:`suppression_plan`), deterministically,
+    so every notebook (run in parallel, in separate kernels) derives the same plan. Every
+    :meth:`dxanalysis.report.Publisher.table` call hides the rows of these groups whatever
+    the table's own counts, so a group hidden in one table is never sized by another
+    (the leak this closes: a complementary cell hidden in notebook 01 but shown with
+    ``n`` and ``group_share`` in notebook 02's segment composition).
+
+    Attributes
+    ----------
+    min_size
+        The municipality's ``min_group_size``.
+    groups
+        One row per attribute × group: ``attribute``, ``attribute_label``, ``group``,
+        ``n`` (respondents), ``hidden`` (bool), ``reason`` (``primary`` /
+        ``complementary`` / ""). Private: written to ``private/suppression_plan.csv``.
+    """
+
+    min_size: int
+    groups: pd.DataFrame
+
+    def hidden(self) -> pd.DataFrame:
+        return self.groups[self.groups["hidden"]]
+
+    def forced(self, table: pd.DataFrame) -> pd.Series:
+        """Rows of ``table`` that belong to a hidden group (matched on attribute id or label, then group)."""
+        out = pd.Series(False, index=table.index)
+        hid = self.hidden()
+        if not len(hid) or "group" not in table.columns:
+            return out
+        pairs = set(zip(hid["attribute"], hid["group"].astype(str))) | set(zip(hid["attribute_label"], hid["group"].astype(str)))
+        group = table["group"].astype(str)
+        attr_col = "attribute" if "attribute" in table.columns else "attribute_label" if "attribute_label" in table.columns else None
+        if attr_col is not None:
+            attr = table[attr_col].astype(str)
+            return pd.Series([(a, g) in pairs for a, g in zip(attr, group)], index=table.index)
+        return group.isin(set(hid["group"].astype(str)))  # no attribute column: the group's name alone
+
+    def to_csv(self, path: Path | str) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.groups.to_csv(path, index=False, encoding="utf-8-sig")
+        return path
+
+
+def suppression_plan(survey: pd.DataFrame, codebook, *, min_size: int = 5) -> SuppressionPlan:
+    """The municipality's one suppression plan: which attribute groups every output hides.
+
+    Parameters
+    ----------
+    survey
+        ``Municipality.survey`` (one row per respondent, attribute columns).
+    codebook
+        The codebook (attribute ids, labels and listed values).
+    min_size
+        ``min_group_size``.
+
+    Returns
+    -------
+    SuppressionPlan
+        Groups under ``min_size`` respondents (``primary``) and, per attribute, the
+        smallest other groups needed so that the hidden groups of the attribute are at
+        least two and hold at least ``min_size`` respondents together
+        (``complementary``), as :func:`suppress_small_groups` does for one table.
+
+    Notes
+    -----
+    The plan is built from respondent counts, the widest population any notebook
+    publishes; a table of a sub-population (answers to one item, one segment) hides
+    these groups and then applies its own primary and complementary rules on top.
+    """
+    min_size = check_min_group_size(min_size)
+    rows = []
+    for attr in codebook.attribute_ids:
+        if attr not in survey.columns:
+            continue
+        col = survey[attr]
+        cats = list(col.cat.categories) if isinstance(col.dtype, pd.CategoricalDtype) else sorted(col.dropna().astype(str).unique())
+        counts = col.astype(object).value_counts()
+        for g in cats:
+            rows.append({"attribute": attr, "attribute_label": codebook.label_of(attr), "group": str(g), "n": int(counts.get(g, 0))})
+    groups = pd.DataFrame(rows, columns=["attribute", "attribute_label", "group", "n"])
+    if len(groups):
+        done = suppress_small_groups(groups, n_col="n", min_size=min_size, by="attribute", value_cols=[])
+        groups["hidden"] = done["suppressed"].to_numpy()
+        groups["reason"] = done["suppression_reason"].to_numpy()
+    else:
+        groups["hidden"], groups["reason"] = pd.Series(dtype=bool), pd.Series(dtype=object)
+    return SuppressionPlan(min_size=min_size, groups=groups)

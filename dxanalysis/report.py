@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import __version__
-from .privacy import SUPPRESSED_MARK, assert_shareable, suppress_small_groups
+from .privacy import SUPPRESSED_MARK, SuppressionPlan, assert_shareable, neutralise_formula, neutralise_frame, suppress_small_groups, suppression_plan
 
 #: Japanese headers for common columns; modules pass their own with ``labels=``.
 COLUMN_LABELS = {
@@ -119,19 +119,37 @@ class Publisher:
         ``ja`` or ``en`` for headers and notes.
     display
         Show outputs in the notebook (False in tests).
+    plan
+        The municipality's :class:`~dxanalysis.privacy.SuppressionPlan`: every table hides
+        the plan's groups whatever its own counts. :meth:`for_municipality` builds it.
     """
 
-    def __init__(self, report_dir: Path | str, *, min_group_size: int = 5, language: str = "ja", display: bool = True, notebook: str = "notebook"):
+    def __init__(self, report_dir: Path | str, *, min_group_size: int = 5, language: str = "ja", display: bool = True, notebook: str = "notebook",
+                 plan: SuppressionPlan | None = None):
         self.report_dir = Path(report_dir)
         self.min_group_size = min_group_size
         self.language = language
         self.display = display
         self.notebook = notebook
+        self.plan = plan
         for sub in ("tables", "figures", "private", "findings"):
             (self.report_dir / sub).mkdir(parents=True, exist_ok=True)
         # one findings file per notebook, reset on each run, so re-runs never duplicate
         self._findings_path = self.report_dir / "findings" / f"{notebook}.json"
         self._findings_path.unlink(missing_ok=True)
+
+    @classmethod
+    def for_municipality(cls, m, report_dir: Path | str, *, notebook: str, display: bool = True) -> "Publisher":
+        """The Publisher of one notebook of municipality ``m``, applying its one suppression plan.
+
+        The plan (:func:`dxanalysis.privacy.suppression_plan`) is recomputed from the
+        survey in every notebook, deterministically, so all notebooks hide the same groups;
+        it is also written to ``private/suppression_plan.csv`` for the advisor.
+        """
+        plan = suppression_plan(m.survey, m.codebook, min_size=m.min_group_size)
+        pub = cls(report_dir, min_group_size=m.min_group_size, language=m.language, display=display, notebook=notebook, plan=plan)
+        plan.to_csv(pub.report_dir / "private" / "suppression_plan.csv")
+        return pub
 
     # tables -------------------------------------------------------------------------
     def table(
@@ -161,17 +179,32 @@ class Publisher:
         ``columns`` picks the columns shown, and ``view``, a function of the *filtered*
         table, builds the shown frame (so a display can only show what passed the filter).
         Returns the filtered table.
+
+        With a suppression plan, rows of the plan's hidden groups are hidden too. The CSV
+        says which rows are hidden (``suppressed``) but not why: ``suppression_reason``
+        (``primary``/``plan``/``complementary``) would tell a reader which hidden cells are
+        under ``min_group_size``, so it goes to ``private/suppression/<name>.csv`` only.
+        Text that a spreadsheet would run as a formula is neutralised
+        (:func:`dxanalysis.privacy.neutralise_formula`).
         """
         assert_shareable(df, name)
         out = df.copy()
         if n_col is not None:
-            out = suppress_small_groups(out, n_col=n_col, min_size=self.min_group_size, by=by, partitions=partitions, value_cols=value_cols)
-        csv = out.copy()
+            forced = self.plan.forced(out) if self.plan is not None else None
+            out = suppress_small_groups(out, n_col=n_col, min_size=self.min_group_size, by=by, partitions=partitions, value_cols=value_cols, forced=forced)
+        reasons = out[out["suppression_reason"].fillna("") != ""] if "suppression_reason" in out.columns else out.iloc[:0]
+        (self.report_dir / "private" / "suppression" / f"{name}.csv").unlink(missing_ok=True)  # a re-run that hides nothing leaves no stale list
+        if len(reasons):
+            keep = [c for c in reasons.columns if not pd.api.types.is_float_dtype(reasons[c])]
+            private = self.report_dir / "private" / "suppression"
+            private.mkdir(parents=True, exist_ok=True)
+            reasons[keep].to_csv(private / f"{name}.csv", index=False, encoding="utf-8-sig")
+        csv = out.drop(columns=[c for c in ("suppression_reason",) if c in out.columns])
         for c in csv.columns:
             if pd.api.types.is_float_dtype(csv[c]):
                 # p- and q-values keep 4 significant digits so 1e-7 does not become 0.0
                 csv[c] = csv[c].map(lambda v: float(f"{v:.4g}") if pd.notna(v) else v) if c in {"p_value", "q_value"} else csv[c].round(4)
-        csv.to_csv(self.report_dir / "tables" / f"{name}.csv", index=False, encoding="utf-8-sig")
+        neutralise_frame(csv).to_csv(self.report_dir / "tables" / f"{name}.csv", index=False, encoding="utf-8-sig")
         # the headers shown here are reused for tables.xlsx
         meta = self.report_dir / "meta"
         meta.mkdir(exist_ok=True)
@@ -503,8 +536,81 @@ def summary_html(findings: list[dict], language: str = "ja") -> str:
     return "".join(parts)
 
 
+#: Metadata key of an executed notebook already reduced to its shareable form.
+SHARED_NOTEBOOK_MARK = "dxanalysis_shared_copy"
+
+_DATA_URI = re.compile(r"(data:[\w/+.-]+;base64,[A-Za-z0-9+/=]+)")
+#: Absolute paths as they appear in outputs and metadata (POSIX, Windows drive, UNC).
+ABSOLUTE_PATH = re.compile(r"(?<![\w.:/])(?:/(?:[\w.@+-]+/)+[\w.@+-]*|[A-Za-z]:\\[^\s\"'<>|]*|\\\\[^\s\"'<>|]+)")
+
+
+def _scrub_paths(text: str) -> str:
+    """Absolute paths → their last component (``/srv/x/data/sample`` → ``…/sample``); data URIs untouched."""
+    parts = _DATA_URI.split(text)
+    return "".join(p if _DATA_URI.fullmatch(p) else ABSOLUTE_PATH.sub(lambda m: "…/" + re.split(r"[/\\]", m.group(0).rstrip("/\\"))[-1], p) for p in parts)
+
+
+def share_executed_notebook(path: Path, private_dir: Path) -> bool:
+    """Reduce an executed notebook in a shared folder to what its HTML shows.
+
+    The full executed notebook (every output, traceback and papermill's record of the
+    server paths) moves to ``private_dir``; the shared copy keeps markdown, code and only
+    the outputs the :class:`Publisher` marked (as :func:`render_html` does), has no
+    absolute path (replaced by ``…/<last part>``), no traceback (an error keeps its type
+    and first line) and no papermill paths or parameters. Returns False when the file
+    was already a shared copy.
+    """
+    import nbformat
+
+    path, private_dir = Path(path), Path(private_dir)
+    nb = nbformat.read(str(path), as_version=4)
+    if nb.metadata.get(SHARED_NOTEBOOK_MARK):
+        return False
+    private_dir.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, str(private_dir / path.name))
+    nb.metadata.pop("widgets", None)
+    pm = nb.metadata.get("papermill")
+    if isinstance(pm, dict):
+        nb.metadata["papermill"] = {k: v for k, v in pm.items() if k in {"duration", "exception", "start_time", "end_time", "version"}}
+    for cell in nb.cells:
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        if "injected-parameters" in tags:
+            cell["source"] = "# dxanalysis run が渡したパラメータ(パスは共有版から除いています) / parameters injected by dxanalysis run (paths removed from the shared copy)"
+        if cell.cell_type != "code":
+            cell["source"] = _scrub_paths(cell["source"])
+            continue
+        cell["source"] = _scrub_paths(cell["source"])
+        kept = []
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                first = str(out.get("evalue", "")).splitlines()[:1]
+                kept.append(nbformat.v4.new_output("error", ename=out.get("ename", "Error"), evalue=_scrub_paths(first[0] if first else ""), traceback=[]))
+            elif out.get("output_type") == "display_data" and out.get("metadata", {}).get(SHARED_MARK):
+                out["data"] = {k: (_scrub_paths(v) if isinstance(v, str) and not k.startswith("image/") else v) for k, v in out.get("data", {}).items()}
+                kept.append(out)
+        cell["outputs"] = kept
+    nb.metadata[SHARED_NOTEBOOK_MARK] = True
+    nbformat.write(nb, str(path))
+    return True
+
+
+def share_executed_notebooks(report_dir: Path) -> list[Path]:
+    """:func:`share_executed_notebook` for every ``*.ipynb`` of a report folder (full copies → ``private/notebooks/``)."""
+    report_dir = Path(report_dir)
+    done = []
+    for path in sorted(report_dir.glob("*.ipynb")):
+        if share_executed_notebook(path, report_dir / "private" / "notebooks"):
+            done.append(path)
+    return done
+
+
 def write_index(report_dir: Path, *, cfg, results, footer: str = "", extra_html: str = "") -> Path:
-    """Write ``index.html``: summary first, then the reports, then the glossary."""
+    """Write ``index.html``: summary first, then the reports, then the glossary.
+
+    Runs last for a municipality, so it also reduces the executed notebooks beside the
+    HTML to their shareable form (:func:`share_executed_notebooks`).
+    """
+    share_executed_notebooks(report_dir)
     lang = cfg.language
     titles = NOTEBOOK_TITLES.get(lang, NOTEBOOK_TITLES["ja"])
     status = STATUS_LABELS.get(lang, STATUS_LABELS["ja"])
@@ -564,9 +670,10 @@ def write_tables_xlsx(report_dir: Path, *, language: str = "ja", labels: Mapping
             sheet = sheet[:29] + f"_{len(used)}"
         used.add(sheet)
         ws = wb.create_sheet(sheet)
-        ws.append([table_names.get(c, c) for c in df.columns])
+        ws.append([neutralise_formula(str(table_names.get(c, c))) for c in df.columns])
         for row in df.itertuples(index=False):
-            ws.append([None if (isinstance(v, float) and pd.isna(v)) else (v.item() if hasattr(v, "item") else v) for v in row])
+            # a text cell starting with "=" would become a live formula in openpyxl
+            ws.append([None if (isinstance(v, float) and pd.isna(v)) else neutralise_formula(v.item() if hasattr(v, "item") else v) for v in row])
         for cell in ws[1]:
             cell.font = Font(bold=True)
             cell.fill = PatternFill("solid", fgColor="DDEBF7")

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .io import spreadsheet_row
+from .privacy import neutralise_formula
 from .validate import InputError, Problem, raise_if_errors
 
 # --------------------------------------------------------------------------- constants
@@ -1363,7 +1364,7 @@ def _write_sheet(ws, df: pd.DataFrame, labels: Mapping[str, str], formats: Mappi
     thin = Side(style="thin", color="BFBFBF")
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
     for j, c in enumerate(df.columns, start=1):
-        cell = ws.cell(row=1, column=j, value=labels.get(c, c))
+        cell = ws.cell(row=1, column=j, value=neutralise_formula(labels.get(c, c)))
         cell.font = Font(bold=True, color="FFFFFF")
         cell.fill = PatternFill("solid", fgColor=HEADER_FILL)
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
@@ -1378,7 +1379,7 @@ def _write_sheet(ws, df: pd.DataFrame, labels: Mapping[str, str], formats: Mappi
                 v = float(v)
             elif isinstance(v, (np.bool_, bool)):
                 v = "○" if v else ""
-            cell = ws.cell(row=i, column=j, value=v)
+            cell = ws.cell(row=i, column=j, value=neutralise_formula(v))  # a measure named "=…" must not become a formula
             cell.border = border
             cell.alignment = Alignment(vertical="top", wrap_text=isinstance(v, str) and _display_width(v) > max_width)
             if c in formats:

@@ -904,6 +904,9 @@ def run_batch(
         if muni.error is None:
             if muni.results:  # nothing of this municipality was selected (e.g. only 05): leave its folder alone
                 batch.reports[muni.id] = _write_municipality(muni, order)
+                from .audit import failed_rows
+
+                batch.results.extend(failed_rows(muni.report_dir, municipality=muni.id, language=muni.cfg.language))  # a leak fails the run
         elif error_pages:
             write_error_page(muni.report_dir, name=getattr(muni.cfg, "name", muni.folder.name), error=muni.error)
             batch.reports[muni.id] = muni.report_dir / "index.html"

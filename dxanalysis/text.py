@@ -1276,11 +1276,11 @@ def _whole_numbers(df: pd.DataFrame, cols: Sequence[str]) -> pd.DataFrame:
 
 def _group_status(sizes: pd.DataFrame, min_group_size: int, language: str) -> pd.DataFrame:
     """Groups table with a readable ``status`` instead of the boolean ``shown``."""
-    if language == "en":
-        words = ("shown", f"hidden (under {min_group_size})", "hidden (so a small group cannot be recovered from the total)")
-    else:
-        words = ("表示", f"非表示({min_group_size}人未満)", "非表示(少人数のグループを合計から逆算させないため)")
-    status = np.where(sizes["shown"], words[0], np.where(sizes["n"] < min_group_size, words[1], words[2]))
+    # one word for every hidden group: saying which are under the threshold and which are
+    # complements would tell a reader which hidden counts are small (see docs/privacy.md)
+    words = ("shown", f"hidden (small group, or so one cannot be recovered from the total; threshold {min_group_size})") if language == "en" else \
+        ("表示", f"非表示(少人数、または合計から逆算させないため。基準 {min_group_size}人)")
+    status = np.where(sizes["shown"], words[0], words[1])
     return sizes.drop(columns="shown").assign(status=status)
 
 

@@ -85,7 +85,7 @@ def test_parallel_batch_survives_broken_municipalities(tiny, tmp_path, mini_note
     assert "ok" in rows["_comparison"]
     # the good municipality is complete; the broken one's index lists its problems without the value
     assert (reports / "good" / "01_current_state.html").exists()
-    assert "headless=1" in (reports / "good" / "01_current_state.ipynb").read_text(encoding="utf-8")  # kernels know no one is watching
+    assert "headless=1" in (reports / "good" / "private" / "notebooks" / "01_current_state.ipynb").read_text(encoding="utf-8")  # kernels know no one is watching (full run in private/)
     broken = (reports / "broken" / "index.html").read_text(encoding="utf-8")
     assert "survey.csv" in broken and "範囲外" in broken and "値: 8" not in broken
     failing = (reports / "failing" / "index.html").read_text(encoding="utf-8")

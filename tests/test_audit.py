@@ -1,0 +1,257 @@
+"""The attacker's audit: it finds what the shared files give away, and the reports give nothing away.
+
+The hand-written folders below are what the code before issue #13 published (one of them
+is the exact leak found in the bundled sample); the Publisher tests check that the same
+data published today passes the audit.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import nbformat
+import pandas as pd
+import pytest
+
+from dxanalysis.audit import audit_report
+from dxanalysis.privacy import suppression_plan
+from dxanalysis.report import SHARED_MARK, Publisher, share_executed_notebook, write_tables_xlsx
+
+
+def _csv(path: Path, header, rows) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8-sig", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(header)
+        w.writerows(rows)
+
+
+def _footer(folder: Path, respondents: int, k: int = 5) -> None:
+    (folder / "index.html").write_text(f'<footer class="dx-footer">テスト市 ・ 回答者 {respondents:,}人 ・ {k}人未満の集団は非表示</footer>', encoding="utf-8")
+
+
+def _pinned(result) -> set[str]:
+    return set(result.findings.loc[result.findings["reason"].isin(["pinned", "sized_elsewhere"]), "cell"])
+
+
+# ----------------------------------------------------------------------------- the auditor
+def test_audit_recovers_a_complement_sized_in_another_notebook(tmp_path):
+    # the sample's leak before #13: 01 hides 都市整備部 as the complement of 会計課 (3),
+    # 02 shows 都市整備部 with n = 9 and group_share 0.2647 (34 respondents)
+    _footer(tmp_path, 500)
+    depts = [("総務部", 82), ("企画政策部", 56), ("市民部", 78), ("福祉部", 76), ("こども未来部", 67), ("環境部", 46), ("教育委員会", 58)]
+    _csv(tmp_path / "tables" / "response_rates.csv", ["attribute", "group", "staff", "n", "response_rate", "suppressed"],
+         [("department", g, 200, n, round(n / 200, 4), False) for g, n in depts] + [("department", "都市整備部", 170, "", "", True), ("department", "会計課", 12, "", "", True)])
+    _csv(tmp_path / "tables" / "segment_composition.csv", ["segment", "attribute", "group", "n", "share", "group_share", "suppressed"],
+         [(1, "department", "都市整備部", 25, "", 0.7353, False), (2, "department", "都市整備部", 9, "", 0.2647, False)])
+    result = audit_report(tmp_path)
+    found = result.findings.set_index("cell")
+    assert found.loc["department=会計課", "derived_low"] == found.loc["department=会計課", "derived_high"] == 3
+    assert found.loc["department=会計課", "reason"] == "pinned"
+    assert result.cells_pinned >= 1 and not result.ok and result.tables_read == 2
+
+
+def test_audit_uses_published_primary_markers_and_sums(tmp_path):
+    # the town department of 19: two hidden cells marked primary (each ≤ 4) whose sum is 8
+    _footer(tmp_path, 19)
+    _csv(tmp_path / "tables" / "segment_composition.csv", ["segment", "attribute", "group", "n", "share", "group_share", "suppressed", "suppression_reason"],
+         [(1, "department", "教育課", "", "", "", True, "primary"), (2, "department", "教育課", "", "", "", True, "primary"), (3, "department", "教育課", 11, 1.0, 0.5789, False, "")])
+    _csv(tmp_path / "tables" / "segments.csv", ["segment", "n", "share", "suppressed"], [(1, "", "", True), (2, "", "", True), (3, 11, 0.5789, False)])
+    pinned = audit_report(tmp_path).findings.query("reason == 'pinned'")
+    assert {"segment=1 / department=教育課", "segment=2 / department=教育課"} <= set(pinned["cell"])  # (and the segments themselves)
+    assert (pinned["derived_low"] == 4).all() and (pinned["derived_high"] == 4).all()
+    # the same table without the markers: each cell could be anything from 0 to 8
+    _csv(tmp_path / "tables" / "segment_composition.csv", ["segment", "attribute", "group", "n", "share", "group_share", "suppressed"],
+         [(1, "department", "教育課", "", "", "", True), (2, "department", "教育課", "", "", "", True), (3, "department", "教育課", 11, 1.0, 0.5789, False)])
+    result = audit_report(tmp_path)
+    assert result.ok, result.summary()
+    assert set(result.ranges["derived_high"]) == {8}
+
+
+def test_audit_flags_formulas_statistics_of_hidden_rows_and_notebooks(tmp_path):
+    _csv(tmp_path / "tables" / "t.csv", ["group", "n", "mean", "note", "suppressed"], [("A", "", 3.2, "=1+1", True), ("B", 30, 3.0, "'+0.8ポイント", False), ("C", 40, 2.0, "-3", False)])
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["papermill"] = {"input_path": "/home/advisor/notebooks/01.ipynb"}
+    nb.cells = [nbformat.v4.new_code_cell("x", outputs=[nbformat.v4.new_output("error", ename="KeyError", evalue="x", traceback=["File /srv/app/x.py"])])]
+    nbformat.write(nb, str(tmp_path / "01.ipynb"))
+    reasons = set(audit_report(tmp_path).findings["reason"])
+    assert {"formula_text", "statistic_of_hidden_row", "absolute_path", "traceback"} <= reasons
+
+
+# ----------------------------------------------------------------------------- the fixes
+def _town(depts: dict[str, int]) -> SimpleNamespace:
+    """survey + codebook enough for suppression_plan (one attribute, department)."""
+    survey = pd.DataFrame({"department": pd.Categorical([d for d, n in depts.items() for _ in range(n)], categories=list(depts))})
+    codebook = SimpleNamespace(attribute_ids=["department"], label_of=lambda a: {"department": "所属部署"}[a])
+    return SimpleNamespace(survey=survey, codebook=codebook)
+
+
+def test_plan_hides_a_complement_in_every_table(tmp_path):
+    # leak 1, through the Publisher: 会計課 (3) and its complement 都市整備部 (34) stay hidden in 02 too
+    depts = {"総務部": 82, "企画政策部": 56, "市民部": 78, "福祉部": 76, "こども未来部": 67, "環境部": 46, "都市整備部": 34, "教育委員会": 58, "会計課": 3}
+    town = _town(depts)
+    plan = suppression_plan(town.survey, town.codebook, min_size=5)
+    assert set(plan.hidden()["group"]) == {"会計課", "都市整備部"}  # the smallest other department is the complement
+    _footer(tmp_path, 500)
+    pub = Publisher(tmp_path, display=False, plan=plan)
+    pub.table(pd.DataFrame({"attribute": "department", "group": list(depts), "n": list(depts.values())}), "response_rates", by="attribute")
+    seg = [1, 2, 3, 4]
+    # segment × department as in the sample: 都市整備部 is not the smallest cell of segments 2 and 4
+    cells = {"総務部": [20, 25, 19, 18], "企画政策部": [30, 6, 11, 9], "市民部": [16, 19, 23, 20], "福祉部": [20, 20, 19, 17], "こども未来部": [16, 17, 15, 19],
+             "環境部": [11, 13, 8, 14], "都市整備部": [7, 9, 2, 16], "教育委員会": [17, 20, 11, 10], "会計課": [1, 0, 2, 0]}
+    assert {g: sum(v) for g, v in cells.items()} == depts
+    comp = pd.DataFrame([{"segment": s, "attribute": "department", "group": g, "n": v[i]} for g, v in cells.items() for i, s in enumerate(seg)])
+    sizes = comp.groupby("segment")["n"].sum()
+    comp["share"] = comp["n"] / comp["segment"].map(sizes)
+    comp["group_share"] = comp["n"] / comp["group"].map(depts)
+    shown = pub.table(comp, "segment_composition", partitions=[["segment", "attribute"], ["attribute", "group"]])
+    assert shown.loc[shown["group"] == "都市整備部", "suppressed"].all()
+    pub.table(pd.DataFrame({"segment": seg, "n": sizes.to_numpy(), "share": (sizes / 500).to_numpy()}), "segments")
+    csv_text = (tmp_path / "tables" / "segment_composition.csv").read_text(encoding="utf-8-sig")
+    assert "suppression_reason" not in csv_text and "primary" not in csv_text
+    assert (tmp_path / "private" / "suppression" / "segment_composition.csv").exists()
+    result = audit_report(tmp_path)
+    assert result.ok, result.summary()
+    assert result.hidden_cells_checked >= 8
+
+
+def _publish_town_of_19(folder: Path, publisher) -> None:
+    """The issue's second leak as the notebooks publish it: 教育課 (19) splits 4 / 4 / 11 over three segments."""
+    cells = {"総務課": [15, 15, 10], "住民課": [10, 12, 8], "教育課": [4, 4, 11]}
+    depts = {g: sum(v) for g, v in cells.items()}
+    total = sum(depts.values())
+    _footer(folder, total)
+    publisher.table(pd.DataFrame({"attribute": "department", "group": list(depts), "n": list(depts.values())}), "response_rates", by="attribute")
+    comp = pd.DataFrame([{"segment": s + 1, "attribute": "department", "group": g, "n": v[s]} for g, v in cells.items() for s in range(3)])
+    sizes = comp.groupby("segment")["n"].sum()
+    comp["share"] = comp["n"] / comp["segment"].map(sizes)
+    comp["group_share"] = comp["n"] / comp["group"].map(depts)
+    publisher.table(comp, "segment_composition", partitions=[["segment", "attribute"], ["attribute", "group"]])
+    publisher.table(pd.DataFrame({"segment": [1, 2, 3], "n": sizes.to_numpy(), "share": (sizes / total).to_numpy()}), "segments")
+
+
+def test_two_primary_cells_are_not_pinned_by_their_sum(tmp_path):
+    # leak 2: before #13 the CSV said both hidden cells were "primary" (so ≤ 4) and the column
+    # total (11 / group_share) gave their sum, 8: both were 4. The reason now stays private.
+    _publish_town_of_19(tmp_path, Publisher(tmp_path, display=False))
+    comp = pd.read_csv(tmp_path / "tables" / "segment_composition.csv", encoding="utf-8-sig")
+    assert "suppression_reason" not in comp.columns
+    assert comp.loc[comp["group"] == "教育課", "suppressed"].tolist() == [True, True, False]
+    private = pd.read_csv(tmp_path / "private" / "suppression" / "segment_composition.csv", encoding="utf-8-sig")
+    assert (private.loc[private["group"] == "教育課", "suppression_reason"] == "primary").all()
+    result = audit_report(tmp_path)
+    assert result.ok, result.summary()
+
+
+def test_two_small_cells_with_a_small_sum_get_a_third(tmp_path):
+    # two hidden cells of 0 and 1 in a line: the published total pins both; a third must go
+    from dxanalysis.privacy import suppress_small_groups
+
+    out = suppress_small_groups(pd.DataFrame({"group": list("ABCD"), "n": [0, 1, 12, 30]}), min_size=5)
+    assert out["suppressed"].tolist() == [True, True, True, False]
+
+
+def test_formula_text_is_neutralised_in_csv_and_xlsx(tmp_path):
+    from openpyxl import load_workbook
+
+    evil = '=HYPERLINK("http://example.invalid","x")課'
+    pub = Publisher(tmp_path, display=False)
+    pub.table(pd.DataFrame({"group": [evil, "総務部", "福祉部"], "n": [12, 20, 30], "left": ["@SUM(A1)のコメント", "-0.5", "+0.8ポイント"], "diff": [-0.5, 0.2, 0.1]}), "t", n_col="n")
+    text = (tmp_path / "tables" / "t.csv").read_text(encoding="utf-8-sig")
+    assert "'=HYPERLINK" in text and "'@SUM" in text and "'+0.8ポイント" in text
+    assert "\n-0.5" not in text and ",-0.5," in text  # a real number stays a number
+    ws = load_workbook(write_tables_xlsx(tmp_path))["t"]
+    assert all(c.data_type != "f" for row in ws.iter_rows() for c in row)
+    values = [c.value for row in ws.iter_rows(min_row=2) for c in row]
+    assert f"'{evil}" in values and "'@SUM(A1)のコメント" in values and -0.5 in values
+    result = audit_report(tmp_path)
+    assert "formula_text" not in set(result.findings["reason"]) and "formula_cell" not in set(result.findings["reason"])
+
+
+def test_shared_notebook_keeps_no_path_or_traceback(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["papermill"] = {"input_path": "/work/x/notebooks/01.ipynb", "output_path": "/work/x/reports/s/01.ipynb", "parameters": {"data_dir": "/work/x/data/s"}, "duration": 3.0}
+    nb.cells = [
+        nbformat.v4.new_code_cell('data_dir = "/work/x/data/s"', metadata={"tags": ["injected-parameters"]}),
+        nbformat.v4.new_code_cell("print(m)", outputs=[nbformat.v4.new_output("stream", name="stdout", text="raw n=3 /work/x/data/s\n")]),
+        nbformat.v4.new_code_cell("pub.table()", outputs=[nbformat.v4.new_output("display_data", data={"text/html": "<p>/home/u/file.csv</p>"}, metadata={SHARED_MARK: True})]),
+        nbformat.v4.new_code_cell("1/0", outputs=[nbformat.v4.new_output("error", ename="ZeroDivisionError", evalue="division by zero", traceback=["File /work/x/a.py line 1"])]),
+    ]
+    path = tmp_path / "01.ipynb"
+    nbformat.write(nb, str(path))
+    assert share_executed_notebook(path, tmp_path / "private" / "notebooks")
+    assert not share_executed_notebook(path, tmp_path / "private" / "notebooks")  # a shared copy is left alone
+    text = path.read_text(encoding="utf-8")
+    assert "/work/x" not in text and "/home/u" not in text and "raw n=3" not in text and "File " not in text
+    assert "ZeroDivisionError" in text and "…/file.csv" in text
+    assert "/work/x" in (tmp_path / "private" / "notebooks" / "01.ipynb").read_text(encoding="utf-8")
+    assert audit_report(tmp_path).ok
+
+
+def test_cli_audit_exit_status(tmp_path, capsys):
+    from dxanalysis.cli import main
+
+    root, tmp_path = tmp_path, tmp_path / "reports" / "town"
+    tmp_path.mkdir(parents=True)
+    _footer(tmp_path, 10)
+    _csv(tmp_path / "tables" / "response_rates.csv", ["attribute", "group", "n", "suppressed"], [("department", "A", 7, False), ("department", "B", "", True)])
+    assert main(["audit", str(tmp_path)]) == 1
+    assert "特定できたセル 1 件" in capsys.readouterr().out
+    _csv(tmp_path / "tables" / "response_rates.csv", ["attribute", "group", "n", "suppressed"], [("department", "A", "", True), ("department", "B", "", True)])
+    assert main(["audit", str(tmp_path)]) == 0
+    assert main(["audit", str(root / "reports")]) == 0 and "reports/town" in capsys.readouterr().out  # every municipality of reports/
+    assert main(["audit", str(tmp_path / "nothing")]) == 2
+
+
+def test_a_leak_fails_the_run(tmp_path):
+    from dxanalysis.audit import failed_rows
+    from dxanalysis.runner import BatchResult
+
+    _footer(tmp_path, 10)
+    _csv(tmp_path / "tables" / "response_rates.csv", ["attribute", "group", "n", "suppressed"], [("department", "A", 7, False), ("department", "B", "", True)])
+    rows = failed_rows(tmp_path, municipality="leaky")
+    assert [(r.notebook, r.status) for r in rows] == [("privacy_audit", "failed")]
+    assert "プライバシー監査" in rows[0].error and "pinned 1件" in rows[0].error
+    assert BatchResult(results=rows).exit_code == 1
+    assert (tmp_path / "private" / "audit_findings.csv").exists()
+    _csv(tmp_path / "tables" / "response_rates.csv", ["attribute", "group", "n", "suppressed"], [("department", "A", "", True), ("department", "B", "", True)])
+    assert failed_rows(tmp_path, municipality="safe") == []
+
+
+# ----------------------------------------------------------------------------- whole reports
+@pytest.mark.slow
+def test_sample_report_passes_the_audit(sample_report):
+    result = audit_report(sample_report)
+    assert result.ok, result.summary()
+    assert result.tables_read > 50 and result.hidden_cells_checked > 0
+    rates = pd.read_csv(sample_report / "tables" / "response_rates.csv", encoding="utf-8-sig")
+    dept = rates[rates["attribute"] == "department"]
+    assert dept["suppressed"].sum() == 2 and len(dept) == 9  # 会計課 and one complement; seven departments stay
+    comp = pd.read_csv(sample_report / "tables" / "segment_composition.csv", encoding="utf-8-sig")
+    hidden = set(dept.loc[dept["suppressed"], "group"])
+    assert comp.loc[comp["group"].isin(hidden), "suppressed"].all()
+    assert "suppression_reason" not in comp.columns
+    assert (sample_report / "private" / "suppression_plan.csv").exists()
+
+
+@pytest.mark.slow
+def test_adversarial_town_passes_the_audit(tmp_path):
+    from adversarial import write_adversarial_town
+
+    from dxanalysis.cli import main
+
+    town = write_adversarial_town(tmp_path / "data" / "town")
+    code = main(["run", str(town), "--reports", str(tmp_path / "reports"), "--notebook", "01_current_state", "--notebook", "02_segments", "--workers", "1", "--no-progress"])
+    report = tmp_path / "reports" / "town"
+    result = audit_report(report)
+    assert code == 0 and result.ok, result.summary()
+    plan = pd.read_csv(report / "private" / "suppression_plan.csv", encoding="utf-8-sig")
+    assert set(plan.loc[plan["hidden"], "group"]) == {"会計室", "選挙管理委員会"}
+    comp = pd.read_csv(report / "tables" / "segment_composition.csv", encoding="utf-8-sig")
+    assert comp.loc[comp["group"].isin({"会計室", "選挙管理委員会"}), "suppressed"].all()
+    assert comp["suppressed"].sum() < len(comp)  # the table still says something
+    findings = json.dumps([json.loads(p.read_text(encoding="utf-8")) for p in (report / "findings").glob("*.json")], ensure_ascii=False)
+    assert "会計室" not in findings and "選挙管理委員会" not in findings
