@@ -312,3 +312,14 @@ def test_multi_select_by_segment(variation_reports):
         for r in sub.itertuples():
             lo, hi = wilson(int(r.n_using), int(r.n))
             assert (round(r.ci_low, 4), round(r.ci_high, 4)) == (round(lo, 4), round(hi, 4))
+
+
+# --------------------------------------------------------------------------- privacy: the attacker's audit on every variant
+@pytest.mark.slow
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_audit_finds_no_leak(variation_reports, variant):
+    # issue #13: the audit reads only the shared files of the finished report folder
+    from dxanalysis.audit import audit_report
+
+    result = audit_report(variation_reports[variant])
+    assert result.tables_read > 0 and result.ok, result.summary() + "\n" + result.findings.to_string()
