@@ -1107,7 +1107,7 @@ def build_previous_wave(n_respondents: int, seed: int) -> tuple[dict, dict]:
     Returns
     -------
     (files, truth)
-        ``files``: ``codebook`` (dict), ``survey``, ``roster`` (DataFrames);
+        ``files``: ``codebook`` (dict), ``survey``, ``roster``, ``planted_segments`` (DataFrames);
         ``truth``: the planted changes for ``truth/truth.yaml``.
     """
     rng = _streams(int(np.random.SeedSequence([seed, PREVIOUS_FISCAL_YEAR]).generate_state(1)[0]),
@@ -1131,7 +1131,9 @@ def build_previous_wave(n_respondents: int, seed: int) -> tuple[dict, dict]:
     survey["所属部署"] = survey["所属部署"].map(_previous_value)
     fax = np.where(rng["tools"].random(n_prev) < DROPPED_TOOL[3], TOOL_YES, TOOL_NO)
     survey[DROPPED_TOOL[1]] = fax
-    files = {"codebook": build_previous_codebook(), "survey": survey, "roster": build_previous_roster(n_respondents)}
+    planted = pd.DataFrame({"respondent_id": survey["ID"].to_numpy(), "segment": segment,
+                            "segment_name": np.array([SEGMENT_NAMES[s] for s in range(1, 5)], dtype=object)[segment - 1]})
+    files = {"codebook": build_previous_codebook(), "survey": survey, "roster": build_previous_roster(n_respondents), "planted_segments": planted}
     return files, _wave_truth(roster, segment, rng["population"])
 
 
@@ -1268,6 +1270,7 @@ def render_files(data: SampleData) -> dict[str, bytes]:
         f"{PREVIOUS_FISCAL_YEAR}/roster.csv": _csv_bytes(data.previous["roster"]),
         "actuals.csv": _csv_bytes(data.actuals),
         "truth/planted_segments.csv": _csv_bytes(data.planted_segments),
+        f"truth/planted_segments_{PREVIOUS_FISCAL_YEAR}.csv": _csv_bytes(data.previous["planted_segments"]),
         "truth/truth.yaml": _yaml_bytes(data.truth, note + "# 埋め込んだ正解(分析の検証用。読み込み時は無視される)/ planted truth, ignored by loaders\n"),
     }
 

@@ -26,6 +26,7 @@ EXPECTED_FILES = {
     "municipality.yaml", "codebook.yaml", "roster.csv", "survey.csv", "hypotheses.yaml", "opportunities.yaml",
     "assessment.csv", "measures.csv", "training_pre.csv", "training_post.csv", "training_followup.csv",
     "truth/planted_segments.csv", "truth/truth.yaml",
+    "2024/survey.csv", "2024/codebook.yaml", "2024/roster.csv", "actuals.csv", "truth/planted_segments_2024.csv",
 }
 
 
