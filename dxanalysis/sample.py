@@ -554,8 +554,9 @@ DROPPED_TOOL = ("tool_fax", "業務でFAXを使っていますか", "FAX", 0.6)
 REWORDED_ITEM = ("data_01", "業務のデータ(件数・時間など)を集計して、傾向を読み取ることができる")
 #: KPI actuals that do not come from the survey (actuals.csv)
 ACTUALS = [("M03", 2024, 2), ("M03", 2025, 4), ("M08", 2024, 0), ("M08", 2025, 1)]
-#: staff drawn per roster member to compute the population truth of the change
-TRUTH_POPULATION_FACTOR = 50
+#: simulated staff behind the population truth of the change (split over the roster cells in
+#: proportion to their staff; fixed, so the truth and its cost do not grow with n_respondents)
+TRUTH_POPULATION = 70_000
 
 
 def build_measures() -> pd.DataFrame:
@@ -580,7 +581,7 @@ def build_measures() -> pd.DataFrame:
          "ダッシュボードで公開する業務データの数", None, 10, 20),
         ("M08", "人材育成・確保基本方針の策定と毎年の見直し", "A04;A08", "", 2026, 2028, "",
          "方針の見直し(年1回)の実施", 1, 1, 1),
-        ("M09", "データ・デジタル技術の基礎研修(スキルに不安のある層)", "A09", "2", 2025, 2028, "",
+        ("M09", "データ・デジタル技術の基礎研修(スキルに不安のある層)", "A09", "2", 2026, 2028, "",
          "データ活用の平均点(職員アンケート、全職員の推定、1〜5)", 3.0, 3.2, 3.4),
     ]
     cols = ["measure_id", "measure", "items", "segments", "start_fy", "end_fy", "depends_on", "kpi",
@@ -1140,14 +1141,14 @@ def build_previous_wave(n_respondents: int, seed: int) -> tuple[dict, dict]:
 def _wave_truth(roster: pd.DataFrame, sample_segment: np.ndarray, rng) -> dict:
     """Population truth of the change: the whole staff answering in both years.
 
-    Every staff member of the roster is drawn :data:`TRUTH_POPULATION_FACTOR` times
-    (segment, latent levels and answers from the generating model, without missing
+    :data:`TRUTH_POPULATION` staff are spread over the roster cells in proportion to their
+    staff (segment, latent levels and answers from the generating model, without missing
     answers), once per year with the same segments and person effects; the truth is the
     difference of the staff means of the construct scores (the estimand of the weighted
     estimates), overall and within segment 2.
     """
     cells = _roster_codes(roster)
-    counts = roster["職員数"].to_numpy(int) * TRUTH_POPULATION_FACTOR
+    counts = _apportion(TRUTH_POPULATION, roster["職員数"].to_numpy(float))
     staff = {k: np.repeat(v, counts) for k, v in cells.items()}
     segment = assign_segments(staff, rng)
     latent_now = latent_constructs(staff, segment, rng)
