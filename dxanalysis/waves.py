@@ -713,24 +713,35 @@ def describe_kpis(kpis: pd.DataFrame) -> list[str]:
     for r in latest.sort_values("measure_id").itertuples():
         if r.status in ("baseline", "no_target"):
             continue
-        ci = f"(95%信頼区間 {r.ci_low:.3g}〜{r.ci_high:.3g})" if pd.notna(r.ci_low) else ""
-        out.append(f"{r.measure_id} {r.measure}: {r.fy_label}の実績 {r.actual:.3g}{ci}、計画線上の値 {r.expected:.3g} に対して「{r.status_label}」。")
+        num = _kpi_number
+        ci = f"(95%信頼区間 {num(r.ci_low)}〜{num(r.ci_high)})" if pd.notna(r.ci_low) else ""
+        out.append(f"{r.measure_id} {r.measure}: {r.fy_label}の実績 {num(r.actual)}{ci}、計画線上の値 {num(r.expected)} に対して「{r.status_label}」。")
     return out
 
 
-def change_findings(changes: pd.DataFrame, groups: pd.DataFrame | None = None, kpis: pd.DataFrame | None = None, *, max_items: int = 3) -> list[str]:
-    """The 「前回からの変化」 summary for index.html (kind ``change``)."""
+def change_findings(changes: pd.DataFrame, groups: pd.DataFrame | None = None, kpis: pd.DataFrame | None = None, *, max_items: int = 2) -> list[str]:
+    """The 「前回からの変化」 summary for index.html (kind ``change``).
+
+    In this order (the summary shows the first three): up to ``max_items`` clear construct
+    changes (or a sentence that none changed clearly), the KPIs of the latest year by status
+    (naming those behind plan), the clearest change within a segment.
+    """
     out = [describe_change(r) for r in changes[(changes["kind"] == "construct") & changes["clear"]].sort_values("change", ascending=False).head(max_items).itertuples()]
     if not out:
         out.append("構成概念の平均点には、前回からはっきりした変化は見られません。")
-    if groups is not None:
-        out += describe_group_changes(groups, attribute="segment", k=1)
     if kpis is not None and len(kpis):
         latest = kpis.sort_values("fiscal_year").groupby("measure_id").tail(1)
-        counts = latest["status"].value_counts()
-        judged = [(s, int(counts.get(s, 0))) for s in ("ahead", "on_track", "behind") if counts.get(s, 0)]
-        if judged:
-            out.append("KPI(最新年度): " + "、".join(f"{STATUS_LABELS['ja'][s]} {n}件" for s, n in judged) + "。")
+        judged = latest[latest["status"].isin(["ahead", "on_track", "behind"])]
+        if len(judged):
+            parts = []
+            for st in ("behind", "on_track", "ahead"):
+                sub = judged[judged["status"] == st]
+                if len(sub):
+                    names = f"({'、'.join(sub['measure_id'] + ' ' + sub['measure'])})" if st == "behind" else ""
+                    parts.append(f"{STATUS_LABELS['ja'][st]} {len(sub)}件{names}")
+            out.append(f"KPI({fiscal_year_label(int(judged['fiscal_year'].max()))}の実績): " + "、".join(parts) + "。")
+    if groups is not None:
+        out += describe_group_changes(groups, attribute="segment", k=1)
     return out
 
 
@@ -787,9 +798,15 @@ def shift_view(shift: pd.DataFrame) -> pd.DataFrame:
     })
 
 
+def _kpi_number(v) -> str:
+    """Whole numbers as they are (4, 10), others with two decimals (2.80, 0.50)."""
+    if pd.isna(v):
+        return "—"
+    return str(int(v)) if float(v).is_integer() else f"{v:.2f}"
+
+
 def kpi_view(kpis: pd.DataFrame) -> pd.DataFrame:
-    def num(v):
-        return "—" if pd.isna(v) else f"{v:.3g}"
+    num = _kpi_number
     return pd.DataFrame({
         "打ち手": kpis["measure_id"] + " " + kpis["measure"], "KPI": kpis["kpi"], "年度": kpis["fy_label"],
         "実績(95%信頼区間)": [num(a) + (f"({num(lo)}〜{num(hi)})" if pd.notna(lo) else "") for a, lo, hi in zip(kpis["actual"], kpis["ci_low"], kpis["ci_high"])],

@@ -314,3 +314,12 @@ def test_notebook_06_end_to_end(tmp_path):
     assert "前回からの変化" in index and "06 経年変化" in index
     html = (rep / "06_waves.html").read_text(encoding="utf-8")
     assert "会計課" not in html or "非表示" in html
+
+
+def test_run_without_waves_is_not_applicable(tiny, tmp_path):
+    """A municipality without earlier waves lists 06 as 対象外 in index.html (no kernel started)."""
+    from dxanalysis.runner import run_municipality
+
+    (res,) = run_municipality(tiny, reports_root=tmp_path, notebooks=["06"])
+    assert res.status == "not_applicable" and "waves" in res.error
+    assert "対象外" in (tmp_path / "tiny" / "index.html").read_text(encoding="utf-8")
