@@ -604,14 +604,14 @@ def load_waves(cfg: MunicipalityConfig, codebook: Codebook) -> tuple[list[Wave],
         def where(key):
             return {"file": "municipality.yaml", "row": yaml_line(node, ("waves", i, key)), "row_kind": "line"}
         if w.fiscal_year >= cfg.fiscal_year or w.fiscal_year in seen:
-            problems.append(_wave_problem(column=f"waves.{i + 1}.fiscal_year", value=w.fiscal_year, language=lang,
+            problems.append(_wave_problem(column=f"waves[{i + 1}].fiscal_year", value=w.fiscal_year, language=lang,
                                           ja=f"前回以前の調査の年度は、今回({cfg.fiscal_year}年度)より前で、重複しないように書いてください。",
                                           en=f"An earlier wave's fiscal year must be before this survey's ({cfg.fiscal_year}) and not repeated.", **where("fiscal_year")))
         seen.add(w.fiscal_year)
         paths = {key: cfg.folder / getattr(w, key) for key in ("survey", "codebook", "roster")}
         missing = [k for k, p in paths.items() if not p.exists()]
         for k in missing:
-            problems.append(_wave_problem(column=f"waves.{i + 1}.{k}", value=getattr(w, k), language=lang,
+            problems.append(_wave_problem(column=f"waves[{i + 1}].{k}", value=getattr(w, k), language=lang,
                                           ja=f"{w.fiscal_year}年度の {k} のファイルがありません。自治体フォルダからの相対パス(例: {w.fiscal_year}/{k}.csv)を書くか、ファイルを置いてください。",
                                           en=f"The {k} file of FY{w.fiscal_year} does not exist. Write its path relative to the municipality folder or put the file there.", **where(k)))
         if missing:
@@ -647,7 +647,7 @@ def load_waves(cfg: MunicipalityConfig, codebook: Codebook) -> tuple[list[Wave],
         for aid, mapping in w.renames.items():
             if aid not in codebook.attributes or aid not in wcb.attributes:
                 hint = close_match(aid, list(codebook.attributes))
-                found.append(_wave_problem(column=f"waves.{i + 1}.renames", value=aid, language=lang,
+                found.append(_wave_problem(column=f"waves[{i + 1}].renames", value=aid, language=lang,
                                            ja="renames の属性 id が、両方の年度の codebook.yaml の attributes にありません。" + (f"「{hint}」の書き間違いではありませんか。" if hint else ""),
                                            en="This renames attribute id is not an attribute of both years' codebook.yaml." + (f" Did you mean '{hint}'?" if hint else ""), **where("renames")))
                 continue
@@ -655,12 +655,12 @@ def load_waves(cfg: MunicipalityConfig, codebook: Codebook) -> tuple[list[Wave],
             new_values = [nfkc(v) for v in codebook.attributes[aid].values]
             for old, new in mapping.items():
                 if old not in old_values:
-                    found.append(_wave_problem(column=f"waves.{i + 1}.renames.{aid}", value=old, language=lang,
+                    found.append(_wave_problem(column=f"waves[{i + 1}].renames.{aid}", value=old, language=lang,
                                                ja=f"{w.fiscal_year}年度の codebook.yaml の {wcb.attributes[aid].label} の values にない値です(左側には当時の名前を書きます)。",
                                                en=f"Not a value of {aid} in the FY{w.fiscal_year} codebook.yaml (the left side is that year's name).", **where("renames")))
                 if new not in new_values:
                     hint = close_match(new, new_values)
-                    found.append(_wave_problem(column=f"waves.{i + 1}.renames.{aid}", value=new, language=lang,
+                    found.append(_wave_problem(column=f"waves[{i + 1}].renames.{aid}", value=new, language=lang,
                                                ja=f"今回の codebook.yaml の {codebook.attributes[aid].label} の values にない値です(右側には今の名前を書きます)。" + (f"「{hint}」の書き間違いではありませんか。" if hint else ""),
                                                en=f"Not a value of {aid} in this year's codebook.yaml (the right side is today's name)." + (f" Did you mean '{hint}'?" if hint else ""), **where("renames")))
         if not survey.empty:
@@ -669,7 +669,8 @@ def load_waves(cfg: MunicipalityConfig, codebook: Codebook) -> tuple[list[Wave],
                 mapping = w.renames.get(aid, {})
                 for val in sorted(set(survey[aid].dropna().astype(str))):
                     if mapping.get(val, val) not in now:
-                        found.append(_wave_problem(rel["survey"], wcb.attributes[aid].header, val, language=lang,
+                        first = int(survey.loc[survey[aid].astype(str) == val, "source_row"].iloc[0])
+                        found.append(_wave_problem(rel["survey"], wcb.attributes[aid].header, val, language=lang, row=first,
                                                    ja=f"今回の調査にない{wcb.attributes[aid].label}です。組織改編で名前が変わった・統合された場合は、municipality.yaml の waves の renames に「{aid}: {{{val}: 今の名前}}」を書いてください。",
                                                    en=f"This {aid} does not exist this year. If it was renamed or merged, map it under renames of this wave in municipality.yaml ({aid}: {{{val}: today's name}})."))
         problems += found

@@ -110,7 +110,7 @@ def test_unmapped_department_is_a_problem(tmp_path):
     with pytest.raises(InputError) as err:
         io.load_municipality(folder)
     probs = [p for p in err.value.problems if p.file == "2024/survey.csv"]
-    assert probs and probs[0].value == "総務課" and "renames" in probs[0].message()
+    assert probs and probs[0].value == "総務課" and "renames" in probs[0].message() and probs[0].row >= 2
 
 
 def test_wave_settings_problems(tmp_path):
@@ -121,7 +121,7 @@ def test_wave_settings_problems(tmp_path):
     with pytest.raises(InputError) as err:
         io.load_municipality(folder)
     cols = {p.column for p in err.value.problems}
-    assert {"waves.1.fiscal_year", "waves.1.roster"} <= cols
+    assert {"waves[1].fiscal_year", "waves[1].roster"} <= cols
     assert all(p.file == "municipality.yaml" and p.row for p in err.value.problems)
     (folder / "2024" / "roster_missing.csv").write_bytes((folder / "2024" / "roster.csv").read_bytes())
     cfg["waves"][0]["fiscal_year"] = 2024
@@ -129,7 +129,7 @@ def test_wave_settings_problems(tmp_path):
     with pytest.raises(InputError) as err:
         io.load_municipality(folder)
     bad = {(p.column, p.value) for p in err.value.problems}
-    assert ("waves.1.renames.department", "総務係") in bad and ("waves.1.renames.department", "総務部署") in bad
+    assert ("waves[1].renames.department", "総務係") in bad and ("waves[1].renames.department", "総務部署") in bad
     assert any("総務部" in p.message() for p in err.value.problems if p.value == "総務部署")  # did-you-mean
 
 
