@@ -116,7 +116,7 @@ class Municipality:
     assessment: pd.DataFrame | None = None
     measures: pd.DataFrame | None = None
     training: TrainingData | None = None
-    waves: list["Wave"] = field(default_factory=list)  # earlier survey waves, oldest first (notebook 06)
+    waves: list[Wave] = field(default_factory=list)  # earlier survey waves, oldest first (notebook 06)
     actuals: pd.DataFrame | None = None  # KPI actuals (actuals.csv; notebook 06)
     exclusions: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["file", "row", "column", "value", "reason"]))
     warnings: list[Problem] = field(default_factory=list)
@@ -601,7 +601,7 @@ def load_waves(cfg: MunicipalityConfig, codebook: Codebook) -> tuple[list[Wave],
     node = read_yaml_located(cfg.folder / "municipality.yaml")[1] if cfg.waves else None
     seen: set[int] = set()
     for i, w in enumerate(cfg.waves):
-        def where(key):
+        def where(key, i=i):
             return {"file": "municipality.yaml", "row": yaml_line(node, ("waves", i, key)), "row_kind": "line"}
         if w.fiscal_year >= cfg.fiscal_year or w.fiscal_year in seen:
             problems.append(_wave_problem(column=f"waves[{i + 1}].fiscal_year", value=w.fiscal_year, language=lang,

@@ -31,11 +31,21 @@ from scipy import stats
 from . import survey as _survey
 from .io import nfkc, read_table
 from .roadmap import TARGET_PREFIX, fiscal_year_label, parse_fiscal_year
-from .validate import InputError, Problem, close_match
+from .validate import Problem, close_match
 
 __all__ = [
-    "WaveData", "item_matching", "wave_data", "wave_estimates", "wave_changes", "changes_by_group", "add_segments",
-    "segment_shift", "kpi_progress", "check_inputs", "read_actuals", "change_findings",
+    "WaveData",
+    "add_segments",
+    "change_findings",
+    "changes_by_group",
+    "check_inputs",
+    "item_matching",
+    "kpi_progress",
+    "read_actuals",
+    "segment_shift",
+    "wave_changes",
+    "wave_data",
+    "wave_estimates",
 ]
 
 Q_LEVEL = _survey.Q_LEVEL
@@ -265,7 +275,7 @@ def _map_attributes(survey: pd.DataFrame, wave_cb, current_cb, renames: dict) ->
             out[aid] = pd.Categorical([np.nan] * len(out), categories=cats, ordered=True)
             continue
         mapping = renames.get(aid, {})
-        vals = out[aid].astype(object).map(lambda v: mapping.get(v, v) if isinstance(v, str) else v)
+        vals = out[aid].astype(object).map(lambda v, mp=mapping: mp.get(v, v) if isinstance(v, str) else v)
         out[aid] = pd.Categorical(vals, categories=cats, ordered=True)
     return out
 
@@ -418,7 +428,7 @@ def wave_changes(estimates: pd.DataFrame, *, to_year: int | None = None) -> pd.D
                          "change": ch["change"], "ci_low": ch["ci_low"], "ci_high": ch["ci_high"], "p_value": ch["p_value"], "q_value": np.nan,
                          "kind": r.kind, "statistic": r.statistic, "se": ch["se"], "n_from": int(r.n), "n_to": int(b["n"]), "n": int(min(r.n, b["n"]))})
     out = pd.DataFrame(rows, columns=[*CHANGE_COLUMNS, "kind", "statistic", "se", "n_from", "n_to", "n"])
-    for _, idx in out.groupby(["fy_from", "kind"]).groups.items():
+    for idx in out.groupby(["fy_from", "kind"]).groups.values():
         out.loc[idx, "q_value"] = _bh(out.loc[idx, "p_value"])
     out["clear"] = out["q_value"] < Q_LEVEL
     return out
@@ -519,7 +529,7 @@ def changes_by_group(data: Sequence[WaveData], m, *, attributes: Sequence[str], 
                                  "estimate_from": ests[0]["mean"], "estimate_to": ests[1]["mean"], "change": ch["change"], "ci_low": ch["ci_low"], "ci_high": ch["ci_high"],
                                  "p_value": ch["p_value"], "q_value": np.nan})
     out = pd.DataFrame(rows, columns=GROUP_COLUMNS)
-    for _, idx in out.groupby(["fy_from", "attribute"]).groups.items():
+    for idx in out.groupby(["fy_from", "attribute"]).groups.values():
         out.loc[idx, "q_value"] = _bh(out.loc[idx, "p_value"])
     out["clear"] = out["q_value"] < Q_LEVEL
     return out
@@ -557,7 +567,7 @@ def segment_shift(data: Sequence[WaveData]) -> pd.DataFrame:
                          "n": min(ests[0]["count"], ests[1]["count"]), "share_from": ests[0]["mean"], "share_to": ests[1]["mean"], "change": ch["change"],
                          "ci_low": ch["ci_low"], "ci_high": ch["ci_high"], "p_value": ch["p_value"], "q_value": np.nan})
     out = pd.DataFrame(rows, columns=SHIFT_COLUMNS)
-    for _, idx in out.groupby("fy_from").groups.items():
+    for idx in out.groupby("fy_from").groups.values():
         out.loc[idx, "q_value"] = _bh(out.loc[idx, "p_value"])
     out["clear"] = out["q_value"] < Q_LEVEL
     return out

@@ -13,11 +13,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from conftest import SAMPLE, write_csv
 
 from dxanalysis import io, waves
 from dxanalysis.validate import InputError
-
-from conftest import SAMPLE, write_csv
 
 CODEBOOK = {
     "respondent_id": "番号",
@@ -47,7 +46,7 @@ def _answers(rng, n: int, shift: float) -> list[tuple]:
     dept = rng.choice(["総務部", "福祉部", "建設部"], size=n, p=[0.5, 0.3, 0.2])
     age = rng.choice(["30代以下", "40代以上"], size=n, p=[0.6, 0.4])
     base = rng.normal(3.0, 0.8, size=n)
-    it = lambda s: np.clip(np.rint(base + s + rng.normal(0, 0.7, size=n)), 1, 5).astype(int)  # noqa: E731
+    it = lambda s: np.clip(np.rint(base + s + rng.normal(0, 0.7, size=n)), 1, 5).astype(int)
     m1, m2, d1, d2 = it(0.0), 6 - it(0.0), it(shift), it(shift)
     chat = rng.random(n) < 0.5 + 0.1 * shift
     return [(str(i + 1), dept[i], age[i], str(m1[i]), str(m2[i]), str(d1[i]), str(d2[i]), "はい" if chat[i] else "いいえ") for i in range(n)]
@@ -261,7 +260,7 @@ def sample_tables():
 
 
 def test_sample_planted_changes_recovered(sample_tables):
-    m, _, _, ch, truth = sample_tables
+    _, _, _, ch, truth = sample_tables
     c = ch[ch["kind"] == "construct"].set_index("measure_id")
     for cid, expected in truth["expected_change"].items():
         assert c.loc[cid, "ci_low"] <= expected <= c.loc[cid, "ci_high"], cid  # every construct: the truth is inside
