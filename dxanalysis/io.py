@@ -609,12 +609,18 @@ def load_waves(cfg: MunicipalityConfig, codebook: Codebook) -> tuple[list[Wave],
                                           en=f"An earlier wave's fiscal year must be before this survey's ({cfg.fiscal_year}) and not repeated.", **where("fiscal_year")))
         seen.add(w.fiscal_year)
         paths = {key: cfg.folder / getattr(w, key) for key in ("survey", "codebook", "roster")}
-        missing = [k for k, p in paths.items() if not p.exists()]
+        # inside the folder: the run's input hashes (incremental re-runs) cover only the folder
+        outside = [k for k, p in paths.items() if not p.resolve().is_relative_to(cfg.folder.resolve())]
+        for k in outside:
+            problems.append(_wave_problem(column=f"waves[{i + 1}].{k}", value=getattr(w, k), language=lang,
+                                          ja="前回の調査のファイルは自治体フォルダの中に置き、フォルダからの相対パス(例: 2024/survey.csv)を書いてください。",
+                                          en="Put the earlier wave's files inside the municipality folder and write paths relative to it (e.g. 2024/survey.csv).", **where(k)))
+        missing = [k for k, p in paths.items() if k not in outside and not p.exists()]
         for k in missing:
             problems.append(_wave_problem(column=f"waves[{i + 1}].{k}", value=getattr(w, k), language=lang,
                                           ja=f"{w.fiscal_year}年度の {k} のファイルがありません。自治体フォルダからの相対パス(例: {w.fiscal_year}/{k}.csv)を書くか、ファイルを置いてください。",
                                           en=f"The {k} file of FY{w.fiscal_year} does not exist. Write its path relative to the municipality folder or put the file there.", **where(k)))
-        if missing:
+        if missing or outside:
             continue
         rel = {k: getattr(w, k) for k in paths}
         found: list[Problem] = []

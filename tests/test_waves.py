@@ -115,15 +115,15 @@ def test_unmapped_department_is_a_problem(tmp_path):
 def test_wave_settings_problems(tmp_path):
     folder = write_two_waves(tmp_path / "t")
     cfg = yaml.safe_load((folder / "municipality.yaml").read_text(encoding="utf-8"))
-    cfg["waves"][0].update(fiscal_year=2025, roster="2024/roster_missing.csv", renames={"department": {"総務係": "総務部署"}})
+    cfg["waves"][0].update(fiscal_year=2025, roster="2024/roster_missing.csv", codebook="../codebook.yaml", renames={"department": {"総務係": "総務部署"}})
     (folder / "municipality.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False), encoding="utf-8")
     with pytest.raises(InputError) as err:
         io.load_municipality(folder)
     cols = {p.column for p in err.value.problems}
-    assert {"waves[1].fiscal_year", "waves[1].roster"} <= cols
+    assert {"waves[1].fiscal_year", "waves[1].roster", "waves[1].codebook"} <= cols  # year, missing file, outside the folder
     assert all(p.file == "municipality.yaml" and p.row for p in err.value.problems)
     (folder / "2024" / "roster_missing.csv").write_bytes((folder / "2024" / "roster.csv").read_bytes())
-    cfg["waves"][0]["fiscal_year"] = 2024
+    cfg["waves"][0].update(fiscal_year=2024, codebook="2024/codebook.yaml")
     (folder / "municipality.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False), encoding="utf-8")
     with pytest.raises(InputError) as err:
         io.load_municipality(folder)
