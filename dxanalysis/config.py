@@ -29,7 +29,7 @@ DATA_DIR = PROJECT_DIR / "data"
 REPORTS_DIR = PROJECT_DIR / "reports"
 
 #: The analysis notebooks, in the order of the programme.
-NOTEBOOKS = ["01_current_state", "02_segments", "03_roadmap", "04_training"]
+NOTEBOOKS = ["01_current_state", "02_segments", "03_roadmap", "04_training", "06_waves"]
 
 ABSOLUTE_MIN_GROUP_SIZE = 3
 
@@ -50,6 +50,7 @@ OPTIONAL_INPUTS = {
     "training_pre": ["training_pre.csv", "training_pre.xlsx"],
     "training_post": ["training_post.csv", "training_post.xlsx"],
     "training_followup": ["training_followup.csv", "training_followup.xlsx"],
+    "actuals": ["actuals.csv", "actuals.xlsx"],  # KPI actuals (notebook 06)
 }
 REQUIRED_INPUTS = {"survey": ["survey.csv", "survey.xlsx"], "codebook": ["codebook.yaml"], "roster": ["roster.csv", "roster.xlsx"]}
 
@@ -73,6 +74,25 @@ def _problems_error(problems: list[tuple]) -> PydanticCustomError:
     return PydanticCustomError("dx_problems", "{summary}", {"summary": summary, "problems": problems})
 
 
+class WaveConfig(_Strict):
+    """An earlier survey wave (``waves:`` in municipality.yaml; notebook 06).
+
+    Paths are relative to the municipality folder. ``renames`` maps, per attribute id,
+    a value of that year to this year's value (組織改編: renamed or merged departments).
+    """
+
+    fiscal_year: int = Field(ge=2000, le=2100)
+    survey: str
+    codebook: str
+    roster: str
+    renames: dict[str, dict[str, str]] = Field(default_factory=dict)
+
+    @field_validator("renames")
+    @classmethod
+    def _nfkc_renames(cls, v: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        return {_nfkc(a): {_nfkc(old): _nfkc(new) for old, new in m.items()} for a, m in v.items()}
+
+
 class MunicipalityConfig(_Strict):
     """municipality.yaml. See docs/data-contract.md for every key."""
 
@@ -85,6 +105,7 @@ class MunicipalityConfig(_Strict):
     comment_min_group_size: int | None = None
     language: Literal["ja", "en"] = "ja"
     inputs: dict[str, str] = Field(default_factory=dict)
+    waves: list[WaveConfig] = Field(default_factory=list)  # earlier survey waves (notebook 06)
     folder: Path | None = None  # set by the loader
 
     @field_validator("min_group_size")

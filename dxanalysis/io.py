@@ -140,6 +140,8 @@ class Municipality:
     assessment: pd.DataFrame | None = None
     measures: pd.DataFrame | None = None
     training: TrainingData | None = None
+    waves: list[Wave] = field(default_factory=list)  # earlier survey waves, oldest first (notebook 06)
+    actuals: pd.DataFrame | None = None  # KPI actuals (actuals.csv; notebook 06)
     exclusions: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["file", "row", "column", "value", "reason"]))
     warnings: list[Problem] = field(default_factory=list)
 
@@ -651,6 +653,136 @@ def check_opportunities(entries: list, codebook: Codebook, file: str = "opportun
     return out, problems
 
 
+# --------------------------------------------------------------------------- earlier waves
+@dataclass
+class Wave:
+    """An earlier survey wave (``waves:`` in municipality.yaml), read like this year's survey.
+
+    ``survey`` and ``roster`` keep that year's attribute values (weights are raked to that
+    year's roster); ``renames`` ({attribute id: {old value: this year's value}}) maps them
+    for comparisons (:func:`dxanalysis.waves.wave_data`). ``files`` holds the relative paths.
+    """
+
+    fiscal_year: int
+    codebook: Codebook
+    survey: pd.DataFrame
+    roster: pd.DataFrame
+    renames: dict
+    exclusions: pd.DataFrame
+    files: dict
+
+
+def _wave_problem(file: str, column: str | None, value, ja: str, en: str, language: str, *, row=None, row_kind: str = "row") -> Problem:
+    return Problem(file=file, code="wave_input", row=row, column=column, value=value, params={"detail": en if language == "en" else ja}, row_kind=row_kind)
+
+
+def load_waves(cfg: MunicipalityConfig, codebook: Codebook) -> tuple[list[Wave], list[Problem]]:
+    """Read and check every earlier wave listed under ``waves`` (see docs/data-contract.md).
+
+    Each wave's survey, codebook and roster are checked exactly like this year's
+    (:func:`parse_survey`, :func:`parse_roster`, :func:`check_survey_in_roster`), with
+    problems naming the wave's files (``2024/survey.csv``). Also checked: the fiscal year
+    is before this year's and not repeated; an item id in both years uses a scale with the
+    same range; ``renames`` name existing attributes and values; and every attribute value
+    answered in that year is a value of this year's codebook after ``renames`` (else:
+    "add it to renames").
+    """
+    lang = cfg.language
+    problems: list[Problem] = []
+    out: list[Wave] = []
+    node = read_yaml_located(cfg.folder / "municipality.yaml")[1] if cfg.waves else None
+    seen: set[int] = set()
+    for i, w in enumerate(cfg.waves):
+        def where(key, i=i):
+            return {"file": "municipality.yaml", "row": yaml_line(node, ("waves", i, key)), "row_kind": "line"}
+        if w.fiscal_year >= cfg.fiscal_year or w.fiscal_year in seen:
+            problems.append(_wave_problem(column=f"waves[{i + 1}].fiscal_year", value=w.fiscal_year, language=lang,
+                                          ja=f"前回以前の調査の年度は、今回({cfg.fiscal_year}年度)より前で、重複しないように書いてください。",
+                                          en=f"An earlier wave's fiscal year must be before this survey's ({cfg.fiscal_year}) and not repeated.", **where("fiscal_year")))
+        seen.add(w.fiscal_year)
+        paths = {key: cfg.folder / getattr(w, key) for key in ("survey", "codebook", "roster")}
+        # inside the folder: the run's input hashes (incremental re-runs) cover only the folder
+        outside = [k for k, p in paths.items() if not p.resolve().is_relative_to(cfg.folder.resolve())]
+        for k in outside:
+            problems.append(_wave_problem(column=f"waves[{i + 1}].{k}", value=getattr(w, k), language=lang,
+                                          ja="前回の調査のファイルは自治体フォルダの中に置き、フォルダからの相対パス(例: 2024/survey.csv)を書いてください。",
+                                          en="Put the earlier wave's files inside the municipality folder and write paths relative to it (e.g. 2024/survey.csv).", **where(k)))
+        missing = [k for k, p in paths.items() if k not in outside and not p.exists()]
+        for k in missing:
+            problems.append(_wave_problem(column=f"waves[{i + 1}].{k}", value=getattr(w, k), language=lang,
+                                          ja=f"{w.fiscal_year}年度の {k} のファイルがありません。自治体フォルダからの相対パス(例: {w.fiscal_year}/{k}.csv)を書くか、ファイルを置いてください。",
+                                          en=f"The {k} file of FY{w.fiscal_year} does not exist. Write its path relative to the municipality folder or put the file there.", **where(k)))
+        if missing or outside:
+            continue
+        rel = {k: getattr(w, k) for k in paths}
+        found: list[Problem] = []
+        try:
+            wcb = load_codebook(paths["codebook"], lang)
+        except InputError as e:
+            problems += [_refile(p, paths["codebook"].name, rel["codebook"]) for p in e.problems]
+            continue
+        survey = roster = pd.DataFrame()
+        excl = pd.DataFrame(columns=["file", "row", "column", "value", "reason"])
+        try:
+            survey, excl, p = parse_survey(read_table(paths["survey"]), wcb, rel["survey"])
+            found += p
+        except InputError as e:
+            found += [_refile(p, paths["survey"].name, rel["survey"]) for p in e.problems]
+        try:
+            roster, p = parse_roster(read_table(paths["roster"]), wcb, rel["roster"])
+            found += p
+        except InputError as e:
+            found += [_refile(p, paths["roster"].name, rel["roster"]) for p in e.problems]
+        if not survey.empty and not roster.empty and not any(p.severity == "error" for p in found):
+            found += check_survey_in_roster(survey, roster, wcb, rel["survey"], rel["roster"])
+        for item in wcb.items:
+            if item.id in {x.id for x in codebook.items}:
+                a, b = wcb.scales[item.scale], codebook.scales[codebook.item(item.id).scale]
+                if (a.min, a.max) != (b.min, b.max):
+                    found.append(_wave_problem(rel["codebook"], "items", item.id, language=lang,
+                                               ja=f"設問 {item.id} の尺度の範囲({a.min:g}〜{a.max:g})が今回({b.min:g}〜{b.max:g})と違うため比べられません。別の設問として別の id を付けてください。",
+                                               en=f"Item {item.id} uses a scale {a.min:g}-{a.max:g} but {b.min:g}-{b.max:g} this year; give it another id."))
+        for aid, mapping in w.renames.items():
+            if aid not in codebook.attributes or aid not in wcb.attributes:
+                hint = close_match(aid, list(codebook.attributes))
+                found.append(_wave_problem(column=f"waves[{i + 1}].renames", value=aid, language=lang,
+                                           ja="renames の属性 id が、両方の年度の codebook.yaml の attributes にありません。" + (f"「{hint}」の書き間違いではありませんか。" if hint else ""),
+                                           en="This renames attribute id is not an attribute of both years' codebook.yaml." + (f" Did you mean '{hint}'?" if hint else ""), **where("renames")))
+                continue
+            old_values = [nfkc(v) for v in wcb.attributes[aid].values]
+            new_values = [nfkc(v) for v in codebook.attributes[aid].values]
+            for old, new in mapping.items():
+                if old not in old_values:
+                    found.append(_wave_problem(column=f"waves[{i + 1}].renames.{aid}", value=old, language=lang,
+                                               ja=f"{w.fiscal_year}年度の codebook.yaml の {wcb.attributes[aid].label} の values にない値です(左側には当時の名前を書きます)。",
+                                               en=f"Not a value of {aid} in the FY{w.fiscal_year} codebook.yaml (the left side is that year's name).", **where("renames")))
+                if new not in new_values:
+                    hint = close_match(new, new_values)
+                    found.append(_wave_problem(column=f"waves[{i + 1}].renames.{aid}", value=new, language=lang,
+                                               ja=f"今回の codebook.yaml の {codebook.attributes[aid].label} の values にない値です(右側には今の名前を書きます)。" + (f"「{hint}」の書き間違いではありませんか。" if hint else ""),
+                                               en=f"Not a value of {aid} in this year's codebook.yaml (the right side is today's name)." + (f" Did you mean '{hint}'?" if hint else ""), **where("renames")))
+        if not survey.empty:
+            for aid in [a for a in wcb.attributes if a in codebook.attributes]:
+                now = {nfkc(v) for v in codebook.attributes[aid].values}
+                mapping = w.renames.get(aid, {})
+                for val in sorted(set(survey[aid].dropna().astype(str))):
+                    if mapping.get(val, val) not in now:
+                        first = int(survey.loc[survey[aid].astype(str) == val, "source_row"].iloc[0])
+                        found.append(_wave_problem(rel["survey"], wcb.attributes[aid].header, val, language=lang, row=first,
+                                                   ja=f"今回の調査にない{wcb.attributes[aid].label}です。組織改編で名前が変わった・統合された場合は、municipality.yaml の waves の renames に「{aid}: {{{val}: 今の名前}}」を書いてください。",
+                                                   en=f"This {aid} does not exist this year. If it was renamed or merged, map it under renames of this wave in municipality.yaml ({aid}: {{{val}: today's name}})."))
+        problems += found
+        out.append(Wave(fiscal_year=w.fiscal_year, codebook=wcb, survey=survey, roster=roster, renames=w.renames, exclusions=excl, files=rel))
+    return sorted(out, key=lambda x: x.fiscal_year), problems
+
+
+def _refile(p: Problem, name: str, rel: str) -> Problem:
+    """The same problem, naming the wave's file by its relative path (2024/codebook.yaml)."""
+    from dataclasses import replace
+
+    return replace(p, file=rel) if p.file == name else p
+
+
 # --------------------------------------------------------------------------- entry point
 def missing_optional_inputs(cfg: MunicipalityConfig) -> list[Problem]:
     """Optional inputs listed under ``inputs`` in municipality.yaml whose file is absent.
@@ -743,9 +875,11 @@ def load_municipality(folder: Path | str) -> Municipality:
                 waves[wave] = df
             except InputError as e:
                 problems += e.problems
+    earlier, p = load_waves(cfg, codebook) if cfg.waves and not survey.empty else ([], [])
+    problems += p
     raise_if_errors(problems, lang)
 
-    m = Municipality(config=cfg, codebook=codebook, survey=survey, roster=roster, exclusions=exclusions, hypotheses=hypotheses, opportunities=opportunities)
+    m = Municipality(config=cfg, codebook=codebook, survey=survey, roster=roster, exclusions=exclusions, hypotheses=hypotheses, opportunities=opportunities, waves=earlier)
     for key in ("assessment", "measures"):
         path = cfg.input_path(key)
         if path is not None:
@@ -758,6 +892,11 @@ def load_municipality(folder: Path | str) -> Municipality:
         from .roadmap import check_inputs  # local import: roadmap imports io
 
         problems += check_inputs(m)
+        raise_if_errors(problems, lang)
+    if cfg.waves or cfg.input_path("actuals") is not None:
+        from .waves import check_inputs as check_wave_inputs  # local import: waves imports io
+
+        problems += check_wave_inputs(m)
         raise_if_errors(problems, lang)
 
     if waves is not None:

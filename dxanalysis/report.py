@@ -444,8 +444,8 @@ def render_html(nb_or_path, *, title: str, language: str = "ja", footer: str = "
 
 
 NOTEBOOK_TITLES = {
-    "ja": {"01_current_state": "01 現状把握(職員アンケート)", "02_segments": "02 職員セグメント", "03_roadmap": "03 ギャップ分析とロードマップ", "04_training": "04 研修効果の評価", "05_comparison": "05 自治体の比較"},
-    "en": {"01_current_state": "01 Current state (staff survey)", "02_segments": "02 Staff segments", "03_roadmap": "03 Gaps and roadmap", "04_training": "04 Training evaluation", "05_comparison": "05 Comparison of municipalities"},
+    "ja": {"01_current_state": "01 現状把握(職員アンケート)", "02_segments": "02 職員セグメント", "03_roadmap": "03 ギャップ分析とロードマップ", "04_training": "04 研修効果の評価", "05_comparison": "05 自治体の比較", "06_waves": "06 経年変化"},
+    "en": {"01_current_state": "01 Current state (staff survey)", "02_segments": "02 Staff segments", "03_roadmap": "03 Gaps and roadmap", "04_training": "04 Training evaluation", "05_comparison": "05 Comparison of municipalities", "06_waves": "06 Change over time"},
 }
 STATUS_LABELS = {"ja": {"ok": "完了", "failed": "失敗", "skipped": "変更なし(前回の結果)", "not_applicable": "対象外(入力なし)"},
                  "en": {"ok": "done", "failed": "failed", "skipped": "unchanged (previous result)", "not_applicable": "not applicable (no input)"}}
@@ -485,9 +485,9 @@ GLOSSARY = {
 #: the rest are listed under "その他の要点" after the report list.
 SUMMARY_KINDS = {
     "ja": [("surprise", "事前の想定と違ったこと", 3), ("gap", "大きなギャップ", 2), ("segment", "職員セグメントと必要な支援", 3),
-           ("needs", "属性別に支援が必要な集団", 2), ("training", "研修の成果", 4)],
+           ("needs", "属性別に支援が必要な集団", 2), ("training", "研修の成果", 4), ("change", "前回からの変化", 3)],
     "en": [("surprise", "What we got wrong", 3), ("gap", "Largest gaps", 2), ("segment", "Staff segments and what each needs", 3),
-           ("needs", "Groups that need support", 2), ("training", "Training results", 4)],
+           ("needs", "Groups that need support", 2), ("training", "Training results", 4), ("change", "Change since the last survey", 3)],
 }
 
 

@@ -299,6 +299,9 @@ NOTEBOOK_INPUTS = {"03_roadmap": ("assessment", "measures"), "04_training": ("tr
 
 def not_applicable_reason(cfg, notebook: str) -> str:
     """Why a notebook does not apply to this municipality ("" when it does)."""
+    if notebook == "06_waves" and not getattr(cfg, "waves", None):
+        return ("no earlier survey wave (waves: in municipality.yaml): this analysis is optional and was not run" if cfg.language == "en"
+                else "前回以前の調査(municipality.yaml の waves)がないため実行していません(任意の分析です)")
     missing = [k for k in NOTEBOOK_INPUTS.get(notebook, ()) if cfg.input_path(k) is None]
     if not missing:
         return ""

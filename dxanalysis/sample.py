@@ -322,6 +322,10 @@ class SampleData:
     planted_segments: pd.DataFrame
     truth: dict
     opportunities_text: str = field(default="", repr=False)
+    #: the earlier wave (FY2024, folder ``2024/``): ``codebook`` (dict), ``survey``, ``roster``
+    previous: dict = field(default_factory=dict, repr=False)
+    #: ``actuals.csv`` (KPI actuals that do not come from the survey)
+    actuals: pd.DataFrame | None = field(default=None, repr=False)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -409,7 +413,15 @@ def build_municipality(municipality_id: str, name: str) -> dict:
             "training_pre": "training_pre.csv",
             "training_post": "training_post.csv",
             "training_followup": "training_followup.csv",
+            "actuals": "actuals.csv",
         },
+        "waves": [{
+            "fiscal_year": PREVIOUS_FISCAL_YEAR,
+            "survey": f"{PREVIOUS_FISCAL_YEAR}/survey.csv",
+            "codebook": f"{PREVIOUS_FISCAL_YEAR}/codebook.yaml",
+            "roster": f"{PREVIOUS_FISCAL_YEAR}/roster.csv",
+            "renames": {"department": {old: new for old, new in PREVIOUS_RENAMES.items()}},
+        }],
     }
 
 
@@ -524,6 +536,28 @@ def build_assessment() -> pd.DataFrame:
 
 PLANTED_DEPENDENCY_VIOLATION = "M06"
 
+# --------------------------------------------------------------------------- earlier wave (FY2024)
+PREVIOUS_FISCAL_YEAR = 2024
+#: respondents of the earlier wave, as a share of this year's
+PREVIOUS_RESPONDENT_SHARE = 0.9
+#: 組織改編: that year's department name → this year's
+PREVIOUS_RENAMES = {"子育て支援部": "こども未来部"}
+#: planted change FY2024 → FY2025 on the latent scale, by segment (rows 1..4) and construct:
+#: the trained segment 2 (意欲はあるがスキルに不安) gains on data and tech; nothing else moves
+WAVE_GAIN = np.zeros((4, 6))
+WAVE_GAIN[1, CONSTRUCT_IDS.index("data")] = 1.0
+WAVE_GAIN[1, CONSTRUCT_IDS.index("tech")] = 1.0
+#: item asked only this year (added in FY2025), tool asked only in FY2024 (dropped)
+ADDED_ITEM = "caution_05"
+DROPPED_TOOL = ("tool_fax", "業務でFAXを使っていますか", "FAX", 0.6)
+#: an item whose question wording changed (same id, different header)
+REWORDED_ITEM = ("data_01", "業務のデータ(件数・時間など)を集計して、傾向を読み取ることができる")
+#: KPI actuals that do not come from the survey (actuals.csv)
+ACTUALS = [("M03", 2024, 2), ("M03", 2025, 4), ("M08", 2024, 0), ("M08", 2025, 1)]
+#: simulated staff behind the population truth of the change (split over the roster cells in
+#: proportion to their staff; fixed, so the truth and its cost do not grow with n_respondents)
+TRUTH_POPULATION = 70_000
+
 
 def build_measures() -> pd.DataFrame:
     """Measures and KPIs (``measures.csv``), FY2026–FY2028, with one planted violation.
@@ -547,12 +581,18 @@ def build_measures() -> pd.DataFrame:
          "ダッシュボードで公開する業務データの数", None, 10, 20),
         ("M08", "人材育成・確保基本方針の策定と毎年の見直し", "A04;A08", "", 2026, 2028, "",
          "方針の見直し(年1回)の実施", 1, 1, 1),
+        ("M09", "データ・デジタル技術の基礎研修(スキルに不安のある層)", "A09", "2", 2026, 2028, "",
+         "データ活用の平均点(職員アンケート、全職員の推定、1〜5)", 3.0, 3.2, 3.4),
     ]
     cols = ["measure_id", "measure", "items", "segments", "start_fy", "end_fy", "depends_on", "kpi",
             "target_2026", "target_2027", "target_2028"]
     df = pd.DataFrame(rows, columns=cols)
-    for col in ["start_fy", "end_fy", "target_2026", "target_2027", "target_2028"]:
+    # survey-based KPI (notebook 06 takes its actual value from the survey): construct/item/tool id
+    df.insert(cols.index("kpi") + 1, "kpi_survey", ["" if mid != "M09" else "data" for mid in df["measure_id"]])
+    for col in ["start_fy", "end_fy"]:
         df[col] = df[col].astype("Int64")
+    for col in ["target_2026", "target_2027", "target_2028"]:  # whole numbers print without ".0"
+        df[col] = [("" if pd.isna(v) else f"{v:g}") for v in df[col]]
     return df
 
 
@@ -1026,6 +1066,117 @@ def build_truth(*, seed, n_respondents, roster, resp, survey, segment, scores, t
     }
 
 
+# --------------------------------------------------------------------------- earlier wave
+def _previous_value(name: str) -> str:
+    back = {new: old for old, new in PREVIOUS_RENAMES.items()}
+    return back.get(name, name)
+
+
+def build_previous_codebook() -> dict:
+    """``2024/codebook.yaml``: that year's department names, one reworded item, no
+    ``caution_05`` (added in FY2025), a FAX tool question (dropped in FY2025), no training."""
+    cb = build_codebook()
+    cb.pop("training")
+    cb["free_text"] = []
+    dept = cb["attributes"]["department"]
+    dept["values"] = [_previous_value(v) for v in dept["values"]]
+    cb["items"] = [dict(i, header=REWORDED_ITEM[1]) if i["id"] == REWORDED_ITEM[0] else i for i in cb["items"] if i["id"] != ADDED_ITEM]
+    cb["tools"]["items"].append({"id": DROPPED_TOOL[0], "header": DROPPED_TOOL[1], "label": DROPPED_TOOL[2]})
+    return cb
+
+
+def build_previous_roster(n_respondents: int) -> pd.DataFrame:
+    """``2024/roster.csv``: the same staff as this year, under that year's department names."""
+    roster = build_roster(n_respondents)
+    roster["所属部署"] = roster["所属部署"].map(_previous_value)
+    return roster
+
+
+def _previous_latent(resp, segment, rng) -> np.ndarray:
+    """Latent levels a year earlier: this year's model minus the planted gain."""
+    return latent_constructs(resp, segment, rng) - WAVE_GAIN[segment - 1]
+
+
+def build_previous_wave(n_respondents: int, seed: int) -> tuple[dict, dict]:
+    """The FY2024 wave (own random streams: this year's files do not change).
+
+    Same roster structure, response rates, segment prevalence and measurement model as
+    FY2025; the only planted differences are :data:`WAVE_GAIN` (segment 2 lower on data
+    and tech a year earlier), the department name (:data:`PREVIOUS_RENAMES`) and the
+    questionnaire changes (:data:`ADDED_ITEM`, :data:`DROPPED_TOOL`, :data:`REWORDED_ITEM`).
+
+    Returns
+    -------
+    (files, truth)
+        ``files``: ``codebook`` (dict), ``survey``, ``roster``, ``planted_segments`` (DataFrames);
+        ``truth``: the planted changes for ``truth/truth.yaml``.
+    """
+    rng = _streams(int(np.random.SeedSequence([seed, PREVIOUS_FISCAL_YEAR]).generate_state(1)[0]),
+                   ["respondents", "segments", "latent", "items", "tools", "times", "population"])
+    n_prev = int(round(PREVIOUS_RESPONDENT_SHARE * n_respondents))
+    roster = build_roster(n_respondents)
+    resp = sample_respondents(roster, n_prev, rng["respondents"])
+    segment = assign_segments(resp, rng["segments"])
+    latent = _previous_latent(resp, segment, rng["latent"])
+    values, missing = likert_answers(latent, rng["items"])
+    tools = tool_answers(resp, segment, rng["tools"])
+    start, end = response_times(n_prev, rng["times"])
+    start, end = start - pd.Timedelta(days=364), end - pd.Timedelta(days=364)  # same weekdays a year earlier
+    order = np.argsort(end.to_numpy(), kind="stable")
+    resp = {k: v[order] for k, v in resp.items()}
+    segment, values, missing, tools = (x[order] for x in (segment, values, missing, tools))
+    start, end = start.iloc[order].reset_index(drop=True), end.iloc[order].reset_index(drop=True)
+    survey = build_survey(resp, values, missing, tools, np.full(n_prev, "", dtype=object), start, end)
+    survey = survey.drop(columns=[COMMENT_HEADER, next(i[1] for i in ITEMS if i[0] == ADDED_ITEM)])
+    survey = survey.rename(columns={next(i[1] for i in ITEMS if i[0] == REWORDED_ITEM[0]): REWORDED_ITEM[1]})
+    survey["所属部署"] = survey["所属部署"].map(_previous_value)
+    fax = np.where(rng["tools"].random(n_prev) < DROPPED_TOOL[3], TOOL_YES, TOOL_NO)
+    survey[DROPPED_TOOL[1]] = fax
+    planted = pd.DataFrame({"respondent_id": survey["ID"].to_numpy(), "segment": segment,
+                            "segment_name": np.array([SEGMENT_NAMES[s] for s in range(1, 5)], dtype=object)[segment - 1]})
+    files = {"codebook": build_previous_codebook(), "survey": survey, "roster": build_previous_roster(n_respondents), "planted_segments": planted}
+    return files, _wave_truth(roster, segment, rng["population"])
+
+
+def _wave_truth(roster: pd.DataFrame, sample_segment: np.ndarray, rng) -> dict:
+    """Population truth of the change: the whole staff answering in both years.
+
+    :data:`TRUTH_POPULATION` staff are spread over the roster cells in proportion to their
+    staff (segment, latent levels and answers from the generating model, without missing
+    answers), once per year with the same segments and person effects; the truth is the
+    difference of the staff means of the construct scores (the estimand of the weighted
+    estimates), overall and within segment 2.
+    """
+    cells = _roster_codes(roster)
+    counts = _apportion(TRUTH_POPULATION, roster["職員数"].to_numpy(float))
+    staff = {k: np.repeat(v, counts) for k, v in cells.items()}
+    segment = assign_segments(staff, rng)
+    latent_now = latent_constructs(staff, segment, rng)
+    latent_then = latent_now - WAVE_GAIN[segment - 1]
+    ans_now, _ = likert_answers(latent_now, rng)
+    ans_then, _ = likert_answers(latent_then, rng)
+    none = np.zeros_like(ans_now)
+    now, then = construct_means(ans_now, none), construct_means(ans_then, none)
+    seg2 = segment == 2
+    out = {"fiscal_years": [PREVIOUS_FISCAL_YEAR, FISCAL_YEAR],
+           "latent_gain_segment_2": {c: float(WAVE_GAIN[1, j]) for j, c in enumerate(CONSTRUCT_IDS)},
+           "expected_change": {c: _r(now[:, j].mean() - then[:, j].mean(), 3) for j, c in enumerate(CONSTRUCT_IDS)},
+           "expected_change_segment_2": {c: _r(now[seg2, j].mean() - then[seg2, j].mean(), 3) for j, c in enumerate(CONSTRUCT_IDS)},
+           "unchanged": [c for j, c in enumerate(CONSTRUCT_IDS) if WAVE_GAIN[:, j].sum() == 0],
+           "staff_share_segment_2": _r(seg2.mean(), 3),
+           "renamed_department": {old: new for old, new in PREVIOUS_RENAMES.items()},
+           "added_item": ADDED_ITEM, "dropped_tool": DROPPED_TOOL[0], "reworded_item": REWORDED_ITEM[0],
+           "respondents": int(len(sample_segment)),
+           "segment_sizes": {i + 1: int(v) for i, v in enumerate(np.bincount(sample_segment, minlength=5)[1:])},
+           "note": "caution の比較は両年度に共通の設問(caution_01〜04)だけで行う。mind・why・use・caution は生成モデル上の変化がちょうど 0。"}
+    return out
+
+
+def build_actuals() -> pd.DataFrame:
+    """``actuals.csv``: KPI actuals that do not come from the survey."""
+    return pd.DataFrame(ACTUALS, columns=["measure_id", "fiscal_year", "actual"])
+
+
 # --------------------------------------------------------------------------- public API
 def generate_sample(*, n_respondents: int = 500, seed: int = DEFAULT_SEED, municipality_id: str = "sample",
                     name: str = "サンプル市") -> SampleData:
@@ -1079,11 +1230,12 @@ def generate_sample(*, n_respondents: int = 500, seed: int = DEFAULT_SEED, munic
                             "segment_name": np.array([SEGMENT_NAMES[s] for s in range(1, 5)], dtype=object)[segment - 1]})
     truth = build_truth(seed=seed, n_respondents=n_respondents, roster=roster, resp=resp, survey=survey, segment=segment,
                         scores=scores, tools=tools, personal=personal, training_truth=training_truth)
+    previous, truth["waves"] = build_previous_wave(n_respondents, seed)
     return SampleData(
         municipality=municipality, codebook=build_codebook(), roster=roster, survey=survey,
         hypotheses=build_hypotheses(), opportunities=opportunities, assessment=build_assessment(),
         measures=build_measures(), training_pre=pre, training_post=post, training_followup=followup,
-        planted_segments=planted, truth=truth, opportunities_text=opp_text,
+        planted_segments=planted, truth=truth, opportunities_text=opp_text, previous=previous, actuals=build_actuals(),
     )
 
 
@@ -1114,7 +1266,12 @@ def render_files(data: SampleData) -> dict[str, bytes]:
         "training_pre.csv": _csv_bytes(data.training_pre),
         "training_post.csv": _csv_bytes(data.training_post),
         "training_followup.csv": _csv_bytes(data.training_followup),
+        f"{PREVIOUS_FISCAL_YEAR}/codebook.yaml": _yaml_bytes(data.previous["codebook"], note + f"# {PREVIOUS_FISCAL_YEAR}年度(前回)の調査の対応表 / codebook of the FY{PREVIOUS_FISCAL_YEAR} wave\n"),
+        f"{PREVIOUS_FISCAL_YEAR}/survey.csv": _csv_bytes(data.previous["survey"]),
+        f"{PREVIOUS_FISCAL_YEAR}/roster.csv": _csv_bytes(data.previous["roster"]),
+        "actuals.csv": _csv_bytes(data.actuals),
         "truth/planted_segments.csv": _csv_bytes(data.planted_segments),
+        f"truth/planted_segments_{PREVIOUS_FISCAL_YEAR}.csv": _csv_bytes(data.previous["planted_segments"]),
         "truth/truth.yaml": _yaml_bytes(data.truth, note + "# 埋め込んだ正解(分析の検証用。読み込み時は無視される)/ planted truth, ignored by loaders\n"),
     }
 

@@ -26,6 +26,7 @@ EXPECTED_FILES = {
     "municipality.yaml", "codebook.yaml", "roster.csv", "survey.csv", "hypotheses.yaml", "opportunities.yaml",
     "assessment.csv", "measures.csv", "training_pre.csv", "training_post.csv", "training_followup.csv",
     "truth/planted_segments.csv", "truth/truth.yaml",
+    "2024/survey.csv", "2024/codebook.yaml", "2024/roster.csv", "actuals.csv", "truth/planted_segments_2024.csv",
 }
 
 
@@ -249,7 +250,7 @@ def test_measures_have_one_dependency_violation(files):
     assert 6 <= len(m) <= 10 and (start >= 2026).all() and (m["end_fy"].astype(int) <= 2028).all()
     violations = [mid for mid, deps in m["depends_on"].items() for dep in filter(None, deps.split(";")) if start[dep] > start[mid]]
     assert violations == [files["truth"]["measures"]["dependency_violation"]]
-    assert set(";".join(m["segments"]).replace(";;", ";").strip(";").split(";")) <= {"1", "2", "3", "4"}
+    assert {s for v in m["segments"] for s in v.split(";") if s} <= {"1", "2", "3", "4"}
     items = set(files["assessment"]["item_id"])
     assert all(i in items for s in m["items"] for i in s.split(";"))
 

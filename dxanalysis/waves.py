@@ -1,0 +1,832 @@
+"""Change over time (notebook 06 経年変化): this year's survey against earlier waves.
+
+An earlier wave is listed under ``waves`` in municipality.yaml and read by
+:func:`dxanalysis.io.load_waves` exactly like this year's survey. Here each wave is raked
+to **its own** roster, items are matched **by id** (headers may differ between years),
+departments renamed or merged since then are mapped (``renames``), and the two waves are
+compared as independent samples:
+
+* :func:`item_matching` — which items and tools are in both years, added or dropped;
+* :func:`wave_data` — per wave: survey with this year's attribute values, weights,
+  construct scores on the items common to every wave;
+* :func:`wave_estimates` — weighted estimate per wave, measure (construct, item, tool);
+* :func:`wave_changes` — change with a 95% interval and BH q-values (``wave_changes.csv``);
+* :func:`changes_by_group` — the same by attribute value or segment;
+* :func:`segment_shift` — segment shares per wave with this year's model applied to both;
+* :func:`kpi_progress` — roadmap KPIs (measures.csv targets) against actual values.
+
+Numbers and codes are returned; Japanese words come from :data:`LABELS` and the
+``describe_*`` / ``*_view`` functions. Method: docs/waves.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from . import survey as _survey
+from .io import nfkc, read_table
+from .roadmap import TARGET_PREFIX, fiscal_year_label, parse_fiscal_year
+from .validate import Problem, close_match
+
+__all__ = [
+    "WaveData",
+    "add_segments",
+    "change_findings",
+    "changes_by_group",
+    "check_inputs",
+    "item_matching",
+    "kpi_progress",
+    "read_actuals",
+    "segment_shift",
+    "wave_changes",
+    "wave_data",
+    "wave_estimates",
+]
+
+Q_LEVEL = _survey.Q_LEVEL
+STATUSES = ("ahead", "on_track", "behind", "baseline", "no_target")
+STATUS_LABELS = {
+    "ja": {"ahead": "計画より先行", "on_track": "計画どおり", "behind": "計画より遅れ", "baseline": "基準年(前回の値)", "no_target": "目標なし"},
+    "en": {"ahead": "ahead", "on_track": "on track", "behind": "behind", "baseline": "baseline", "no_target": "no target"},
+}
+MATCH_LABELS = {"ja": {"both": "両方の年度", "added": "今回から追加", "dropped": "今回は削除"},
+                "en": {"both": "both years", "added": "added this year", "dropped": "dropped this year"}}
+ACTUALS_REQUIRED = ["measure_id", "fiscal_year", "actual"]
+
+#: Column headers of the tables of notebook 06 (Japanese).
+LABELS = {
+    "measure_id": "ID", "label": "指標", "kind": "種類", "statistic": "集計", "fiscal_year": "年度", "fy_label": "年度",
+    "n": "回答者数", "estimate": "推定値(重み付き)", "unweighted": "重みなし", "se": "標準誤差", "ci_low": "95%下限", "ci_high": "95%上限",
+    "fy_from": "前回", "fy_to": "今回", "estimate_from": "前回の推定値", "estimate_to": "今回の推定値", "change": "変化",
+    "p_value": "p値", "q_value": "q値", "n_from": "前回の回答者数", "n_to": "今回の回答者数", "attribute": "属性", "group": "区分",
+    "segment": "セグメント", "segment_name": "セグメント名", "share_from": "前回の割合", "share_to": "今回の割合",
+    "status": "判定", "status_label": "判定", "header_before": "前回の設問文", "header_now": "今回の設問文", "match": "対応",
+    "header_changed": "設問文の変更", "measure": "打ち手", "kpi": "KPI", "source": "実績の出どころ", "actual": "実績",
+    "expected": "計画線上の値", "expected_basis": "計画線の根拠", "target": "その年度の目標", "clear": "はっきりした変化",
+}
+STATISTIC_LABELS = {"mean": "平均点(1〜5)", "share_positive": "肯定的な回答の割合", "share_using": "利用している割合"}
+BASIS_LABELS = {"target": "その年度の目標", "interpolated": "基準年の実績と次の目標を結んだ線", "none": "—"}
+
+
+# --------------------------------------------------------------------------- inputs
+def _measure_kinds(codebook) -> dict[str, str]:
+    out = {c: "construct" for c in codebook.constructs if codebook.items_of(c)}
+    out.update({i: "item" for i in codebook.item_ids})
+    out.update({t: "tool" for t in codebook.tool_ids})
+    return out
+
+
+def read_actuals(m) -> pd.DataFrame | None:
+    """``actuals.csv`` as read (text cells, NFKC), or None when the municipality has none."""
+    path = m.config.input_path("actuals")
+    if path is None or not path.exists():
+        return None
+    return read_table(path)
+
+
+def check_inputs(m) -> list[Problem]:
+    """Problems of the KPI inputs of notebook 06 (called by ``io.load_municipality``).
+
+    * ``measures.csv`` column ``kpi_survey`` (optional): a construct id, item id or tool id
+      of this year's codebook — the KPI's actual value is that survey estimate.
+    * ``actuals.csv`` (optional): columns ``measure_id``, ``fiscal_year``, ``actual``; the
+      measure exists in measures.csv and has no ``kpi_survey``; the year is readable
+      (2025, FY2025, 令和7年度); the actual is a number; one row per measure and year.
+
+    Also sets ``m.actuals`` (typed: ``measure_id``, ``fiscal_year`` int, ``actual`` float, ``row``).
+    """
+    en = m.language == "en"
+    problems: list[Problem] = []
+
+    def bad(file, row, column, value, ja, en_text):
+        problems.append(Problem(file=file, code="wave_input", row=row, column=column, value=value, params={"detail": en_text if en else ja}))
+
+    kinds = _measure_kinds(m.codebook)
+    survey_kpi: dict[str, str] = {}
+    ids: set[str] = set()
+    mfile = m.config.input_path("measures").name if m.config.input_path("measures") is not None else "measures.csv"
+    if m.measures is not None and "measure_id" in m.measures.columns:
+        ids = {str(v) for v in m.measures["measure_id"].dropna()}
+        if "kpi_survey" in m.measures.columns:
+            for idx, r in m.measures.iterrows():
+                v = r["kpi_survey"]
+                if isinstance(v, str) and v.strip():
+                    if v not in kinds:
+                        hint = close_match(v, list(kinds))
+                        bad(mfile, int(idx) + 2, "kpi_survey", v, "codebook.yaml の構成概念・設問・ツールの id を書いてください(アンケートから実績を求める KPI のとき)。" + (f"「{hint}」の書き間違いではありませんか。" if hint else ""),
+                            "Write a construct, item or tool id of codebook.yaml (for a KPI measured by the survey)." + (f" Did you mean '{hint}'?" if hint else ""))
+                    else:
+                        survey_kpi[str(r["measure_id"])] = v
+    raw = read_actuals(m)
+    if raw is None:
+        m.actuals = None
+        return problems
+    afile = m.config.input_path("actuals").name
+    missing = [c for c in ACTUALS_REQUIRED if c not in raw.columns]
+    for c in missing:
+        bad(afile, 1, c, None, f"列「{c}」がありません。actuals.csv には measure_id, fiscal_year, actual の3列が必要です。", f"Column '{c}' is missing: actuals.csv needs measure_id, fiscal_year, actual.")
+    if missing:
+        return problems
+    rows, seen = [], {}
+    for idx, r in raw.iterrows():
+        row = int(idx) + 2
+        mid = r["measure_id"]
+        if not isinstance(mid, str) or not mid:
+            bad(afile, row, "measure_id", mid, "measure_id が空欄です。measures.csv の打ち手の id を書いてください。", "measure_id is empty; write a measure id of measures.csv.")
+            continue
+        if m.measures is None:
+            bad(afile, row, "measure_id", mid, "actuals.csv は measures.csv の KPI の実績です。measures.csv も置いてください。", "actuals.csv holds actuals of the KPIs in measures.csv; add measures.csv.")
+            continue
+        if mid not in ids:
+            hint = close_match(mid, sorted(ids))
+            bad(afile, row, "measure_id", mid, "measures.csv にない打ち手の id です。" + (f"「{hint}」の書き間違いではありませんか。" if hint else ""), "Not a measure id of measures.csv." + (f" Did you mean '{hint}'?" if hint else ""))
+            continue
+        if mid in survey_kpi:
+            bad(afile, row, "measure_id", mid, f"この KPI は measures.csv の kpi_survey({survey_kpi[mid]})でアンケートから求めます。actuals.csv のこの行を削除するか、kpi_survey を空欄にしてください。",
+                f"This KPI is taken from the survey (kpi_survey = {survey_kpi[mid]}); delete this row or empty kpi_survey.")
+            continue
+        try:
+            fy = parse_fiscal_year(r["fiscal_year"])
+        except ValueError:
+            bad(afile, row, "fiscal_year", r["fiscal_year"], "年度を読めません。2025、FY2025、令和7年度 のように書いてください。", "Cannot read the fiscal year; write e.g. 2025, FY2025 or 令和7年度.")
+            continue
+        text = str(r["actual"]).replace(",", "").removesuffix("%") if isinstance(r["actual"], str) else r["actual"]
+        try:
+            value = float(text)
+            if not np.isfinite(value):
+                raise ValueError
+        except (TypeError, ValueError):
+            bad(afile, row, "actual", r["actual"], "実績は数値で書いてください(割合は % の数字、例: 35)。", "The actual must be a number (a percentage as its number, e.g. 35).")
+            continue
+        if (mid, fy) in seen:
+            bad(afile, row, "fiscal_year", r["fiscal_year"], f"同じ打ち手・年度の行が {seen[(mid, fy)]} 行目にもあります。1行にしてください。", f"Row {seen[(mid, fy)]} has the same measure and year; keep one.")
+            continue
+        seen[(mid, fy)] = row
+        rows.append({"measure_id": mid, "fiscal_year": fy, "actual": value, "row": row})
+    m.actuals = pd.DataFrame(rows, columns=["measure_id", "fiscal_year", "actual", "row"])
+    return problems
+
+
+# --------------------------------------------------------------------------- matching
+def item_matching(m, *, language: str | None = None) -> pd.DataFrame:
+    """Items and tools of every wave, matched by id.
+
+    Returns
+    -------
+    DataFrame
+        One row per item or tool id in any wave: ``kind`` (item / tool), ``measure_id``,
+        ``label`` (this year's short label, else the earlier one), ``match`` (``both``,
+        ``added`` = only this year, ``dropped`` = only in an earlier wave), ``match_label``,
+        ``header_before`` (the earliest wave's header), ``header_now``, ``header_changed``
+        (the wording differs after NFKC).
+    """
+    lang = language or m.language
+    rows = []
+    books = [w.codebook for w in m.waves]
+    now = m.codebook
+    for kind, get_ids, get_header, get_label in [
+        ("item", lambda cb: cb.item_ids, lambda cb, i: cb.item(i).header, lambda cb, i: cb.item(i).short or cb.item(i).header),
+        ("tool", lambda cb: cb.tool_ids, lambda cb, i: next(t.header for t in cb.tools.items if t.id == i), lambda cb, i: next(t.label for t in cb.tools.items if t.id == i)),
+    ]:
+        ids = list(get_ids(now)) + [i for cb in books for i in get_ids(cb) if i not in get_ids(now)]
+        for i in dict.fromkeys(ids):
+            before = next((cb for cb in books if i in get_ids(cb)), None)
+            in_all = all(i in get_ids(cb) for cb in books)
+            is_now = i in get_ids(now)
+            match = "both" if is_now and in_all else ("added" if is_now else "dropped")
+            hb = get_header(before, i) if before is not None else None
+            hn = get_header(now, i) if is_now else None
+            rows.append({"kind": kind, "measure_id": i, "label": get_label(now if is_now else before, i), "match": match,
+                         "match_label": MATCH_LABELS.get(lang, MATCH_LABELS["ja"])[match], "header_before": hb, "header_now": hn,
+                         "header_changed": bool(hb is not None and hn is not None and nfkc(hb) != nfkc(hn))})
+    return pd.DataFrame(rows, columns=["kind", "measure_id", "label", "match", "match_label", "header_before", "header_now", "header_changed"])
+
+
+def describe_matching(matching: pd.DataFrame) -> str:
+    """One sentence: how many items are compared, added, dropped, reworded."""
+    both = matching[matching["match"] == "both"]
+    parts = [f"両方の年度にある設問・ツール {len(both)} 件を比べます"]
+    for key, word in [("added", "今回から追加"), ("dropped", "今回は削除")]:
+        sub = matching[matching["match"] == key]
+        if len(sub):
+            parts.append(f"{word}: {'、'.join(sub['label'])}(比較なし)")
+    reworded = both[both["header_changed"]]
+    if len(reworded):
+        parts.append(f"設問文が変わったもの: {'、'.join(reworded['label'])}(id が同じなので同じ設問として比べます)")
+    return "。".join(parts) + "。"
+
+
+# --------------------------------------------------------------------------- per-wave data
+@dataclass
+class WaveData:
+    """One wave ready for comparison (see :func:`wave_data`).
+
+    Attributes
+    ----------
+    fiscal_year : int
+    survey : DataFrame
+        Responses with attribute columns in **this year's** values (renames applied);
+        plus ``segment`` after :func:`add_segments`.
+    scores : DataFrame
+        Construct scores on the items common to every wave (same index as ``survey``).
+    weights : Series
+        Raked to that wave's own roster.
+    margin_frame : DataFrame
+        The raking margins in that wave's own values (for the design-based SEs).
+    codebook
+        That wave's codebook (scales, reverse flags, labels).
+    notes : list of str
+        Problems of the weighting (:func:`dxanalysis.segments.rake_with_notes`).
+    """
+
+    fiscal_year: int
+    survey: pd.DataFrame
+    scores: pd.DataFrame
+    weights: pd.Series
+    margin_frame: pd.DataFrame
+    codebook: object
+    notes: list = field(default_factory=list)
+    current: bool = False
+
+
+def common_ids(m) -> dict[str, list[str]]:
+    """Item and tool ids asked in every wave (this year's order)."""
+    items = [i for i in m.codebook.item_ids if all(i in w.codebook.item_ids for w in m.waves)]
+    tools = [t for t in m.codebook.tool_ids if all(t in w.codebook.tool_ids for w in m.waves)]
+    return {"items": items, "tools": tools}
+
+
+def _scoring_codebook(wave_cb, current_cb, items: Sequence[str]):
+    """That wave's codebook restricted to ``items``, with this year's construct of each item."""
+    its = [wave_cb.item(i).model_copy(update={"construct": current_cb.item(i).construct}) for i in items]
+    return wave_cb.model_copy(update={"items": its, "constructs": current_cb.constructs})
+
+
+def _map_attributes(survey: pd.DataFrame, wave_cb, current_cb, renames: dict) -> pd.DataFrame:
+    out = survey.copy()
+    for aid, attr in current_cb.attributes.items():
+        cats = list(dict.fromkeys(nfkc(v) for v in attr.values))
+        if aid not in out.columns:
+            out[aid] = pd.Categorical([np.nan] * len(out), categories=cats, ordered=True)
+            continue
+        mapping = renames.get(aid, {})
+        vals = out[aid].astype(object).map(lambda v, mp=mapping: mp.get(v, v) if isinstance(v, str) else v)
+        out[aid] = pd.Categorical(vals, categories=cats, ordered=True)
+    return out
+
+
+def wave_data(m, *, margins: Sequence[str] | None = None) -> list[WaveData]:
+    """Every wave (earlier ones first, this year last) prepared for comparison.
+
+    Parameters
+    ----------
+    m
+        A loaded municipality with ``m.waves``.
+    margins
+        Roster attributes to rake to; default every attribute of each wave's roster
+        (:func:`dxanalysis.survey.weighting_margins`, as notebook 01). A margin missing
+        from a wave's roster is skipped for that wave.
+
+    Notes
+    -----
+    Each wave is raked to its own roster **in that year's categories** (a department
+    merged since then is still raked to its own staff then); renames are applied after
+    weighting. Construct scores use only the items asked in every wave, each scored with
+    its own year's scale and reverse flag and this year's construct, so a construct means
+    the same questions in both years.
+    """
+    from .segments import rake_with_notes  # local: segments imports survey, not waves
+
+    if not m.waves:
+        raise ValueError("wave_data: no earlier waves (waves: in municipality.yaml)")
+    common = common_ids(m)
+    out = []
+    for w in [*m.waves, None]:
+        cb = m.codebook if w is None else w.codebook
+        sv, roster = (m.survey, m.roster) if w is None else (w.survey, w.roster)
+        mg = [a for a in (margins or _survey.weighting_margins(roster)) if a in roster.columns and a in sv.columns]
+        weights, notes = rake_with_notes(sv, roster, margins=mg, codebook=cb, language=m.language)
+        scores = _survey.construct_scores(sv, _scoring_codebook(cb, m.codebook, common["items"]))
+        mapped = sv if w is None else _map_attributes(sv, cb, m.codebook, w.renames)
+        fy = m.config.fiscal_year if w is None else w.fiscal_year
+        notes = [f"{fiscal_year_label(fy)}: {n}" for n in notes]
+        out.append(WaveData(fiscal_year=fy, survey=mapped, scores=scores, weights=weights, margin_frame=sv[mg], codebook=cb, notes=notes, current=w is None))
+    return out
+
+
+def _measures(d: WaveData, current_cb, common: dict) -> list[tuple]:
+    """(kind, id, label, statistic, values) for every compared measure of one wave."""
+    out = []
+    for cid, c in current_cb.constructs.items():
+        if cid in d.scores.columns and d.scores[cid].notna().any():
+            out.append(("construct", cid, c.label, "mean", d.scores[cid].to_numpy(dtype=float)))
+    for iid in common["items"]:
+        item = d.codebook.item(iid)
+        raw = d.survey[iid].to_numpy(dtype=float)
+        neutral = d.codebook.scales[item.scale].neutral
+        out.append(("item", iid, current_cb.item(iid).short or current_cb.item(iid).header, "share_positive", np.where(np.isnan(raw), np.nan, (raw > neutral).astype(float))))
+    for tid in common["tools"]:
+        label = next(t.label for t in current_cb.tools.items if t.id == tid)
+        out.append(("tool", tid, label, "share_using", d.survey[tid].to_numpy(dtype=float)))
+    return out
+
+
+def _estimate(y, d: WaveData, statistic: str) -> dict:
+    return _survey.weighted_mean(y, d.weights.to_numpy(dtype=float), margins=d.margin_frame if len(d.margin_frame.columns) else None, share=statistic != "mean")
+
+
+ESTIMATE_COLUMNS = ["fiscal_year", "fy_label", "kind", "measure_id", "label", "statistic", "n", "unweighted", "estimate", "se", "ci_low", "ci_high"]
+
+
+def wave_estimates(data: Sequence[WaveData], m) -> pd.DataFrame:
+    """Whole-staff estimate of every compared measure in every wave.
+
+    Returns
+    -------
+    DataFrame
+        ``wave_estimates.csv``: one row per wave and measure — ``fiscal_year``, ``fy_label``
+        (令和N年度), ``kind`` (construct / item / tool), ``measure_id``, ``label``,
+        ``statistic`` (``mean`` of the construct score 1–5, ``share_positive`` share
+        answering above the scale midpoint, ``share_using``), ``n`` (respondents with a
+        value), ``unweighted``, ``estimate`` (weighted to that wave's roster), ``se``
+        (design-based, linearisation for the raked design = R ``svymean``), ``ci_low``,
+        ``ci_high`` (95%; normal for means, Wilson with the design effective n for shares).
+    """
+    common = common_ids(m)
+    rows = []
+    for d in data:
+        for kind, mid, label, statistic, y in _measures(d, m.codebook, common):
+            est = _estimate(y, d, statistic)
+            has = ~np.isnan(y)
+            rows.append({"fiscal_year": d.fiscal_year, "fy_label": fiscal_year_label(d.fiscal_year, language=m.language), "kind": kind, "measure_id": mid, "label": label,
+                         "statistic": statistic, "n": int(has.sum()), "unweighted": float(np.mean(y[has])) if has.any() else np.nan, "estimate": est["mean"],
+                         "se": est["se"], "ci_low": est["ci_low"], "ci_high": est["ci_high"]})
+    return pd.DataFrame(rows, columns=ESTIMATE_COLUMNS)
+
+
+CHANGE_COLUMNS = ["measure_id", "label", "fy_from", "fy_to", "estimate_from", "estimate_to", "change", "ci_low", "ci_high", "p_value", "q_value"]
+
+
+def change_interval(est_from: float, se_from: float, est_to: float, se_to: float, *, confidence: float = 0.95) -> dict:
+    """Change between two independent estimates: ``change``, ``se``, ``ci_low``, ``ci_high``, ``p_value``.
+
+    ``se = sqrt(se_from² + se_to²)`` (independent samples: two surveys, two designs);
+    normal interval ``change ± z · se`` and two-sided z-test p-value.
+    """
+    change = est_to - est_from
+    se = float(np.hypot(se_from, se_to))
+    z = stats.norm.ppf(1 - (1 - confidence) / 2)
+    if not np.isfinite(se) or se <= 0:
+        return {"change": change, "se": se, "ci_low": np.nan, "ci_high": np.nan, "p_value": np.nan}
+    return {"change": change, "se": se, "ci_low": change - z * se, "ci_high": change + z * se, "p_value": float(2 * stats.norm.sf(abs(change) / se))}
+
+
+def wave_changes(estimates: pd.DataFrame, *, to_year: int | None = None) -> pd.DataFrame:
+    """Change of every measure from each earlier wave to this year's.
+
+    Parameters
+    ----------
+    estimates
+        :func:`wave_estimates`.
+    to_year
+        The later wave (default: the latest fiscal year).
+
+    Returns
+    -------
+    DataFrame
+        ``wave_changes.csv``: ``measure_id``, ``label``, ``fy_from``, ``fy_to``,
+        ``estimate_from``, ``estimate_to``, ``change`` (to − from), ``ci_low``, ``ci_high``
+        (95%), ``p_value`` (two-sided z-test), ``q_value`` (Benjamini–Hochberg over the
+        measures of the same kind — constructs, items or tools — and pair of years), then ``kind``, ``statistic``, ``se``,
+        ``n_from``, ``n_to`` and ``n`` (the smaller of the two, for suppression),
+        ``clear`` (q < 0.05).
+
+    Notes
+    -----
+    The two waves are independent samples (different respondents, each raked to its
+    own roster), so the variance of the difference is the sum of the two design-based
+    variances: the same as ``svycontrast`` on the two raked designs combined (docs/waves.md).
+    """
+    to_year = int(estimates["fiscal_year"].max()) if to_year is None else to_year
+    later = estimates[estimates["fiscal_year"] == to_year].set_index("measure_id")
+    rows = []
+    for fy in sorted(set(estimates["fiscal_year"]) - {to_year}):
+        if fy > to_year:
+            continue
+        earlier = estimates[estimates["fiscal_year"] == fy]
+        for r in earlier.itertuples():
+            if r.measure_id not in later.index:
+                continue
+            b = later.loc[r.measure_id]
+            ch = change_interval(r.estimate, r.se, b["estimate"], b["se"])
+            rows.append({"measure_id": r.measure_id, "label": r.label, "fy_from": fy, "fy_to": to_year, "estimate_from": r.estimate, "estimate_to": b["estimate"],
+                         "change": ch["change"], "ci_low": ch["ci_low"], "ci_high": ch["ci_high"], "p_value": ch["p_value"], "q_value": np.nan,
+                         "kind": r.kind, "statistic": r.statistic, "se": ch["se"], "n_from": int(r.n), "n_to": int(b["n"]), "n": int(min(r.n, b["n"]))})
+    out = pd.DataFrame(rows, columns=[*CHANGE_COLUMNS, "kind", "statistic", "se", "n_from", "n_to", "n"])
+    for idx in out.groupby(["fy_from", "kind"]).groups.values():
+        out.loc[idx, "q_value"] = _bh(out.loc[idx, "p_value"])
+    out["clear"] = out["q_value"] < Q_LEVEL
+    return out
+
+
+def _bh(p: pd.Series) -> np.ndarray:
+    q = np.full(len(p), np.nan)
+    ok = p.notna().to_numpy()
+    if ok.any():
+        q[ok] = _survey.bh_adjust(p.to_numpy(dtype=float)[ok])
+    return q
+
+
+# --------------------------------------------------------------------------- groups and segments
+def add_segments(data: Sequence[WaveData], seg, m) -> list[WaveData]:
+    """Add this year's segments to every wave (column ``segment``, ordered Categorical of names).
+
+    This year's respondents keep the segments of notebook 02 (``seg`` from
+    :func:`dxanalysis.segments.fit_segments` with 02's parameters). Earlier respondents are
+    assigned by the same fitted model (``seg.model.predict``) on their construct scores
+    standardised with **this year's** mean and SD, so a segment means the same answers in
+    both years. Earlier construct scores use that year's items of each construct.
+    """
+    feats_cols = list(seg.features.columns)
+    mean, sd = pd.Series(seg.features.attrs["mean"]), pd.Series(seg.features.attrs["sd"])
+    names = dict(zip(seg.names["segment"], seg.names["segment_name"]))
+    order = [names[k] for k in sorted(names)]
+    out = []
+    for d in data:
+        if d.current:
+            labels = seg.assignment["segment"].to_numpy()
+        else:
+            scores = _survey.construct_scores(d.survey, d.codebook)
+            if any(c in m.codebook.tool_ids for c in feats_cols):
+                scores = pd.concat([scores, d.survey[[c for c in feats_cols if c in d.survey.columns and c not in scores.columns]].astype(float)], axis=1)
+            X = (scores.reindex(columns=feats_cols) - mean[feats_cols]) / sd[feats_cols]
+            ok = X.notna().all(axis=1).to_numpy()
+            labels = np.full(len(X), np.nan)
+            if ok.any():
+                labels[ok] = seg.model.predict(X[ok])
+        sv = d.survey.copy()
+        sv["segment"] = pd.Categorical([names.get(int(v)) if pd.notna(v) else np.nan for v in labels], categories=order, ordered=True)
+        sv["segment_number"] = pd.array([int(v) if pd.notna(v) else pd.NA for v in labels], dtype="Int64")
+        out.append(WaveData(**{**d.__dict__, "survey": sv}))
+    return out
+
+
+GROUP_COLUMNS = ["attribute", "attribute_label", "group", "measure_id", "label", "fy_from", "fy_to", "n_from", "n_to", "n",
+                 "estimate_from", "estimate_to", "change", "ci_low", "ci_high", "p_value", "q_value", "clear"]
+
+
+def changes_by_group(data: Sequence[WaveData], m, *, attributes: Sequence[str], measures: Sequence[str] | None = None) -> pd.DataFrame:
+    """Change of construct means within each value of each attribute (and segment).
+
+    Parameters
+    ----------
+    data
+        :func:`wave_data` (with :func:`add_segments` for ``"segment"``).
+    attributes
+        Attribute ids of this year's codebook, and/or ``"segment"``.
+    measures
+        Construct ids (default every compared construct).
+
+    Returns
+    -------
+    DataFrame
+        One row per attribute, group, construct and earlier wave: ``attribute``,
+        ``attribute_label``, ``group``, ``measure_id``, ``label``, ``fy_from``, ``fy_to``,
+        ``n_from``, ``n_to``, ``n`` (the smaller: a group under the privacy threshold in
+        either year is hidden by ``Publisher.table``), ``estimate_from``, ``estimate_to``,
+        ``change``, ``ci_low``, ``ci_high``, ``p_value``, ``q_value`` (BH over the rows of
+        one attribute and pair of years: every group × construct), ``clear``.
+
+    Notes
+    -----
+    Domain estimates: the group's mean in the whole raked design of its wave (respondents
+    outside the group stay in the design with zero influence), as R ``svyby``; the two
+    waves are independent, so the variances add.
+    """
+    current = data[-1]
+    cons = [c for c in (measures or m.codebook.constructs) if c in current.scores.columns]
+    rows = []
+    for d in data[:-1]:
+        for attr in attributes:
+            if attr not in d.survey.columns or attr not in current.survey.columns:
+                continue
+            label = "セグメント" if attr == "segment" else m.codebook.label_of(attr)
+            groups = list(current.survey[attr].cat.categories) if hasattr(current.survey[attr], "cat") else sorted(current.survey[attr].dropna().unique())
+            for g in groups:
+                ins = [(x.survey[attr] == g).to_numpy() for x in (d, current)]
+                for cid in cons:
+                    ys = [np.where(i, x.scores[cid].to_numpy(dtype=float), np.nan) for i, x in zip(ins, (d, current))]
+                    ests = [_estimate(y, x, "mean") for y, x in zip(ys, (d, current))]
+                    ch = change_interval(ests[0]["mean"], ests[0]["se"], ests[1]["mean"], ests[1]["se"])
+                    n0, n1 = ests[0]["n"], ests[1]["n"]
+                    rows.append({"attribute": attr, "attribute_label": label, "group": str(g), "measure_id": cid, "label": m.codebook.constructs[cid].label,
+                                 "fy_from": d.fiscal_year, "fy_to": current.fiscal_year, "n_from": n0, "n_to": n1, "n": min(n0, n1),
+                                 "estimate_from": ests[0]["mean"], "estimate_to": ests[1]["mean"], "change": ch["change"], "ci_low": ch["ci_low"], "ci_high": ch["ci_high"],
+                                 "p_value": ch["p_value"], "q_value": np.nan})
+    out = pd.DataFrame(rows, columns=GROUP_COLUMNS)
+    for idx in out.groupby(["fy_from", "attribute"]).groups.values():
+        out.loc[idx, "q_value"] = _bh(out.loc[idx, "p_value"])
+    out["clear"] = out["q_value"] < Q_LEVEL
+    return out
+
+
+SHIFT_COLUMNS = ["segment", "segment_name", "fy_from", "fy_to", "n_from", "n_to", "n", "share_from", "share_to", "change", "ci_low", "ci_high", "p_value", "q_value", "clear"]
+
+
+def segment_shift(data: Sequence[WaveData]) -> pd.DataFrame:
+    """Weighted share of staff in each segment per wave, and its change.
+
+    Returns
+    -------
+    DataFrame
+        ``segment_shift.csv``: one row per segment and earlier wave — ``segment`` (number),
+        ``segment_name``, ``fy_from``, ``fy_to``, ``n_from``, ``n_to`` (respondents in the
+        segment), ``n`` (the smaller), ``share_from``, ``share_to`` (weighted share of
+        the staff, among respondents with a segment), ``change``, ``ci_low``, ``ci_high``
+        (95%, design-based SEs of the two shares combined), ``p_value``, ``q_value`` (BH
+        over the segments), ``clear``.
+    """
+    current = data[-1]
+    seg_col = current.survey["segment"]
+    names = list(seg_col.cat.categories)
+    rows = []
+    for d in data[:-1]:
+        for num, name in enumerate(names, start=1):
+            ests = []
+            for x in (d, current):
+                s = x.survey["segment"]
+                y = np.where(s.isna(), np.nan, (s == name).astype(float))
+                ests.append({**_estimate(y, x, "share"), "count": int((s == name).sum())})
+            ch = change_interval(ests[0]["mean"], ests[0]["se"], ests[1]["mean"], ests[1]["se"])
+            rows.append({"segment": num, "segment_name": name, "fy_from": d.fiscal_year, "fy_to": current.fiscal_year, "n_from": ests[0]["count"], "n_to": ests[1]["count"],
+                         "n": min(ests[0]["count"], ests[1]["count"]), "share_from": ests[0]["mean"], "share_to": ests[1]["mean"], "change": ch["change"],
+                         "ci_low": ch["ci_low"], "ci_high": ch["ci_high"], "p_value": ch["p_value"], "q_value": np.nan})
+    out = pd.DataFrame(rows, columns=SHIFT_COLUMNS)
+    for idx in out.groupby("fy_from").groups.values():
+        out.loc[idx, "q_value"] = _bh(out.loc[idx, "p_value"])
+    out["clear"] = out["q_value"] < Q_LEVEL
+    return out
+
+
+# --------------------------------------------------------------------------- KPIs
+KPI_COLUMNS = ["measure_id", "measure", "kpi", "source", "fiscal_year", "fy_label", "actual", "ci_low", "ci_high", "expected", "expected_basis",
+               "target", "next_target_fy", "next_target", "status", "status_label"]
+
+
+def _number(v) -> float | None:
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return None
+    return x if np.isfinite(x) else None
+
+
+def kpi_progress(m, estimates: pd.DataFrame, *, language: str | None = None) -> pd.DataFrame:
+    """Roadmap KPIs: actual values per fiscal year against the targets of measures.csv.
+
+    Actual values come from the survey where the measure has ``kpi_survey`` (a construct
+    mean 1–5, or a share in **percent** for an item or tool, each wave's weighted
+    estimate with its 95% interval), otherwise from ``actuals.csv`` (no interval).
+
+    Returns
+    -------
+    DataFrame
+        ``kpi_progress.csv``: one row per measure and fiscal year with an actual —
+        ``measure_id``, ``measure``, ``kpi``, ``source`` (``survey:<id>`` or ``actuals``),
+        ``fiscal_year``, ``fy_label``, ``actual``, ``ci_low``, ``ci_high`` (survey only),
+        ``expected`` (where the plan puts that year), ``expected_basis`` (``target``: a
+        target for that year; ``interpolated``: on the straight line from the first
+        actual (the baseline) to the next target; ``none``), ``target`` (that year's),
+        ``next_target_fy``, ``next_target``, ``status``, ``status_label``.
+
+    Notes
+    -----
+    Status: ``baseline`` for the first actual when there is no target that year;
+    ``no_target`` when no expected value exists; otherwise, with an interval,
+    ``ahead`` when the whole interval is above the expected value, ``behind`` when it is
+    below, else ``on_track``; without one (counts, decisions), ``ahead`` / ``behind``
+    when the actual is above / below the expected value, ``on_track`` when equal.
+    """
+    lang = language or m.language
+    if m.measures is None:
+        return pd.DataFrame(columns=KPI_COLUMNS)
+    meas = m.measures
+    target_cols = {}
+    for c in meas.columns:
+        if c.startswith(TARGET_PREFIX):
+            try:
+                target_cols[parse_fiscal_year(c[len(TARGET_PREFIX):])] = c
+            except ValueError:
+                continue
+    actuals = getattr(m, "actuals", None)
+    rows = []
+    for _, r in meas.iterrows():
+        mid = str(r["measure_id"])
+        targets = {fy: _number(r[c]) for fy, c in sorted(target_cols.items()) if _number(r[c]) is not None}
+        src = r.get("kpi_survey") if "kpi_survey" in meas.columns else None
+        series = []
+        if isinstance(src, str) and src.strip():
+            est = estimates[estimates["measure_id"] == src].sort_values("fiscal_year")
+            scale = 1.0 if (est["statistic"] == "mean").all() else 100.0
+            series = [(int(e.fiscal_year), e.estimate * scale, e.ci_low * scale, e.ci_high * scale) for e in est.itertuples()]
+            source = f"survey:{src}"
+        elif actuals is not None and len(actuals):
+            a = actuals[actuals["measure_id"] == mid].sort_values("fiscal_year")
+            series = [(int(x.fiscal_year), float(x.actual), np.nan, np.nan) for x in a.itertuples()]
+            source = "actuals"
+        if not series:
+            continue
+        base_fy, base_val = series[0][0], series[0][1]
+        for fy, val, lo, hi in series:
+            nxt = next(((t, v) for t, v in targets.items() if t > fy), (None, None))
+            if fy in targets:
+                expected, basis = targets[fy], "target"
+            elif fy > base_fy and nxt[0] is not None:
+                expected = base_val + (nxt[1] - base_val) * (fy - base_fy) / (nxt[0] - base_fy)
+                basis = "interpolated"
+            else:
+                expected, basis = np.nan, "none"
+            if basis == "none":
+                status = "baseline" if fy == base_fy and targets else "no_target"
+            elif np.isfinite(lo) and np.isfinite(hi):
+                status = "ahead" if lo > expected else ("behind" if hi < expected else "on_track")
+            else:
+                status = "ahead" if val > expected else ("behind" if val < expected else "on_track")
+            rows.append({"measure_id": mid, "measure": r["measure"], "kpi": r.get("kpi") if isinstance(r.get("kpi"), str) else "", "source": source,
+                         "fiscal_year": fy, "fy_label": fiscal_year_label(fy, language=lang), "actual": val, "ci_low": lo, "ci_high": hi,
+                         "expected": expected, "expected_basis": basis, "target": targets.get(fy, np.nan), "next_target_fy": nxt[0], "next_target": nxt[1],
+                         "status": status, "status_label": STATUS_LABELS.get(lang, STATUS_LABELS["ja"])[status]})
+    out = pd.DataFrame(rows, columns=KPI_COLUMNS)
+    out["next_target_fy"] = out["next_target_fy"].astype("Int64")
+    return out
+
+
+# --------------------------------------------------------------------------- words
+def _fmt(v: float, statistic: str, signed: bool = False) -> str:
+    if statistic == "mean":
+        return f"{v:+.2f}" if signed else f"{v:.2f}"
+    return f"{v * 100:+.1f}ポイント" if signed else f"{v * 100:.1f}%"
+
+
+def describe_change(r) -> str:
+    """One sentence about one row of :func:`wave_changes` (or a group row with ``statistic``)."""
+    st = getattr(r, "statistic", "mean")
+    direction = "上がりました" if r.change > 0 else "下がりました"
+    if not r.q_value < Q_LEVEL:
+        direction = "はっきりした変化はありません"
+    return (f"{r.label}: {fiscal_year_label(int(r.fy_from))} {_fmt(r.estimate_from, st)} → {fiscal_year_label(int(r.fy_to))} {_fmt(r.estimate_to, st)}"
+            f"(変化 {_fmt(r.change, st, True)}、95%信頼区間 {_fmt(r.ci_low, st, True)}〜{_fmt(r.ci_high, st, True)}、q = {r.q_value:.3g})。{direction}。")
+
+
+def describe_changes(changes: pd.DataFrame, *, kind: str = "construct") -> list[str]:
+    """Sentences for the constructs (or items, tools): clear changes first, then the rest in one sentence."""
+    sub = changes[changes["kind"] == kind]
+    clear = sub[sub["clear"]].sort_values("change", ascending=False)
+    out = [describe_change(r) for r in clear.itertuples()]
+    rest = sub[~sub["clear"]]
+    if len(rest):
+        out.append(f"{'・'.join(rest['label'])}は、前回との差が偶然の範囲を超えません(q ≥ {Q_LEVEL})。")
+    return out
+
+
+def describe_group_changes(groups: pd.DataFrame, *, attribute: str = "segment", k: int = 3) -> list[str]:
+    """The clearest changes within groups of one attribute (hidden rows skipped)."""
+    sub = groups[(groups["attribute"] == attribute) & groups["clear"].fillna(False).astype(bool)]
+    if "suppressed" in sub.columns:
+        sub = sub[~sub["suppressed"].fillna(False).astype(bool)]
+    sub = sub.reindex(sub["change"].abs().sort_values(ascending=False).index).head(k)
+    return [f"{r.attribute_label}「{r.group}」の{r.label}: {r.estimate_from:.2f} → {r.estimate_to:.2f}(変化 {r.change:+.2f}、95%信頼区間 {r.ci_low:+.2f}〜{r.ci_high:+.2f})。"
+            for r in sub.itertuples()]
+
+
+def describe_shift(shift: pd.DataFrame) -> str:
+    """Alt text / note for the segment shares."""
+    if shift.empty:
+        return "比べられるセグメントがありません。"
+    clear = shift[shift["clear"].fillna(False).astype(bool)]
+    parts = [f"{r.segment_name} {r.share_from * 100:.0f}% → {r.share_to * 100:.0f}%" for r in shift.itertuples() if pd.notna(r.share_from)]
+    tail = ("割合がはっきり変わったセグメント: " + "、".join(clear["segment_name"]) + "。") if len(clear) else "どのセグメントの割合も、前回との差は偶然の範囲を超えません。"
+    return "職員全体に占める割合(推定): " + "、".join(parts) + "。" + tail
+
+
+def describe_kpis(kpis: pd.DataFrame) -> list[str]:
+    """One sentence per measure: the latest year's status."""
+    if kpis.empty:
+        return []
+    latest = kpis.sort_values("fiscal_year").groupby("measure_id", sort=False).tail(1)
+    out = []
+    for r in latest.sort_values("measure_id").itertuples():
+        if r.status in ("baseline", "no_target"):
+            continue
+        num = _kpi_number
+        ci = f"(95%信頼区間 {num(r.ci_low)}〜{num(r.ci_high)})" if pd.notna(r.ci_low) else ""
+        out.append(f"{r.measure_id} {r.measure}: {r.fy_label}の実績 {num(r.actual)}{ci}、計画線上の値 {num(r.expected)} に対して「{r.status_label}」。")
+    return out
+
+
+def change_findings(changes: pd.DataFrame, groups: pd.DataFrame | None = None, kpis: pd.DataFrame | None = None, *, max_items: int = 2) -> list[str]:
+    """The 「前回からの変化」 summary for index.html (kind ``change``).
+
+    In this order (the summary shows the first three): up to ``max_items`` clear construct
+    changes (or a sentence that none changed clearly), the KPIs of the latest year by status
+    (naming those behind plan), the clearest change within a segment.
+    """
+    out = [describe_change(r) for r in changes[(changes["kind"] == "construct") & changes["clear"]].sort_values("change", ascending=False).head(max_items).itertuples()]
+    if not out:
+        out.append("構成概念の平均点には、前回からはっきりした変化は見られません。")
+    if kpis is not None and len(kpis):
+        latest = kpis.sort_values("fiscal_year").groupby("measure_id").tail(1)
+        judged = latest[latest["status"].isin(["ahead", "on_track", "behind"])]
+        if len(judged):
+            parts = []
+            for st in ("behind", "on_track", "ahead"):
+                sub = judged[judged["status"] == st]
+                if len(sub):
+                    names = f"({'、'.join(sub['measure_id'] + ' ' + sub['measure'])})" if st == "behind" else ""
+                    parts.append(f"{STATUS_LABELS['ja'][st]} {len(sub)}件{names}")
+            out.append(f"KPI({fiscal_year_label(int(judged['fiscal_year'].max()))}の実績): " + "、".join(parts) + "。")
+    if groups is not None:
+        out += describe_group_changes(groups, attribute="segment", k=1)
+    return out
+
+
+# --------------------------------------------------------------------------- views
+def estimates_view(est: pd.DataFrame, *, kinds: Sequence[str] = ("construct", "tool")) -> pd.DataFrame:
+    """Estimates per wave for display: one row per measure, one column per year (estimate and interval)."""
+    sub = est[est["kind"].isin(kinds)]
+    rows = []
+    for (mid, label, st), g in sub.groupby(["measure_id", "label", "statistic"], sort=False):
+        row = {"指標": label, "集計": STATISTIC_LABELS.get(st, st)}
+        for r in g.sort_values("fiscal_year").itertuples():
+            row[f"{r.fy_label}"] = f"{_fmt(r.estimate, st)}({_fmt(r.ci_low, st)}〜{_fmt(r.ci_high, st)}、n={r.n})" if pd.notna(r.estimate) else "—"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def changes_view(changes: pd.DataFrame, *, kinds: Sequence[str] = ("construct", "tool")) -> pd.DataFrame:
+    """wave_changes for display (Japanese headers, formatted numbers)."""
+    sub = changes[changes["kind"].isin(kinds)]
+    return pd.DataFrame({
+        "指標": sub["label"], "集計": sub["statistic"].map(STATISTIC_LABELS),
+        "前回": [f"{fiscal_year_label(int(a))} {_fmt(v, s)}" if pd.notna(v) else "—" for a, v, s in zip(sub["fy_from"], sub["estimate_from"], sub["statistic"])],
+        "今回": [f"{fiscal_year_label(int(a))} {_fmt(v, s)}" if pd.notna(v) else "—" for a, v, s in zip(sub["fy_to"], sub["estimate_to"], sub["statistic"])],
+        "変化(95%信頼区間)": [f"{_fmt(c, s, True)}({_fmt(lo, s, True)}〜{_fmt(hi, s, True)})" if pd.notna(c) else "—" for c, lo, hi, s in zip(sub["change"], sub["ci_low"], sub["ci_high"], sub["statistic"])],
+        "q値": [f"{q:.3g}" if pd.notna(q) else "—" for q in sub["q_value"]],
+        "はっきりした変化": ["○" if c else "" for c in sub["clear"]],
+    })
+
+
+def groups_view(groups: pd.DataFrame) -> pd.DataFrame:
+    """changes_by_group for display: one row per attribute and group, one column per construct.
+
+    Each cell reads 「+0.24(+0.10〜+0.38)」 with ○ for a clear change; rows hidden by
+    ``Publisher.table`` read 非表示(少人数).
+    """
+    hidden = groups["suppressed"].fillna(False).astype(bool) if "suppressed" in groups.columns else pd.Series(False, index=groups.index)
+    cells = ["非表示(少人数)" if h or pd.isna(r.change) else f"{r.change:+.2f}({r.ci_low:+.2f}〜{r.ci_high:+.2f})" + (" ○" if r.clear else "")
+             for r, h in zip(groups.itertuples(), hidden)]
+    d = groups.assign(cell=cells)
+    wide = d.pivot_table(index=["attribute_label", "group"], columns="label", values="cell", aggfunc="first", sort=False)
+    wide = wide[list(dict.fromkeys(d["label"]))].reset_index()
+    wide.columns.name = None
+    return wide.rename(columns={"attribute_label": "属性", "group": "区分"})
+
+
+def shift_view(shift: pd.DataFrame) -> pd.DataFrame:
+    hidden = shift["suppressed"].fillna(False).astype(bool) if "suppressed" in shift.columns else pd.Series(False, index=shift.index)
+    return pd.DataFrame({
+        "セグメント": shift["segment_name"],
+        "前回の割合": ["非表示(少人数)" if h else f"{v * 100:.1f}%" for v, h in zip(shift["share_from"], hidden)],
+        "今回の割合": ["非表示(少人数)" if h else f"{v * 100:.1f}%" for v, h in zip(shift["share_to"], hidden)],
+        "変化(95%信頼区間)": ["非表示(少人数)" if h else f"{c * 100:+.1f}({lo * 100:+.1f}〜{hi * 100:+.1f})ポイント" for c, lo, hi, h in zip(shift["change"], shift["ci_low"], shift["ci_high"], hidden)],
+        "q値": ["—" if h else f"{q:.3g}" for q, h in zip(shift["q_value"], hidden)],
+    })
+
+
+def _kpi_number(v) -> str:
+    """Whole numbers as they are (4, 10), others with two decimals (2.80, 0.50)."""
+    if pd.isna(v):
+        return "—"
+    return str(int(v)) if float(v).is_integer() else f"{v:.2f}"
+
+
+def kpi_view(kpis: pd.DataFrame) -> pd.DataFrame:
+    num = _kpi_number
+    return pd.DataFrame({
+        "打ち手": kpis["measure_id"] + " " + kpis["measure"], "KPI": kpis["kpi"], "年度": kpis["fy_label"],
+        "実績(95%信頼区間)": [num(a) + (f"({num(lo)}〜{num(hi)})" if pd.notna(lo) else "") for a, lo, hi in zip(kpis["actual"], kpis["ci_low"], kpis["ci_high"])],
+        "計画線上の値": [num(v) for v in kpis["expected"]], "根拠": kpis["expected_basis"].map(BASIS_LABELS),
+        "次の目標": [f"{fiscal_year_label(int(fy))} {num(v)}" if pd.notna(fy) else "—" for fy, v in zip(kpis["next_target_fy"], kpis["next_target"])],
+        "判定": kpis["status_label"],
+    })
+
+
+def matching_view(matching: pd.DataFrame) -> pd.DataFrame:
+    sub = matching[(matching["match"] != "both") | matching["header_changed"]]
+    return pd.DataFrame({"ID": sub["measure_id"], "設問": sub["label"], "対応": sub["match_label"] + np.where(sub["header_changed"], "(設問文の変更あり)", ""),
+                         "前回の設問文": sub["header_before"].fillna("—"), "今回の設問文": sub["header_now"].fillna("—")})
