@@ -70,7 +70,7 @@ SEGMENT_TABLES = {"segments", "segment_names", "segment_opportunities", "segment
 COMMENT_TABLES = {"comment_groups", "comment_characteristic", "comment_terms_by_group"}
 
 #: Numeric columns that identify a row or are public figures, not statistics of the group.
-IDENTIFIER_COLUMNS = {"segment", "value", "rank", "k", "staff", "n_items", "base_rank", "fiscal_year", "start_fy", "end_fy", "reverse", "suppressed", "margin", "testable"}
+IDENTIFIER_COLUMNS = {"segment", "value", "rank", "k", "staff", "n_items", "base_rank", "fiscal_year", "start_fy", "end_fy", "fy_from", "fy_to", "reverse", "suppressed", "margin", "testable"}
 
 OVERALL = {"overall", "全体", "all"}
 #: Order of findings in the result (what reveals a person first).
