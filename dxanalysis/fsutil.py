@@ -66,8 +66,10 @@ def write_error_text(err: OSError, path: Path | str | None = None, language: str
     code = getattr(err, "errno", None)
     if language == "en":
         why = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is exceeded", errno.EROFS: "the folder is read-only",
-               errno.EACCES: "no permission to write", errno.EPERM: "no permission to write", errno.ENOTDIR: "a file stands where a folder is expected"}.get(code, str(err))
+               errno.EACCES: "no permission to write", errno.EPERM: "no permission to write", errno.ENOTDIR: "a file stands where a folder is expected",
+               errno.EEXIST: "a file stands where a folder is expected"}.get(code, str(err))
         return f"cannot write {where}: {why}"
     why = {errno.ENOSPC: "ディスクの空き容量が足りません", errno.EDQUOT: "ディスクの使用量の上限を超えました", errno.EROFS: "フォルダが読み取り専用です",
-           errno.EACCES: "書き込む権限がありません", errno.EPERM: "書き込む権限がありません", errno.ENOTDIR: "フォルダがあるべき場所にファイルがあります"}.get(code, f"{type(err).__name__}: {err}")
+           errno.EACCES: "書き込む権限がありません", errno.EPERM: "書き込む権限がありません", errno.ENOTDIR: "フォルダがあるべき場所にファイルがあります",
+           errno.EEXIST: "フォルダがあるべき場所にファイルがあります"}.get(code, f"{type(err).__name__}: {err}")
     return f"{where} に書き込めません: {why}"

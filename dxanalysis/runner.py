@@ -663,12 +663,7 @@ def publish_outputs(work_dir: Path, report_dir: Path, notebook: str, *, ok: bool
     except BaseException:
         _roll_back(moved)
         raise
-    _remove_tree(work_dir)
-    _remove_tree(backup)
-    try:
-        work_dir.parent.rmdir()  # .staging/, once no task uses it any more
-    except OSError:
-        pass
+    _discard(work_dir)
     return outputs
 
 
@@ -682,6 +677,16 @@ def _roll_back(moved: list[tuple[Path, Path | None]]) -> None:
                 dst.unlink(missing_ok=True)
         except OSError:
             pass
+
+
+def _discard(work_dir: Path) -> None:
+    """Remove a task's scratch folder (and ``.staging/`` when it is the last one)."""
+    _remove_tree(work_dir)
+    _remove_tree(work_dir.with_name(work_dir.name + ".bak"))
+    try:
+        work_dir.parent.rmdir()
+    except OSError:
+        pass
 
 
 def _remove_tree(path: Path) -> None:
@@ -1159,13 +1164,31 @@ def _commit_task(muni: _Muni, res: NotebookResult, task: NotebookTask, order: li
     three steps are done (they take milliseconds).
     """
     with _critical():
-        muni.results[res.notebook] = res
         if res.status in {"ok", "failed"} and task.work_dir:
+            path = muni.report_dir / "manifest.json"
+            before = path.read_bytes() if path.exists() else None
             _save_manifest(muni.report_dir, _manifest(muni, order, final=False, publishing=res.notebook))
-            res.outputs = publish_outputs(Path(task.work_dir), muni.report_dir, res.notebook, ok=res.status == "ok")
+            try:
+                res.outputs = publish_outputs(Path(task.work_dir), muni.report_dir, res.notebook, ok=res.status == "ok")
+            except OSError:  # rolled back: the manifest goes back to what it was, so the folder is exactly as before
+                _restore(path, before)
+                _discard(Path(task.work_dir))
+                raise
             res.html = _published_html(res)
+        muni.results[res.notebook] = res
         _failpoint("before_manifest")
         _save_manifest(muni.report_dir, _manifest(muni, order, final=False))
+
+
+def _restore(path: Path, before: bytes | None) -> None:
+    """Put a file back as it was (best effort: if this fails too, the publishing mark makes the next run re-run the task)."""
+    try:
+        if before is None:
+            path.unlink(missing_ok=True)
+        else:
+            fsutil.atomic_write_bytes(path, before)
+    except OSError:
+        pass
 
 
 def tables_digest(results: Iterable[NotebookResult]) -> str:
@@ -1409,11 +1432,7 @@ def _run_batch(folders, *, reports_root: Path, notebooks, notebooks_dir: Path, w
         for kind, obj in handles.values():
             task = obj[1] if kind == "notebook" else obj
             if isinstance(task, NotebookTask) and task.work_dir:
-                _remove_tree(Path(task.work_dir))
-                try:
-                    Path(task.work_dir).parent.rmdir()  # .staging/, when no other task of this run is left in it
-                except OSError:
-                    pass
+                _discard(Path(task.work_dir))
 
     aborted = False
     try:
@@ -1491,7 +1510,11 @@ def _run_batch(folders, *, reports_root: Path, notebooks, notebooks_dir: Path, w
                 res = value if exc is None else NotebookResult(COMPARISON_ID, COMPARISON_NOTEBOOK, "failed", error=f"worker: {first_error_line(exc)}", hash=task.hash, hashes=task.hashes, reason=task.reason)
                 with _critical():
                     if res.status in {"ok", "failed"}:
-                        res.outputs = publish_outputs(Path(task.work_dir), reports_root / COMPARISON_ID, COMPARISON_NOTEBOOK, ok=res.status == "ok")
+                        try:
+                            res.outputs = publish_outputs(Path(task.work_dir), reports_root / COMPARISON_ID, COMPARISON_NOTEBOOK, ok=res.status == "ok")
+                        except OSError:
+                            _discard(Path(task.work_dir))
+                            raise
                         res.html = _published_html(res)
                     batch.comparison = res
                     _write_comparison(reports_root / COMPARISON_ID, res, task, munis)
