@@ -22,6 +22,7 @@ import socket
 import time
 from pathlib import Path
 
+
 def lock_path(folder: Path | str) -> Path:
     """The lock file of a report folder: ``<parent>/.<name>.lock``."""
     folder = Path(folder)

@@ -39,14 +39,14 @@ import tempfile
 import threading
 import time
 from collections import deque
-from contextlib import ExitStack, contextmanager
 from collections.abc import Callable, Iterable
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from . import __version__, fsutil
-from .runlock import ReportLock, ReportsLocked
 from .config import NOTEBOOKS, NOTEBOOKS_DIR, PACKAGE_DIR, REPORTS_DIR, load_codebook, load_config
+from .runlock import ReportLock, ReportsLocked
 from .validate import InputError, Problem
 
 KERNEL_NAME = "dxanalysis-python"
@@ -792,6 +792,19 @@ def _descendants(pid: int) -> list:
         return []
 
 
+def _processes(pids: Iterable[int]) -> list:
+    """psutil processes for the pids still alive."""
+    import psutil
+
+    out = []
+    for pid in pids:
+        try:
+            out.append(psutil.Process(pid))
+        except psutil.Error:
+            continue
+    return out
+
+
 def _kill_processes(procs: list, timeout: float = 3.0) -> None:
     """SIGKILL these processes and wait (up to ``timeout`` s) until they are gone."""
     if not procs:
@@ -888,12 +901,7 @@ class _PoolBackend:
         procs = []
         for w in workers:
             procs += _descendants(w.pid)
-            try:
-                import psutil
-
-                procs.append(psutil.Process(w.pid))
-            except Exception:  # noqa: BLE001
-                pass
+            procs += _processes([w.pid])
         _kill_processes(procs)
         for w in workers:
             w.join(timeout=1)

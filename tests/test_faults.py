@@ -53,7 +53,7 @@ def _notebooks(folder: Path, sleep: float = 0.0) -> Path:
 
 def _cli(*args, env_extra: dict | None = None, **kw):
     env = {**os.environ, "PYTHONPATH": str(ROOT), **(env_extra or {})}
-    return subprocess.run([sys.executable, "-m", "dxanalysis.cli", "run", *map(str, args), "--no-progress"], capture_output=True, text=True, cwd=ROOT, env=env, timeout=300, **kw)
+    return subprocess.run([sys.executable, "-m", "dxanalysis.cli", "run", *map(str, args), "--no-progress"], capture_output=True, text=True, cwd=ROOT, env=env, timeout=300, check=False, **kw)
 
 
 def _popen(*args, env_extra: dict | None = None) -> subprocess.Popen:
@@ -182,7 +182,7 @@ def test_stale_lock_is_taken_over_with_a_note(tmp_path):
 @pytest.mark.slow
 def test_missing_output_is_rerun_and_the_summary_says_why(tmp_path):
     data, nbs, reports = _tiny(tmp_path / "tiny"), _notebooks(tmp_path / "nbs"), tmp_path / "reports"
-    kw = dict(reports_root=reports, notebooks_dir=nbs, workers=1, progress=False)
+    kw = {"reports_root": reports, "notebooks_dir": nbs, "workers": 1, "progress": False}
     assert [r.status for r in runner.run_batch([data], **kw).results] == ["ok", "ok"]
     clean = _snapshot(reports)
     xlsx = reports / "tiny" / "tables.xlsx"
@@ -208,7 +208,7 @@ def test_disk_full_while_publishing_leaves_the_previous_report_intact(tmp_path, 
     """Disk full while a run publishes: a clear message, and the folder exactly as before (read-only: see the rollback test)."""
     code = errno.ENOSPC
     data, nbs, reports = _tiny(tmp_path / "tiny"), _notebooks(tmp_path / "nbs"), tmp_path / "reports"
-    kw = dict(reports_root=reports, notebooks_dir=nbs, workers=1, progress=False)
+    kw = {"reports_root": reports, "notebooks_dir": nbs, "workers": 1, "progress": False}
     runner.run_batch([data], **kw)
     before = _all_bytes(reports)
 
