@@ -309,3 +309,25 @@ def test_concurrent_runs_on_one_folder(tmp_path):
     manifest = json.loads((reports / "tiny" / "manifest.json").read_text(encoding="utf-8"))
     assert all(runner.output_problems(e["outputs"], reports / "tiny") == [] for e in manifest["notebooks"])
     assert not (reports / "tiny" / ".staging").exists()
+
+
+@pytest.mark.slow
+def test_sigint_cancels_dask_futures(tmp_path):
+    """Dask backend: a stop cancels the submitted futures and returns at once with the rows marked interrupted."""
+    distributed = pytest.importorskip("distributed")
+    import threading
+
+    data, nbs, reports = _tiny(tmp_path / "tiny"), _notebooks(tmp_path / "nbs", sleep=120), tmp_path / "reports"
+    with distributed.LocalCluster(n_workers=1, processes=True, host="127.0.0.1", dashboard_address=None) as cluster:
+        timer = threading.Timer(8.0, os.kill, (os.getpid(), signal.SIGINT))
+        timer.start()
+        t0 = time.monotonic()
+        with pytest.raises(runner.RunInterrupted) as info:
+            runner.run_batch([data], reports_root=reports, notebooks_dir=nbs, scheduler=cluster.scheduler_address, progress=False)
+        timer.cancel()
+        assert time.monotonic() - t0 < 30
+        with distributed.Client(cluster.scheduler_address) as client:
+            assert _wait_for(lambda: not client.processing() or not any(client.processing().values()), timeout=10)
+    assert info.value.exit_code == 130
+    assert [r.status for r in info.value.batch.rows()] == ["interrupted", "interrupted"]
+    assert not (reports / "tiny" / "01_current_state.html").exists() and not (reports / "tiny" / ".staging").exists()
