@@ -254,13 +254,13 @@ def test_killed_run_is_repaired_by_the_next_plain_run(clean_reference, tmp_path,
     shutil.copytree(clean, reports)
     killed = _cli(data, "--reports", reports, "--notebooks-dir", nbs, "--workers", workers, "--force", env_extra={"DXANALYSIS_FAILPOINT": point}, start_new_session=True)
     assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
-    repair = _cli(data, "--reports", reports, "--notebooks-dir", nbs, "--workers", "1")
-    assert repair.returncode == 0, repair.stdout + repair.stderr
-    assert _snapshot(reports) == _snapshot(clean), repair.stdout
+    repair = runner.run_batch([data], reports_root=reports, notebooks_dir=nbs, workers=1, progress=False)  # the next plain run (in-process: faster)
+    assert repair.exit_code == 0, repair.rows()
+    assert _snapshot(reports) == _snapshot(clean), repair.rows()
     manifest = json.loads((reports / "tiny" / "manifest.json").read_text(encoding="utf-8"))
     assert all(runner.output_problems(e["outputs"], reports / "tiny") == [] for e in manifest["notebooks"])
-    if point in {"mid_publish"}:
-        assert "再実行の理由: 前回の実行が中断" in repair.stdout
+    if point == "mid_publish":
+        assert "前回の実行が中断" in [r.reason for r in repair.results]
 
 
 @pytest.mark.slow
@@ -269,8 +269,10 @@ def test_killed_first_run_is_completed_by_the_next(clean_reference, tmp_path):
     reports = tmp_path / "reports"
     killed = _cli(data, "--reports", reports, "--notebooks-dir", nbs, "--workers", "1", env_extra={"DXANALYSIS_FAILPOINT": "before_manifest"}, start_new_session=True)
     assert killed.returncode == -signal.SIGKILL
-    repair = _cli(data, "--reports", reports, "--notebooks-dir", nbs, "--workers", "1")
-    assert repair.returncode == 0 and _snapshot(reports) == _snapshot(clean), repair.stdout + repair.stderr
+    repair = runner.run_batch([data], reports_root=reports, notebooks_dir=nbs, workers=1, progress=False)
+    # 01 was published but killed before its manifest entry: re-run, and said why; 02 never ran
+    assert [(r.status, r.reason) for r in repair.results] == [("ok", "前回の実行が中断"), ("ok", "")], repair.rows()
+    assert _snapshot(reports) == _snapshot(clean)
 
 
 # ----------------------------------------------------------------------------- clean stops
