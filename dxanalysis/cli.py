@@ -28,7 +28,7 @@ def _municipality_folders(paths: list[str]) -> list[Path]:
     return municipality_folders(paths)
 
 
-STATUS_TEXT = {"ok": "完了", "failed": "失敗", "skipped": "変更なし", "not_applicable": "対象外", "input_error": "入力エラー"}
+STATUS_TEXT = {"ok": "完了", "failed": "失敗", "skipped": "変更なし", "not_applicable": "対象外", "input_error": "入力エラー", "interrupted": "中断"}
 
 
 def _width(text: str) -> int:
@@ -42,10 +42,20 @@ def _pad(text: str, width: int) -> str:
     return text + " " * max(0, width - _width(text))
 
 
+def _note(r) -> str:
+    """Last column: the error, or why an unchanged notebook ran again (出力の欠落 / 前回の実行が中断)."""
+    reason = getattr(r, "reason", "")
+    if r.status == "interrupted":
+        return "中断しました(前回の結果はそのまま) / interrupted" + (f"; 再実行の理由: {reason}" if reason else "")
+    if reason and r.status in {"ok", "failed"}:
+        return f"{r.error}  (再実行の理由: {reason})" if r.error else f"再実行の理由: {reason}"
+    return r.error
+
+
 def _summary(results) -> str:
     """The run summary: municipality, notebook, status, seconds, first line of the error."""
     head = ["municipality", "notebook", "status", "seconds", "error"]
-    rows = [[r.municipality, r.notebook, f"{r.status}", f"{r.seconds:.1f}", r.error] for r in results]
+    rows = [[r.municipality, r.notebook, f"{r.status}", f"{r.seconds:.1f}", _note(r)] for r in results]
     widths = [max([_width(h)] + [_width(row[i]) for row in rows]) for i, h in enumerate(head[:4])]
     lines = []
     for row in [head] + rows:
@@ -58,12 +68,25 @@ def _totals(batch) -> str:
     from collections import Counter
 
     c = Counter(r.status for r in batch.rows())
-    parts = [f"{STATUS_TEXT.get(k, k)} {c[k]}" for k in ("ok", "skipped", "not_applicable", "failed", "input_error") if c.get(k)]
+    parts = [f"{STATUS_TEXT.get(k, k)} {c[k]}" for k in ("ok", "skipped", "not_applicable", "failed", "interrupted", "input_error") if c.get(k)]
     return f"合計 {batch.seconds:.1f} 秒 / total {batch.seconds:.1f} s: " + "、".join(parts)
 
 
+def _print_batch(batch) -> None:
+    """Input errors on stderr, then the summary table and totals on stdout."""
+    for note in batch.notes:
+        print(note, file=sys.stderr)
+    for rec in batch.input_errors:
+        print(f"[{rec.folder}] " + rec.error.format(), file=sys.stderr)
+    rows = batch.rows()
+    if rows:
+        print(_summary(rows))
+        print(_totals(batch))
+
+
 def cmd_run(args) -> int:
-    from .runner import SchedulerUnavailable, run_batch
+    from .runlock import ReportsLocked
+    from .runner import ReportWriteError, RunInterrupted, SchedulerUnavailable, run_batch
 
     folders = _municipality_folders(args.paths)
     if not folders:
@@ -92,17 +115,29 @@ def cmd_run(args) -> int:
             force=args.force,
             progress=not args.no_progress,
             error_pages=len(folders) > 1,  # one municipality: the terminal message is the report
+            wait=args.wait,
             **({"cell_timeout": args.cell_timeout} if args.cell_timeout is not None else {}),
         )
     except SchedulerUnavailable as err:
         print(f"エラー: {err}", file=sys.stderr)
         return EXIT_USER_ERROR
-    for rec in batch.input_errors:
-        print(f"[{rec.folder}] " + rec.error.format(), file=sys.stderr)
-    rows = batch.rows()
-    if rows:
-        print(_summary(rows))
-        print(_totals(batch))
+    except ReportsLocked as err:
+        print(f"エラー: {err}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except RunInterrupted as stop:
+        if stop.batch is not None:
+            _print_batch(stop.batch)
+        name = "SIGTERM" if stop.exit_code == 143 else "SIGINT" if stop.exit_code == 130 else f"signal {stop.signum}"
+        print(f"中断しました({name})。ワーカーとカーネルを止めました。終わったノートブックの結果は保存済みで、中断したものは前回の結果のままです。"
+              f"もう一度 dxanalysis run を実行すると、残りだけを実行します。 / Interrupted ({name}); run again to finish.", file=sys.stderr)
+        return stop.exit_code
+    except ReportWriteError as err:
+        if err.batch is not None:
+            _print_batch(err.batch)
+        print(f"エラー: レポートを書き込めませんでした。{err} 前回のレポートはそのまま残っています。空き容量や書き込み権限を確かめ、もう一度実行してください。\n"
+              f"Error: the report could not be written; the previous report is left as it was.", file=sys.stderr)
+        return EXIT_FAILED
+    _print_batch(batch)
     if batch.comparison_note:
         print(batch.comparison_note)
     if args.pdf:
@@ -238,6 +273,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--scheduler", default=None, metavar="ADDRESS", help="Dask distributed のスケジューラ (例 tcp://10.0.0.5:8786) / send tasks to a Dask cluster")
     r.add_argument("--no-progress", action="store_true", help="進捗バーを表示しない / no progress bar")
     r.add_argument("--notebooks-dir", default=None, metavar="DIR", help="ノートブックのフォルダ(既定: notebooks/) / folder of the analysis notebooks")
+    r.add_argument("--wait", type=float, default=0.0, metavar="SECONDS", help="同じレポートフォルダを別の実行が使っているとき、終わるまで待つ秒数(既定 0: すぐにやめる) / wait for another run on the same report folder")
     r.add_argument("--cell-timeout", type=int, default=None, metavar="SECONDS", help="1セルの上限秒数。超えたら新しいカーネルで1回やり直し、だめなら失敗(既定 900、0 で無制限) / per-cell limit")
     r.set_defaults(func=cmd_run)
     s = sub.add_parser("sample", help="サンプル自治体のデータを生成 / write the sample municipality")

@@ -22,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import __version__
+from .fsutil import atomic_write_bytes, atomic_write_text
 from .privacy import SUPPRESSED_MARK, SuppressionPlan, assert_shareable, neutralise_formula, neutralise_frame, suppress_small_groups, suppression_plan
 
 #: Japanese headers for common columns; modules pass their own with ``labels=``.
@@ -643,7 +644,7 @@ def write_index(report_dir: Path, *, cfg, results, footer: str = "", extra_html:
     parts.append(glossary_html(lang))
     body, toc = _toc_and_ids("\n".join(p for p in parts if p))
     out = Path(report_dir) / "index.html"
-    out.write_text(page(title, body, language=lang, footer=footer, toc=toc), encoding="utf-8")
+    atomic_write_text(out, page(title, body, language=lang, footer=footer, toc=toc))  # never half a page, even if the run is killed
     return out
 
 
@@ -685,7 +686,9 @@ def write_tables_xlsx(report_dir: Path, *, language: str = "ja", labels: Mapping
                 for (c,) in ws.iter_rows(min_row=2, min_col=i, max_col=i):
                     c.number_format = "0.0%"
     out = Path(report_dir) / "tables.xlsx"
-    wb.save(out)
+    buf = io.BytesIO()
+    wb.save(buf)
+    atomic_write_bytes(out, buf.getvalue())  # the previous workbook stays whole until the new one is complete
     return out
 
 

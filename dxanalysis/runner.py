@@ -33,17 +33,20 @@ import json
 import os
 import platform
 import re
+import signal
 import sys
 import tempfile
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from . import __version__
+from . import __version__, fsutil
 from .config import NOTEBOOKS, NOTEBOOKS_DIR, PACKAGE_DIR, REPORTS_DIR, load_codebook, load_config
+from .runlock import ReportLock, ReportsLocked
 from .validate import InputError, Problem
 
 KERNEL_NAME = "dxanalysis-python"
@@ -74,8 +77,12 @@ class NotebookResult:
     """Outcome of one notebook run (one row of the run summary).
 
     ``status`` is ``ok``, ``failed``, ``skipped`` (unchanged since the last successful
-    run; the previous HTML is kept) or ``input_error`` (the municipality's inputs broke
-    the data contract; no notebook ran; ``notebook`` is ``"-"``).
+    run; the previous HTML is kept), ``interrupted`` (the run was stopped by a signal
+    before this notebook finished; its previous result is untouched) or ``input_error``
+    (the municipality's inputs broke the data contract; no notebook ran; ``notebook`` is
+    ``"-"``). ``reason`` says why an unchanged notebook ran again (:data:`REASON_MISSING`,
+    :data:`REASON_INTERRUPTED`); ``outputs`` maps every file the notebook published
+    (path relative to the report folder) to its SHA-256.
     """
 
     municipality: str
@@ -89,6 +96,8 @@ class NotebookResult:
     hash: str = ""
     hashes: dict = field(default_factory=dict)
     attempts: int = 1
+    reason: str = ""
+    outputs: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -104,6 +113,8 @@ class NotebookTask:
     hash: str = ""
     hashes: dict = field(default_factory=dict)
     cell_timeout: int = DEFAULT_CELL_TIMEOUT
+    work_dir: str = ""  # scratch folder the notebook writes into (moved into report_dir when done)
+    reason: str = ""
 
 
 @dataclass
@@ -131,6 +142,7 @@ class BatchResult:
     comparison_note: str = ""
     reports: dict[str, Path] = field(default_factory=dict)
     seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
 
     def rows(self) -> list[NotebookResult]:
         """Summary rows: notebooks, then one ``input_error`` row per broken municipality, then the comparison."""
@@ -144,9 +156,89 @@ class BatchResult:
     @property
     def exit_code(self) -> int:
         """0 all done or skipped · 1 a notebook failed (anywhere) · 2 only input errors."""
-        if any(r.status == "failed" for r in self.rows()):
+        if any(r.status in {"failed", "interrupted"} for r in self.rows()):
             return 1
         return 2 if self.input_errors else 0
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """The run was stopped by SIGINT or SIGTERM.
+
+    Workers and kernels are stopped, finished notebooks are published and recorded,
+    ``batch`` lists the rest as ``interrupted``; ``exit_code`` is 128 + the signal
+    number (130 for SIGINT, 143 for SIGTERM).
+    """
+
+    def __init__(self, signum: int = signal.SIGINT, batch: BatchResult | None = None):
+        super().__init__(signum)
+        self.signum, self.batch = int(signum), batch
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+
+class ReportWriteError(RuntimeError):
+    """The report folder cannot be written (read-only, no permission, disk full).
+
+    The file being published was rolled back, so the previous report is as it was;
+    ``batch`` lists what was done before the error.
+    """
+
+    def __init__(self, message: str, batch: BatchResult | None = None):
+        super().__init__(message)
+        self.batch = batch
+
+
+_CRITICAL = [0]
+_PENDING_SIGNALS: list[int] = []
+
+
+@contextmanager
+def _critical():
+    """A few file moves that must not be cut in half by SIGINT/SIGTERM (the signal is raised right after)."""
+    _CRITICAL[0] += 1
+    try:
+        yield
+    finally:
+        _CRITICAL[0] -= 1
+    if not _CRITICAL[0] and _PENDING_SIGNALS:
+        raise RunInterrupted(_PENDING_SIGNALS.pop())
+
+
+def _on_signal(signum, frame) -> None:
+    if _CRITICAL[0]:
+        _PENDING_SIGNALS.append(signum)
+        return
+    raise RunInterrupted(signum)
+
+
+@contextmanager
+def stop_on_signals():
+    """While inside, SIGINT and SIGTERM raise :class:`RunInterrupted` in the main thread (restored after).
+
+    Without it SIGTERM would end the main process at once and leave its workers and
+    kernels running. Does nothing outside the main thread (signals can only be handled there).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    _PENDING_SIGNALS.clear()
+    old = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    for sig in old:
+        signal.signal(sig, _on_signal)
+    try:
+        yield
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+
+
+def _ignore_signals() -> None:
+    """During the clean-up after a stop: a second Ctrl-C must not cut the clean-up short."""
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_IGN)
 
 
 def input_error_line(err: InputError) -> str:
@@ -413,25 +505,45 @@ def _now() -> str:
 
 def run_notebook(folder: Path | None, nb_path: Path, report_dir: Path, *, municipality_id: str, language: str, footer: str = "", extra_parameters: dict | None = None,
                  cell_timeout: int = DEFAULT_CELL_TIMEOUT, retries: int = 1) -> NotebookResult:
-    """Execute one notebook and render its HTML; failures are captured, not raised.
+    """Execute one notebook, render its HTML and publish both into ``report_dir``; failures are captured, not raised.
 
     ``folder`` is passed as ``data_dir`` (None for the comparison notebook, whose
     folders come in ``extra_parameters["data_dirs"]``). A run that hangs (a cell over
     ``cell_timeout`` seconds) or whose kernel dies is retried ``retries`` times on a fresh
-    kernel; an error raised by the notebook's own code is not retried.
+    kernel; an error raised by the notebook's own code is not retried. The notebook
+    writes into a scratch folder (:func:`staging_dir`); its files replace the previous
+    ones only when it succeeded (:func:`publish_outputs`).
+    """
+    report_dir = Path(report_dir)
+    work_dir = staging_dir(report_dir, Path(nb_path).stem)
+    res = run_into(folder, nb_path, work_dir, shown_dir=report_dir, municipality_id=municipality_id, language=language, footer=footer, extra_parameters=extra_parameters,
+                   cell_timeout=cell_timeout, retries=retries)
+    res.outputs = publish_outputs(work_dir, report_dir, res.notebook, ok=res.status == "ok")
+    res.html = _published_html(res)
+    return res
+
+
+def run_into(folder: Path | None, nb_path: Path, work_dir: Path, *, shown_dir: Path, municipality_id: str, language: str, footer: str = "", extra_parameters: dict | None = None,
+             cell_timeout: int = DEFAULT_CELL_TIMEOUT, retries: int = 1) -> NotebookResult:
+    """Execute one notebook with ``report_dir = work_dir`` and render its HTML there.
+
+    ``work_dir`` is a scratch folder; ``shown_dir`` is the report folder the files will
+    be moved to, and replaces the scratch path wherever the executed notebook shows it
+    (parameters cell, papermill metadata, tracebacks), so no scratch path reaches the
+    shared ipynb or HTML.
     """
     _lighten_imports()
     import nbformat
 
     from .report import render_html
 
-    report_dir = Path(report_dir)
-    report_dir.mkdir(parents=True, exist_ok=True)
+    work_dir = Path(work_dir)
+    work_dir.mkdir(parents=True, exist_ok=True)
     name = Path(nb_path).stem
-    out_ipynb = report_dir / f"{name}.ipynb"
+    out_ipynb = work_dir / f"{name}.ipynb"
     started = _now()
     t0 = time.perf_counter()
-    params = {"report_dir": str(report_dir.resolve())}
+    params = {"report_dir": str(work_dir.resolve())}
     if folder is not None:
         params = {"data_dir": str(Path(folder).resolve()), **params}
     params.update(extra_parameters or {})
@@ -439,9 +551,9 @@ def run_notebook(folder: Path | None, nb_path: Path, report_dir: Path, *, munici
     while True:
         attempts += 1
         status, error = "ok", ""
-        out_ipynb.unlink(missing_ok=True)  # never render a previous run's output as this one's
+        out_ipynb.unlink(missing_ok=True)  # never render a previous attempt's output as this one's
         try:
-            execute_notebook(Path(nb_path), out_ipynb, params, cwd=report_dir, cell_timeout=cell_timeout)
+            execute_notebook(Path(nb_path), out_ipynb, params, cwd=work_dir, cell_timeout=cell_timeout)
         except Exception as exc:  # noqa: BLE001 - one failing notebook must not stop the batch
             status, error = "failed", first_error_line(exc)
             if _hung(exc):
@@ -451,28 +563,180 @@ def run_notebook(folder: Path | None, nb_path: Path, report_dir: Path, *, munici
                         else "カーネルが応答しなくなりました")
                 error = f"{hint}(試行 {attempts} 回) / {error}"[:300]
         break
-    html_path = report_dir / f"{name}.html"
+    error = _show_path(error, work_dir, shown_dir)
+    _failpoint("before_html")
+    html_path = work_dir / f"{name}.html"
     if out_ipynb.exists():
         try:
+            _show_path_in_file(out_ipynb, work_dir, shown_dir)
             nb = nbformat.read(str(out_ipynb), as_version=4)
             html_path.write_text(render_html(nb, title=notebook_title(nb), language=language, footer=footer), encoding="utf-8")
         except Exception as exc:  # noqa: BLE001
             status, error = "failed", error or f"HTML: {first_error_line(exc)}"
-    elif status == "failed":
-        html_path.unlink(missing_ok=True)  # a stale page from an earlier run would look current
+    _failpoint("after_html")
     seconds = time.perf_counter() - t0
     return NotebookResult(municipality_id, name, status, round(seconds, 2), error, html_path.name if html_path.exists() else "", started, _now(), attempts=attempts)
 
 
 def execute_task(task: NotebookTask) -> NotebookResult:
-    """Worker entry point: run one :class:`NotebookTask` (top level, so it pickles)."""
+    """Worker entry point: run one :class:`NotebookTask` into its scratch folder (top level, so it pickles).
+
+    The main process publishes the files (:func:`publish_outputs`) and records them in
+    ``manifest.json``; a worker never writes into the report folder itself.
+    """
     params = dict(task.parameters)
     folder = params.pop("data_dir", None)
     params.pop("report_dir", None)
-    res = run_notebook(folder, Path(task.notebook), Path(task.report_dir), municipality_id=task.municipality, language=task.language, footer=task.footer, extra_parameters=params,
-                       cell_timeout=task.cell_timeout)
-    res.hash, res.hashes = task.hash, dict(task.hashes)
+    res = run_into(folder, Path(task.notebook), Path(task.work_dir), shown_dir=Path(task.report_dir), municipality_id=task.municipality, language=task.language, footer=task.footer,
+                   extra_parameters=params, cell_timeout=task.cell_timeout)
+    res.hash, res.hashes, res.reason = task.hash, dict(task.hashes), task.reason
     return res
+
+
+# ----------------------------------------------------------------------------- scratch folders and publishing
+#: Scratch folders of running tasks: ``<report folder>/.staging/<notebook>.<pid>-<n>/``.
+STAGING_DIR = ".staging"
+_STAGING_SEQ = itertools.count()
+
+
+def staging_dir(report_dir: Path, notebook: str) -> Path:
+    """A new scratch folder for one run of ``notebook`` (same file system as the report, so moves are atomic)."""
+    return Path(report_dir) / STAGING_DIR / f"{notebook}.{os.getpid()}-{next(_STAGING_SEQ)}"
+
+
+def _path_variants(path: Path) -> list[str]:
+    text = str(Path(path).resolve())
+    return list(dict.fromkeys([text, json.dumps(text)[1:-1]]))
+
+
+def _show_path(text: str, work_dir: Path, shown_dir: Path) -> str:
+    """``text`` with the scratch folder's path replaced by the report folder's."""
+    for old, new in zip(_path_variants(work_dir), _path_variants(shown_dir)):
+        text = text.replace(old, new)
+    return text
+
+
+def _show_path_in_file(path: Path, work_dir: Path, shown_dir: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    new = _show_path(text, work_dir, shown_dir)
+    if new != text:
+        path.write_text(new, encoding="utf-8")
+
+
+def _published_html(res: NotebookResult) -> str:
+    """The result's HTML, when it was published."""
+    rel = f"{res.notebook}.html"
+    return rel if rel in res.outputs else ""
+
+
+def publish_outputs(work_dir: Path, report_dir: Path, notebook: str, *, ok: bool) -> dict[str, str]:
+    """Move a finished task's files from its scratch folder into the report folder.
+
+    A successful run publishes everything it wrote (ipynb, html, tables, figures,
+    findings, private, meta, roadmap.xlsx). A failed run publishes only its HTML and
+    ipynb (they show the error; a previous page left in place would be read as this
+    run's result); the tables, figures and findings of the previous good run stay. Each file is moved with ``os.replace`` (atomic); a file it
+    replaces is first set aside, and if any move fails (disk full, read-only folder) the
+    set-aside files are put back and the error is raised, so the report folder is as
+    before. Returns ``{path relative to the report folder: SHA-256}``.
+    """
+    work_dir, report_dir = Path(work_dir), Path(report_dir)
+    if ok:
+        pairs = [(p, p.relative_to(work_dir).as_posix()) for p in sorted(work_dir.rglob("*")) if p.is_file()]
+    else:
+        pairs = [(work_dir / f"{notebook}{ext}", f"{notebook}{ext}") for ext in (".html", ".ipynb") if (work_dir / f"{notebook}{ext}").exists()]
+    backup = work_dir.with_name(work_dir.name + ".bak")
+    moved: list[tuple[Path, Path | None]] = []
+    outputs: dict[str, str] = {}
+    try:
+        for i, (src, rel) in enumerate(pairs):
+            dst = report_dir / rel
+            digest = file_hash(src)
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            saved = None
+            if dst.exists():
+                saved = backup / rel
+                saved.parent.mkdir(parents=True, exist_ok=True)
+                fsutil.replace(dst, saved)
+            moved.append((dst, saved))
+            fsutil.replace(src, dst)
+            outputs[rel] = digest
+            if i == len(pairs) // 2:
+                _failpoint("mid_publish")
+    except BaseException:
+        _roll_back(moved)
+        raise
+    _discard(work_dir)
+    return outputs
+
+
+def _roll_back(moved: list[tuple[Path, Path | None]]) -> None:
+    """Undo a partial publish: put set-aside files back, remove new files that replaced nothing."""
+    for dst, saved in reversed(moved):
+        try:
+            if saved is not None and saved.exists():
+                os.replace(saved, dst)  # a rename within one folder tree needs no free space
+            elif saved is None:
+                dst.unlink(missing_ok=True)
+        except OSError:
+            pass
+
+
+def _discard(work_dir: Path) -> None:
+    """Remove a task's scratch folder (and ``.staging/`` when it is the last one)."""
+    _remove_tree(work_dir)
+    _remove_tree(work_dir.with_name(work_dir.name + ".bak"))
+    try:
+        work_dir.parent.rmdir()
+    except OSError:
+        pass
+
+
+def _remove_tree(path: Path) -> None:
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def stale_staging(report_dir: Path) -> set[str]:
+    """Remove the scratch folders an earlier, interrupted run left; return their notebooks.
+
+    Called with the report folder's lock held, so no live run owns them.
+    """
+    base = Path(report_dir) / STAGING_DIR
+    if not base.is_dir():
+        return set()
+    names = set()
+    for p in base.iterdir():
+        names.add(p.name.split(".", 1)[0])
+        _remove_tree(p) if p.is_dir() else p.unlink(missing_ok=True)
+    _remove_tree(base)
+    return names
+
+
+def output_problems(outputs: dict, report_dir: Path) -> list[str]:
+    """Recorded outputs that are missing or whose content changed (an empty record counts as missing)."""
+    if not outputs:
+        return ["(出力の記録がありません)"]
+    bad = []
+    for rel, digest in sorted(outputs.items()):
+        path = Path(report_dir) / rel
+        if not path.is_file() or file_hash(path) != digest:
+            bad.append(rel)
+    return bad
+
+
+def _failpoint(name: str) -> None:
+    """Fault injection for the fault tests: kill this run's process group at a named point.
+
+    Active only when the environment variable ``DXANALYSIS_FAILPOINT`` equals ``name``
+    (points: ``before_html``, ``after_html``, ``mid_publish``, ``before_manifest``,
+    ``before_index``). It simulates a crash, an out-of-memory kill or a power cut.
+    """
+    if os.environ.get("DXANALYSIS_FAILPOINT") == name and hasattr(os, "killpg"):
+        import signal
+
+        os.killpg(os.getpgid(0), signal.SIGKILL)
 
 
 def validate_task(folder: str) -> dict:
@@ -491,7 +755,17 @@ def validate_task(folder: str) -> dict:
 
 
 def _worker_init() -> None:
-    """Pool worker start: import the notebook machinery once (papermill, nbconvert, pandas)."""
+    """Pool worker start: import the notebook machinery once (papermill, nbconvert, pandas).
+
+    Ctrl-C reaches the whole terminal's process group; the main process decides what to
+    stop, so workers ignore SIGINT. A worker whose main process is gone (killed with
+    SIGKILL, out of memory) exits at once instead of finishing its notebook for no one;
+    its kernel follows (ipykernel exits when its parent does).
+    """
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), name="dxanalysis-parent-watch", daemon=True).start()
     _lighten_imports()
     os.environ.setdefault("MPLBACKEND", "Agg")
     import nbconvert  # noqa: F401
@@ -500,6 +774,52 @@ def _worker_init() -> None:
 
     from . import io, report  # noqa: F401
     ensure_kernel()
+
+
+def _exit_with_parent(parent: int, poll: float = 0.5) -> None:
+    """End this worker (and so its kernel) as soon as its parent process has died."""
+    while True:
+        time.sleep(poll)
+        if os.getppid() != parent:
+            _kill_processes(_descendants(os.getpid()))
+            os._exit(1)
+
+
+def _descendants(pid: int) -> list:
+    """psutil processes under ``pid`` (recursive); [] without psutil."""
+    try:
+        import psutil
+
+        return psutil.Process(pid).children(recursive=True)
+    except Exception:  # noqa: BLE001 - psutil missing or the process already gone
+        return []
+
+
+def _processes(pids: Iterable[int]) -> list:
+    """psutil processes for the pids still alive."""
+    import psutil
+
+    out = []
+    for pid in pids:
+        try:
+            out.append(psutil.Process(pid))
+        except psutil.Error:
+            continue
+    return out
+
+
+def _kill_processes(procs: list, timeout: float = 3.0) -> None:
+    """SIGKILL these processes and wait (up to ``timeout`` s) until they are gone."""
+    if not procs:
+        return
+    import psutil
+
+    for proc in procs:
+        try:
+            proc.kill()
+        except psutil.Error:
+            pass
+    psutil.wait_procs(procs, timeout=timeout)
 
 
 def package_versions() -> dict[str, str]:
@@ -541,6 +861,11 @@ class _SerialBackend:
     def close(self) -> None:
         self._queue.clear()
 
+    def abort(self) -> None:
+        """Stop at once: drop the queue and kill the kernels this process started."""
+        self._queue.clear()
+        _kill_processes([p for p in _descendants(os.getpid()) if _is_kernel(p)])
+
 
 class _PoolBackend:
     """A pool of worker processes (``spawn`` start method, as on Windows)."""
@@ -572,6 +897,18 @@ class _PoolBackend:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def abort(self) -> None:
+        """Stop at once: kill every worker process and the kernels under it, cancel the rest."""
+        workers = [w for w in list((getattr(self._pool, "_processes", None) or {}).values())]
+        procs = []
+        for w in workers:
+            procs += _descendants(w.pid)
+            procs += _processes([w.pid])
+        _kill_processes(procs)
+        for w in workers:
+            w.join(timeout=1)
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 class SchedulerUnavailable(RuntimeError):
@@ -615,6 +952,13 @@ class _DaskBackend:
     def close(self) -> None:
         self.client.close()
 
+    def abort(self, futures: Iterable = ()) -> None:
+        """Cancel the submitted futures (a notebook already running on a worker ends there; nothing of it is published)."""
+        try:
+            self.client.cancel(list(futures))
+        finally:
+            self.client.close()
+
 
 def _probe(address: str, timeout: float = 5.0) -> None:
     """Fail fast (not after the client's retries) when nothing listens at a tcp:// address."""
@@ -628,6 +972,13 @@ def _probe(address: str, timeout: float = 5.0) -> None:
         socket.create_connection((parts.hostname, parts.port or 8786), timeout=timeout).close()
     except OSError as exc:
         raise SchedulerUnavailable(f"Dask スケジューラ {address} に接続できません ({exc}) / cannot reach the Dask scheduler") from exc
+
+
+def _is_kernel(proc) -> bool:
+    try:
+        return "ipykernel" in " ".join(proc.cmdline())
+    except Exception:  # noqa: BLE001
+        return False
 
 
 def _backend(workers: int, scheduler: str | None):
@@ -663,6 +1014,9 @@ class _Muni:
     needs_validation: bool = True
     validated: bool = False
     finished: bool = False
+    interrupted: set = field(default_factory=set)  # notebooks an earlier run left unfinished (scratch folders found)
+    reasons: dict = field(default_factory=dict)  # notebook -> why it re-runs although nothing changed
+    tables_source: str = ""  # digest of the tables tables.xlsx was last built from
 
 
 def _read_manifest(report_dir: Path) -> dict:
@@ -675,17 +1029,45 @@ def _read_manifest(report_dir: Path) -> dict:
         return {}
 
 
+#: Why a notebook whose inputs, parameters, notebook and package are unchanged runs again.
+REASON_MISSING = "出力の欠落"
+REASON_INTERRUPTED = "前回の実行が中断"
+REASONS_EN = {REASON_MISSING: "missing outputs", REASON_INTERRUPTED: "previous run interrupted"}
+
+
+def reuse_verdict(prev: dict | None, task_hash: str, report_dir: Path) -> tuple[bool, str]:
+    """May a previous run's output stand in for this one? Returns ``(reusable, reason)``.
+
+    Reusable only when the recorded hash matches, the recorded status is ``ok`` or
+    ``skipped``, and every recorded output exists with its recorded SHA-256. ``reason``
+    (:data:`REASON_MISSING` with the first missing file, or :data:`REASON_INTERRUPTED`)
+    explains a re-run that no change asked for; it is "" when something changed.
+    """
+    if not prev:
+        return False, ""
+    if prev.get("status") == "publishing":  # killed while moving its files into place
+        return False, REASON_INTERRUPTED
+    if prev.get("hash") != task_hash or prev.get("status") not in {"ok", "skipped"}:
+        return False, ""
+    bad = output_problems(prev.get("outputs") or {}, report_dir)
+    if bad:
+        more = f" ほか {len(bad) - 1} 件" if len(bad) > 1 else ""
+        return False, f"{REASON_MISSING}: {bad[0]}{more}"
+    return True, ""
+
+
 def _reusable(prev: dict | None, task_hash: str, report_dir: Path) -> bool:
-    """A previous run's output may stand in for this one."""
-    return bool(prev) and prev.get("hash") == task_hash and prev.get("status") in {"ok", "skipped"} and bool(prev.get("html")) and (report_dir / prev["html"]).exists()
+    """A previous run's output may stand in for this one (see :func:`reuse_verdict`)."""
+    return reuse_verdict(prev, task_hash, report_dir)[0]
 
 
 def _skipped(prev: dict, municipality: str) -> NotebookResult:
-    return NotebookResult(municipality, prev["notebook"], "skipped", 0.0, "", prev.get("html", ""), prev.get("started", ""), prev.get("finished", ""), prev.get("hash", ""), dict(prev.get("hashes", {})), int(prev.get("attempts", 1)))
+    return NotebookResult(municipality, prev["notebook"], "skipped", 0.0, "", prev.get("html", ""), prev.get("started", ""), prev.get("finished", ""), prev.get("hash", ""),
+                          dict(prev.get("hashes", {})), int(prev.get("attempts", 1)), "", dict(prev.get("outputs") or {}))
 
 
-def _plan(folder: Path, *, reports_root: Path, selected: list[Path], all_notebooks: list[Path], pkg_hash: str, force: bool, taken: dict[str, Path]) -> _Muni:
-    """Read the config and the previous manifest; decide which notebooks must run (main process, cheap)."""
+def _identify(folder: Path, *, reports_root: Path, taken: dict[str, Path]) -> _Muni:
+    """Read the config: the municipality's id and report folder, or its config error (main process, cheap)."""
     try:
         cfg = load_config(folder)
     except InputError as err:
@@ -700,13 +1082,28 @@ def _plan(folder: Path, *, reports_root: Path, selected: list[Path], all_noteboo
         muni.id = _safe_id(f"{cfg.id}-{folder.name}")
         return muni
     taken[cfg.id] = folder
+    return muni
+
+
+def _plan(folder: Path, *, reports_root: Path, selected: list[Path], all_notebooks: list[Path], pkg_hash: str, force: bool, taken: dict[str, Path]) -> _Muni:
+    """Read the config and the previous manifest; decide which notebooks must run (main process, cheap)."""
+    return _plan_notebooks(_identify(folder, reports_root=reports_root, taken=taken), selected=selected, all_notebooks=all_notebooks, pkg_hash=pkg_hash, force=force)
+
+
+def _plan_notebooks(muni: _Muni, *, selected: list[Path], all_notebooks: list[Path], pkg_hash: str, force: bool) -> _Muni:
+    """Decide which notebooks of an identified municipality must run (call with its report folder locked)."""
+    if muni.error is not None:
+        return muni
+    cfg, folder = muni.cfg, muni.folder
     try:
         muni.item_ids = tuple(load_codebook(cfg.input_path("codebook"), cfg.language).item_ids)
     except InputError:
         muni.item_ids = None  # validation reports it
     muni.hashes = input_hashes(folder)
     muni.inputs_hash = inputs_digest(muni.hashes)
+    muni.interrupted = stale_staging(muni.report_dir)
     manifest = _read_manifest(muni.report_dir)
+    muni.tables_source = manifest.get("tables_source", "")
     muni.previous = {e.get("notebook"): e for e in manifest.get("notebooks", []) if isinstance(e, dict)}
     same_inputs = bool(manifest) and manifest.get("inputs_hash") == muni.inputs_hash
     muni.footer = manifest.get("footer", "") if same_inputs else ""
@@ -714,7 +1111,6 @@ def _plan(folder: Path, *, reports_root: Path, selected: list[Path], all_noteboo
     for nb_path in all_notebooks:
         hashes = task_hashes(inputs=muni.inputs_hash, parameters={}, notebook=nb_path, package=pkg_hash)
         prev = muni.previous.get(nb_path.stem)
-        reusable = _reusable(prev, hashes["task"], muni.report_dir)
         reason = not_applicable_reason(cfg, nb_path.stem)
         if reason and nb_path.stem in selected_names:
             muni.results[nb_path.stem] = NotebookResult(cfg.id, nb_path.stem, "not_applicable", 0.0, reason)
@@ -723,23 +1119,36 @@ def _plan(folder: Path, *, reports_root: Path, selected: list[Path], all_noteboo
             if prev:  # not asked for this time: keep listing the last result as it was recorded
                 muni.carried[nb_path.stem] = NotebookResult(**{k: prev.get(k, v) for k, v in asdict(NotebookResult(cfg.id, nb_path.stem, "")).items()})
             continue
+        reusable, why = reuse_verdict(prev, hashes["task"], muni.report_dir)
         if reusable and not force:
             muni.results[nb_path.stem] = _skipped(prev, cfg.id)
-        else:
-            muni.planned.append((nb_path, hashes))
+            continue
+        if nb_path.stem in muni.interrupted and not why.startswith(REASON_MISSING):
+            why = why or REASON_INTERRUPTED
+        if why and not force:
+            muni.reasons[nb_path.stem] = why if cfg.language != "en" else why.replace(REASON_MISSING, REASONS_EN[REASON_MISSING]).replace(REASON_INTERRUPTED, REASONS_EN[REASON_INTERRUPTED])
+        muni.planned.append((nb_path, hashes))
     # inputs identical to those of a recorded run passed validation then; skip it (it is the slow part of a no-op run)
     muni.needs_validation = bool(muni.planned) or not same_inputs or not muni.footer
     return muni
 
 
-def _write_municipality(muni: _Muni, order: list[str]) -> Path:
-    """manifest.json and index.html of one municipality, after all its notebooks finished."""
-    from .report import write_index, write_tables_xlsx
+def _manifest(muni: _Muni, order: list[str], *, final: bool, publishing: str = "") -> dict:
+    """The municipality's ``manifest.json`` as it stands.
 
+    While the run goes on (``final=False``) the entries of notebooks not yet done are
+    the previous run's, so a run stopped at any point leaves a manifest that describes
+    exactly the files on disk. ``publishing`` marks the notebook whose files are being
+    moved into place (a run killed then is re-run next time as interrupted).
+    """
     cfg = muni.cfg
     rows = {**muni.carried, **muni.results}
-    results = [rows[n] for n in order if n in rows] + [r for n, r in rows.items() if n not in order]
-    manifest = {
+    entries = {n: NotebookResult(**{k: e.get(k, v) for k, v in asdict(NotebookResult(cfg.id, n, "")).items()}) for n, e in muni.previous.items() if n and not final}
+    entries.update(rows)
+    if publishing:
+        entries[publishing] = NotebookResult(**{**asdict(entries.get(publishing) or NotebookResult(cfg.id, publishing, "")), "status": "publishing"})
+    results = [entries[n] for n in order if n in entries] + [r for n, r in entries.items() if n not in order]
+    return {
         "municipality": cfg.id,
         "name": cfg.name,
         "package_version": __version__,
@@ -749,14 +1158,72 @@ def _write_municipality(muni: _Muni, order: list[str]) -> Path:
         "inputs_hash": muni.inputs_hash,
         "parameters": {"data_dir": str(muni.folder.resolve()), "min_group_size": cfg.min_group_size, "language": cfg.language},
         "footer": muni.footer,
+        "tables_source": muni.tables_source,
         "notebooks": [asdict(r) for r in results],
     }
+
+
+def _save_manifest(report_dir: Path, manifest: dict) -> None:
+    fsutil.atomic_write_text(Path(report_dir) / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2))
+
+
+def _commit_task(muni: _Muni, res: NotebookResult, task: NotebookTask, order: list[str]) -> None:
+    """Publish a finished task's files, then record them (and their hashes) in the manifest.
+
+    Order matters for a run killed at any moment: (1) mark the notebook as publishing,
+    (2) move its files into place, (3) write its manifest entry. Signals wait until the
+    three steps are done (they take milliseconds).
+    """
+    with _critical():
+        if res.status in {"ok", "failed"} and task.work_dir:
+            path = muni.report_dir / "manifest.json"
+            before = path.read_bytes() if path.exists() else None
+            _save_manifest(muni.report_dir, _manifest(muni, order, final=False, publishing=res.notebook))
+            try:
+                res.outputs = publish_outputs(Path(task.work_dir), muni.report_dir, res.notebook, ok=res.status == "ok")
+            except OSError:  # rolled back: the manifest goes back to what it was, so the folder is exactly as before
+                _restore(path, before)
+                _discard(Path(task.work_dir))
+                raise
+            res.html = _published_html(res)
+        muni.results[res.notebook] = res
+        _failpoint("before_manifest")
+        _save_manifest(muni.report_dir, _manifest(muni, order, final=False))
+
+
+def _restore(path: Path, before: bytes | None) -> None:
+    """Put a file back as it was (best effort: if this fails too, the publishing mark makes the next run re-run the task)."""
+    try:
+        if before is None:
+            path.unlink(missing_ok=True)
+        else:
+            fsutil.atomic_write_bytes(path, before)
+    except OSError:
+        pass
+
+
+def tables_digest(results: Iterable[NotebookResult]) -> str:
+    """Digest of the shared tables (``tables/``, ``meta/``) the results recorded: what tables.xlsx is built from."""
+    return _digest(sorted((k, v) for r in results for k, v in (r.outputs or {}).items() if k.startswith(("tables/", "meta/"))))
+
+
+def _write_municipality(muni: _Muni, order: list[str]) -> Path:
+    """tables.xlsx, index.html, then manifest.json of one municipality, after all its notebooks finished."""
+    from .report import write_index, write_tables_xlsx
+
+    cfg = muni.cfg
+    rows = {**muni.carried, **muni.results}
+    results = [rows[n] for n in order if n in rows] + [r for n, r in rows.items() if n not in order]
     muni.report_dir.mkdir(parents=True, exist_ok=True)
-    (muni.report_dir / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    source = tables_digest(results)
     ran = any(r.status in {"ok", "failed"} for r in muni.results.values())
-    if ran or not (muni.report_dir / "tables.xlsx").exists():  # unchanged tables: keep the workbook (2-3 s each)
+    if ran or source != muni.tables_source or not (muni.report_dir / "tables.xlsx").exists():  # unchanged tables: keep the workbook (2-3 s each)
+        _failpoint("before_index")
         write_tables_xlsx(muni.report_dir, language=cfg.language)  # every shared table, a sheet each, for slides
-    return write_index(muni.report_dir, cfg=cfg, results=results, footer=muni.footer)
+    index = write_index(muni.report_dir, cfg=cfg, results=results, footer=muni.footer)
+    muni.tables_source = source
+    _save_manifest(muni.report_dir, _manifest(muni, order, final=True))  # last: it vouches for everything above
+    return index
 
 
 def write_error_page(report_dir: Path, *, name: str, error: InputError) -> Path:
@@ -787,9 +1254,8 @@ def write_error_page(report_dir: Path, *, name: str, error: InputError) -> Path:
         intro = f"<p class=\"dx-warning\">The input data has {len(df)} problem(s), so no analysis was run. Fix them as listed and run again (<code>dxanalysis check</code> also shows the values).</p>"
     ths = "".join(f'<th scope="col">{c}</th>' for c in head)
     body = f'<h1>{h(title)}</h1>{intro}<table class="dx-table"><thead><tr>{ths}</tr></thead><tbody>{rows}</tbody></table>'
-    report_dir.mkdir(parents=True, exist_ok=True)
     out = report_dir / "index.html"
-    out.write_text(page(title, body, language=lang, footer=f"dxanalysis {__version__}"), encoding="utf-8")
+    fsutil.atomic_write_text(out, page(title, body, language=lang, footer=f"dxanalysis {__version__}"))
     return out
 
 
@@ -824,6 +1290,7 @@ def run_batch(
     compare: bool = True,
     error_pages: bool = True,
     cell_timeout: int = DEFAULT_CELL_TIMEOUT,
+    wait: float = 0.0,
 ) -> BatchResult:
     """Run every notebook of every municipality, in parallel, skipping what has not changed.
 
@@ -852,14 +1319,47 @@ def run_batch(
     cell_timeout
         Seconds one cell may run before the notebook counts as hung (retried once on a
         fresh kernel, then failed); 0 = no limit.
+    wait
+        Seconds to wait for another run that holds one of the report folders
+        (0: refuse at once with :class:`~dxanalysis.runlock.ReportsLocked`).
 
     Returns
     -------
     BatchResult
+
+    Raises
+    ------
+    RunInterrupted
+        SIGINT/SIGTERM: workers and kernels were stopped; ``.batch`` has the rows.
+    ReportWriteError
+        A report folder cannot be written (read-only, disk full); the file being
+        published was rolled back.
+    ReportsLocked
+        Another run holds a report folder (after ``wait`` seconds).
     """
+    with stop_on_signals(), ExitStack() as locks:
+        return _run_batch(folders, reports_root=Path(reports_root), notebooks=notebooks, notebooks_dir=Path(notebooks_dir), workers=workers, scheduler=scheduler, force=force,
+                          progress=progress, compare=compare, error_pages=error_pages, cell_timeout=cell_timeout, wait=wait, locks=locks)
+
+
+def _lock_report_folders(munis: list[_Muni], reports_root: Path, *, error_pages: bool, comparison: bool, wait: float, locks: ExitStack, batch: BatchResult) -> None:
+    """Lock every report folder this run writes (sorted, so two batches cannot deadlock)."""
+    dirs = {m.report_dir for m in munis if m.error is None or error_pages}
+    if comparison:
+        dirs.add(reports_root / COMPARISON_ID)
+    for folder in sorted(dirs, key=str):
+        try:
+            lock = locks.enter_context(ReportLock(folder, wait=wait))
+        except ReportsLocked:
+            raise
+        except OSError as err:
+            raise ReportWriteError(fsutil.write_error_text(err, folder), batch) from err
+        if lock.note:
+            batch.notes.append(lock.note)
+
+
+def _run_batch(folders, *, reports_root: Path, notebooks, notebooks_dir: Path, workers, scheduler, force, progress, compare, error_pages, cell_timeout, wait, locks: ExitStack) -> BatchResult:
     t_start = time.perf_counter()
-    reports_root = Path(reports_root)
-    notebooks_dir = Path(notebooks_dir)
     folders = [Path(f) for f in folders]
     all_notebooks = notebook_paths(None, notebooks_dir)
     selected = notebook_paths([n for n in (notebooks or []) if n != COMPARISON_NOTEBOOK], notebooks_dir) if notebooks else all_notebooks
@@ -869,14 +1369,17 @@ def run_batch(
     comparison_nb = notebooks_dir / f"{COMPARISON_NOTEBOOK}.ipynb"
     want_comparison = compare and comparison_nb.exists() and (not notebooks or COMPARISON_NOTEBOOK in notebooks)
     pkg = package_hash()
+    batch = BatchResult()
 
     taken: dict[str, Path] = {}
-    munis = [_plan(f, reports_root=reports_root, selected=selected, all_notebooks=all_notebooks, pkg_hash=pkg, force=force, taken=taken) for f in folders]
+    munis = [_identify(f, reports_root=reports_root, taken=taken) for f in folders]
+    want_comparison = want_comparison and sum(m.error is None for m in munis) >= 2
+    _lock_report_folders(munis, reports_root, error_pages=error_pages, comparison=want_comparison, wait=wait, locks=locks, batch=batch)
+    munis = [_plan_notebooks(m, selected=selected, all_notebooks=all_notebooks, pkg_hash=pkg, force=force) for m in munis]
     n_tasks = sum(len(m.planned) for m in munis)
     if workers is None:
         workers = os.cpu_count() or 1
     workers = max(1, min(workers, n_tasks + (1 if want_comparison else 0))) if n_tasks or want_comparison else 1
-    batch = BatchResult()
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -892,6 +1395,7 @@ def run_batch(
     handles: dict = {}
     ready: list = []  # heap of (class, -expected seconds, sequence, fn, arg, kind, obj)
     seq = itertools.count()
+    comparison_task: list[NotebookTask] = []
 
     def schedule(klass: int, expected: float, fn, arg, kind: str, obj) -> None:
         """Queue a task: validations first, then the comparison, then the longest notebooks first."""
@@ -915,6 +1419,36 @@ def run_batch(
             batch.reports[muni.id] = muni.report_dir / "index.html"
         tick(0)
 
+    def collect() -> None:
+        """Fill ``batch`` with the rows as they stand (also after a stop)."""
+        batch.results, batch.input_errors = [], []
+        for muni in munis:
+            if muni.error is not None:
+                batch.input_errors.append(InputErrorRecord(muni.folder, muni.id, muni.error))
+            else:
+                for nb_path, hashes in muni.planned:  # planned but never finished: stopped by a signal or a write error
+                    if nb_path.stem not in muni.results:
+                        muni.results[nb_path.stem] = NotebookResult(muni.id, nb_path.stem, "interrupted", hash=hashes["task"], hashes=hashes, reason=muni.reasons.get(nb_path.stem, ""))
+                batch.results.extend(muni.results[n] for n in order if n in muni.results)
+        if comparison_task and batch.comparison is None:
+            task = comparison_task[0]
+            batch.comparison = NotebookResult(COMPARISON_ID, COMPARISON_NOTEBOOK, "interrupted", hash=task.hash, hashes=task.hashes, reason=task.reason)
+        batch.seconds = round(time.perf_counter() - t_start, 2)
+
+    def stop() -> None:
+        """Stop workers and kernels at once, drop this run's scratch folders."""
+        _ignore_signals()
+        if backend is not None:
+            if isinstance(backend, _DaskBackend):
+                backend.abort(handles)
+            else:
+                backend.abort()
+        for kind, obj in handles.values():
+            task = obj[1] if kind == "notebook" else obj
+            if isinstance(task, NotebookTask) and task.work_dir:
+                _discard(Path(task.work_dir))
+
+    aborted = False
     try:
         for muni in munis:
             if muni.error is not None:
@@ -947,6 +1481,7 @@ def run_batch(
                             bar.total += 1
                             bar.refresh()
                         task.cell_timeout = cell_timeout
+                        comparison_task.append(task)
                         schedule(1, 0.0, execute_task, task, "comparison", task)
             pump()
             if not handles:
@@ -969,7 +1504,8 @@ def run_batch(
                 muni.n_respondents = value["n_respondents"]
                 muni.footer = footer_text(municipality=cfg.name, data_date=cfg.data_date, n_respondents=muni.n_respondents, min_group_size=cfg.min_group_size, manifest_hash=muni.inputs_hash, language=cfg.language)
                 for nb_path, hashes in muni.planned:
-                    task = NotebookTask(cfg.id, str(nb_path.resolve()), str(muni.report_dir.resolve()), {"data_dir": str(muni.folder.resolve())}, cfg.language, muni.footer, hashes["task"], hashes, cell_timeout)
+                    task = NotebookTask(cfg.id, str(nb_path.resolve()), str(muni.report_dir.resolve()), {"data_dir": str(muni.folder.resolve())}, cfg.language, muni.footer, hashes["task"], hashes, cell_timeout,
+                                        str(staging_dir(muni.report_dir.resolve(), nb_path.stem)), muni.reasons.get(nb_path.stem, ""))
                     expected = float((muni.previous.get(nb_path.stem) or {}).get("seconds") or 0.0)
                     schedule(2, expected, execute_task, task, "notebook", (muni, task))
                     muni.outstanding += 1
@@ -977,31 +1513,44 @@ def run_batch(
                     finish(muni)
             elif kind == "notebook":
                 muni, task = obj
-                res = value if exc is None else NotebookResult(muni.id, Path(task.notebook).stem, "failed", error=f"worker: {first_error_line(exc)}", hash=task.hash, hashes=task.hashes)
-                muni.results[res.notebook] = res
+                res = value if exc is None else NotebookResult(muni.id, Path(task.notebook).stem, "failed", error=f"worker: {first_error_line(exc)}", hash=task.hash, hashes=task.hashes, reason=task.reason)
+                _commit_task(muni, res, task, order)
                 muni.outstanding -= 1
                 tick()
                 if muni.outstanding == 0:
                     finish(muni)
             else:  # comparison
                 task = obj
-                res = value if exc is None else NotebookResult(COMPARISON_ID, COMPARISON_NOTEBOOK, "failed", error=f"worker: {first_error_line(exc)}", hash=task.hash, hashes=task.hashes)
-                batch.comparison = res
-                _write_comparison(reports_root / COMPARISON_ID, res, task, munis)
+                res = value if exc is None else NotebookResult(COMPARISON_ID, COMPARISON_NOTEBOOK, "failed", error=f"worker: {first_error_line(exc)}", hash=task.hash, hashes=task.hashes, reason=task.reason)
+                with _critical():
+                    if res.status in {"ok", "failed"}:
+                        try:
+                            res.outputs = publish_outputs(Path(task.work_dir), reports_root / COMPARISON_ID, COMPARISON_NOTEBOOK, ok=res.status == "ok")
+                        except OSError:
+                            _discard(Path(task.work_dir))
+                            raise
+                        res.html = _published_html(res)
+                    batch.comparison = res
+                    _write_comparison(reports_root / COMPARISON_ID, res, task, munis)
                 batch.reports[COMPARISON_ID] = reports_root / COMPARISON_ID / "index.html"
                 tick()
+    except KeyboardInterrupt as exc:
+        aborted = True
+        stop()
+        collect()
+        raise RunInterrupted(getattr(exc, "signum", signal.SIGINT), batch) from None
+    except OSError as err:
+        aborted = True
+        stop()
+        collect()
+        raise ReportWriteError(fsutil.write_error_text(err), batch) from err
     finally:
-        if backend is not None:
+        if backend is not None and not aborted:
             backend.close()
         if bar is not None:
             bar.close()
 
-    for muni in munis:
-        if muni.error is not None:
-            batch.input_errors.append(InputErrorRecord(muni.folder, muni.id, muni.error))
-        else:
-            batch.results.extend(muni.results[n] for n in order if n in muni.results)
-    batch.seconds = round(time.perf_counter() - t_start, 2)
+    collect()
     return batch
 
 
@@ -1025,7 +1574,11 @@ def _comparison_task(munis: list[_Muni], reports_root: Path, nb_path: Path, pkg:
     inputs = _digest(sorted((m.id, m.inputs_hash) for m in members))
     hashes = task_hashes(inputs=inputs, parameters={}, notebook=nb_path, package=pkg)
     prev = {e.get("notebook"): e for e in _read_manifest(report_dir).get("notebooks", []) if isinstance(e, dict)}.get(COMPARISON_NOTEBOOK)
-    if not force and _reusable(prev, hashes["task"], report_dir):
+    interrupted = stale_staging(report_dir)
+    reusable, why = reuse_verdict(prev, hashes["task"], report_dir)
+    if COMPARISON_NOTEBOOK in interrupted and not why:
+        why = REASON_INTERRUPTED
+    if not force and reusable:
         res = _skipped(prev, COMPARISON_ID)
         task = NotebookTask(COMPARISON_ID, str(nb_path.resolve()), str(report_dir.resolve()), {"data_dirs": data_dirs}, members[0].cfg.language, "", hashes["task"], hashes)
         _write_comparison(report_dir, res, task, munis)
@@ -1036,7 +1589,8 @@ def _comparison_task(munis: list[_Muni], reports_root: Path, nb_path: Path, pkg:
     names = "・".join(m.cfg.name for m in members)
     min_size = max(m.cfg.min_group_size for m in members)
     footer = footer_text(municipality=f"比較: {names}" if members[0].cfg.language != "en" else f"comparison: {names}", min_group_size=min_size, manifest_hash=inputs, language=members[0].cfg.language)
-    return NotebookTask(COMPARISON_ID, str(nb_path.resolve()), str(report_dir.resolve()), {"data_dirs": data_dirs}, members[0].cfg.language, footer, hashes["task"], hashes)
+    return NotebookTask(COMPARISON_ID, str(nb_path.resolve()), str(report_dir.resolve()), {"data_dirs": data_dirs}, members[0].cfg.language, footer, hashes["task"], hashes,
+                        work_dir=str(staging_dir(report_dir.resolve(), COMPARISON_NOTEBOOK)), reason="" if force else why)
 
 
 def _write_comparison(report_dir: Path, res: NotebookResult, task: NotebookTask, munis: list[_Muni]) -> None:
@@ -1059,7 +1613,6 @@ def _write_comparison(report_dir: Path, res: NotebookResult, task: NotebookTask,
     }
     manifest["footer"] = task.footer or _read_manifest(report_dir).get("footer", "")
     report_dir.mkdir(parents=True, exist_ok=True)
-    (report_dir / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
     cfg = SimpleNamespace(name=manifest["name"], language=lang)
     links = []
     for m in munis:
@@ -1069,6 +1622,7 @@ def _write_comparison(report_dir: Path, res: NotebookResult, task: NotebookTask,
     head = "比較した自治体" if lang != "en" else "Municipalities compared"
     extra = f'<h2 id="members">{head}</h2><ul>{"".join(links)}</ul>' if links else ""
     write_index(report_dir, cfg=cfg, results=[res], footer=manifest["footer"], extra_html=extra)
+    _save_manifest(report_dir, manifest)  # last: it vouches for the files above
 
 
 # ----------------------------------------------------------------------------- one municipality (API kept)
