@@ -608,8 +608,9 @@ def share_executed_notebooks(report_dir: Path) -> list[Path]:
 def write_index(report_dir: Path, *, cfg, results, footer: str = "", extra_html: str = "") -> Path:
     """Write ``index.html``: summary first, then the reports, then the glossary.
 
-    Runs last for a municipality, so it also reduces the executed notebooks beside the
-    HTML to their shareable form (:func:`share_executed_notebooks`).
+    The runner reduces each executed notebook to its shareable form when the notebook
+    finishes; for a folder filled another way, this reduces any full copy still beside
+    the HTML (:func:`share_executed_notebooks`; a no-op for copies already shared).
     """
     share_executed_notebooks(report_dir)
     lang = cfg.language

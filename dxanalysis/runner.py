@@ -535,7 +535,7 @@ def run_into(folder: Path | None, nb_path: Path, work_dir: Path, *, shown_dir: P
     _lighten_imports()
     import nbformat
 
-    from .report import render_html
+    from .report import render_html, share_executed_notebook
 
     work_dir = Path(work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
@@ -571,6 +571,8 @@ def run_into(folder: Path | None, nb_path: Path, work_dir: Path, *, shown_dir: P
             _show_path_in_file(out_ipynb, work_dir, shown_dir)
             nb = nbformat.read(str(out_ipynb), as_version=4)
             html_path.write_text(render_html(nb, title=notebook_title(nb), language=language, footer=footer), encoding="utf-8")
+            # the shared copy is reduced here, before publishing, so the manifest records its final hash
+            share_executed_notebook(out_ipynb, work_dir / "private" / "notebooks")
         except Exception as exc:  # noqa: BLE001
             status, error = "failed", error or f"HTML: {first_error_line(exc)}"
     _failpoint("after_html")
