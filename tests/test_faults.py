@@ -197,8 +197,8 @@ def test_missing_output_is_rerun_and_the_summary_says_why(tmp_path):
 
 
 @pytest.mark.slow
-def test_disk_full_while_publishing_leaves_the_previous_report_intact(tmp_path, monkeypatch):
-    """Disk full while a run publishes: a clear message, and the folder exactly as before (read-only: see the rollback test)."""
+def test_unwritable_reports_leave_the_previous_report_intact(tmp_path, monkeypatch):
+    """Disk full, then a read-only folder, while a run publishes: a clear message, and the folder exactly as before."""
     code = errno.ENOSPC
     data, nbs, reports = _tiny(tmp_path / "tiny"), _notebooks(tmp_path / "nbs"), tmp_path / "reports"
     kw = {"reports_root": reports, "notebooks_dir": nbs, "workers": 1, "progress": False, "notebooks": ["01_current_state"]}
@@ -216,6 +216,16 @@ def test_disk_full_while_publishing_leaves_the_previous_report_intact(tmp_path, 
     assert "ディスクの空き容量が足りません" in str(info.value)
     assert _all_bytes(reports) == before
     assert [r.status for r in info.value.batch.rows()] == ["interrupted"]
+
+    # a read-only folder: every write and move fails (the first is the manifest's "publishing" mark)
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(args[-1]))
+
+    monkeypatch.setattr(fsutil, "replace", read_only)
+    monkeypatch.setattr(fsutil, "atomic_write_bytes", read_only)
+    with pytest.raises(runner.ReportWriteError, match="読み取り専用"):
+        runner.run_batch([data], force=True, **kw)
+    assert _all_bytes(reports) == before
 
 
 def test_a_file_where_the_reports_folder_should_be_is_a_clear_error(tmp_path):
