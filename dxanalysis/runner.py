@@ -1180,8 +1180,8 @@ def _commit_task(muni: _Muni, res: NotebookResult, task: NotebookTask, order: li
         if res.status in {"ok", "failed"} and task.work_dir:
             path = muni.report_dir / "manifest.json"
             before = path.read_bytes() if path.exists() else None
-            _save_manifest(muni.report_dir, _manifest(muni, order, final=False, publishing=res.notebook))
             try:
+                _save_manifest(muni.report_dir, _manifest(muni, order, final=False, publishing=res.notebook))
                 res.outputs = publish_outputs(Path(task.work_dir), muni.report_dir, res.notebook, ok=res.status == "ok")
             except OSError:  # rolled back: the manifest goes back to what it was, so the folder is exactly as before
                 _restore(path, before)

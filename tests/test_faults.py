@@ -44,10 +44,10 @@ def _tiny(folder: Path, mid: str = "tiny") -> Path:
     return folder
 
 
-def _notebooks(folder: Path, sleep: float = 0.0) -> Path:
+def _notebooks(folder: Path, sleep: float = 0.0, sleep_02: bool = True) -> Path:
     head = SLEEPY.format(seconds=sleep) if sleep else ""
     _notebook(folder / "01_current_state.ipynb", head + MINI_01, "01 テスト")
-    _notebook(folder / "02_segments.ipynb", head + MINI_02, "02 テスト")
+    _notebook(folder / "02_segments.ipynb", (head if sleep_02 else "") + MINI_02, "02 テスト")
     return folder
 
 
@@ -194,21 +194,14 @@ def test_missing_output_is_rerun_and_the_summary_says_why(tmp_path):
     assert rows["02_segments"].status == "ok" and rows["02_segments"].reason == "出力の欠落: tables/rates_02.csv"
     assert "再実行の理由: 出力の欠落" in _note(rows["02_segments"])
     assert _snapshot(reports) == clean and xlsx.stat().st_mtime_ns != stamp  # tables.xlsx rebuilt
-    # a manifest entry left "publishing" by a run killed while moving files: re-run, said so
-    manifest = json.loads((reports / "tiny" / "manifest.json").read_text(encoding="utf-8"))
-    manifest["notebooks"][0]["status"] = "publishing"
-    (reports / "tiny" / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-    rows = {r.notebook: r for r in runner.run_batch([data], **kw).results}
-    assert rows["01_current_state"].status == "ok" and rows["01_current_state"].reason == "前回の実行が中断"
-    assert rows["02_segments"].status == "skipped" and _snapshot(reports) == clean
 
 
 @pytest.mark.slow
-def test_disk_full_while_publishing_leaves_the_previous_report_intact(tmp_path, monkeypatch):
-    """Disk full while a run publishes: a clear message, and the folder exactly as before (read-only: see the rollback test)."""
+def test_unwritable_reports_leave_the_previous_report_intact(tmp_path, monkeypatch):
+    """Disk full, then a read-only folder, while a run publishes: a clear message, and the folder exactly as before."""
     code = errno.ENOSPC
     data, nbs, reports = _tiny(tmp_path / "tiny"), _notebooks(tmp_path / "nbs"), tmp_path / "reports"
-    kw = {"reports_root": reports, "notebooks_dir": nbs, "workers": 1, "progress": False}
+    kw = {"reports_root": reports, "notebooks_dir": nbs, "workers": 1, "progress": False, "notebooks": ["01_current_state"]}
     runner.run_batch([data], **kw)
     before = _all_bytes(reports)
 
@@ -222,7 +215,17 @@ def test_disk_full_while_publishing_leaves_the_previous_report_intact(tmp_path, 
         runner.run_batch([data], force=True, **kw)
     assert "ディスクの空き容量が足りません" in str(info.value)
     assert _all_bytes(reports) == before
-    assert [r.status for r in info.value.batch.rows()] == ["interrupted", "interrupted"]
+    assert [r.status for r in info.value.batch.rows()] == ["interrupted"]
+
+    # a read-only folder: every write and move fails (the first is the manifest's "publishing" mark)
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(args[-1]))
+
+    monkeypatch.setattr(fsutil, "replace", read_only)
+    monkeypatch.setattr(fsutil, "atomic_write_bytes", read_only)
+    with pytest.raises(runner.ReportWriteError, match="読み取り専用"):
+        runner.run_batch([data], force=True, **kw)
+    assert _all_bytes(reports) == before
 
 
 def test_a_file_where_the_reports_folder_should_be_is_a_clear_error(tmp_path):
@@ -299,7 +302,7 @@ def test_signal_stops_every_process_of_the_run(tmp_path, sig, workers):
 @pytest.mark.slow
 def test_concurrent_runs_on_one_folder(tmp_path):
     """The second run refuses (naming the first) or, with --wait, waits; the outputs are one run's."""
-    data, nbs, reports = _tiny(tmp_path / "tiny"), _notebooks(tmp_path / "nbs", sleep=6), tmp_path / "reports"
+    data, nbs, reports = _tiny(tmp_path / "tiny"), _notebooks(tmp_path / "nbs", sleep=5, sleep_02=False), tmp_path / "reports"
     first = _popen(data, "--reports", reports, "--notebooks-dir", nbs, "--workers", "1")
     _wait_for(lambda: _kernels_under(first.pid))
     refused = _cli(data, "--reports", reports, "--notebooks-dir", nbs, "--workers", "1")
@@ -331,5 +334,5 @@ def test_sigint_cancels_dask_futures(tmp_path):
         with distributed.Client(cluster.scheduler_address) as client:
             assert _wait_for(lambda: not client.processing() or not any(client.processing().values()), timeout=10)
     assert info.value.exit_code == 130
-    assert [r.status for r in info.value.batch.rows()] == ["interrupted", "interrupted"]
+    assert [r.status for r in info.value.batch.rows()] == ["interrupted"]
     assert not (reports / "tiny" / "01_current_state.html").exists() and not (reports / "tiny" / ".staging").exists()
