@@ -76,6 +76,26 @@ def tiny(tmp_path) -> Path:
     return folder
 
 
+@pytest.fixture(scope="session")
+def sample_municipality():
+    """data/sample loaded once for the whole session (read-only: copy a frame before changing it)."""
+    if not (SAMPLE / "municipality.yaml").exists():
+        pytest.skip("data/sample not generated")
+    from dxanalysis.io import load_municipality
+    from dxanalysis.plots import setup_style
+
+    setup_style()  # the bundled Japanese font, for tests that draw
+    return load_municipality(SAMPLE)
+
+
+@pytest.fixture(scope="session")
+def sample_truth() -> dict:
+    """The sample's planted truths (data/sample/truth/truth.yaml, see docs/sample.md)."""
+    import yaml
+
+    return yaml.safe_load((SAMPLE / "truth" / "truth.yaml").read_text(encoding="utf-8"))
+
+
 @pytest.fixture
 def sample_copy(tmp_path) -> Path:
     """A writable copy of the bundled sample municipality."""

@@ -8,20 +8,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dxanalysis import explore, io
+from dxanalysis import explore
 from dxanalysis import survey as sv
-from dxanalysis.plots import setup_style
 from dxanalysis.report import Publisher
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 
 
 @pytest.fixture(scope="module")
-def sample():
-    if not (SAMPLE / "municipality.yaml").exists():
-        pytest.skip("data/sample not generated")
-    setup_style()  # the bundled Japanese font
-    return io.load_municipality(SAMPLE)
+def sample(sample_municipality):
+    return sample_municipality
 
 
 def _texts(fig) -> list[str]:

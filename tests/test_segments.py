@@ -410,11 +410,8 @@ def test_features_standardised_with_missing_rule(tiny):
 
 # --------------------------------------------------------------------------- sample municipality
 @pytest.fixture(scope="module")
-def sample():
-    if not (SAMPLE / "municipality.yaml").exists():
-        pytest.skip("data/sample not generated")
-    m = io.load_municipality(SAMPLE)
-    return m, segments.fit_segments(m, leader_opportunities=["leader_track"])
+def sample(sample_municipality):
+    return sample_municipality, segments.fit_segments(sample_municipality, leader_opportunities=["leader_track"])
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,6 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 
 from dxanalysis import io
 from dxanalysis import survey as sv
@@ -584,12 +583,8 @@ def test_heatmap_and_forest_plot():
 
 # --------------------------------------------------------------------------- sample, end to end
 @pytest.fixture(scope="module")
-def sample():
-    if not (SAMPLE / "municipality.yaml").exists():
-        pytest.skip("data/sample not generated")
-    m = io.load_municipality(SAMPLE)
-    truth = yaml.safe_load((SAMPLE / "truth" / "truth.yaml").read_text(encoding="utf-8"))
-    return m, truth
+def sample(sample_municipality, sample_truth):
+    return sample_municipality, sample_truth
 
 
 def test_sample_hypotheses_come_out_as_planted(sample):

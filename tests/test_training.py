@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 
 from dxanalysis import training as tr
 from dxanalysis.io import TrainingData
@@ -409,14 +408,8 @@ def test_did_caveat_does_not_assume_the_direction_of_bias():
 
 # --------------------------------------------------------------------------- the bundled sample
 @pytest.fixture(scope="module")
-def sample():
-    if not (SAMPLE / "municipality.yaml").exists():
-        pytest.skip("data/sample not generated")
-    from dxanalysis.io import load_municipality
-
-    m = load_municipality(SAMPLE)
-    truth = yaml.safe_load((SAMPLE / "truth" / "truth.yaml").read_text(encoding="utf-8"))["training"]
-    return m, truth
+def sample(sample_municipality, sample_truth):
+    return sample_municipality, sample_truth["training"]
 
 
 def test_sample_matching_reports_planted_problems(sample):
