@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.dxanalysis-installed
 DATA   ?= data/sample
 PYTEST_ARGS ?=
 
-.PHONY: report test setup sample clean lab
+.PHONY: report test test-fast lint setup sample clean lab
 
 setup: $(STAMP)
 
@@ -19,8 +19,18 @@ $(STAMP): pyproject.toml constraints.txt
 report: $(STAMP)
 	$(BIN)/dxanalysis run $(DATA)
 
-test: $(STAMP)
+# The full suite (what CI runs): lint, unit and reference tests, notebooks under nbval,
+# end-to-end runs, fault injection and the browser checks.
+test: $(STAMP) lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The fast loop while editing: unit and reference tests only (no notebook execution, no
+# end-to-end runs: everything marked slow is left out). Under a minute on 2 cores.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow" tests $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check dxanalysis tests benchmarks
 
 sample: $(STAMP)
 	$(BIN)/dxanalysis sample data/sample

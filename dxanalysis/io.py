@@ -480,7 +480,7 @@ def parse_training_wave(raw: pd.DataFrame, codebook: Codebook, wave: str, file: 
         g = raw[nfkc(tc.group)]
         part = {nfkc(v) for v in tc.participant}
         nonp = {nfkc(v) for v in tc.non_participant}
-        for idx, val in g[g.isna()].items():
+        for idx in g[g.isna()].index:
             problems.append(Problem(file=file, code="blank_training_group", row=spreadsheet_row(idx), column=tc.group))
         for idx, val in g[g.notna() & ~g.isin(part | nonp)].items():
             # no "did you mean" here: 未受講 is closest to 受講者 but means the opposite
@@ -510,7 +510,7 @@ def parse_training_wave(raw: pd.DataFrame, codebook: Codebook, wave: str, file: 
 def matching_problems(training: TrainingData) -> list[Problem]:
     """Duplicate keys within a wave and keys present in only one of pre/post, as warnings."""
     out = []
-    for wave, df, name in [("pre", training.pre, "training_pre"), ("post", training.post, "training_post")]:
+    for _wave, df, name in [("pre", training.pre, "training_pre"), ("post", training.post, "training_post")]:
         dups = df[df["key"].duplicated(keep="first")]
         for _, r in dups.iterrows():
             out.append(Problem(file=name, code="duplicate_id", row=int(r["row"]), column="key", value=r["key"], severity="warning", params={"first_row": int(df.loc[df["key"] == r["key"], "row"].iloc[0])}))

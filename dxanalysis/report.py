@@ -140,7 +140,7 @@ class Publisher:
         self._findings_path.unlink(missing_ok=True)
 
     @classmethod
-    def for_municipality(cls, m, report_dir: Path | str, *, notebook: str, display: bool = True) -> "Publisher":
+    def for_municipality(cls, m, report_dir: Path | str, *, notebook: str, display: bool = True) -> Publisher:
         """The Publisher of one notebook of municipality ``m``, applying its one suppression plan.
 
         The plan (:func:`dxanalysis.privacy.suppression_plan`) is recomputed from the
@@ -500,14 +500,6 @@ def glossary_html(language: str = "ja") -> str:
     return f'<h2 id="glossary">{head}</h2><dl class="dx-glossary">{body}</dl>'
 
 
-def read_findings(report_dir: Path) -> list[dict]:
-    """Key findings recorded by the notebooks (``findings/<notebook>.json``), in notebook order."""
-    out = []
-    for path in sorted((Path(report_dir) / "findings").glob("*.json")):
-        out.extend(json.loads(path.read_text(encoding="utf-8")))
-    return out
-
-
 def _finding_items(items: list[dict], language: str) -> str:
     link_text = "根拠を見る" if language != "en" else "evidence"
     return "".join(f'<li>{html.escape(f["text"])} <a href="{html.escape(f.get("section") or "#")}">{link_text}</a></li>' for f in items)
@@ -638,7 +630,7 @@ def write_index(report_dir: Path, *, cfg, results, footer: str = "", extra_html:
     parts.append(f'<table class="dx-table"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>')
     xlsx = Path(report_dir) / "tables.xlsx"
     if xlsx.exists():
-        parts.append(f'<p>表はすべて <a href="tables.xlsx">tables.xlsx</a>(シートごと)と tables/ フォルダの CSV、図は figures/ フォルダ(PNG・SVG)にあります。スライドにそのまま貼れます。</p>' if lang != "en" else '<p>All tables: <a href="tables.xlsx">tables.xlsx</a>; figures in figures/ (PNG, SVG).</p>')
+        parts.append('<p>表はすべて <a href="tables.xlsx">tables.xlsx</a>(シートごと)と tables/ フォルダの CSV、図は figures/ フォルダ(PNG・SVG)にあります。スライドにそのまま貼れます。</p>' if lang != "en" else '<p>All tables: <a href="tables.xlsx">tables.xlsx</a>; figures in figures/ (PNG, SVG).</p>')
     rest = split_findings(findings, lang)[1]
     if rest:
         parts.append(("<h2 id=\"more\">その他の要点</h2>" if lang != "en" else "<h2 id=\"more\">More findings</h2>") + f"<ul>{_finding_items(rest, lang)}</ul>")

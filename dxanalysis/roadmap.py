@@ -27,7 +27,7 @@ import pandas as pd
 
 from .io import spreadsheet_row
 from .privacy import neutralise_formula
-from .validate import InputError, Problem, raise_if_errors
+from .validate import Problem, raise_if_errors
 
 # --------------------------------------------------------------------------- constants
 #: The maturity scale of the IPA DX推進指標: 0 (no action) … 5 (leading).
@@ -350,7 +350,7 @@ def parse_measures(raw: pd.DataFrame, *, file: str = "measures.csv", item_ids: S
             try:
                 target_cols[c] = parse_fiscal_year(str(c)[len(TARGET_PREFIX):])
             except ValueError:
-                col.add("header" if not yaml else None, c, None, f"KPI 目標の列名から年度が読めません。target_2026 のように target_ と西暦の年度にしてください。", "Cannot read a fiscal year from this KPI target column. Name it like target_2026.")
+                col.add("header" if not yaml else None, c, None, "KPI 目標の列名から年度が読めません。target_2026 のように target_ と西暦の年度にしてください。", "Cannot read a fiscal year from this KPI target column. Name it like target_2026.")
     ids = raw["measure_id"].map(_text)
     for idx in ids.index[ids.isna()]:
         col.add(idx, "measure_id", None, "measure_id が空です。M01 のような一意の id を入力してください。", "measure_id is empty. Enter a unique id such as M01.")
@@ -675,7 +675,7 @@ def survey_levels(survey: pd.DataFrame, codebook, *, constructs: Sequence[str] |
                 se = math.sqrt(var / (k / kish_design_effect(wt)))
                 # a mean cannot leave the answer scale: the interval is clipped to it
                 lo, hi = max(wm - z * se, float(scale.min)), min(wm + z * se, float(scale.max))
-        level = lambda v: round(likert_to_level(v, scale_min=scale.min, scale_max=scale.max), decimals)  # noqa: E731
+        level = lambda v, scale=scale: round(likert_to_level(v, scale_min=scale.min, scale_max=scale.max), decimals)  # noqa: E731
         rows.append({
             "construct": c,
             "construct_label": codebook.constructs[c].label,
@@ -1436,7 +1436,7 @@ def write_roadmap_workbook(path: Path | str, *, gaps: pd.DataFrame, roadmap: pd.
     _write_sheet(ws, rm, labels, {"start_fy": "0", "end_fy": "0"})
     first_fy_col = len(rm.columns) - len(years) + 1
     for i, r in enumerate(rm.itertuples(index=False), start=2):
-        for k, fy in enumerate(years):
+        for k in range(len(years)):
             cell = ws.cell(row=i, column=first_fy_col + k)
             cell.alignment = Alignment(horizontal="center")
             if cell.value:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, ClusterMixin, clone
+from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score, silhouette_score
 from sklearn.mixture import GaussianMixture
@@ -36,7 +36,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import survey as _survey
-from .privacy import check_min_group_size, suppress_small_groups
+from .privacy import suppress_small_groups
 
 #: Seed of every random draw in this module unless the caller gives another.
 DEFAULT_RANDOM_STATE = 20251126
@@ -1189,7 +1189,7 @@ def column_labels(codebook) -> dict[str, str]:
     return {**LABELS, **{c: codebook.label_of(c) for c in codebook.constructs}}
 
 
-def names_table(result: "SegmentResult") -> pd.DataFrame:
+def names_table(result: SegmentResult) -> pd.DataFrame:
     """How each name was made: ``segment``, ``segment_name``, ``n``, ``motivation_z``,
     ``motivation_level``, ``skill_z``, ``skill_level`` (levels in Japanese),
     ``auto_name``."""
@@ -1201,7 +1201,7 @@ def names_table(result: "SegmentResult") -> pd.DataFrame:
 
 
 # =========================================================================== sentences
-def describe_features(result: "SegmentResult") -> str:
+def describe_features(result: SegmentResult) -> str:
     """Who was segmented, on which features (one or two sentences)."""
     f = result.features
     n_all = len(f)
@@ -1214,7 +1214,7 @@ def describe_features(result: "SegmentResult") -> str:
     return text
 
 
-def describe_weighting(result: "SegmentResult") -> str | None:
+def describe_weighting(result: SegmentResult) -> str | None:
     """How the intervals of the weighted shares were computed (``None`` without weights)."""
     if result.weights is None or np.isnan(result.design_effect):
         return None

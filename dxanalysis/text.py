@@ -62,13 +62,13 @@ def _read_list(path: Path) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_stopwords() -> frozenset[str]:
     """The packaged stop-word list (``resources/stopwords_ja.txt``)."""
     return frozenset(_read_list(RESOURCES / "stopwords_ja.txt"))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _name_lists() -> tuple[frozenset[str], tuple[str, ...], frozenset[str]]:
     surnames = frozenset(_read_list(RESOURCES / "text" / "surnames_ja.txt"))
     honorifics = tuple(sorted(_read_list(RESOURCES / "text" / "honorifics_ja.txt"), key=len, reverse=True))
@@ -76,7 +76,7 @@ def _name_lists() -> tuple[frozenset[str], tuple[str, ...], frozenset[str]]:
     return surnames, honorifics, not_names
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _honorific_re() -> re.Pattern:
     _, honorifics, _ = _name_lists()
     return re.compile(r"[ \t]?(?:副|前|元|新|旧)?(?:" + "|".join(map(re.escape, honorifics)) + ")")

@@ -1395,7 +1395,7 @@ def effect_matrix(table: pd.DataFrame, *, language: str = "ja", alpha: float = 0
         return f"{r['effect_size']:+.2f}{star}{ci}"
 
     rows = []
-    for (grouping, group), sub in table.groupby(["grouping", "group"], sort=False):
+    for (_grouping, group), sub in table.groupby(["grouping", "group"], sort=False):
         row = {"group": group, "n": sub["n_pairs"].max()}
         for r in sub.to_dict("records"):
             row[r["label"]] = cell(r)

@@ -760,7 +760,7 @@ def estimates_view(est: pd.DataFrame, *, kinds: Sequence[str] = ("construct", "t
     """Estimates per wave for display: one row per measure, one column per year (estimate and interval)."""
     sub = est[est["kind"].isin(kinds)]
     rows = []
-    for (mid, label, st), g in sub.groupby(["measure_id", "label", "statistic"], sort=False):
+    for (_mid, label, st), g in sub.groupby(["measure_id", "label", "statistic"], sort=False):
         row = {"指標": label, "集計": STATISTIC_LABELS.get(st, st)}
         for r in g.sort_values("fiscal_year").itertuples():
             row[f"{r.fy_label}"] = f"{_fmt(r.estimate, st)}({_fmt(r.ci_low, st)}〜{_fmt(r.ci_high, st)}、n={r.n})" if pd.notna(r.estimate) else "—"

@@ -76,7 +76,7 @@ def forms_export(n: int = 60, seed: int = 1) -> tuple[pd.DataFrame, dict]:
         ("Q5-2. 窓口の混雑状況を、データで把握している", "data"),  # not in the bank: construct unset
         ("Q6. " + STATEMENTS["tech_02"], "tech"),
     ]
-    for k, (h, _) in enumerate(items):
+    for h, _ in items:
         df[h] = _choice(rng, list(AGREE5_PLAIN) + ["わからない"], n, [0.1, 0.15, 0.25, 0.25, 0.2, 0.05])
     # the trap: a 5-point item that drew only three distinct answers
     df[items[2][0]] = _choice(rng, ["あまりそう思わない", "ややそう思う", "そう思う"], n)

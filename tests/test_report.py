@@ -1,6 +1,5 @@
 """Shared HTML: self-contained, code hidden, alt text, tables privacy-filtered."""
 
-import json
 
 import matplotlib.pyplot as plt
 import nbformat

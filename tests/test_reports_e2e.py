@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import re
 import subprocess
-import tempfile
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -124,7 +122,6 @@ def test_tables_xlsx_written_with_japanese_headers(sample_report):
 
 @needs_chromium
 def test_run_pdf_flag(tiny, tmp_path):
-    import subprocess
     import sys
 
     from conftest import ROOT

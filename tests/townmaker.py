@@ -189,7 +189,7 @@ def make_town(parent: Path, town: Town) -> Path:
     if town.hypotheses:
         (folder / "hypotheses.yaml").write_text(
             "- id: H1\n  statement: 若い職員ほどデジタル化に前向きである\n  measure: mind\n  attribute: " + ("age_band\n  group: [20代以下]\n  versus: [50代以上]\n" if "age_band" in town.attributes else "department\n  group: [総務課]\n")
-            + "  expected: higher\n" + (f"- id: H2\n  measure: tools_used__kintone\n  attribute: department\n  group: [総務課]\n  expected: higher\n" if town.tools == "multi" else ""),
+            + "  expected: higher\n" + ("- id: H2\n  measure: tools_used__kintone\n  attribute: department\n  group: [総務課]\n  expected: higher\n" if town.tools == "multi" else ""),
             encoding="utf-8")
         inputs["hypotheses"] = "hypotheses.yaml"
     if town.opportunities:
