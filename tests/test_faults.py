@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 MINI_02 = MINI_01.replace("01_current_state", "02_segments").replace("'response_rates', by='attribute')", "'rates_02', by='attribute')\npub.finding('二つ目の要点')")
 SLEEPY = "import time\ntime.sleep({seconds})\n"
 COMPARED = ("tables/", "meta/", "findings/", "private/")
+TIMED = (".ipynb", ".html", ".xlsx")  # executed notebooks (private/notebooks/ too) and pages carry timings: compared by name
 
 
 def _tiny(folder: Path, mid: str = "tiny") -> Path:
@@ -64,7 +65,11 @@ def _popen(*args, env_extra: dict | None = None) -> subprocess.Popen:
 
 def _snapshot(reports: Path) -> dict[str, bytes | None]:
     """File list of a reports folder; bytes of the deterministic files (HTML/ipynb/xlsx hold timings: by name)."""
-    return {p.relative_to(reports).as_posix(): (p.read_bytes() if p.relative_to(reports).as_posix().split("/", 1)[-1].startswith(COMPARED) else None)
+    def compared(rel: str) -> bool:
+        inner = rel.split("/", 1)[-1]
+        return inner.startswith(COMPARED) and not rel.endswith(TIMED)
+
+    return {p.relative_to(reports).as_posix(): (p.read_bytes() if compared(p.relative_to(reports).as_posix()) else None)
             for p in sorted(reports.rglob("*")) if p.is_file() and not p.name.endswith(".lock")}
 
 
@@ -334,5 +339,6 @@ def test_sigint_cancels_dask_futures(tmp_path):
         with distributed.Client(cluster.scheduler_address) as client:
             assert _wait_for(lambda: not client.processing() or not any(client.processing().values()), timeout=10)
     assert info.value.exit_code == 130
-    assert [r.status for r in info.value.batch.rows()] == ["interrupted"]
+    statuses = [r.status for r in info.value.batch.rows()]  # one or both notebooks, by how far the run got
+    assert statuses and set(statuses) == {"interrupted"}, statuses
     assert not (reports / "tiny" / "01_current_state.html").exists() and not (reports / "tiny" / ".staging").exists()
