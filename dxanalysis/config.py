@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as _dt
 import types
 import typing
-import unicodedata
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
@@ -20,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from .textnorm import nfkc as _nfkc
 from .validate import InputError, Problem, close_match
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -59,10 +59,6 @@ REQUIRED_INPUTS = {"survey": ["survey.csv", "survey.xlsx"], "codebook": ["codebo
 class _Strict(BaseModel):
     # numbers written without quotes (values: [1, 2]) are read as the text "1", "2" like CSV cells
     model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
-
-
-def _nfkc(value):
-    return unicodedata.normalize("NFKC", value).strip() if isinstance(value, str) else value
 
 
 def _problems_error(problems: list[tuple]) -> PydanticCustomError:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io as _io
 import math
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,24 +17,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .config import (
-    OPTIONAL_INPUTS,
-    Codebook,
-    MunicipalityConfig,
-    load_codebook,
-    load_config,
-    read_yaml,
-    read_yaml_located,
-    yaml_line,
-)
+from .config import OPTIONAL_INPUTS, Codebook, MunicipalityConfig, load_codebook, load_config, read_yaml, read_yaml_located, yaml_line
 from .io_roadmap import check_roadmap_inputs, parse_fiscal_year
-from .validate import (  # spreadsheet_row: re-exported for older code
-    InputError,
-    Problem,
-    close_match,
-    raise_if_errors,
-    spreadsheet_row,
-)
+from .textnorm import nfkc  # moved to textnorm; io.nfkc stays importable
+from .validate import InputError, Problem, close_match, raise_if_errors, spreadsheet_row  # spreadsheet_row: moved to validate, re-exported
 
 ROSTER_COUNT_NAMES = ("職員数", "staff", "count", "n_staff")
 #: Cells that mark a total or subtotal row of a staff table (compared after NFKC, lower case).
@@ -43,13 +28,6 @@ ROSTER_TOTAL_WORDS = {"合計", "計", "総計", "小計", "総数", "全体", "
 
 
 # --------------------------------------------------------------------------- low level
-def nfkc(value):
-    """NFKC-normalise and strip a text cell; other values are returned unchanged."""
-    if isinstance(value, str):
-        return unicodedata.normalize("NFKC", value).strip()
-    return value
-
-
 def detect_encoding(raw: bytes) -> str:
     """Encoding of a CSV export: BOM → utf-8-sig, valid UTF-8 → utf-8, else cp932.
 

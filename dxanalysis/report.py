@@ -500,14 +500,6 @@ def glossary_html(language: str = "ja") -> str:
     return f'<h2 id="glossary">{head}</h2><dl class="dx-glossary">{body}</dl>'
 
 
-def read_findings(report_dir: Path) -> list[dict]:
-    """Key findings recorded by the notebooks (``findings/<notebook>.json``), in notebook order."""
-    out = []
-    for path in sorted((Path(report_dir) / "findings").glob("*.json")):
-        out.extend(json.loads(path.read_text(encoding="utf-8")))
-    return out
-
-
 def _finding_items(items: list[dict], language: str) -> str:
     link_text = "根拠を見る" if language != "en" else "evidence"
     return "".join(f'<li>{html.escape(f["text"])} <a href="{html.escape(f.get("section") or "#")}">{link_text}</a></li>' for f in items)
