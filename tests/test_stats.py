@@ -1,9 +1,10 @@
 """dxanalysis.stats: one function per statistic, by kind, checked against R.
 
-The full reference tests of each statistic are in tests/test_survey.py (weights, alpha,
-Mann–Whitney, DeLong, TOST) and tests/test_training.py (Wilcoxon–Pratt, McNemar,
-Newcombe, paired rank-biserial), through the names the step modules re-export. Here: the
-new homes, the two rank-biserial correlations told apart, and one R value each.
+The full R reference tests of each statistic stay next to the data they share, calling
+``dxanalysis.stats`` (imported as ``st``): tests/test_survey.py (raking, design-based SE,
+Kish, alpha, Mann–Whitney, DeLong, TOST, BH, Wilson) and tests/test_training.py
+(McNemar, Wilcoxon–Pratt, paired rank-biserial, Newcombe, BH). Here: the old names still
+work, the two rank-biserial correlations told apart, and one R value each.
 """
 
 import numpy as np
