@@ -1,5 +1,4 @@
-"""Argument checks shared by the statistics and the step modules.
-"""
+"""Argument checks shared by the statistics and the step modules (which import them from here)."""
 
 from __future__ import annotations
 
