@@ -495,33 +495,3 @@ def audit_report(report_dir: Path | str, *, min_group_size: int | None = None) -
     return AuditResult(report_dir=report_dir, min_group_size=k, findings=out, tables_read=len(tables) + len(sheets),
                        hidden_cells_checked=len(ranges), cells_pinned=pinned,
                        ranges=pd.DataFrame(ranges, columns=["population", "cell", "derived_low", "derived_high", "tables"]))
-
-
-AUDIT_NOTEBOOK = "privacy_audit"
-
-
-def failed_rows(report_dir: Path | str, *, municipality: str, language: str = "ja") -> list:
-    """The run's verdict on one finished municipality: ``[]`` when the audit passes.
-
-    Called by :func:`dxanalysis.runner.run_batch` after ``index.html`` is written. When
-    the shared files give a hidden cell away, returns one ``failed`` row
-    (:class:`dxanalysis.runner.NotebookResult`, notebook ``privacy_audit``) whose error
-    says so in Japanese, so ``dxanalysis run`` lists it and exits with status 1. The
-    findings are written to ``private/audit_findings.csv`` for the advisor.
-    """
-    import time
-
-    from .runner import NotebookResult
-
-    t0 = time.perf_counter()
-    result = audit_report(report_dir)
-    private = Path(report_dir) / "private"
-    private.mkdir(parents=True, exist_ok=True)
-    result.findings.to_csv(private / "audit_findings.csv", index=False, encoding="utf-8-sig")
-    if result.ok:
-        return []
-    kinds = "、".join(f"{k} {v}件" for k, v in result.findings["reason"].value_counts().items())
-    msg = (f"プライバシー監査で共有ファイルに問題が見つかりました({kinds})。このフォルダを共有しないでください。"
-           f"詳細: dxanalysis audit {report_dir}" if language != "en" else
-           f"privacy audit found problems in the shared files ({kinds}); do not share this folder. Details: dxanalysis audit {report_dir}")
-    return [NotebookResult(municipality, AUDIT_NOTEBOOK, "failed", round(time.perf_counter() - t0, 2), msg)]

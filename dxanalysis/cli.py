@@ -23,7 +23,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USER_ERROR = 0, 1, 2
 
 def _municipality_folders(paths: list[str]) -> list[Path]:
     """A municipality folder, or a folder of them (each with municipality.yaml)."""
-    from .runner import municipality_folders
+    from .config import municipality_folders
 
     return municipality_folders(paths)
 

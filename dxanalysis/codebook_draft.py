@@ -586,7 +586,7 @@ def draft_codebook(raw: pd.DataFrame, *, source: str = "survey.csv", roster: pd.
     Draft
         One :class:`Guess` per column, the scales, constructs and yes/no words.
     """
-    from .questionnaire import load_item_bank
+    from .config import load_item_bank
 
     bank = bank or load_item_bank()
     index = BankIndex(bank)

@@ -79,8 +79,8 @@ def load_municipalities(paths: Sequence[str | Path]) -> list:
     Raises :class:`~dxanalysis.validate.InputError` for a folder that breaks the data
     contract (the batch command passes only folders it has validated).
     """
+    from .config import municipality_folders
     from .io import load_municipality
-    from .runner import municipality_folders
 
     return [load_municipality(f) for f in municipality_folders([paths] if isinstance(paths, (str, Path)) else paths)]
 

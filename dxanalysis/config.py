@@ -10,8 +10,8 @@ from __future__ import annotations
 import datetime as _dt
 import types
 import typing
-import unicodedata
 import warnings
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
 
@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from .textnorm import nfkc as _nfkc
 from .validate import InputError, Problem, close_match
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -58,10 +59,6 @@ REQUIRED_INPUTS = {"survey": ["survey.csv", "survey.xlsx"], "codebook": ["codebo
 class _Strict(BaseModel):
     # numbers written without quotes (values: [1, 2]) are read as the text "1", "2" like CSV cells
     model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
-
-
-def _nfkc(value):
-    return unicodedata.normalize("NFKC", value).strip() if isinstance(value, str) else value
 
 
 def _problems_error(problems: list[tuple]) -> PydanticCustomError:
@@ -716,3 +713,30 @@ def load_codebook(path: Path, language: str = "ja") -> Codebook:
         return Codebook.model_validate(raw)
     except ValidationError as err:
         raise InputError(_pydantic_problems(err, path.name, node=node, model=Codebook), language) from None
+
+
+# --------------------------------------------------------------------------- finding inputs
+def municipality_folders(paths: Iterable[Path | str]) -> list[Path]:
+    """A municipality folder, or a folder of them (each with municipality.yaml), in order given."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if (p / "municipality.yaml").exists():
+            out.append(p)
+        elif p.is_dir():
+            out.extend(sorted(q for q in p.iterdir() if (q / "municipality.yaml").exists()))
+    seen, unique = set(), []
+    for p in out:
+        key = p.resolve()
+        if key not in seen:
+            seen.add(key)
+            unique.append(p)
+    return unique
+
+
+ITEM_BANK = RESOURCES_DIR / "item_bank.yaml"
+
+
+def load_item_bank(path: Path | str | None = None) -> dict:
+    """The item bank as a dict (``scales``, ``constructs``, ``statements``, ``tools``, ``attributes``, ``multi_select``, ``free_text``)."""
+    with open(path or ITEM_BANK, encoding="utf-8") as f:
+        return yaml.safe_load(f)

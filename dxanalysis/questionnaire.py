@@ -14,11 +14,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
-from .config import RESOURCES_DIR
-
-ITEM_BANK = RESOURCES_DIR / "item_bank.yaml"
+from .config import ITEM_BANK, load_item_bank  # noqa: F401 (the item bank's path and reader live in config; re-exported)
 
 #: Section titles of the questionnaire, in order.
 SECTIONS = {
@@ -37,12 +34,6 @@ KIND_TEXT = {"single": "単一選択", "multi": "複数選択", "text": "記述(
 #: Columns Microsoft Forms adds to every export (ja); the questionnaire's codebook ignores them.
 FORMS_METADATA = ("ID", "開始時刻", "完了時刻", "メール", "名前", "最終変更時刻")
 DEPARTMENT_PLACEHOLDER = "(部署名を自治体の組織に合わせて並べてください)"
-
-
-def load_item_bank(path: Path | str | None = None) -> dict:
-    """The item bank as a dict (``scales``, ``constructs``, ``statements``, ``tools``, ``attributes``, ``multi_select``, ``free_text``)."""
-    with open(path or ITEM_BANK, encoding="utf-8") as f:
-        return yaml.safe_load(f)
 
 
 def questionnaire_frame(bank: dict | None = None, *, departments: list[str] | None = None, dont_know: bool = True) -> pd.DataFrame:

@@ -45,7 +45,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from . import __version__, fsutil
-from .config import NOTEBOOKS, NOTEBOOKS_DIR, PACKAGE_DIR, REPORTS_DIR, load_codebook, load_config
+from .config import NOTEBOOKS, NOTEBOOKS_DIR, PACKAGE_DIR, REPORTS_DIR, load_codebook, load_config, municipality_folders  # noqa: F401 (municipality_folders: moved to config, re-exported)
 from .runlock import ReportLock, ReportsLocked
 from .validate import InputError, Problem
 
@@ -1262,21 +1262,33 @@ def write_error_page(report_dir: Path, *, name: str, error: InputError) -> Path:
 
 
 # ----------------------------------------------------------------------------- the batch
-def municipality_folders(paths: Iterable[Path | str]) -> list[Path]:
-    """A municipality folder, or a folder of them (each with municipality.yaml), in order given."""
-    out: list[Path] = []
-    for p in map(Path, paths):
-        if (p / "municipality.yaml").exists():
-            out.append(p)
-        elif p.is_dir():
-            out.extend(sorted(q for q in p.iterdir() if (q / "municipality.yaml").exists()))
-    seen, unique = set(), []
-    for p in out:
-        key = p.resolve()
-        if key not in seen:
-            seen.add(key)
-            unique.append(p)
-    return unique
+AUDIT_NOTEBOOK = "privacy_audit"
+
+
+def audit_failed_rows(report_dir: Path | str, *, municipality: str, language: str = "ja") -> list:
+    """The run's verdict on one finished municipality: ``[]`` when the audit passes.
+
+    Runs :func:`dxanalysis.audit.audit_report`; moved here from audit.py so that audit does
+    not import the runner. Called by :func:`run_batch` after ``index.html`` is written. When
+    the shared files give a hidden cell away, returns one ``failed`` row
+    (:class:`NotebookResult`, notebook ``privacy_audit``) whose error
+    says so in Japanese, so ``dxanalysis run`` lists it and exits with status 1. The
+    findings are written to ``private/audit_findings.csv`` for the advisor.
+    """
+    from .audit import audit_report
+
+    t0 = time.perf_counter()
+    result = audit_report(report_dir)
+    private = Path(report_dir) / "private"
+    private.mkdir(parents=True, exist_ok=True)
+    result.findings.to_csv(private / "audit_findings.csv", index=False, encoding="utf-8-sig")
+    if result.ok:
+        return []
+    kinds = "、".join(f"{k} {v}件" for k, v in result.findings["reason"].value_counts().items())
+    msg = (f"プライバシー監査で共有ファイルに問題が見つかりました({kinds})。このフォルダを共有しないでください。"
+           f"詳細: dxanalysis audit {report_dir}" if language != "en" else
+           f"privacy audit found problems in the shared files ({kinds}); do not share this folder. Details: dxanalysis audit {report_dir}")
+    return [NotebookResult(municipality, AUDIT_NOTEBOOK, "failed", round(time.perf_counter() - t0, 2), msg)]
 
 
 def run_batch(
@@ -1413,9 +1425,7 @@ def _run_batch(folders, *, reports_root: Path, notebooks, notebooks_dir: Path, w
         if muni.error is None:
             if muni.results:  # nothing of this municipality was selected (e.g. only 05): leave its folder alone
                 batch.reports[muni.id] = _write_municipality(muni, order)
-                from .audit import failed_rows
-
-                batch.results.extend(failed_rows(muni.report_dir, municipality=muni.id, language=muni.cfg.language))  # a leak fails the run
+                batch.results.extend(audit_failed_rows(muni.report_dir, municipality=muni.id, language=muni.cfg.language))  # a leak fails the run
         elif error_pages:
             write_error_page(muni.report_dir, name=getattr(muni.cfg, "name", muni.folder.name), error=muni.error)
             batch.reports[muni.id] = muni.report_dir / "index.html"

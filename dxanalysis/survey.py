@@ -14,32 +14,30 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+# The statistics live in dxanalysis.stats; re-exported here for notebooks and older code.
+from .stats._util import _as_list, _check_columns
+from .stats.effects import (
+    EQUIVALENCE_MARGIN,
+    rank_biserial_ci,
+    rank_biserial_degenerate,
+    rank_biserial_equivalence_p,
+)
+from .stats.effects import rank_biserial_independent as rank_biserial
+from .stats.proportions import wilson_interval
+from .stats.reliability import cronbach_alpha
+from .stats.tests import bh_adjust
+from .stats.tests import bh_adjust_by_family as _bh_family
+from .stats.tests import mann_whitney_p as _mann_whitney
+from .stats.weighting import (  # noqa: F401
+    RAKING_SWEEPS,
+    kish_design_effect,
+    poststratify_weights,
+    rake_weights,
+    weighted_mean,
+)
+
 #: Response rates under this share are flagged (``low_response``).
 LOW_RESPONSE_RATE = 0.20
-
-
-def wilson_interval(successes, n, *, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval for a binomial proportion (vectorised).
-
-    Returns ``(low, high)``; NaN where ``n == 0``. The Wilson interval keeps its coverage
-    for small groups and shares near 0 or 1, where the normal approximation fails
-    (Brown, Cai & DasGupta 2001). Equals ``statsmodels.stats.proportion.proportion_confint
-    (method="wilson")`` and R ``binom::binom.confint(method="wilson")``.
-    """
-    x = np.asarray(successes, dtype=float)
-    n = np.asarray(n, dtype=float)
-    z = stats.norm.ppf(1 - (1 - confidence) / 2)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = x / n
-        denom = 1 + z**2 / n
-        centre = (p + z**2 / (2 * n)) / denom
-        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
-        low = np.where(n > 0, np.clip(centre - half, 0, 1), np.nan)
-        high = np.where(n > 0, np.clip(centre + half, 0, 1), np.nan)
-    # exact ends: floating point gives 0.9999999999999999 for x == n, below the share itself
-    low = np.where(x == 0, 0.0, low)
-    high = np.where((x == n) & (n > 0), 1.0, high)
-    return low, high
 
 
 def response_rates(survey: pd.DataFrame, roster: pd.DataFrame, *, by: str | Sequence[str], low_rate: float = LOW_RESPONSE_RATE,
@@ -180,9 +178,6 @@ SUPPORTED, CONTRADICTED, INCONCLUSIVE = "支持", "反証", "判定不能"
 SMALL_DIFFERENCE = "差は小さい"
 #: Every verdict, in the order tables and summaries list them.
 VERDICTS = (SUPPORTED, CONTRADICTED, SMALL_DIFFERENCE, INCONCLUSIVE)
-#: Equivalence margin on the rank-biserial r: |r| below it is "no meaningful difference"
-#: (Cohen's "small" is 0.1). Declared before seeing the data; a parameter of test_hypotheses.
-EQUIVALENCE_MARGIN = 0.1
 #: Two compared groups whose response rates differ by at least this ratio get a caveat.
 RESPONSE_RATIO = 1.5
 #: Significance level for verdicts, support needs and heatmap markers (on BH q-values).
@@ -201,50 +196,6 @@ def section_link(notebook: str, heading: str) -> str:
     from urllib.parse import quote
 
     return f"{notebook}.html#{quote(heading)}"
-
-
-def _as_list(value) -> list:
-    if value is None:
-        return []
-    return [value] if isinstance(value, str) else list(value)
-
-
-def _check_columns(frame: pd.DataFrame, columns: Sequence[str], func: str, what: str = "survey") -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise KeyError(f"{func}: {what} has no column(s) {missing}; available: {list(frame.columns)}")
-
-
-def bh_adjust(p_values) -> np.ndarray:
-    """Benjamini–Hochberg q-values (statsmodels ``multipletests(method="fdr_bh")`` = R
-    ``p.adjust(method="BH")``); NaN p-values stay NaN and are not counted."""
-    from statsmodels.stats.multitest import multipletests
-
-    p = np.asarray(p_values, dtype=float)
-    q = np.full(p.shape, np.nan)
-    ok = ~np.isnan(p)
-    if ok.any():
-        q[ok] = multipletests(p[ok], method="fdr_bh")[1]
-    return q
-
-
-def _bh_family(p_values, family) -> np.ndarray:
-    """BH q-values where rows sharing a ``family`` key are one test (one p enters the family).
-
-    The q of the test is copied to every row of its key. Used for the two groups of a
-    two-level attribute: "A vs the rest" and "B vs the rest" are the same comparison, and
-    counting it twice would distort the false discovery rate.
-    """
-    p = np.asarray(p_values, dtype=float)
-    keys = list(family)
-    if len(keys) != len(p):
-        raise ValueError("_bh_family: one family key per p-value")
-    first: dict = {}
-    for i, k in enumerate(keys):
-        first.setdefault(k, i)
-    idx = np.array(list(first.values()), dtype=int)
-    q_one = dict(zip(first, bh_adjust(p[idx]) if len(idx) else []))
-    return np.array([q_one[k] for k in keys], dtype=float)
 
 
 def area_order(codebook) -> list[str]:
@@ -283,183 +234,7 @@ def describe_margins(margins: Sequence[str], codebook=None, *, language: str = "
     return f"重み付けに使った職員名簿の属性: {'・'.join(names)}{tail}。"
 
 
-# =========================================================================== weighting
-def _margin_targets(roster: pd.DataFrame, margin: str) -> pd.Series:
-    t = roster.groupby(margin, observed=True)["staff"].sum()
-    t.index = t.index.astype(str)
-    return t[t > 0].astype(float)
-
-
-def rake_weights(survey: pd.DataFrame, roster: pd.DataFrame, *, margins: Sequence[str], max_iter: int = 100, tol: float = 1e-8) -> pd.Series:
-    """Raking (iterative proportional fitting) weights from respondents to the roster.
-
-    Parameters
-    ----------
-    survey
-        Tidy responses with the attribute columns named in ``margins``.
-    roster
-        Staff counts (``Municipality.roster``): attribute columns and ``staff``.
-    margins
-        Attribute ids whose staff totals the weighted respondents must reproduce, e.g.
-        ``["department", "age_band"]``. One margin gives post-stratification.
-    max_iter, tol
-        At most ``max_iter`` full cycles over the margins; stop when every weighted
-        margin total is within ``tol`` (relative) of its roster total.
-
-    Returns
-    -------
-    Series
-        Named ``weight``, indexed like ``survey``. For every margin, the weights of the
-        respondents in a category sum to that category's staff; all weights sum to the
-        roster's total staff.
-
-    Notes
-    -----
-    Start: every respondent has weight ``N / n``. One cycle multiplies the weights of each
-    category of each margin in turn by ``target / current total`` (Deming & Stephan 1940);
-    the result equals R ``survey::rake`` (tests hold its numbers).
-
-    Decisions where the data are incomplete:
-
-    * **Missing margin value**: a respondent with an empty value on any margin gets weight
-      NaN; weighted estimates use the respondents with a weight (the roster cannot tell
-      which category they belong to). Their number is in ``weights.attrs["n_unweighted"]``.
-    * **Category with staff but no respondent**: it cannot be represented; its staff are
-      spread over the other categories of that margin in proportion to their staff (the
-      targets are rescaled to the roster total) and a warning names it.
-    * A category with respondents but no staff raises ``ValueError`` (the data contract
-      makes it an input error, see ``io.check_survey_in_roster``).
-    """
-    import warnings
-
-    margins = _as_list(margins)
-    if not margins:
-        raise ValueError("rake_weights: give at least one margin")
-    _check_columns(survey, margins, "rake_weights")
-    _check_columns(roster, [*margins, "staff"], "rake_weights", "roster")
-    total = float(roster["staff"].sum())
-    complete = survey[margins].notna().all(axis=1).to_numpy()
-    n = int(complete.sum())
-    if n == 0:
-        raise ValueError("rake_weights: no respondent has a value on every margin")
-    codes, targets = [], []
-    for margin in margins:
-        t = _margin_targets(roster, margin)
-        values = survey.loc[complete, margin].astype(str).to_numpy()
-        unknown = sorted(set(values) - set(t.index))
-        if unknown:
-            raise ValueError(f"rake_weights: {margin} values {unknown} have respondents but no staff in the roster")
-        present = t[t.index.isin(set(values))]
-        empty = sorted(set(t.index) - set(present.index))
-        if empty:
-            warnings.warn(f"rake_weights: {margin} {empty} have staff but no respondents; their staff are spread over the other categories", stacklevel=2)
-        present = present * total / present.sum()
-        codes.append(pd.Categorical(values, categories=list(present.index)).codes)
-        targets.append(present.to_numpy())
-    w = np.full(n, total / n)
-    converged = False
-    for _ in range(max_iter):
-        for code, target in zip(codes, targets):
-            current = np.bincount(code, weights=w, minlength=len(target))
-            w = w * (target / current)[code]
-        worst = max(np.max(np.abs(np.bincount(c, weights=w, minlength=len(t)) - t) / t) for c, t in zip(codes, targets))
-        if worst < tol:
-            converged = True
-            break
-    if not converged:
-        warnings.warn(f"rake_weights: not converged after {max_iter} cycles (largest relative margin error {worst:.2e})", stacklevel=2)
-    out = pd.Series(np.nan, index=survey.index, name="weight")
-    out[complete] = w
-    out.attrs["n_unweighted"] = int((~complete).sum())
-    out.attrs["margins"] = margins
-    return out
-
-
-def poststratify_weights(survey: pd.DataFrame, roster: pd.DataFrame, *, by: str) -> pd.Series:
-    """Post-stratification weights: staff of the respondent's group / respondents in it.
-
-    Same rules and output as :func:`rake_weights` with ``margins=[by]`` (which gives
-    exactly these weights after one step): ``weight`` Series, NaN for respondents
-    without a value of ``by``, summing to the roster's total staff.
-    """
-    if not isinstance(by, str):
-        raise TypeError("poststratify_weights: by must be one attribute id; use rake_weights for several margins")
-    return rake_weights(survey, roster, margins=[by], max_iter=1)
-
-
-def kish_design_effect(weights) -> float:
-    """Kish's design effect due to unequal weights: ``n Σw² / (Σw)²`` (= 1 + CV² of w).
-
-    NaN weights are ignored. Kish (1965), *Survey Sampling*, §11.7.
-    """
-    w = np.asarray(weights, dtype=float)
-    w = w[~np.isnan(w)]
-    if len(w) == 0 or w.sum() == 0:
-        return float("nan")
-    return float(len(w) * np.sum(w**2) / np.sum(w) ** 2)
-
-
 # =========================================================================== reliability
-def cronbach_alpha(items: pd.DataFrame, *, confidence: float = 0.95) -> dict:
-    """Cronbach's alpha from pairwise-complete covariances, as R ``psych::alpha``.
-
-    Parameters
-    ----------
-    items
-        One column per item (already reverse coded), one row per respondent; NaN = missing.
-        Rows with no answer at all are ignored.
-
-    Returns
-    -------
-    dict
-        ``alpha`` (raw alpha), ``ci_low``, ``ci_high`` (Feldt interval), ``n`` (rows with
-        at least one answer), ``n_items``, and ``if_dropped``: a DataFrame with columns
-        ``item_id``, ``alpha_if_dropped`` (raw alpha of the other items), ``r_drop``
-        (correlation of the item with the sum of the other items).
-
-    Notes
-    -----
-    ``C`` is the covariance matrix from pairwise-complete observations (R
-    ``cov(x, use="pairwise")``, pandas ``DataFrame.cov``); with ``k`` items
-    ``alpha = k / (k − 1) · (1 − tr C / ΣC)`` (psych ``raw_alpha``). ``r_drop`` is
-    ``(ΣC[:, i] − C[i, i]) / sqrt(C[i, i] · ΣC[−i, −i])`` (psych ``r.drop``).
-
-    The interval is Feldt's (Feldt, Woodruff & Salih 1987), as ``psych::alpha.ci`` and the
-    "Feldt" line of ``psych::alpha``: with ``N = n`` respondents,
-    ``1 − (1 − alpha) · F(1 − a/2; N − 1, (N − 1)(k − 1))`` … ``F(a/2; …)``.
-    With two items, alpha-if-dropped is undefined (one item left) and reported as NaN.
-    """
-    if not isinstance(items, pd.DataFrame):
-        raise TypeError("cronbach_alpha: items must be a DataFrame with one column per item")
-    x = items.astype(float)
-    x = x[x.notna().any(axis=1)]
-    k = x.shape[1]
-    n = len(x)
-    nan = float("nan")
-    empty_drop = pd.DataFrame({"item_id": list(map(str, items.columns)), "alpha_if_dropped": nan, "r_drop": nan})
-    if k < 2 or n < 3:
-        return {"alpha": nan, "ci_low": nan, "ci_high": nan, "n": n, "n_items": k, "if_dropped": empty_drop}
-    C = x.cov().to_numpy()
-
-    def raw_alpha(c: np.ndarray) -> float:
-        m = c.shape[0]
-        return float((1 - np.trace(c) / c.sum()) * m / (m - 1))
-
-    alpha = raw_alpha(C)
-    a = 1 - confidence
-    df1, df2 = n - 1, (n - 1) * (k - 1)
-    ci_low = 1 - (1 - alpha) * stats.f.ppf(1 - a / 2, df1, df2)
-    ci_high = 1 - (1 - alpha) * stats.f.ppf(a / 2, df1, df2)
-    drops, rdrop = [], []
-    for i in range(k):
-        keep = [j for j in range(k) if j != i]
-        sub = C[np.ix_(keep, keep)]
-        drops.append(raw_alpha(sub) if k > 2 else nan)
-        rdrop.append(float((C[:, i].sum() - C[i, i]) / np.sqrt(C[i, i] * sub.sum())))
-    if_dropped = pd.DataFrame({"item_id": list(map(str, items.columns)), "alpha_if_dropped": drops, "r_drop": rdrop})
-    return {"alpha": alpha, "ci_low": float(ci_low), "ci_high": float(ci_high), "n": n, "n_items": k, "if_dropped": if_dropped}
-
-
 def reliability(survey: pd.DataFrame, codebook, *, low_alpha: float = LOW_ALPHA) -> pd.DataFrame:
     """Cronbach's alpha of every construct, with its Feldt 95% interval.
 
@@ -634,112 +409,6 @@ def positive_shares(dist: pd.DataFrame, codebook) -> pd.DataFrame:
 
 
 # =========================================================================== weighted estimates
-#: Backfitting sweeps over the raking margins in the variance, as R ``survey:::svyrecvar``.
-RAKING_SWEEPS = 10
-#: Design standard errors at or below this are treated as 0 (see :func:`weighted_mean`).
-_DEGENERATE_DESIGN_SE = 1e-10
-
-
-def weighted_mean(y, weights, *, margins: pd.DataFrame | None = None, share: bool = False, confidence: float = 0.95) -> dict:
-    """Weighted mean (or share) with its design-based standard error and 95% interval.
-
-    The standard error is the linearisation (Taylor) estimate of R ``survey::svymean`` on
-    ``svydesign(ids = ~1, weights = ~w)`` raked with ``survey::rake`` on ``margins`` (tests
-    hold its numbers): raking reduces the variance of what the margins explain, and this
-    estimate takes that into account instead of only penalising unequal weights.
-
-    Parameters
-    ----------
-    y
-        One value per respondent; NaN = no answer (a domain: the respondent stays in the
-        design with zero influence, as ``svymean(..., na.rm = TRUE)``).
-    weights
-        Weights from :func:`rake_weights`; respondents with NaN weight are not in the design.
-    margins
-        The raking margins, one column per margin, one row per respondent (e.g.
-        ``survey[weights.attrs["margins"]]``). ``None``: the weights are treated as fixed
-        sampling weights (no calibration).
-    share
-        ``y`` is 0/1: the interval is Wilson's with the design-based effective sample size.
-    confidence
-        Level of the interval.
-
-    Returns
-    -------
-    dict
-        ``mean``, ``se``, ``ci_low``, ``ci_high``, ``n`` (respondents with a value and a
-        weight), ``n_design`` (respondents with a weight), ``n_eff_design`` (for shares
-        ``p(1 − p) / se²``: the simple random sample that would give the same precision;
-        NaN for means).
-
-    Notes
-    -----
-    With ``W = Σ w`` over the respondents who answered, the influence values are
-    ``z_i = w_i (y_i − ȳ_w) / W`` (0 for the others). For raked weights each margin ``g``
-    in turn replaces ``z`` by ``z − w · mean_g(z / w)`` (unweighted category means), for
-    10 sweeps over the margins, as ``survey:::svyrecvar`` does for a ``rake`` design
-    (Lumley 2010, §7.4). Then ``Var = n/(n − 1) · Σ (z_i − z̄)²`` with ``n`` = design rows.
-    Means: ``ȳ_w ± z_{0.975} · SE`` (= ``confint(svymean(...))``). Shares: the Wilson
-    interval with ``n* = p(1 − p)/SE²`` (Kish's effective sample size based on the
-    design variance), which stays inside [0, 1]. Where the SE is 0 (``p`` is 0 or 1, or
-    in a tiny sample the margins explain every answer) a zero-width interval would
-    overstate the precision, so the interval uses Kish's ``n / deff`` instead (Wilson for
-    shares, ``ȳ_w ± z · sd_w / sqrt(n / deff)`` for means); ``se`` stays as computed.
-    """
-    y = np.asarray(y, dtype=float)
-    w = np.asarray(weights, dtype=float)
-    if y.shape != w.shape:
-        raise ValueError("weighted_mean: y and weights must have the same length")
-    design = ~np.isnan(w)
-    y, w = y[design], w[design]
-    codes = []
-    if margins is not None:
-        mf = pd.DataFrame(margins)
-        if len(mf) != len(design):
-            raise ValueError("weighted_mean: margins must have one row per respondent")
-        mf = mf.iloc[np.flatnonzero(design)]
-        if mf.isna().any().any():
-            raise ValueError("weighted_mean: a weighted respondent has no value on a margin (rake_weights gives them no weight)")
-        codes = [pd.factorize(mf[c].astype(str))[0] for c in mf.columns]
-    has = ~np.isnan(y)
-    nd, n = int(design.sum()), int(has.sum())
-    nan = float("nan")
-    out = {"mean": nan, "se": nan, "ci_low": nan, "ci_high": nan, "n": n, "n_design": nd, "n_eff_design": nan}
-    if n == 0:
-        return out
-    total = w[has].sum()
-    mean = float(np.sum(w[has] * y[has]) / total)
-    z = np.where(has, w * (np.where(has, y, 0.0) - mean) / total, 0.0)
-    for _ in range(RAKING_SWEEPS if codes else 0):
-        for code in codes:
-            ratio = z / w
-            means = np.bincount(code, weights=ratio) / np.bincount(code)
-            z = z - w * means[code]
-    se = float(np.sqrt(nd / (nd - 1) * np.sum((z - z.mean()) ** 2))) if nd > 1 else nan
-    q = stats.norm.ppf(1 - (1 - confidence) / 2)
-    out.update(mean=mean, se=se)
-    # SE 0: p is 0 or 1, or the margins explain every answer (tiny samples). A zero-width
-    # interval would overstate the precision: fall back to Kish's n / deff.
-    degenerate = not se > _DEGENERATE_DESIGN_SE
-    n_kish = n / kish_design_effect(w[has])
-    if share:
-        if not degenerate and 0 < mean < 1:
-            n_star = mean * (1 - mean) / se**2
-            out["n_eff_design"] = float(n_star)
-        else:
-            n_star = n_kish
-        lo, hi = wilson_interval(mean * n_star, n_star, confidence=confidence)
-        out.update(ci_low=float(lo), ci_high=float(hi))
-    else:
-        if degenerate:
-            sd = np.sqrt(np.average((y[has] - mean) ** 2, weights=w[has]) * n / max(n - 1, 1))
-            se_ci = float(sd / np.sqrt(n_kish))
-        else:
-            se_ci = se
-        out.update(ci_low=float(mean - q * se_ci), ci_high=float(mean + q * se_ci))
-    return out
-
-
 def weighted_estimates(survey: pd.DataFrame, codebook, *, weights: pd.Series, scores: pd.DataFrame | None = None, confidence: float = 0.95,
                        margins: Sequence[str] | None = None) -> pd.DataFrame:
     """Whole-staff estimates, unweighted and weighted to the roster, side by side.
@@ -820,97 +489,6 @@ def describe_weighted_estimates(est: pd.DataFrame) -> str:
 
 
 # =========================================================================== group comparisons
-def rank_biserial(x, y) -> float:
-    """Rank-biserial correlation of ``x`` vs ``y``: P(X > Y) − P(X < Y), ties count half.
-
-    Equals ``2·U_x / (n_x n_y) − 1`` with the Mann–Whitney ``U`` of ``x`` (Kerby 2014);
-    positive when ``x`` tends to be higher. For 0/1 data it is the difference in shares.
-    """
-    x = np.asarray(x, dtype=float)
-    y = np.asarray(y, dtype=float)
-    x, y = x[~np.isnan(x)], y[~np.isnan(y)]
-    if len(x) == 0 or len(y) == 0:
-        return float("nan")
-    ranks = stats.rankdata(np.concatenate([x, y]))
-    u = ranks[: len(x)].sum() - len(x) * (len(x) + 1) / 2
-    return float(2 * u / (len(x) * len(y)) - 1)
-
-
-def _delong(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """AUC = P(X > Y) + ½P(X = Y) and its DeLong standard error (NaN when undefined)."""
-    m, n = len(x), len(y)
-    if m < 2 or n < 2:
-        return float("nan"), float("nan")
-    all_ranks = stats.rankdata(np.concatenate([x, y]))
-    v10 = (all_ranks[:m] - stats.rankdata(x)) / n  # share of y below each x (ties half)
-    v01 = 1 - (all_ranks[m:] - stats.rankdata(y)) / m  # share of x above each y (ties half)
-    return float(v10.mean()), float(np.sqrt(v10.var(ddof=1) / m + v01.var(ddof=1) / n))
-
-
-def _clean(v) -> np.ndarray:
-    v = np.asarray(v, dtype=float)
-    return v[~np.isnan(v)]
-
-
-#: DeLong standard errors at or below this are degenerate (complete separation, no spread).
-_DEGENERATE_SE = 1e-12
-
-
-def rank_biserial_ci(x, y, *, confidence: float = 0.95) -> tuple[float, float]:
-    """Interval for the rank-biserial correlation from DeLong's variance of the AUC.
-
-    ``r = 2·AUC − 1`` with ``AUC = P(X > Y) + ½P(X = Y)``. DeLong, DeLong &
-    Clarke-Pearson (1988) give ``Var(AUC) = S10/n_x + S01/n_y`` from the placement values;
-    the interval ``AUC ± z·SE`` (clipped to [0, 1]) is R ``pROC::ci.auc(method="delong")``,
-    mapped to ``r``. Deterministic (no resampling) and valid with the heavy ties of
-    Likert and yes/no data.
-
-    Returns ``(nan, nan)`` when the interval is degenerate: with complete separation
-    (every ``x`` above every ``y``, ``r = ±1``) or no spread at all, every placement value
-    is the same, DeLong's SE is 0 and the "interval" would be the single point ``r``,
-    which claims a certainty the data do not have (pROC prints 1–1). No interval is
-    shown then; :func:`rank_biserial_degenerate` tells the two cases apart.
-    """
-    auc, se = _delong(_clean(x), _clean(y))
-    if np.isnan(se) or se <= _DEGENERATE_SE:
-        return float("nan"), float("nan")
-    z = stats.norm.ppf(1 - (1 - confidence) / 2)
-    lo, hi = max(auc - z * se, 0.0), min(auc + z * se, 1.0)
-    return float(2 * lo - 1), float(2 * hi - 1)
-
-
-def rank_biserial_degenerate(x, y) -> bool:
-    """True when both groups have 2+ values but DeLong's SE is 0 (e.g. complete separation)."""
-    auc, se = _delong(_clean(x), _clean(y))
-    return bool(not np.isnan(se) and se <= _DEGENERATE_SE)
-
-
-def rank_biserial_equivalence_p(x, y, *, margin: float = EQUIVALENCE_MARGIN) -> float:
-    """Two one-sided tests (TOST) that |r| < ``margin``, with DeLong's standard error.
-
-    ``p = max(P(Z > (AUC − a_lo)/SE), P(Z < (AUC − a_hi)/SE))`` with the bounds
-    ``a = (1 ± margin) / 2`` on the AUC scale (``r = 2·AUC − 1``). ``p < α`` exactly when
-    the ``1 − 2α`` DeLong interval (90% for α = 0.05) lies inside ``(−margin, +margin)``
-    (Schuirmann 1987). NaN when the standard error is undefined or degenerate.
-    """
-    auc, se = _delong(_clean(x), _clean(y))
-    if np.isnan(se) or se <= _DEGENERATE_SE:
-        return float("nan")
-    lo_b, hi_b = (1 - margin) / 2, (1 + margin) / 2
-    return float(max(stats.norm.sf((auc - lo_b) / se), stats.norm.cdf((auc - hi_b) / se)))
-
-
-def _mann_whitney(x: np.ndarray, y: np.ndarray) -> float:
-    """Two-sided Mann–Whitney p (normal approximation, tie and continuity corrected).
-
-    Equals R ``wilcox.test(x, y, exact=FALSE, correct=TRUE)``; the exact test is not
-    used because Likert data are full of ties.
-    """
-    if len(x) == 0 or len(y) == 0 or np.ptp(np.concatenate([x, y])) == 0:
-        return float("nan")
-    return float(stats.mannwhitneyu(x, y, alternative="two-sided", method="asymptotic", use_continuity=True).pvalue)
-
-
 def group_differences(scores: pd.DataFrame, survey: pd.DataFrame, *, attributes: str | Sequence[str], constructs: Sequence[str] | None = None) -> pd.DataFrame:
     """Construct scores of each group against the rest of the respondents.
 

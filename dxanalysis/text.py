@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .textnorm import nfkc_text as nfkc  # free text is not stripped (see textnorm); text.nfkc stays importable
 from .privacy import PLACEHOLDERS
 
 RESOURCES = Path(__file__).resolve().parent / "resources"
@@ -88,13 +89,6 @@ def get_tokenizer():
     from janome.tokenizer import Tokenizer
 
     return Tokenizer()
-
-
-def nfkc(text) -> str:
-    """NFKC-normalised text ('' for missing values)."""
-    if text is None or (not isinstance(text, str) and pd.isna(text)):
-        return ""
-    return unicodedata.normalize("NFKC", str(text))
 
 
 def is_substantive(text) -> bool:

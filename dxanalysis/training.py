@@ -26,9 +26,19 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from .survey import bh_adjust, wilson_interval
+# The statistics live in dxanalysis.stats; re-exported here for notebooks and older code.
+from .stats.effects import rank_biserial_paired as rank_biserial
+from .stats.proportions import paired_share_difference_ci, wilson_interval
+from .stats.tests import (  # noqa: F401
+    MCNEMAR_EXACT_BELOW,
+    WILCOXON_EXACT_MAX,
+    bh_adjust,
+    mcnemar_test,
+    pratt_exact_pvalue,
+    pratt_ranks,
+    wilcoxon_pratt,
+)
 
 #: Waves in time order, and their Japanese names.
 WAVES = ("pre", "post", "followup")
@@ -40,11 +50,6 @@ GROUP_LABELS = {
     "ja": {"participant": "受講者", "non_participant": "非受講者"},
     "en": {"participant": "participants", "non_participant": "non-participants"},
 }
-#: McNemar: exact binomial test when the discordant pairs are fewer than this.
-MCNEMAR_EXACT_BELOW = 25
-#: Wilcoxon–Pratt: exact permutation distribution up to this many non-zero differences
-#: (ties and zeros allowed); above it, the normal approximation.
-WILCOXON_EXACT_MAX = 25
 #: Bootstrap resamples for the rank-biserial interval, and the fixed seed.
 N_BOOT = 2000
 RANDOM_STATE = 0
@@ -585,29 +590,6 @@ def headlines(
 
 
 # --------------------------------------------------------------------------- paired tests (L2)
-def pratt_ranks(d: np.ndarray) -> np.ndarray:
-    """Ranks of |d| over *all* pairs, zeros included (Pratt 1959); average ranks for ties."""
-    return stats.rankdata(np.abs(d), axis=-1)
-
-
-def rank_biserial(d: np.ndarray) -> np.ndarray:
-    """Matched-pairs rank-biserial correlation of differences ``d = after − before``.
-
-    ``r = (R+ − R−) / (n(n+1)/2)``: the share of the total rank sum favouring an increase
-    minus the share favouring a decrease (Kerby 2014, simple difference formula), with
-    Pratt ranks: zero differences keep their ranks in the total, so pairs that did not
-    change pull the effect towards 0. Positive = answers rose. Works on the last axis,
-    so a (B, n) array of bootstrap samples gives B values.
-    """
-    d = np.asarray(d, dtype=float)
-    n = d.shape[-1]
-    if n == 0:
-        return np.full(d.shape[:-1], np.nan) if d.ndim > 1 else np.nan
-    r = pratt_ranks(d)
-    total = n * (n + 1) / 2
-    return ((r * (d > 0)).sum(axis=-1) - (r * (d < 0)).sum(axis=-1)) / total
-
-
 def _bootstrap_ci(d: np.ndarray, func, *, n_boot: int, random_state: int, confidence: float) -> tuple[float, float]:
     """Percentile bootstrap interval of ``func`` over resampled pairs (fixed seed)."""
     rng = np.random.default_rng(random_state)
@@ -615,132 +597,6 @@ def _bootstrap_ci(d: np.ndarray, func, *, n_boot: int, random_state: int, confid
     vals = func(d[idx])
     a = (1 - confidence) / 2
     return float(np.quantile(vals, a)), float(np.quantile(vals, 1 - a))
-
-
-def pratt_exact_pvalue(ranks_nonzero, statistic: float) -> float:
-    """Two-sided p-value of W+ from its exact permutation (sign-flip) distribution.
-
-    Under "no change", each non-zero difference is equally likely to be positive or
-    negative, so W+ is a sum of its Pratt ranks each taken with probability 1/2; the
-    2^k sign patterns are counted by dynamic programming over the doubled ranks (Pratt
-    midranks are multiples of 1/2, so doubled they are integers). The p-value is
-    P(|W+ − E| ≥ |w − E|), E = Σr/2, as in R ``coin::wilcoxsign_test(..., zero.method =
-    "Pratt", distribution = "exact")``. Without ties and zeros it equals R
-    ``wilcox.test(paired = TRUE, exact = TRUE)``.
-    """
-    doubled = np.rint(2 * np.asarray(ranks_nonzero, dtype=float)).astype(np.int64)
-    total = int(doubled.sum())
-    counts = np.zeros(total + 1)
-    counts[0] = 1.0
-    for v in doubled:  # add one sign: the rank is counted (+v) or not
-        shifted = np.zeros_like(counts)
-        shifted[v:] = counts[: total + 1 - v]
-        counts = counts + shifted
-    observed = abs(2 * int(round(2 * statistic)) - total)
-    sums = np.arange(total + 1)
-    return float(min(1.0, counts[np.abs(2 * sums - total) >= observed].sum() / counts.sum()))
-
-
-def wilcoxon_pratt(before, after, *, exact_max: int = WILCOXON_EXACT_MAX) -> dict:
-    """Wilcoxon signed-rank test of ``after − before`` with Pratt's zero handling.
-
-    With at most ``exact_max`` (25) non-zero differences, the exact conditional
-    (permutation) distribution of W+ given the observed ranks, ties and zeros included
-    (:func:`pratt_exact_pvalue`; equals R ``coin::wilcoxsign_test(after ~ before,
-    zero.method = "Pratt", distribution = "exact")``). Above that, the normal
-    approximation with the variance of the same permutation distribution (Cureton 1967;
-    equals coin's asymptotic test), without continuity correction.
-
-    Returns
-    -------
-    dict
-        ``statistic`` (W+, the sum of Pratt ranks of positive differences; R's V),
-        ``p_value`` (two-sided; NaN when every difference is 0), ``z`` (standardised W+,
-        coin's Z, given for both methods), ``exact`` (bool), ``n_nonzero``.
-    """
-    d = np.asarray(after, dtype=float) - np.asarray(before, dtype=float)
-    d = d[~np.isnan(d)]
-    r = pratt_ranks(d)
-    w_plus = float((r * (d > 0)).sum())
-    r_nz = r[d != 0]
-    k = int(len(r_nz))
-    if k == 0:
-        return {"statistic": w_plus, "p_value": np.nan, "z": np.nan, "exact": False, "n_nonzero": 0}
-    # z as coin reports it: (W+ − E) / sd under the permutation null of the non-zero ranks
-    z = float((w_plus - r_nz.sum() / 2) / np.sqrt((r_nz**2).sum() / 4))
-    exact = k <= exact_max
-    p = pratt_exact_pvalue(r_nz, w_plus) if exact else float(2 * stats.norm.sf(abs(z)))
-    return {"statistic": w_plus, "p_value": p, "z": z, "exact": bool(exact), "n_nonzero": k}
-
-
-def paired_share_difference_ci(before, after, *, confidence: float = 0.95) -> tuple[float, float]:
-    """Interval of the difference in share "yes" (after − before) in paired yes/no answers.
-
-    Newcombe (1998) method 10 (square-and-add): the Wilson score intervals of the two
-    shares (l, u) are combined with the correlation of the paired answers,
-    ``L = D − √((p_a − l_a)² + (u_b − p_b)² − 2ψ(p_a − l_a)(u_b − p_b))`` and
-    ``U = D + √((u_a − p_a)² + (p_b − l_b)² − 2ψ(u_a − p_a)(p_b − l_b))``, with
-    ``D = p_a − p_b`` and ψ the phi coefficient of the 2×2 table with Newcombe's
-    correction (ψ = (AD − BC − N/2)/√(…) when AD − BC > N/2, 0 when 0 ≤ AD − BC ≤ N/2,
-    (AD − BC)/√(…) when negative; 0 when a margin is empty). Unlike a bootstrap, it
-    does not collapse when every pair moved the same way and it stays close to the
-    exact McNemar test with few discordant pairs.
-
-    Returns
-    -------
-    tuple
-        ``(ci_low, ci_high)``; NaN without pairs.
-    """
-    b = np.asarray(before, dtype=float)
-    a = np.asarray(after, dtype=float)
-    ok = ~(np.isnan(b) | np.isnan(a))
-    b, a = b[ok], a[ok]
-    n = len(b)
-    if n == 0:
-        return np.nan, np.nan
-    yy = float(((b == 1) & (a == 1)).sum())
-    yn = float(((b == 1) & (a == 0)).sum())
-    ny = float(((b == 0) & (a == 1)).sum())
-    nn = float(((b == 0) & (a == 0)).sum())
-    xb, xa = yy + yn, yy + ny
-    pb, pa = xb / n, xa / n
-    (lb, la), (ub, ua) = wilson_interval(np.array([xb, xa]), np.array([n, n]), confidence=confidence)
-    if min(xb, n - xb, xa, n - xa) == 0:
-        psi = 0.0
-    else:
-        ad_bc = yy * nn - yn * ny
-        den = np.sqrt(xb * (n - xb) * xa * (n - xa))
-        psi = (ad_bc - n / 2) / den if ad_bc > n / 2 else (0.0 if ad_bc >= 0 else ad_bc / den)
-    diff = pa - pb
-    low = diff - np.sqrt(max(0.0, (pa - la) ** 2 + (ub - pb) ** 2 - 2 * psi * (pa - la) * (ub - pb)))
-    high = diff + np.sqrt(max(0.0, (ua - pa) ** 2 + (pb - lb) ** 2 - 2 * psi * (ua - pa) * (pb - lb)))
-    return float(max(-1.0, low)), float(min(1.0, high))
-
-
-def mcnemar_test(before, after, *, exact_below: int = MCNEMAR_EXACT_BELOW) -> dict:
-    """McNemar's test for paired yes/no answers (1 = yes).
-
-    Exact binomial test when the discordant pairs (no→yes plus yes→no) are fewer than
-    ``exact_below`` (25), otherwise the chi-squared statistic with continuity correction
-    (statsmodels ``mcnemar``; equals R ``mcnemar.test``).
-
-    Returns
-    -------
-    dict
-        ``statistic`` (chi-squared, or for the exact test the smaller discordant count),
-        ``p_value``, ``exact`` (bool), ``n_yes_to_no``, ``n_no_to_yes``.
-    """
-    from statsmodels.stats.contingency_tables import mcnemar
-
-    b = np.asarray(before, dtype=float)
-    a = np.asarray(after, dtype=float)
-    yy = int(((b == 1) & (a == 1)).sum())
-    yn = int(((b == 1) & (a == 0)).sum())
-    ny = int(((b == 0) & (a == 1)).sum())
-    nn = int(((b == 0) & (a == 0)).sum())
-    exact = (yn + ny) < exact_below
-    res = mcnemar(np.array([[yy, yn], [ny, nn]]), exact=exact, correction=True)
-    return {"statistic": float(res.statistic), "p_value": float(res.pvalue), "exact": bool(exact), "n_yes_to_no": yn, "n_no_to_yes": ny}
 
 
 PAIRED_COLUMNS = [

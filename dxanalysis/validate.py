@@ -473,6 +473,11 @@ def raise_if_errors(problems: list[Problem], language: str = "ja") -> None:
         raise InputError(problems, language)
 
 
+def spreadsheet_row(index: int) -> int:
+    """Row number the user sees in Excel for a 0-based data row (header is row 1)."""
+    return int(index) + 2
+
+
 def close_match(word, candidates, cutoff: float = 0.6, *, digits_matter: bool = True) -> str | None:
     """The candidate most similar to ``word`` (difflib ratio ≥ ``cutoff``), or None.
 

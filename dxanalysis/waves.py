@@ -29,9 +29,11 @@ import pandas as pd
 from scipy import stats
 
 from . import survey as _survey
-from .io import nfkc, read_table
+
+# The KPI input checks live in io (one input boundary); re-exported here for older code.
+from .io import ACTUALS_REQUIRED, nfkc, read_actuals, read_table  # noqa: F401
+from .io import check_wave_inputs as check_inputs
 from .roadmap import TARGET_PREFIX, fiscal_year_label, parse_fiscal_year
-from .validate import Problem, close_match
 
 __all__ = [
     "WaveData",
@@ -56,8 +58,6 @@ STATUS_LABELS = {
 }
 MATCH_LABELS = {"ja": {"both": "両方の年度", "added": "今回から追加", "dropped": "今回は削除"},
                 "en": {"both": "both years", "added": "added this year", "dropped": "dropped this year"}}
-ACTUALS_REQUIRED = ["measure_id", "fiscal_year", "actual"]
-
 #: Column headers of the tables of notebook 06 (Japanese).
 LABELS = {
     "measure_id": "ID", "label": "指標", "kind": "種類", "statistic": "集計", "fiscal_year": "年度", "fy_label": "年度",
@@ -71,105 +71,6 @@ LABELS = {
 }
 STATISTIC_LABELS = {"mean": "平均点(1〜5)", "share_positive": "肯定的な回答の割合", "share_using": "利用している割合"}
 BASIS_LABELS = {"target": "その年度の目標", "interpolated": "基準年の実績と次の目標を結んだ線", "none": "—"}
-
-
-# --------------------------------------------------------------------------- inputs
-def _measure_kinds(codebook) -> dict[str, str]:
-    out = {c: "construct" for c in codebook.constructs if codebook.items_of(c)}
-    out.update({i: "item" for i in codebook.item_ids})
-    out.update({t: "tool" for t in codebook.tool_ids})
-    return out
-
-
-def read_actuals(m) -> pd.DataFrame | None:
-    """``actuals.csv`` as read (text cells, NFKC), or None when the municipality has none."""
-    path = m.config.input_path("actuals")
-    if path is None or not path.exists():
-        return None
-    return read_table(path)
-
-
-def check_inputs(m) -> list[Problem]:
-    """Problems of the KPI inputs of notebook 06 (called by ``io.load_municipality``).
-
-    * ``measures.csv`` column ``kpi_survey`` (optional): a construct id, item id or tool id
-      of this year's codebook — the KPI's actual value is that survey estimate.
-    * ``actuals.csv`` (optional): columns ``measure_id``, ``fiscal_year``, ``actual``; the
-      measure exists in measures.csv and has no ``kpi_survey``; the year is readable
-      (2025, FY2025, 令和7年度); the actual is a number; one row per measure and year.
-
-    Also sets ``m.actuals`` (typed: ``measure_id``, ``fiscal_year`` int, ``actual`` float, ``row``).
-    """
-    en = m.language == "en"
-    problems: list[Problem] = []
-
-    def bad(file, row, column, value, ja, en_text):
-        problems.append(Problem(file=file, code="wave_input", row=row, column=column, value=value, params={"detail": en_text if en else ja}))
-
-    kinds = _measure_kinds(m.codebook)
-    survey_kpi: dict[str, str] = {}
-    ids: set[str] = set()
-    mfile = m.config.input_path("measures").name if m.config.input_path("measures") is not None else "measures.csv"
-    if m.measures is not None and "measure_id" in m.measures.columns:
-        ids = {str(v) for v in m.measures["measure_id"].dropna()}
-        if "kpi_survey" in m.measures.columns:
-            for idx, r in m.measures.iterrows():
-                v = r["kpi_survey"]
-                if isinstance(v, str) and v.strip():
-                    if v not in kinds:
-                        hint = close_match(v, list(kinds))
-                        bad(mfile, int(idx) + 2, "kpi_survey", v, "codebook.yaml の構成概念・設問・ツールの id を書いてください(アンケートから実績を求める KPI のとき)。" + (f"「{hint}」の書き間違いではありませんか。" if hint else ""),
-                            "Write a construct, item or tool id of codebook.yaml (for a KPI measured by the survey)." + (f" Did you mean '{hint}'?" if hint else ""))
-                    else:
-                        survey_kpi[str(r["measure_id"])] = v
-    raw = read_actuals(m)
-    if raw is None:
-        m.actuals = None
-        return problems
-    afile = m.config.input_path("actuals").name
-    missing = [c for c in ACTUALS_REQUIRED if c not in raw.columns]
-    for c in missing:
-        bad(afile, 1, c, None, f"列「{c}」がありません。actuals.csv には measure_id, fiscal_year, actual の3列が必要です。", f"Column '{c}' is missing: actuals.csv needs measure_id, fiscal_year, actual.")
-    if missing:
-        return problems
-    rows, seen = [], {}
-    for idx, r in raw.iterrows():
-        row = int(idx) + 2
-        mid = r["measure_id"]
-        if not isinstance(mid, str) or not mid:
-            bad(afile, row, "measure_id", mid, "measure_id が空欄です。measures.csv の打ち手の id を書いてください。", "measure_id is empty; write a measure id of measures.csv.")
-            continue
-        if m.measures is None:
-            bad(afile, row, "measure_id", mid, "actuals.csv は measures.csv の KPI の実績です。measures.csv も置いてください。", "actuals.csv holds actuals of the KPIs in measures.csv; add measures.csv.")
-            continue
-        if mid not in ids:
-            hint = close_match(mid, sorted(ids))
-            bad(afile, row, "measure_id", mid, "measures.csv にない打ち手の id です。" + (f"「{hint}」の書き間違いではありませんか。" if hint else ""), "Not a measure id of measures.csv." + (f" Did you mean '{hint}'?" if hint else ""))
-            continue
-        if mid in survey_kpi:
-            bad(afile, row, "measure_id", mid, f"この KPI は measures.csv の kpi_survey({survey_kpi[mid]})でアンケートから求めます。actuals.csv のこの行を削除するか、kpi_survey を空欄にしてください。",
-                f"This KPI is taken from the survey (kpi_survey = {survey_kpi[mid]}); delete this row or empty kpi_survey.")
-            continue
-        try:
-            fy = parse_fiscal_year(r["fiscal_year"])
-        except ValueError:
-            bad(afile, row, "fiscal_year", r["fiscal_year"], "年度を読めません。2025、FY2025、令和7年度 のように書いてください。", "Cannot read the fiscal year; write e.g. 2025, FY2025 or 令和7年度.")
-            continue
-        text = str(r["actual"]).replace(",", "").removesuffix("%") if isinstance(r["actual"], str) else r["actual"]
-        try:
-            value = float(text)
-            if not np.isfinite(value):
-                raise ValueError
-        except (TypeError, ValueError):
-            bad(afile, row, "actual", r["actual"], "実績は数値で書いてください(割合は % の数字、例: 35)。", "The actual must be a number (a percentage as its number, e.g. 35).")
-            continue
-        if (mid, fy) in seen:
-            bad(afile, row, "fiscal_year", r["fiscal_year"], f"同じ打ち手・年度の行が {seen[(mid, fy)]} 行目にもあります。1行にしてください。", f"Row {seen[(mid, fy)]} has the same measure and year; keep one.")
-            continue
-        seen[(mid, fy)] = row
-        rows.append({"measure_id": mid, "fiscal_year": fy, "actual": value, "row": row})
-    m.actuals = pd.DataFrame(rows, columns=["measure_id", "fiscal_year", "actual", "row"])
-    return problems
 
 
 # --------------------------------------------------------------------------- matching

@@ -207,18 +207,17 @@ def test_cli_audit_exit_status(tmp_path, capsys):
 
 
 def test_a_leak_fails_the_run(tmp_path):
-    from dxanalysis.audit import failed_rows
-    from dxanalysis.runner import BatchResult
+    from dxanalysis.runner import BatchResult, audit_failed_rows
 
     _footer(tmp_path, 10)
     _csv(tmp_path / "tables" / "response_rates.csv", ["attribute", "group", "n", "suppressed"], [("department", "A", 7, False), ("department", "B", "", True)])
-    rows = failed_rows(tmp_path, municipality="leaky")
+    rows = audit_failed_rows(tmp_path, municipality="leaky")
     assert [(r.notebook, r.status) for r in rows] == [("privacy_audit", "failed")]
     assert "プライバシー監査" in rows[0].error and "pinned 1件" in rows[0].error
     assert BatchResult(results=rows).exit_code == 1
     assert (tmp_path / "private" / "audit_findings.csv").exists()
     _csv(tmp_path / "tables" / "response_rates.csv", ["attribute", "group", "n", "suppressed"], [("department", "A", "", True), ("department", "B", "", True)])
-    assert failed_rows(tmp_path, municipality="safe") == []
+    assert audit_failed_rows(tmp_path, municipality="safe") == []
 
 
 # ----------------------------------------------------------------------------- whole reports

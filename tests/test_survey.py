@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from dxanalysis import io
+from dxanalysis import stats as st  # the statistics, tested here against R
 from dxanalysis import survey as sv
 from dxanalysis.config import Codebook
 from dxanalysis.plots import setup_style
@@ -69,14 +70,14 @@ RAKE3 = [6.3714466550, 6.3714466550, 6.8060198239, 6.3714466550, 6.3714466550, 5
 
 
 def test_rake_two_margins_matches_r_survey(resp):
-    w = sv.rake_weights(resp, ROSTER, margins=["dept", "age"], tol=1e-12, max_iter=1000)
+    w = st.rake_weights(resp, ROSTER, margins=["dept", "age"], tol=1e-12, max_iter=1000)
     assert w.name == "weight" and w.index.equals(resp.index)
     np.testing.assert_allclose(w.to_numpy(), RAKE2, rtol=1e-8)
     assert w.sum() == pytest.approx(ROSTER["staff"].sum())
 
 
 def test_rake_three_margins_matches_r_survey(resp):
-    w = sv.rake_weights(resp, ROSTER, margins=["dept", "age", "emp"], tol=1e-12, max_iter=1000)
+    w = st.rake_weights(resp, ROSTER, margins=["dept", "age", "emp"], tol=1e-12, max_iter=1000)
     np.testing.assert_allclose(w.to_numpy(), RAKE3, rtol=1e-8)
     for margin in ("dept", "age", "emp"):
         got = w.groupby(resp[margin]).sum()
@@ -85,55 +86,55 @@ def test_rake_three_margins_matches_r_survey(resp):
 
 
 def test_weighted_mean_matches_r_svymean(resp):
-    w = sv.rake_weights(resp, ROSTER, margins=["dept", "age"], tol=1e-12, max_iter=1000)
+    w = st.rake_weights(resp, ROSTER, margins=["dept", "age"], tol=1e-12, max_iter=1000)
     # coef(svymean(~y, r2)) -> 3.2812164467
     assert np.average(resp["y"], weights=w) == pytest.approx(3.2812164467, abs=1e-8)
     # svymean(~y, r2): mean 3.2812164467, SE 0.2216657760; confint(svymean(~y, r2)) -> 2.8467595090 3.7156733843
-    est = sv.weighted_mean(resp["y"], w, margins=resp[["dept", "age"]])
+    est = st.weighted_mean(resp["y"], w, margins=resp[["dept", "age"]])
     assert (est["mean"], est["se"]) == pytest.approx((3.2812164467, 0.2216657760), abs=1e-9)
     assert (est["ci_low"], est["ci_high"]) == pytest.approx((2.8467595090, 3.7156733843), abs=1e-9)
     # the same weights as fixed sampling weights (no raking credit):
     # svymean(~y, svydesign(ids=~1, weights=weights(r2), data=d)) -> SE 0.2456807993
-    assert sv.weighted_mean(resp["y"], w)["se"] == pytest.approx(0.2456807993, abs=1e-9)
+    assert st.weighted_mean(resp["y"], w)["se"] == pytest.approx(0.2456807993, abs=1e-9)
 
 
 def test_weighted_mean_se_three_margins_poststrat_share_and_missing(resp):
     y = resp["y"].to_numpy(dtype=float)
-    w3 = sv.rake_weights(resp, ROSTER, margins=["dept", "age", "emp"], tol=1e-12, max_iter=1000)
+    w3 = st.rake_weights(resp, ROSTER, margins=["dept", "age", "emp"], tol=1e-12, max_iter=1000)
     # svymean(~y, r3) -> 3.2794236950, SE 0.2188275827
-    assert sv.weighted_mean(y, w3, margins=resp[["dept", "age", "emp"]])["se"] == pytest.approx(0.2188275827, abs=1e-9)
+    assert st.weighted_mean(y, w3, margins=resp[["dept", "age", "emp"]])["se"] == pytest.approx(0.2188275827, abs=1e-9)
     # ps <- postStratify(des, ~dept, pd); svymean(~y, ps) -> 3.2638888889, SE 0.2400168585
-    wp = sv.poststratify_weights(resp, ROSTER, by="dept")
-    ps = sv.weighted_mean(y, wp, margins=resp[["dept"]])
+    wp = st.poststratify_weights(resp, ROSTER, by="dept")
+    ps = st.weighted_mean(y, wp, margins=resp[["dept"]])
     assert (ps["mean"], ps["se"]) == pytest.approx((3.2638888889, 0.2400168585), abs=1e-9)
-    w2 = sv.rake_weights(resp, ROSTER, margins=["dept", "age"], tol=1e-12, max_iter=1000)
+    w2 = st.rake_weights(resp, ROSTER, margins=["dept", "age"], tol=1e-12, max_iter=1000)
     # svymean(~I(as.numeric(y>=4)), r2) -> 0.4131838734, SE 0.0948169957; n* = p(1-p)/SE^2 = 26.9695078933
     # prop.test(p*n*, n*, correct=FALSE)$conf.int -> 0.249803971926 0.598211948370
-    share = sv.weighted_mean((y >= 4).astype(float), w2, margins=resp[["dept", "age"]], share=True)
+    share = st.weighted_mean((y >= 4).astype(float), w2, margins=resp[["dept", "age"]], share=True)
     assert (share["mean"], share["se"]) == pytest.approx((0.4131838734, 0.0948169957), abs=1e-9)
     assert share["n_eff_design"] == pytest.approx(26.9695078933, abs=1e-7)
     assert (share["ci_low"], share["ci_high"]) == pytest.approx((0.249803971926, 0.598211948370), abs=1e-9)
     # ymiss <- y; ymiss[c(3, 12, 17)] <- NA; svymean(~ymiss, r2, na.rm=TRUE) -> 3.3304281523, SE 0.2586872096
     ymiss = y.copy()
     ymiss[[2, 11, 16]] = np.nan
-    dom = sv.weighted_mean(ymiss, w2, margins=resp[["dept", "age"]])
+    dom = st.weighted_mean(ymiss, w2, margins=resp[["dept", "age"]])
     assert (dom["mean"], dom["se"]) == pytest.approx((3.3304281523, 0.2586872096), abs=1e-9)
     assert (dom["n"], dom["n_design"]) == (17, 20)
 
 
 def test_poststratify_matches_r_and_one_margin_rake(resp):
     # weights(postStratify(des, ~dept, pd)) -> A 6.25, B 5, C 6.6666666667
-    w = sv.poststratify_weights(resp, ROSTER, by="dept")
+    w = st.poststratify_weights(resp, ROSTER, by="dept")
     np.testing.assert_allclose(w.to_numpy(), [6.25] * 8 + [5.0] * 6 + [40 / 6] * 6)
-    np.testing.assert_allclose(sv.rake_weights(resp, ROSTER, margins=["dept"]).to_numpy(), w.to_numpy())
+    np.testing.assert_allclose(st.rake_weights(resp, ROSTER, margins=["dept"]).to_numpy(), w.to_numpy())
     with pytest.raises(TypeError):
-        sv.poststratify_weights(resp, ROSTER, by=["dept", "age"])
+        st.poststratify_weights(resp, ROSTER, by=["dept", "age"])
 
 
 def test_missing_margin_value_gets_no_weight(resp):
     r = resp.copy()
     r.loc[0, "age"] = None
-    w = sv.rake_weights(r, ROSTER, margins=["dept", "age"])
+    w = st.rake_weights(r, ROSTER, margins=["dept", "age"])
     assert np.isnan(w.iloc[0]) and w.notna().sum() == len(r) - 1
     assert w.attrs["n_unweighted"] == 1
     assert w.sum() == pytest.approx(120.0)
@@ -142,17 +143,17 @@ def test_missing_margin_value_gets_no_weight(resp):
 def test_category_without_respondents_is_spread_with_warning(resp):
     roster = pd.concat([ROSTER, pd.DataFrame({"dept": ["D"], "age": ["o"], "emp": ["r"], "staff": [10]})], ignore_index=True)
     with pytest.warns(UserWarning, match="no respondents"):
-        w = sv.rake_weights(resp, roster, margins=["dept"])
+        w = st.rake_weights(resp, roster, margins=["dept"])
     assert w.sum() == pytest.approx(130.0)
     bad = resp.assign(dept=["Z"] + DEPT[1:])
     with pytest.raises(ValueError, match="no staff"):
-        sv.rake_weights(bad, ROSTER, margins=["dept"])
+        st.rake_weights(bad, ROSTER, margins=["dept"])
 
 
 def test_kish_design_effect_textbook():
     # Kish (1965): deff = n Σw² / (Σw)²; w = 1, 1, 2, 4 -> 4 · 22 / 64 = 1.375
-    assert sv.kish_design_effect([1, 1, 2, 4]) == pytest.approx(1.375)
-    assert sv.kish_design_effect([3, 3, 3]) == pytest.approx(1.0)
+    assert st.kish_design_effect([1, 1, 2, 4]) == pytest.approx(1.375)
+    assert st.kish_design_effect([3, 3, 3]) == pytest.approx(1.0)
 
 
 # --------------------------------------------------------------------------- reliability
@@ -171,7 +172,7 @@ ITEMS = pd.DataFrame(
 
 
 def test_cronbach_alpha_matches_psych_with_missing_answers():
-    res = sv.cronbach_alpha(ITEMS)
+    res = st.cronbach_alpha(ITEMS)
     assert round(res["alpha"], 4) == 0.9216  # a$total$raw_alpha = 0.9216152019
     assert res["alpha"] == pytest.approx(0.9216152019, abs=1e-9)
     assert res["ci_low"] == pytest.approx(0.8321619912, abs=1e-8)  # a$feldt$lower.ci
@@ -185,11 +186,11 @@ def test_cronbach_alpha_matches_psych_with_missing_answers():
 
 
 def test_cronbach_alpha_edge_cases():
-    two = sv.cronbach_alpha(ITEMS[["i1", "i2"]])
+    two = st.cronbach_alpha(ITEMS[["i1", "i2"]])
     assert not np.isnan(two["alpha"]) and two["if_dropped"]["alpha_if_dropped"].isna().all()
-    assert np.isnan(sv.cronbach_alpha(ITEMS[["i1"]])["alpha"])
+    assert np.isnan(st.cronbach_alpha(ITEMS[["i1"]])["alpha"])
     with pytest.raises(TypeError):
-        sv.cronbach_alpha(ITEMS.to_numpy())
+        st.cronbach_alpha(ITEMS.to_numpy())
 
 
 def _codebook(items: dict[str, list[str]], reverse: set[str] = frozenset()) -> Codebook:
@@ -229,22 +230,22 @@ H = [3, 2.5, 3.5, 4, 2, 3, 3.25, 2.5, 3, 4, 1.75, 3, 3.5, 2]
 
 def test_mann_whitney_and_rank_biserial_match_r():
     # w <- wilcox.test(g, h, exact=FALSE, correct=TRUE): W = 124.5, p = 0.0093320892
-    assert sv._mann_whitney(np.array(G), np.array(H)) == pytest.approx(0.0093320892, abs=1e-9)
-    assert sv.rank_biserial(G, H) == pytest.approx(2 * 124.5 / (11 * 14) - 1)
-    assert sv.rank_biserial(H, G) == pytest.approx(-sv.rank_biserial(G, H))
+    assert st.mann_whitney_p(np.array(G), np.array(H)) == pytest.approx(0.0093320892, abs=1e-9)
+    assert st.rank_biserial_independent(G, H) == pytest.approx(2 * 124.5 / (11 * 14) - 1)
+    assert st.rank_biserial_independent(H, G) == pytest.approx(-st.rank_biserial_independent(G, H))
 
 
 def test_rank_biserial_interval_matches_proc_delong():
     # ci.auc(roc(controls=h, cases=g, direction="<"), method="delong") -> 0.6394581555 0.8084415584 0.9774249614
-    lo, hi = sv.rank_biserial_ci(G, H)
+    lo, hi = st.rank_biserial_ci(G, H)
     assert lo == pytest.approx(2 * 0.6394581555 - 1, abs=1e-8)
     assert hi == pytest.approx(2 * 0.9774249614 - 1, abs=1e-8)
     # yes/no: t1 <- c(1,1,0,1,1,1,0,1,1,0,1,1); t0 <- c(0,1,0,0,1,0,1,0,0,1,0,0,1,0)
     t1, t0 = [1, 1, 0, 1, 1, 1, 0, 1, 1, 0, 1, 1], [0, 1, 0, 0, 1, 0, 1, 0, 0, 1, 0, 0, 1, 0]
     # wilcox.test(t1, t0, exact=FALSE, correct=TRUE)$p.value -> 0.0530487576; AUC CI 0.5138614110 .. 0.8789957318
-    assert sv._mann_whitney(np.array(t1, float), np.array(t0, float)) == pytest.approx(0.0530487576, abs=1e-9)
-    assert sv.rank_biserial(t1, t0) == pytest.approx(np.mean(t1) - np.mean(t0))  # r = difference in shares
-    lo, hi = sv.rank_biserial_ci(t1, t0)
+    assert st.mann_whitney_p(np.array(t1, float), np.array(t0, float)) == pytest.approx(0.0530487576, abs=1e-9)
+    assert st.rank_biserial_independent(t1, t0) == pytest.approx(np.mean(t1) - np.mean(t0))  # r = difference in shares
+    lo, hi = st.rank_biserial_ci(t1, t0)
     assert (lo, hi) == pytest.approx((2 * 0.5138614110 - 1, 2 * 0.8789957318 - 1), abs=1e-8)
 
 
@@ -252,10 +253,10 @@ def test_rank_biserial_interval_is_not_shown_at_complete_separation():
     x, y = [4, 5, 4, 5, 5], [1, 2, 2, 1, 2, 3, 2]
     # roc(controls=y, cases=x, direction="<"): auc 1; ci.auc(method="delong") -> 1 1 1, var(...) -> 0
     # (pROC warns: "ci.auc() of a ROC curve with AUC == 1 is always 1-1 and can be misleading")
-    assert sv.rank_biserial(x, y) == pytest.approx(1.0)
-    assert all(np.isnan(sv.rank_biserial_ci(x, y))) and sv.rank_biserial_degenerate(x, y)
-    assert np.isnan(sv.rank_biserial_equivalence_p(x, y))
-    assert not sv.rank_biserial_degenerate(G, H)
+    assert st.rank_biserial_independent(x, y) == pytest.approx(1.0)
+    assert all(np.isnan(st.rank_biserial_ci(x, y))) and st.rank_biserial_degenerate(x, y)
+    assert np.isnan(st.rank_biserial_equivalence_p(x, y))
+    assert not st.rank_biserial_degenerate(G, H)
 
 
 # Equivalence (TOST): x <- rep(1:5, c(30, 60, 90, 75, 45)); y <- rep(1:5, c(33, 57, 92, 73, 45))
@@ -268,11 +269,11 @@ EQ_Y = [1] * 33 + [2] * 57 + [3] * 92 + [4] * 73 + [5] * 45
 
 
 def test_equivalence_p_matches_proc_delong():
-    assert sv.rank_biserial(EQ_Y, EQ_X) == pytest.approx(2 * 0.4966666667 - 1, abs=1e-9)
-    assert sv.rank_biserial_equivalence_p(EQ_Y, EQ_X, margin=0.1) == pytest.approx(0.0210176601, abs=1e-9)
-    lo, hi = sv.rank_biserial_ci(EQ_Y, EQ_X, confidence=0.90)
+    assert st.rank_biserial_independent(EQ_Y, EQ_X) == pytest.approx(2 * 0.4966666667 - 1, abs=1e-9)
+    assert st.rank_biserial_equivalence_p(EQ_Y, EQ_X, margin=0.1) == pytest.approx(0.0210176601, abs=1e-9)
+    lo, hi = st.rank_biserial_ci(EQ_Y, EQ_X, confidence=0.90)
     assert (lo, hi) == pytest.approx((2 * 0.4589129006 - 1, 2 * 0.5344204327 - 1), abs=1e-9)
-    assert sv.rank_biserial_equivalence_p(EQ_Y, EQ_X, margin=0.05) > 0.05  # the 90% interval is not inside ±0.05
+    assert st.rank_biserial_equivalence_p(EQ_Y, EQ_X, margin=0.05) > 0.05  # the 90% interval is not inside ±0.05
 
 
 def test_hypothesis_small_difference_and_response_rate_caveat():
@@ -318,8 +319,8 @@ def test_hypothesis_at_complete_separation_has_verdict_but_no_interval():
 
 def test_bh_matches_r_p_adjust():
     # p.adjust(c(0.01, 0.04, 0.03, 0.2, 0.005), "BH")
-    np.testing.assert_allclose(sv.bh_adjust([0.01, 0.04, 0.03, 0.2, 0.005]), [0.025, 0.05, 0.05, 0.2, 0.025])
-    assert np.isnan(sv.bh_adjust([0.01, np.nan])[1])
+    np.testing.assert_allclose(st.bh_adjust([0.01, 0.04, 0.03, 0.2, 0.005]), [0.025, 0.05, 0.05, 0.2, 0.025])
+    assert np.isnan(st.bh_adjust([0.01, np.nan])[1])
 
 
 def test_group_differences_columns_and_values():
@@ -420,7 +421,7 @@ def test_department_only_roster(tiny):
 
 def test_wilson_matches_r_prop_test():
     # prop.test(7, 12, correct=FALSE)$conf.int -> 0.3195113125 0.8067396863
-    lo, hi = sv.wilson_interval(7, 12)
+    lo, hi = st.wilson_interval(7, 12)
     assert (float(lo), float(hi)) == pytest.approx((0.3195113125, 0.8067396863), abs=1e-9)
 
 

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from dxanalysis import stats as st  # the statistics, tested here against R
 from dxanalysis import training as tr
 from dxanalysis.io import TrainingData
 from dxanalysis.survey import wilson_interval
@@ -126,7 +127,7 @@ def test_mcnemar_agresti_presidential_approval():
     # (1st survey approve→2nd approve 794, approve→disapprove 150, disapprove→approve 86, 570)
     before = np.repeat([1, 1, 0, 0], [794, 150, 86, 570])
     after = np.repeat([1, 0, 1, 0], [794, 150, 86, 570])
-    res = tr.mcnemar_test(before, after)
+    res = st.mcnemar_test(before, after)
     assert not res["exact"]
     assert round(res["statistic"], 3) == 16.818
     assert round(res["p_value"] * 1e5, 3) == 4.115
@@ -138,7 +139,7 @@ def test_mcnemar_exact_when_few_discordant():
     # R: binom.test(1, 10, 0.5)$p.value -> 0.02148 ; statsmodels mcnemar(exact=True) agrees
     before = np.array([1] * 5 + [1] + [0] * 9 + [0] * 5, dtype=float)
     after = np.array([1] * 5 + [0] + [1] * 9 + [0] * 5, dtype=float)
-    res = tr.mcnemar_test(before, after)
+    res = st.mcnemar_test(before, after)
     assert res["exact"]
     assert round(res["p_value"], 5) == 0.02148
     assert res["statistic"] == 1.0
@@ -147,7 +148,7 @@ def test_mcnemar_exact_when_few_discordant():
 # --------------------------------------------------------------------------- Wilcoxon
 def test_wilcoxon_r_depression_example_exact():
     # R: wilcox.test(x, y, paired = TRUE) -> V = 40, p-value = 0.03906 (exact)
-    res = tr.wilcoxon_pratt(before=DEP_Y, after=DEP_X)
+    res = st.wilcoxon_pratt(before=DEP_Y, after=DEP_X)
     assert res["exact"]
     assert res["statistic"] == 40.0
     assert round(res["p_value"], 5) == 0.03906
@@ -157,7 +158,7 @@ def test_wilcoxon_pratt_exact_with_ties_and_zeros_matches_coin():
     # 9 non-zero differences (≤ 25): exact permutation distribution although there are ties and zeros
     # R: coin::wilcoxsign_test(post ~ pre, zero.method = "Pratt", distribution = "exact")
     #    -> Z = 2.3762, p-value = 0.02734 (pvalue() = 0.02734375); statistic(type = "linear") = 65.5
-    res = tr.wilcoxon_pratt(before=PRATT_PRE, after=PRATT_POST)
+    res = st.wilcoxon_pratt(before=PRATT_PRE, after=PRATT_POST)
     assert res["exact"] and res["n_nonzero"] == 9
     assert res["statistic"] == 65.5
     assert round(res["z"], 4) == 2.3762
@@ -167,7 +168,7 @@ def test_wilcoxon_pratt_exact_with_ties_and_zeros_matches_coin():
 def test_wilcoxon_pratt_asymptotic_matches_coin():
     # the normal approximation, forced (it is used above 25 non-zero differences)
     # R: coin::wilcoxsign_test(post ~ pre, zero.method = "Pratt") -> Z = 2.3762, p-value = 0.01749134
-    res = tr.wilcoxon_pratt(before=PRATT_PRE, after=PRATT_POST, exact_max=0)
+    res = st.wilcoxon_pratt(before=PRATT_PRE, after=PRATT_POST, exact_max=0)
     assert not res["exact"]
     assert round(res["p_value"], 7) == 0.0174913
 
@@ -176,11 +177,11 @@ def test_wilcoxon_pratt_exact_falls_with_ties_matches_coin():
     # 16 non-zero differences with ties, 8 zeros, mostly falling
     # R: coin::wilcoxsign_test(post2 ~ pre2, zero.method = "Pratt", distribution = "exact")
     #    -> pvalue 0.002899169922, statistic(type = "linear") 30; asymptotic: Z = -3.037005804, p 0.002389408547
-    res = tr.wilcoxon_pratt(before=FALL_PRE, after=FALL_POST)
+    res = st.wilcoxon_pratt(before=FALL_PRE, after=FALL_POST)
     assert res["exact"] and res["n_nonzero"] == 16
     assert res["statistic"] == 30.0
     assert round(res["p_value"], 10) == 0.0028991699
-    approx = tr.wilcoxon_pratt(before=FALL_PRE, after=FALL_POST, exact_max=15)
+    approx = st.wilcoxon_pratt(before=FALL_PRE, after=FALL_POST, exact_max=15)
     assert not approx["exact"]
     assert round(approx["z"], 6) == -3.037006
     assert round(approx["p_value"], 9) == 0.002389409
@@ -190,29 +191,29 @@ def test_wilcoxon_six_pairs_all_plus_one_exact():
     # every difference +1 (all tied): exact p = 2 / 2^6 = 0.03125, not the asymptotic 0.0143
     # R: coin::wilcoxsign_test(rep(4, 6) ~ rep(3, 6), zero.method = "Pratt", distribution = "exact") -> 0.03125
     #    (asymptotic: 0.01430587844)
-    res = tr.wilcoxon_pratt(before=np.full(6, 3.0), after=np.full(6, 4.0))
+    res = st.wilcoxon_pratt(before=np.full(6, 3.0), after=np.full(6, 4.0))
     assert res["exact"] and res["p_value"] == 0.03125
-    assert round(tr.wilcoxon_pratt(before=np.full(6, 3.0), after=np.full(6, 4.0), exact_max=5)["p_value"], 6) == 0.014306
+    assert round(st.wilcoxon_pratt(before=np.full(6, 3.0), after=np.full(6, 4.0), exact_max=5)["p_value"], 6) == 0.014306
 
 
 def test_rank_biserial_values_and_sign():
     # No zeros, no ties: r = 4V / (n(n+1)) - 1 with R's V from wilcox.test(x, y, paired = TRUE)
     # -> 4 * 40 / 90 - 1 = 0.7777778 (Kerby 2014 simple difference formula)
-    assert round(float(tr.rank_biserial(DEP_X - DEP_Y)), 4) == 0.7778
+    assert round(float(st.rank_biserial_paired(DEP_X - DEP_Y)), 4) == 0.7778
     # sign is post minus pre: post < pre gives a negative correlation
-    assert round(float(tr.rank_biserial(DEP_Y - DEP_X)), 4) == -0.7778
+    assert round(float(st.rank_biserial_paired(DEP_Y - DEP_X)), 4) == -0.7778
     # Pratt variant: a hand computation from the definition r = (R+ − R−) / (n(n+1)/2), not an
     # independent package. d = post − pre = 2,0,1,0,1,2,1,−1,1,2,0,1; ranks of |d| over all 12
     # pairs: three 0s → 1..3 (mean 2), six 1s → 4..9 (mean 6.5), three 2s → 10..12 (mean 11);
     # R+ = 5·6.5 + 3·11 = 65.5 (= coin's linear statistic), R− = 6.5; (65.5 − 6.5) / 78 = 0.7564103
     # (R: rb(d, seq_along(d)) with rb as in test_rank_biserial_bootstrap_interval -> 0.7564102564)
-    assert round(float(tr.rank_biserial(PRATT_POST - PRATT_PRE)), 4) == 0.7564
+    assert round(float(st.rank_biserial_paired(PRATT_POST - PRATT_PRE)), 4) == 0.7564
     # contrast: dropping the zeros (Wilcoxon's zero method) gives a larger r. R: V = 41.5 from
     # wilcox.test(post, pre, paired = TRUE) on the 9 non-zero pairs -> 4 * 41.5 / (9 * 10) - 1 = 0.8444444
     d = PRATT_POST - PRATT_PRE
-    assert round(float(tr.rank_biserial(d[d != 0])), 4) == 0.8444
-    assert round(float(tr.rank_biserial(d)), 4) != 0.8444  # zeros kept: Pratt pulls r towards 0
-    assert tr.rank_biserial(np.array([1.0, 2.0, 1.0])) == 1.0  # all rose → +1
+    assert round(float(st.rank_biserial_paired(d[d != 0])), 4) == 0.8444
+    assert round(float(st.rank_biserial_paired(d)), 4) != 0.8444  # zeros kept: Pratt pulls r towards 0
+    assert st.rank_biserial_paired(np.array([1.0, 2.0, 1.0])) == 1.0  # all rose → +1
 
 
 def test_rank_biserial_bootstrap_interval_matches_r_boot():
@@ -233,7 +234,7 @@ def test_newcombe_paired_interval_published_example():
     # R contingencytables::Newcombe_square_and_add_CI_paired_2x2 -> estimate -0.0621 (95% CI -0.1186 to -0.0046)
     # for first − second; ours is after − before, so the signs flip.
     # R hand-coded: newcombe10(59, 6, 16, 80) -> 0.062111801242 0.004625113933 0.118621195639
-    lo, hi = tr.paired_share_difference_ci(*yesno_pairs(59, 6, 16, 80))
+    lo, hi = st.paired_share_difference_ci(*yesno_pairs(59, 6, 16, 80))
     assert (round(lo, 4), round(hi, 4)) == (0.0046, 0.1186)
     assert (round(lo, 9), round(hi, 9)) == (0.004625114, 0.118621196)
 
@@ -243,7 +244,7 @@ def test_newcombe_few_discordant_pairs_includes_zero_like_exact_mcnemar():
     # R: newcombe10(10, 4, 0, 28) -> -0.095238095238 -0.198582860015 0.006352377431
     #    binom.test(0, 4)$p.value -> 0.125 (exact McNemar): the interval now includes 0 as well
     before, after = yesno_pairs(10, 4, 0, 28)
-    lo, hi = tr.paired_share_difference_ci(before, after)
+    lo, hi = st.paired_share_difference_ci(before, after)
     assert (round(lo, 9), round(hi, 9)) == (-0.19858286, 0.006352377)
     out = tr.paired_tests(pairs_frame(before, after, kind="yesno")).iloc[0]
     assert out["p_value"] == 0.125 and out["ci_low"] < 0 < out["ci_high"]
@@ -252,13 +253,13 @@ def test_newcombe_few_discordant_pairs_includes_zero_like_exact_mcnemar():
 
 def test_newcombe_all_pairs_no_to_yes_does_not_collapse():
     # 6 of 6 went no→yes: the bootstrap gave 1.00–1.00; R: newcombe10(0, 0, 6, 0) -> 1 0.4479839562 1
-    lo, hi = tr.paired_share_difference_ci(*yesno_pairs(0, 0, 6, 0))
+    lo, hi = st.paired_share_difference_ci(*yesno_pairs(0, 0, 6, 0))
     assert (round(lo, 9), hi) == (0.447983956, 1.0)
 
 
 def test_bh_matches_r_and_keeps_nan():
     # R: p.adjust(c(0.01, 0.04, 0.03, 0.005, 0.2), "BH") -> 0.025 0.050 0.050 0.025 0.200
-    q = tr.bh_adjust([0.01, 0.04, np.nan, 0.03, 0.005, 0.2])
+    q = st.bh_adjust([0.01, 0.04, np.nan, 0.03, 0.005, 0.2])
     np.testing.assert_allclose(q[[0, 1, 3, 4, 5]], [0.025, 0.05, 0.05, 0.025, 0.2])
     assert np.isnan(q[2])
 

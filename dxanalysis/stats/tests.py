@@ -1,0 +1,145 @@
+"""Hypothesis tests returning p-values: Mann–Whitney (independent samples), Wilcoxon
+signed-rank with Pratt's zeros and McNemar (paired), and Benjamini–Hochberg q-values.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+
+def mann_whitney_p(x: np.ndarray, y: np.ndarray) -> float:
+    """Two-sided Mann–Whitney p (normal approximation, tie and continuity corrected).
+
+    Equals R ``wilcox.test(x, y, exact=FALSE, correct=TRUE)``; the exact test is not
+    used because Likert data are full of ties.
+    """
+    if len(x) == 0 or len(y) == 0 or np.ptp(np.concatenate([x, y])) == 0:
+        return float("nan")
+    return float(stats.mannwhitneyu(x, y, alternative="two-sided", method="asymptotic", use_continuity=True).pvalue)
+
+
+#: McNemar: exact binomial test when the discordant pairs are fewer than this.
+MCNEMAR_EXACT_BELOW = 25
+#: Wilcoxon–Pratt: exact permutation distribution up to this many non-zero differences
+#: (ties and zeros allowed); above it, the normal approximation.
+WILCOXON_EXACT_MAX = 25
+
+
+def pratt_ranks(d: np.ndarray) -> np.ndarray:
+    """Ranks of |d| over *all* pairs, zeros included (Pratt 1959); average ranks for ties."""
+    return stats.rankdata(np.abs(d), axis=-1)
+
+
+def pratt_exact_pvalue(ranks_nonzero, statistic: float) -> float:
+    """Two-sided p-value of W+ from its exact permutation (sign-flip) distribution.
+
+    Under "no change", each non-zero difference is equally likely to be positive or
+    negative, so W+ is a sum of its Pratt ranks each taken with probability 1/2; the
+    2^k sign patterns are counted by dynamic programming over the doubled ranks (Pratt
+    midranks are multiples of 1/2, so doubled they are integers). The p-value is
+    P(|W+ − E| ≥ |w − E|), E = Σr/2, as in R ``coin::wilcoxsign_test(..., zero.method =
+    "Pratt", distribution = "exact")``. Without ties and zeros it equals R
+    ``wilcox.test(paired = TRUE, exact = TRUE)``.
+    """
+    doubled = np.rint(2 * np.asarray(ranks_nonzero, dtype=float)).astype(np.int64)
+    total = int(doubled.sum())
+    counts = np.zeros(total + 1)
+    counts[0] = 1.0
+    for v in doubled:  # add one sign: the rank is counted (+v) or not
+        shifted = np.zeros_like(counts)
+        shifted[v:] = counts[: total + 1 - v]
+        counts = counts + shifted
+    observed = abs(2 * int(round(2 * statistic)) - total)
+    sums = np.arange(total + 1)
+    return float(min(1.0, counts[np.abs(2 * sums - total) >= observed].sum() / counts.sum()))
+
+
+def wilcoxon_pratt(before, after, *, exact_max: int = WILCOXON_EXACT_MAX) -> dict:
+    """Wilcoxon signed-rank test of ``after − before`` with Pratt's zero handling.
+
+    With at most ``exact_max`` (25) non-zero differences, the exact conditional
+    (permutation) distribution of W+ given the observed ranks, ties and zeros included
+    (:func:`pratt_exact_pvalue`; equals R ``coin::wilcoxsign_test(after ~ before,
+    zero.method = "Pratt", distribution = "exact")``). Above that, the normal
+    approximation with the variance of the same permutation distribution (Cureton 1967;
+    equals coin's asymptotic test), without continuity correction.
+
+    Returns
+    -------
+    dict
+        ``statistic`` (W+, the sum of Pratt ranks of positive differences; R's V),
+        ``p_value`` (two-sided; NaN when every difference is 0), ``z`` (standardised W+,
+        coin's Z, given for both methods), ``exact`` (bool), ``n_nonzero``.
+    """
+    d = np.asarray(after, dtype=float) - np.asarray(before, dtype=float)
+    d = d[~np.isnan(d)]
+    r = pratt_ranks(d)
+    w_plus = float((r * (d > 0)).sum())
+    r_nz = r[d != 0]
+    k = int(len(r_nz))
+    if k == 0:
+        return {"statistic": w_plus, "p_value": np.nan, "z": np.nan, "exact": False, "n_nonzero": 0}
+    # z as coin reports it: (W+ − E) / sd under the permutation null of the non-zero ranks
+    z = float((w_plus - r_nz.sum() / 2) / np.sqrt((r_nz**2).sum() / 4))
+    exact = k <= exact_max
+    p = pratt_exact_pvalue(r_nz, w_plus) if exact else float(2 * stats.norm.sf(abs(z)))
+    return {"statistic": w_plus, "p_value": p, "z": z, "exact": bool(exact), "n_nonzero": k}
+
+
+def mcnemar_test(before, after, *, exact_below: int = MCNEMAR_EXACT_BELOW) -> dict:
+    """McNemar's test for paired yes/no answers (1 = yes).
+
+    Exact binomial test when the discordant pairs (no→yes plus yes→no) are fewer than
+    ``exact_below`` (25), otherwise the chi-squared statistic with continuity correction
+    (statsmodels ``mcnemar``; equals R ``mcnemar.test``).
+
+    Returns
+    -------
+    dict
+        ``statistic`` (chi-squared, or for the exact test the smaller discordant count),
+        ``p_value``, ``exact`` (bool), ``n_yes_to_no``, ``n_no_to_yes``.
+    """
+    from statsmodels.stats.contingency_tables import mcnemar
+
+    b = np.asarray(before, dtype=float)
+    a = np.asarray(after, dtype=float)
+    yy = int(((b == 1) & (a == 1)).sum())
+    yn = int(((b == 1) & (a == 0)).sum())
+    ny = int(((b == 0) & (a == 1)).sum())
+    nn = int(((b == 0) & (a == 0)).sum())
+    exact = (yn + ny) < exact_below
+    res = mcnemar(np.array([[yy, yn], [ny, nn]]), exact=exact, correction=True)
+    return {"statistic": float(res.statistic), "p_value": float(res.pvalue), "exact": bool(exact), "n_yes_to_no": yn, "n_no_to_yes": ny}
+
+
+def bh_adjust(p_values) -> np.ndarray:
+    """Benjamini–Hochberg q-values (statsmodels ``multipletests(method="fdr_bh")`` = R
+    ``p.adjust(method="BH")``); NaN p-values stay NaN and are not counted."""
+    from statsmodels.stats.multitest import multipletests
+
+    p = np.asarray(p_values, dtype=float)
+    q = np.full(p.shape, np.nan)
+    ok = ~np.isnan(p)
+    if ok.any():
+        q[ok] = multipletests(p[ok], method="fdr_bh")[1]
+    return q
+
+
+def bh_adjust_by_family(p_values, family) -> np.ndarray:
+    """BH q-values where rows sharing a ``family`` key are one test (one p enters the family).
+
+    The q of the test is copied to every row of its key. Used for the two groups of a
+    two-level attribute: "A vs the rest" and "B vs the rest" are the same comparison, and
+    counting it twice would distort the false discovery rate.
+    """
+    p = np.asarray(p_values, dtype=float)
+    keys = list(family)
+    if len(keys) != len(p):
+        raise ValueError("bh_adjust_by_family: one family key per p-value")
+    first: dict = {}
+    for i, k in enumerate(keys):
+        first.setdefault(k, i)
+    idx = np.array(list(first.values()), dtype=int)
+    q_one = dict(zip(first, bh_adjust(p[idx]) if len(idx) else []))
+    return np.array([q_one[k] for k in keys], dtype=float)

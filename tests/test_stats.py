@@ -1,0 +1,71 @@
+"""dxanalysis.stats: one function per statistic, by kind, checked against R.
+
+The full R reference tests of each statistic stay next to the data they share, calling
+``dxanalysis.stats`` (imported as ``st``): tests/test_survey.py (raking, design-based SE,
+Kish, alpha, Mann–Whitney, DeLong, TOST, BH, Wilson) and tests/test_training.py
+(McNemar, Wilcoxon–Pratt, paired rank-biserial, Newcombe, BH). Here: the old names still
+work, the two rank-biserial correlations told apart, and one R value each.
+"""
+
+import numpy as np
+import pytest
+
+from dxanalysis import stats, survey, training
+from dxanalysis.stats import effects, proportions, reliability, tests, weighting
+
+# R ?wilcox.test "depression" example (Hollander & Wolfe 1973, p. 29)
+DEP_X = np.array([1.83, 0.50, 1.62, 2.48, 1.68, 1.88, 1.55, 3.06, 1.30])
+DEP_Y = np.array([0.878, 0.647, 0.598, 2.05, 1.06, 1.29, 1.06, 3.14, 1.29])
+G = [4.5, 3.25, 4, 5, 3.5, 4, 2.75, 4, 3.5, 4.25, 3]
+H = [3, 2.5, 3.5, 4, 2, 3, 3.25, 2.5, 3, 4, 1.75, 3, 3.5, 2]
+
+
+def test_step_modules_re_export_the_same_functions():
+    # notebooks and older code keep working with the old names
+    assert survey.wilson_interval is proportions.wilson_interval is training.wilson_interval
+    assert survey.rank_biserial is effects.rank_biserial_independent
+    assert training.rank_biserial is effects.rank_biserial_paired
+    assert survey.bh_adjust is tests.bh_adjust is training.bh_adjust
+    assert survey.rake_weights is weighting.rake_weights
+    assert survey.cronbach_alpha is reliability.cronbach_alpha
+    assert training.wilcoxon_pratt is tests.wilcoxon_pratt and training.mcnemar_test is tests.mcnemar_test
+    assert training.paired_share_difference_ci is proportions.paired_share_difference_ci
+    assert survey.EQUIVALENCE_MARGIN == effects.EQUIVALENCE_MARGIN
+    assert set(stats.__all__) <= set(dir(stats))
+
+
+def test_rank_biserial_independent_matches_r():
+    # R: wilcox.test(g, h, exact=FALSE, correct=TRUE) -> W = 124.5, p-value = 0.0093320892
+    # r = 2W / (n_g n_h) − 1 (Kerby 2014)
+    assert stats.rank_biserial_independent(G, H) == pytest.approx(2 * 124.5 / (11 * 14) - 1)
+    assert stats.mann_whitney_p(np.array(G), np.array(H)) == pytest.approx(0.0093320892, abs=1e-9)
+
+
+def test_rank_biserial_paired_matches_r():
+    # R: wilcox.test(x, y, paired = TRUE) -> V = 40 (no zeros, no ties): r = 4V / (n(n+1)) − 1 = 0.7777778
+    assert round(float(stats.rank_biserial_paired(DEP_X - DEP_Y)), 4) == 0.7778
+
+
+def test_the_two_rank_biserials_answer_different_questions():
+    # the same numbers read as two independent groups or as pairs give different r
+    ind = stats.rank_biserial_independent(DEP_X, DEP_Y)
+    paired = float(stats.rank_biserial_paired(DEP_X - DEP_Y))
+    # R: wilcox.test(x, y, exact = FALSE)$statistic -> W = 58; 2 * 58 / 81 - 1 = 0.4320988
+    assert ind == pytest.approx(2 * 58 / 81 - 1)
+    assert paired != pytest.approx(ind)
+
+
+def test_wilson_and_bh_match_r():
+    # prop.test(7, 12, correct=FALSE)$conf.int -> 0.3195113125 0.8067396863
+    lo, hi = stats.wilson_interval(7, 12)
+    assert (float(lo), float(hi)) == pytest.approx((0.3195113125, 0.8067396863), abs=1e-9)
+    # p.adjust(c(0.01, 0.04, 0.03, 0.2), "BH") -> 0.04 0.0533333 0.0533333 0.2
+    np.testing.assert_allclose(stats.bh_adjust([0.01, 0.04, 0.03, 0.2]), [0.04, 0.16 / 3, 0.16 / 3, 0.2])
+
+
+def test_bh_adjust_by_family_counts_a_family_once():
+    q = stats.bh_adjust_by_family([0.01, 0.01, 0.04], ["a", "a", "b"])
+    # two tests: p.adjust(c(0.01, 0.04), "BH") -> 0.02 0.04
+    np.testing.assert_allclose(q, [0.02, 0.02, 0.04])
+    with pytest.raises(ValueError, match="bh_adjust_by_family"):
+        stats.bh_adjust_by_family([0.1, 0.2], ["a"])
