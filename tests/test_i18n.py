@@ -1,0 +1,112 @@
+"""Words in one place (issue #18): every reader-facing text has Japanese and English."""
+
+from __future__ import annotations
+
+import json
+import re
+import string
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from dxanalysis import i18n, report
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+def _fields(text: str) -> set[str]:
+    return {f for _, f, _, _ in string.Formatter().parse(text) if f}
+
+
+def test_every_text_has_both_languages():
+    for key, (ja, en) in i18n.TEXT.items():
+        assert ja.strip() and en.strip(), key
+        assert not i18n.has_japanese(en), f"{key}: English text holds Japanese: {en}"
+        assert _fields(ja) == _fields(en), f"{key}: placeholders differ"
+
+
+def test_every_caption_has_both_languages():
+    for name, (ja, en) in i18n.TABLE_CAPTIONS.items():
+        assert ja.strip() and en.strip(), name
+        assert not i18n.has_japanese(en), f"{name}: {en}"
+        assert _fields(ja) == _fields(en), f"{name}: placeholders differ"
+    assert not any(i18n.has_japanese(v) for v in i18n.COLUMN_LABELS_EN.values())
+
+
+def test_glossary_and_summary_headings_in_both_languages():
+    assert len(report.GLOSSARY["en"]) == len(report.GLOSSARY["ja"])
+    assert not any(i18n.has_japanese(t + d) for t, d in report.GLOSSARY["en"])
+    assert [k for k, _, _ in report.SUMMARY_KINDS["en"]] == [k for k, _, _ in report.SUMMARY_KINDS["ja"]]
+    assert set(report.NOTEBOOK_TITLES["en"]) == set(report.NOTEBOOK_TITLES["ja"])
+    assert set(report.STATUS_LABELS["en"]) == set(report.STATUS_LABELS["ja"])
+
+
+_CAPTIONED = re.compile(r"""(?:pub\.table|publish)\((?:pub,\s*)?[^"\n]*?,\s*"(\w+)"[^\n]*?caption=""")
+
+
+def test_every_notebook_caption_is_in_the_catalogue():
+    """A table shown with a caption in a notebook gets its English caption from the catalogue."""
+    missing = []
+    for path in NOTEBOOKS:
+        nb = nbformat.read(str(path), as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                missing += [f"{path.stem}: {name}" for name in _CAPTIONED.findall(cell.source) if name not in i18n.TABLE_CAPTIONS]
+    assert not missing, f"captions without an entry in i18n.TABLE_CAPTIONS: {missing}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_markdown_cell_has_a_current_translation(path):
+    """Each markdown cell has English prose, written for the Japanese that is there now."""
+    entries = i18n._notebook_text().get(path.stem) or {}
+    nb = nbformat.read(str(path), as_version=4)
+    problems = []
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        entry = entries.get(cell.id)
+        if entry is None:
+            problems.append(f"{cell.id}: no translation ({cell.source.splitlines()[0]})")
+            continue
+        if entry.get("ja_sha1") != i18n.source_hash(cell.source):
+            problems.append(f"{cell.id}: the Japanese changed since it was translated ({cell.source.splitlines()[0]}); "
+                            "update the English, then run python -m dxanalysis.i18n --rehash")
+        heads_ja = [ln for ln in cell.source.splitlines() if ln.startswith("#")]
+        heads_en = [ln for ln in entry["en"].splitlines() if ln.startswith("#")]
+        if [h.split()[0] for h in heads_ja] != [h.split()[0] for h in heads_en]:
+            problems.append(f"{cell.id}: headings differ in number or level")
+        if i18n.has_japanese(entry["en"]):
+            problems.append(f"{cell.id}: English prose holds Japanese")
+    stale = set(entries) - {c.id for c in nb.cells if c.cell_type == "markdown"}
+    problems += [f"{cid}: translation of a cell that no longer exists" for cid in sorted(stale)]
+    assert not problems, "\n".join(problems)
+
+
+def test_english_render_keeps_the_japanese_anchors(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# 01 現状把握(職員アンケート)\n\n本文", id="8ff7a073"),
+                nbformat.v4.new_markdown_cell("## 予想と違ったこと\n\n仮説", id="769942fb")]
+    ja = report.render_html(nb, title="t", notebook="01_current_state")
+    en = report.render_html(nb, title="t", language="en", notebook="01_current_state")
+    assert "予想と違ったこと" in ja and "What we got wrong" not in ja
+    assert "What we got wrong" in en and "仮説" not in en and "<title>01 Current state (staff survey)</title>" in en
+    anchor = re.search(r'<h2 id="([^"]+)"', ja).group(1)
+    assert f'<h2 id="{anchor}">What we got wrong' in en
+    assert 'aria-label="Contents"' in en
+
+
+def test_english_table_takes_catalogue_caption_and_headers(tmp_path):
+    import pandas as pd
+
+    pub = report.Publisher(tmp_path, language="en", display=False, notebook="x")
+    df = pd.DataFrame({"hypothesis_id": ["H1"], "statement": ["若い職員ほど前向き"], "verdict": ["supported"]})
+    pub.table(df, "hypotheses_view", caption="事前仮説の判定", n_col=None, labels={"statement": "仮説"})
+    meta = json.loads((tmp_path / "meta" / "hypotheses_view.json").read_text(encoding="utf-8"))
+    assert meta["caption"] == "Prior hypotheses: verdicts"
+    assert meta["labels"] == {"hypothesis_id": "Hypothesis id", "statement": "Hypothesis", "verdict": "Verdict"}
+    ja = report.Publisher(tmp_path / "ja", language="ja", display=False, notebook="x")
+    ja.table(df, "hypotheses_view", caption="事前仮説の判定", n_col=None, labels={"statement": "仮説"})
+    meta = json.loads((tmp_path / "ja" / "meta" / "hypotheses_view.json").read_text(encoding="utf-8"))
+    assert meta["caption"] == "事前仮説の判定" and meta["labels"]["statement"] == "仮説"
