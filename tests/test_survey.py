@@ -567,14 +567,14 @@ def test_heatmap_and_forest_plot():
     psv.difference_heatmap(diffs, labels={"mind": "マインド"}, attribute_labels={"age_band": "年代"}, ax=ax)
     texts = [t.get_text() for t in ax.texts]
     assert "+0.30*" in texts and "—" in texts and "-0.20" in texts and "年代" in texts
-    hyp = pd.DataFrame({"hypothesis_id": ["H1", "H2"], "statement": ["a", "b"], "expected": ["higher", "lower"], "verdict": ["反証", "支持"],
+    hyp = pd.DataFrame({"hypothesis_id": ["H1", "H2"], "statement": ["a", "b"], "expected": ["higher", "lower"], "verdict": ["refuted", "supported"],
                         "effect_size": [-0.4, -0.3], "ci_low": [-0.5, -0.4], "ci_high": [-0.3, -0.2]})
     fig, ax = plt.subplots()
     psv.hypotheses(hyp, ax=ax)
     xs = [c.get_offsets()[0][0] for c in ax.collections]
     assert xs == pytest.approx([-0.4, 0.3])  # "lower" flipped: right = as expected
     assert "反証(予想と逆)" in [t.get_text() for t in ax.texts] and "補正なし" in ax.get_xlabel()
-    hyp = pd.DataFrame({"hypothesis_id": ["H3", "H9"], "statement": ["c", "d"], "expected": ["lower", "higher"], "verdict": ["差は小さい", "支持"],
+    hyp = pd.DataFrame({"hypothesis_id": ["H3", "H9"], "statement": ["c", "d"], "expected": ["lower", "higher"], "verdict": ["equivalent", "supported"],
                         "effect_size": [-0.01, 1.0], "ci_low": [-0.11, np.nan], "ci_high": [0.09, np.nan],
                         "equivalence_ci_low": [-0.09, np.nan], "equivalence_ci_high": [0.08, np.nan]})
     fig, ax = plt.subplots()
