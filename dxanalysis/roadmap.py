@@ -1274,12 +1274,15 @@ def rank_text(rank: int, tied: bool = False, *, language: str = "ja") -> str:
     return f"{int(rank)}位" + ("(同点)" if tied else "")
 
 
-def describe_priorities(gaps: pd.DataFrame, k: int = 3) -> str:
+def describe_priorities(gaps: pd.DataFrame, k: int = 3, *, language: str = "ja") -> str:
     """The top ``k`` items by priority, as a sentence (every item sharing the k-th rank is named)."""
     g = gaps.sort_values("rank", kind="stable")
     cut = int(g["rank"].iloc[min(k, len(g)) - 1]) if len(g) else 0
     top = g[g["rank"] <= cut]
     tied = top["tied"] if "tied" in top.columns else pd.Series(False, index=top.index)
+    if language == "en":
+        parts = [f"{rank_text(r.rank, t, language='en')} {r.item_id} {r.item} ({r.priority_score:.1f} points)" for r, t in zip(top.itertuples(), tied)]
+        return "Highest priority: " + ", ".join(parts) + "."
     parts = [f"{rank_text(r.rank, t)} {r.item_id} {r.item}({r.priority_score:.1f}点)" for r, t in zip(top.itertuples(), tied)]
     return "優先度が高い項目は " + "、".join(parts) + "。"
 

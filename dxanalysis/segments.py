@@ -1229,9 +1229,13 @@ def describe_merges(model: SegmentModel) -> str | None:
     return f"人数が{model.min_segment_size}人未満のセグメントが{len(model.merged_)}つあったため、中心が最も近いセグメントに統合しました(統合前 k={model.k_}、統合後 {model.n_segments_})。"
 
 
-def describe_opportunities(opportunities: pd.DataFrame) -> str:
+def describe_opportunities(opportunities: pd.DataFrame, *, language: str = "ja") -> str:
     """First recommendation for every segment, one sentence (a finding)."""
     first = opportunities[opportunities["rank"] == 1]
+    if language == "en":
+        if first.empty:
+            return "No opportunity could be matched to the segments (with a single segment, see the weakest constructs of all staff in 01 Current state)."
+        return "First opportunity for each segment: " + ", ".join(f"{int(r['segment'])} \u201c{r['segment_name']}\u201d → {r['opportunity']}" for _, r in first.iterrows()) + "."
     if first.empty:
         return "セグメントに合わせて勧められる機会がありませんでした(セグメントが1つだけの場合は、職員全体の弱い構成概念を 01 現状把握 で確認してください)。"
     parts = [f"{int(r['segment'])}「{r['segment_name']}」→{r['opportunity']}" for _, r in first.iterrows()]
@@ -1303,12 +1307,15 @@ def describe_support(model: SegmentModel) -> str:
     return "、".join(parts)
 
 
-def _weighted_text(r) -> str:
+def _weighted_text(r, language: str = "ja") -> str:
     """「職員全体では推定31%、95%信頼区間27〜36%」 for one row of the segment table."""
     w = r.get("weighted_share")
     if w is None or pd.isna(w):
         return ""
     lo, hi = r.get("weighted_ci_low"), r.get("weighted_ci_high")
+    if language == "en":
+        ci = f", 95% confidence interval {lo * 100:.0f}–{hi * 100:.0f}%" if lo is not None and hi is not None and pd.notna(lo) and pd.notna(hi) else ""
+        return f"an estimated {w * 100:.0f}% of all staff{ci}"
     ci = f"、95%信頼区間{lo * 100:.0f}〜{hi * 100:.0f}%" if lo is not None and hi is not None and pd.notna(lo) and pd.notna(hi) else ""
     return f"職員全体では推定{w * 100:.0f}%{ci}"
 
@@ -1355,8 +1362,20 @@ def describe_profiles(profiles: pd.DataFrame) -> str:
     return "構成概念の平均(1〜5点): " + "。".join(out) + "。"
 
 
-def describe_training_targets(targets: pd.DataFrame, table: pd.DataFrame, opportunity_name: str) -> str:
+def describe_training_targets(targets: pd.DataFrame, table: pd.DataFrame, opportunity_name: str, *, language: str = "ja") -> str:
     """The finding naming the target segment(s) of the training (notebook 04)."""
+    if language == "en":
+        if targets.empty:
+            return f"No segment has the training \u201c{opportunity_name}\u201d as its first recommendation."
+        t = table.set_index("segment")
+        parts = []
+        for _, r in targets.iterrows():
+            s = int(r["segment"])
+            share = t.at[s, "share"] if s in t.index else np.nan
+            w = _weighted_text(t.loc[s], "en") if s in t.index else ""
+            size = f"{share * 100:.0f}% of respondents" + (f"; {w}" if w else "") if pd.notna(share) else "small group"
+            parts.append(f"segment {s} \u201c{r['segment_name']}\u201d ({size}; reason: {r['reason']})")
+        return f"The training \u201c{opportunity_name}\u201d is for " + ", ".join(parts) + "."
     if targets.empty:
         return f"研修「{opportunity_name}」を第一の推奨とするセグメントはありません。"
     t = table.set_index("segment")

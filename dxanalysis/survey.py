@@ -1048,7 +1048,7 @@ def support_needs(diffs: pd.DataFrame, codebook, opportunities: Sequence[dict] =
     return out[cols].reset_index(drop=True)
 
 
-def support_findings(needs: pd.DataFrame, *, max_items: int = 5, q_level: float = Q_LEVEL) -> list[str]:
+def support_findings(needs: pd.DataFrame, *, max_items: int = 5, q_level: float = Q_LEVEL, language: str = "ja") -> list[str]:
     """One sentence per group of :func:`support_needs` (largest gap first), for pub.finding.
 
     Each names the constructs where the group is clearly below the whole staff, with the
@@ -1058,14 +1058,19 @@ def support_findings(needs: pd.DataFrame, *, max_items: int = 5, q_level: float 
     if needs.empty:
         return out
     for (attr_label, group), block in needs.groupby(["attribute_label", "group"], sort=False):
-        gaps = "、".join(f"{r.label}({r.diff:+.2f}点)" for r in block.itertuples())
+        en = language == "en"
+        gaps = (", " if en else "、").join(f"{r.label} ({r.diff:+.2f} points)" if en else f"{r.label}({r.diff:+.2f}点)" for r in block.itertuples())
         counts: dict[str, int] = {}
         for text in block["opportunities"]:
             for o in filter(None, str(text).split("、")):
                 counts[o] = counts.get(o, 0) + 1
         opp = sorted(counts, key=lambda o: -counts[o])
-        tail = f" → 合う機会: {'、'.join(opp[:3])}" if opp else ""
-        out.append(f"{attr_label}「{group}」(n={int(block['n'].iloc[0])})は、{gaps}が全体よりはっきり低い(q<{q_level}){tail}。")
+        if en:
+            tail = f" → opportunities that fit: {', '.join(opp[:3])}" if opp else ""
+            out.append(f"{attr_label} \u201c{group}\u201d (n={int(block['n'].iloc[0])}) is clearly below all staff (q<{q_level}) in {gaps}{tail}.")
+        else:
+            tail = f" → 合う機会: {'、'.join(opp[:3])}" if opp else ""
+            out.append(f"{attr_label}「{group}」(n={int(block['n'].iloc[0])})は、{gaps}が全体よりはっきり低い(q<{q_level}){tail}。")
         if len(out) >= max_items:
             break
     return out

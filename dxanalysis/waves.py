@@ -667,15 +667,22 @@ def kpi_progress(m, estimates: pd.DataFrame, *, language: str | None = None) -> 
 
 
 # --------------------------------------------------------------------------- words
-def _fmt(v: float, statistic: str, signed: bool = False) -> str:
+def _fmt(v: float, statistic: str, signed: bool = False, language: str = "ja") -> str:
     if statistic == "mean":
         return f"{v:+.2f}" if signed else f"{v:.2f}"
-    return f"{v * 100:+.1f}ポイント" if signed else f"{v * 100:.1f}%"
+    return (f"{v * 100:+.1f} points" if language == "en" else f"{v * 100:+.1f}ポイント") if signed else f"{v * 100:.1f}%"
 
 
-def describe_change(r) -> str:
+def describe_change(r, language: str = "ja") -> str:
     """One sentence about one row of :func:`wave_changes` (or a group row with ``statistic``)."""
     st = getattr(r, "statistic", "mean")
+    if language == "en":
+        direction = "Up." if r.change > 0 else "Down."
+        if not r.q_value < Q_LEVEL:
+            direction = "No clear change."
+        f = lambda v, signed=False: _fmt(v, st, signed, "en")  # noqa: E731
+        return (f"{r.label}: FY{int(r.fy_from)} {f(r.estimate_from)} → FY{int(r.fy_to)} {f(r.estimate_to)}"
+                f" (change {f(r.change, True)}, 95% confidence interval {f(r.ci_low, True)} to {f(r.ci_high, True)}, q = {r.q_value:.3g}). {direction}")
     direction = "上がりました" if r.change > 0 else "下がりました"
     if not r.q_value < Q_LEVEL:
         direction = "はっきりした変化はありません"
@@ -694,12 +701,15 @@ def describe_changes(changes: pd.DataFrame, *, kind: str = "construct") -> list[
     return out
 
 
-def describe_group_changes(groups: pd.DataFrame, *, attribute: str = "segment", k: int = 3) -> list[str]:
+def describe_group_changes(groups: pd.DataFrame, *, attribute: str = "segment", k: int = 3, language: str = "ja") -> list[str]:
     """The clearest changes within groups of one attribute (hidden rows skipped)."""
     sub = groups[(groups["attribute"] == attribute) & groups["clear"].fillna(False).astype(bool)]
     if "suppressed" in sub.columns:
         sub = sub[~sub["suppressed"].fillna(False).astype(bool)]
     sub = sub.reindex(sub["change"].abs().sort_values(ascending=False).index).head(k)
+    if language == "en":
+        return [f"{r.attribute_label} \u201c{r.group}\u201d, {r.label}: {r.estimate_from:.2f} → {r.estimate_to:.2f} (change {r.change:+.2f}, 95% confidence interval {r.ci_low:+.2f} to {r.ci_high:+.2f})."
+                for r in sub.itertuples()]
     return [f"{r.attribute_label}「{r.group}」の{r.label}: {r.estimate_from:.2f} → {r.estimate_to:.2f}(変化 {r.change:+.2f}、95%信頼区間 {r.ci_low:+.2f}〜{r.ci_high:+.2f})。"
             for r in sub.itertuples()]
 
@@ -729,16 +739,17 @@ def describe_kpis(kpis: pd.DataFrame) -> list[str]:
     return out
 
 
-def change_findings(changes: pd.DataFrame, groups: pd.DataFrame | None = None, kpis: pd.DataFrame | None = None, *, max_items: int = 2) -> list[str]:
+def change_findings(changes: pd.DataFrame, groups: pd.DataFrame | None = None, kpis: pd.DataFrame | None = None, *, max_items: int = 2, language: str = "ja") -> list[str]:
     """The 「前回からの変化」 summary for index.html (kind ``change``).
 
     In this order (the summary shows the first three): up to ``max_items`` clear construct
     changes (or a sentence that none changed clearly), the KPIs of the latest year by status
     (naming those behind plan), the clearest change within a segment.
     """
-    out = [describe_change(r) for r in changes[(changes["kind"] == "construct") & changes["clear"]].sort_values("change", ascending=False).head(max_items).itertuples()]
+    en = language == "en"
+    out = [describe_change(r, language) for r in changes[(changes["kind"] == "construct") & changes["clear"]].sort_values("change", ascending=False).head(max_items).itertuples()]
     if not out:
-        out.append("構成概念の平均点には、前回からはっきりした変化は見られません。")
+        out.append("No clear change in the construct means since the last survey." if en else "構成概念の平均点には、前回からはっきりした変化は見られません。")
     if kpis is not None and len(kpis):
         latest = kpis.sort_values("fiscal_year").groupby("measure_id").tail(1)
         judged = latest[latest["status"].isin(["ahead", "on_track", "behind"])]
@@ -747,11 +758,18 @@ def change_findings(changes: pd.DataFrame, groups: pd.DataFrame | None = None, k
             for st in ("behind", "on_track", "ahead"):
                 sub = judged[judged["status"] == st]
                 if len(sub):
-                    names = f"({'、'.join(sub['measure_id'] + ' ' + sub['measure'])})" if st == "behind" else ""
-                    parts.append(f"{STATUS_LABELS['ja'][st]} {len(sub)}件{names}")
-            out.append(f"KPI({fiscal_year_label(int(judged['fiscal_year'].max()))}の実績): " + "、".join(parts) + "。")
+                    if en:
+                        names = f" ({', '.join(sub['measure_id'] + ' ' + sub['measure'])})" if st == "behind" else ""
+                        parts.append(f"{STATUS_LABELS['en'][st]} {len(sub)}{names}")
+                    else:
+                        names = f"({'、'.join(sub['measure_id'] + ' ' + sub['measure'])})" if st == "behind" else ""
+                        parts.append(f"{STATUS_LABELS['ja'][st]} {len(sub)}件{names}")
+            if en:
+                out.append(f"KPIs (results of FY{int(judged['fiscal_year'].max())}): " + ", ".join(parts) + ".")
+            else:
+                out.append(f"KPI({fiscal_year_label(int(judged['fiscal_year'].max()))}の実績): " + "、".join(parts) + "。")
     if groups is not None:
-        out += describe_group_changes(groups, attribute="segment", k=1)
+        out += describe_group_changes(groups, attribute="segment", k=1, language=language)
     return out
 
 
