@@ -1296,9 +1296,20 @@ def describe_quadrants(quad: pd.DataFrame, language: str = "ja") -> str:
     return f"ギャップと重要度で4区分した結果: {counts}。重点課題は {ids}。"
 
 
-def describe_scenarios(sens: pd.DataFrame) -> str:
+def describe_scenarios(sens: pd.DataFrame, language: str = "ja") -> str:
     """What was tried, counted from the result: 「12通りの条件(重み(指数)を1つずつ±50%に: 6通り、…)」."""
     counts = sens.attrs.get("n_scenarios") or sens.groupby("family")["scenario_id"].nunique().to_dict()
+    if language == "en":
+        parts = []
+        if counts.get("weight"):
+            pct = sorted({abs(round((c - 1) * 100)) for c in sens.loc[sens["family"] == "weight", "change"]})
+            parts.append(f"each weight (exponent) ±{'/'.join(str(p) for p in pct)}%: {counts['weight']}")
+        if counts.get("rating"):
+            step = sens.loc[sens["family"] == "rating", "change"].abs().max()
+            parts.append(f"the item's importance or feasibility ±{step:g} step (within 1–5): {counts['rating']}")
+        if counts.get("survey"):
+            parts.append(f"current levels from the survey at the ends of their 95% confidence interval: {counts['survey']}")
+        return f"{sum(counts.values())} scenarios (" + "; ".join(parts) + ")"
     parts = []
     if counts.get("weight"):
         pct = sorted({abs(round((c - 1) * 100)) for c in sens.loc[sens["family"] == "weight", "change"]})
@@ -1312,16 +1323,27 @@ def describe_scenarios(sens: pd.DataFrame) -> str:
     return f"{total}通りの条件(" + "、".join(parts) + ")"
 
 
-def describe_stability(stab: pd.DataFrame, top: int = 10, *, sens: pd.DataFrame | None = None) -> str:
+def describe_stability(stab: pd.DataFrame, top: int = 10, *, sens: pd.DataFrame | None = None, language: str = "ja") -> str:
     """How the top items' ranks held up under the scenarios actually tried (computed text).
 
     The sentence names what was tried (from ``sens``, :func:`rank_sensitivity` output)
     and claims stability only for those scenarios: other weights or ratings may still
     reorder the items.
     """
-    tried = describe_scenarios(sens) if sens is not None and len(sens) else "試した条件"
     stable = stab[stab["rank_range"] == 0]
     worst = stab.sort_values(["rank_range", "base_rank"], ascending=[False, True], kind="stable").iloc[0]
+    if language == "en":
+        tried = describe_scenarios(sens, "en") if sens is not None and len(sens) else "the scenarios tried"
+        head = f"the top {top} items" if len(stab) == top else f"the {len(stab)} items ranked {top} or better (ties included)"
+        out = [f"Under the {tried}, {int(stab['stays_top'].sum())} of {head} always stay in the top {top}."]
+        if len(stable):
+            out.append(f" Same rank under every scenario: {', '.join(stable['item_id'])}.")
+        if worst["rank_range"] > 0:
+            by = f", moved by {worst['moved_by']}" if "moved_by" in stab.columns and worst["moved_by"] else ""
+            out.append(f" Moves most: {worst['item_id']} {worst['item']} (ranks {int(worst['rank_min'])}–{int(worst['rank_max'])}{by}).")
+        out.append(" Weights or ratings not tried here may change the ranks.")
+        return "".join(out)
+    tried = describe_scenarios(sens) if sens is not None and len(sens) else "試した条件"
     head = f"上位{top}項目" if len(stab) == top else f"{top}位以内の{len(stab)}項目(同点を含む)"
     out = [f"試した{tried}では、{head}のうち{int(stab['stays_top'].sum())}項目が常に{top}位以内。"]
     if len(stable):

@@ -1283,13 +1283,24 @@ def describe_selection(model: SegmentModel, *, language: str = "ja") -> str:
     return head + stab + agree
 
 
-def describe_support(model: SegmentModel) -> str:
+def describe_support(model: SegmentModel, language: str = "ja") -> str:
     """The criteria behind the number of segments, in one clause (for finding sentences).
 
     E.g. 「再標本化の安定性ARI 1.00、平均シルエット幅 0.51が最大、混合ガウスモデルのBICもk=4で最小で、
     分けないモデル(k=1)より小さい」, or a plain statement that no clear structure was found.
     """
     row = model.selection_[model.selection_["chosen"]].iloc[0]
+    if language == "en":
+        if not model.structure_found_:
+            return "by the BIC of the Gaussian mixture, not dividing (k=1) is best: no clear segment structure was found"
+        parts = ["number set by the advisor"] if model.rule_ == "given" else []
+        if pd.notna(row["stability_ari"]):
+            parts.append(f"resampling stability ARI {row['stability_ari']:.2f}")
+        if pd.notna(row["silhouette"]):
+            parts.append(f"mean silhouette width {row['silhouette']:.2f}" + (" (the largest)" if model.criterion_k_["silhouette"] == model.k_ else ""))
+        if model.criterion_k_["bic"] == model.k_:
+            parts.append(f"the Gaussian mixture's BIC is also lowest at k={model.k_} and below not dividing (k=1)")
+        return ", ".join(parts)
     if not model.structure_found_:
         return "混合ガウスモデルのBICでは分けないモデル(k=1)が最も良く、明確なセグメント構造は見つかっていない"
     parts = []
@@ -1330,6 +1341,21 @@ def describe_table(table: pd.DataFrame, *, model: SegmentModel | None = None, la
     t = table.dropna(subset=["n"])
     if t.empty:
         return "表示できるセグメントがありません。" if language != "en" else "No segment can be shown."
+    if language == "en":
+        parts = []
+        for _, r in t.iterrows():
+            w = _weighted_text(r, "en")
+            parts.append(f"{int(r['segment'])} \u201c{r['name']}\u201d {int(r['n'])} people ({r['share'] * 100:.0f}% of respondents" + (f"; {w}" if w else "") + ")")
+        k = len(table)
+        if model is None:
+            head = f"Respondents fall into {k} segments"
+        elif not model.structure_found_ and k >= 2:
+            head = f"No clear segment structure was found ({describe_support(model, 'en')}). Cut into {k} for convenience"
+        elif k == 1:
+            head = f"Respondents were not divided ({describe_support(model, 'en')})"
+        else:
+            head = f"Respondents were divided into {k} segments (basis: {describe_support(model, 'en')})"
+        return head + ": " + ", ".join(parts) + "."
     parts = []
     for _, r in t.iterrows():
         w = _weighted_text(r)
