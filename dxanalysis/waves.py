@@ -207,9 +207,19 @@ def item_matching(m, *, language: str | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["kind", "measure_id", "label", "match", "match_label", "header_before", "header_now", "header_changed"])
 
 
-def describe_matching(matching: pd.DataFrame) -> str:
+def describe_matching(matching: pd.DataFrame, language: str = "ja") -> str:
     """One sentence: how many items are compared, added, dropped, reworded."""
     both = matching[matching["match"] == "both"]
+    if language == "en":
+        parts = [f"{len(both)} items and tools present in both years are compared"]
+        for key, word in [("added", "Added this year"), ("dropped", "Dropped this year")]:
+            sub = matching[matching["match"] == key]
+            if len(sub):
+                parts.append(f"{word}: {', '.join(sub['label'])} (not compared)")
+        reworded = both[both["header_changed"]]
+        if len(reworded):
+            parts.append(f"Reworded: {', '.join(reworded['label'])} (same id, so compared as the same item)")
+        return ". ".join(parts) + "."
     parts = [f"両方の年度にある設問・ツール {len(both)} 件を比べます"]
     for key, word in [("added", "今回から追加"), ("dropped", "今回は削除")]:
         sub = matching[matching["match"] == key]
@@ -690,13 +700,15 @@ def describe_change(r, language: str = "ja") -> str:
             f"(変化 {_fmt(r.change, st, True)}、95%信頼区間 {_fmt(r.ci_low, st, True)}〜{_fmt(r.ci_high, st, True)}、q = {r.q_value:.3g})。{direction}。")
 
 
-def describe_changes(changes: pd.DataFrame, *, kind: str = "construct") -> list[str]:
+def describe_changes(changes: pd.DataFrame, *, kind: str = "construct", language: str = "ja") -> list[str]:
     """Sentences for the constructs (or items, tools): clear changes first, then the rest in one sentence."""
     sub = changes[changes["kind"] == kind]
     clear = sub[sub["clear"]].sort_values("change", ascending=False)
-    out = [describe_change(r) for r in clear.itertuples()]
+    out = [describe_change(r, language) for r in clear.itertuples()]
     rest = sub[~sub["clear"]]
-    if len(rest):
+    if len(rest) and language == "en":
+        out.append(f"{', '.join(rest['label'])}: the difference from last time is within chance (q ≥ {Q_LEVEL}).")
+    elif len(rest):
         out.append(f"{'・'.join(rest['label'])}は、前回との差が偶然の範囲を超えません(q ≥ {Q_LEVEL})。")
     return out
 
@@ -714,8 +726,15 @@ def describe_group_changes(groups: pd.DataFrame, *, attribute: str = "segment", 
             for r in sub.itertuples()]
 
 
-def describe_shift(shift: pd.DataFrame) -> str:
+def describe_shift(shift: pd.DataFrame, language: str = "ja") -> str:
     """Alt text / note for the segment shares."""
+    if language == "en":
+        if shift.empty:
+            return "No segments to compare."
+        clear = shift[shift["clear"].fillna(False).astype(bool)]
+        parts = [f"{r.segment_name} {r.share_from * 100:.0f}% → {r.share_to * 100:.0f}%" for r in shift.itertuples() if pd.notna(r.share_from)]
+        tail = (" Segments whose share changed clearly: " + ", ".join(clear["segment_name"]) + ".") if len(clear) else " No segment's share differs from last time beyond chance."
+        return "Share of all staff (estimate): " + ", ".join(parts) + "." + tail
     if shift.empty:
         return "比べられるセグメントがありません。"
     clear = shift[shift["clear"].fillna(False).astype(bool)]
@@ -724,7 +743,7 @@ def describe_shift(shift: pd.DataFrame) -> str:
     return "職員全体に占める割合(推定): " + "、".join(parts) + "。" + tail
 
 
-def describe_kpis(kpis: pd.DataFrame) -> list[str]:
+def describe_kpis(kpis: pd.DataFrame, language: str = "ja") -> list[str]:
     """One sentence per measure: the latest year's status."""
     if kpis.empty:
         return []
@@ -734,6 +753,10 @@ def describe_kpis(kpis: pd.DataFrame) -> list[str]:
         if r.status in ("baseline", "no_target"):
             continue
         num = _kpi_number
+        if language == "en":
+            ci = f" (95% confidence interval {num(r.ci_low)} to {num(r.ci_high)})" if pd.notna(r.ci_low) else ""
+            out.append(f"{r.measure_id} {r.measure}: result for {r.fy_label} {num(r.actual)}{ci}, planned line {num(r.expected)}: {STATUS_LABELS['en'].get(r.status, r.status_label)}.")
+            continue
         ci = f"(95%信頼区間 {num(r.ci_low)}〜{num(r.ci_high)})" if pd.notna(r.ci_low) else ""
         out.append(f"{r.measure_id} {r.measure}: {r.fy_label}の実績 {num(r.actual)}{ci}、計画線上の値 {num(r.expected)} に対して「{r.status_label}」。")
     return out
