@@ -78,7 +78,7 @@ TABLE_CAPTIONS: dict[str, tuple[str, str]] = {
     "segment_opportunities": ("セグメントごとに勧める機会", "Opportunities recommended for each segment"),
     # 03
     "roadmap_inputs": ("読み込んだ内容", "Inputs read"),
-    "survey_levels_view": ("構成概念の平均と0〜5レベルへの換算({weight_note})", "Construct means and their 0–5 levels ({weight_note})"),
+    "survey_levels_view": ("構成概念の平均と0〜5レベルへの換算({weight_note})", "Construct means and their 0–5 levels (estimates for all staff, weighted to the staff roster)"),
     "domain_gaps": ("領域ごとの現状・目標・ギャップ(項目の平均)", "Current, target and gap by area (mean of items)"),
     "priority_weights_view": ("優先度スコアの重み(指数)と感度分析で試した値", "Weights (exponents) of the priority score and values tried in the sensitivity analysis"),
     "gap_scores": ("評価項目ごとのギャップと優先度(順位順)", "Gap and priority of each item (by rank)"),

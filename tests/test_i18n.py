@@ -31,7 +31,7 @@ def test_every_caption_has_both_languages():
     for name, (ja, en) in i18n.TABLE_CAPTIONS.items():
         assert ja.strip() and en.strip(), name
         assert not i18n.has_japanese(en), f"{name}: {en}"
-        assert _fields(ja) == _fields(en), f"{name}: placeholders differ"
+        assert _fields(en) <= _fields(ja), f"{name}: the English caption uses a value the Japanese does not"
     assert not any(i18n.has_japanese(v) for v in i18n.COLUMN_LABELS_EN.values())
 
 
