@@ -1201,12 +1201,18 @@ def names_table(result: "SegmentResult") -> pd.DataFrame:
 
 
 # =========================================================================== sentences
-def describe_features(result: "SegmentResult") -> str:
+def describe_features(result: "SegmentResult", language: str = "ja") -> str:
     """Who was segmented, on which features (one or two sentences)."""
     f = result.features
     n_all = len(f)
     n_seg = n_all - result.n_unsegmented
     label = dict(zip(result.profiles["construct"], result.profiles["construct_label"]))
+    if language == "en":
+        cols = ", ".join(str(label.get(c, c)) for c in result.model.feature_names_in_)
+        text = f"Of {n_all:,} respondents, the {n_seg:,} with every score used for segmentation ({cols}) were segmented."
+        if result.n_unsegmented:
+            text += f" {result.n_unsegmented:,} who answered fewer than half of a construct's items are left out (no imputation)."
+        return text
     cols = "、".join(label.get(c, c) for c in result.model.feature_names_in_)
     text = f"回答者{n_all:,}人のうち、セグメント作りに使う得点({cols})がすべてそろった{n_seg:,}人をセグメントに分けました。"
     if result.n_unsegmented:
@@ -1214,10 +1220,13 @@ def describe_features(result: "SegmentResult") -> str:
     return text
 
 
-def describe_weighting(result: "SegmentResult") -> str | None:
+def describe_weighting(result: "SegmentResult", language: str = "ja") -> str | None:
     """How the intervals of the weighted shares were computed (``None`` without weights)."""
     if result.weights is None or np.isnan(result.design_effect):
         return None
+    if language == "en":
+        return (f"The 95% confidence intervals of the estimated shares of all staff use Wilson's method with the design effect of the weights, {result.design_effect:.2f}"
+                f" ({result.n_eff * result.design_effect:,.0f} respondents carry the information of about {result.n_eff:,.0f} unweighted ones).")
     return (f"職員全体の推定割合の95%信頼区間は、重みのばらつきによるデザイン効果 {result.design_effect:.2f}"
             f"(回答者{result.n_eff * result.design_effect:,.0f}人が、重みのない約{result.n_eff:,.0f}人分の情報に相当)を考慮したWilsonの方法で計算しました。")
 

@@ -1397,11 +1397,15 @@ def measure_by_group(survey: pd.DataFrame, codebook, *, measure: str, attribute:
 
 
 # =========================================================================== response warnings
-def low_response_warning(rates: pd.DataFrame, codebook=None) -> str | None:
+def low_response_warning(rates: pd.DataFrame, codebook=None, language: str = "ja") -> str | None:
     """A warning sentence naming visible groups whose response rate is low, or None."""
     low = rates[rates["low_response"].astype(bool) & rates["response_rate"].notna()]
     if low.empty:
         return None
+    if language == "en":
+        names = ", ".join(f"{(codebook.label_of(r.attribute) + ' ') if codebook is not None else ''}{r.group} ({r.response_rate * 100:.0f}%)" for r in low.itertuples())
+        return (f"Some groups answered at under {LOW_RESPONSE_RATE * 100:.0f}%: {names}. Their results may lean towards the few who answered."
+                " Estimates for all staff are corrected by weighting to the roster.")
     names = "、".join(f"{(codebook.label_of(r.attribute) + ' ') if codebook is not None else ''}{r.group}({r.response_rate * 100:.0f}%)" for r in low.itertuples())
     return (f"回答率が{LOW_RESPONSE_RATE * 100:.0f}%未満の集団があります: {names}。これらの集団の結果は、回答した一部の職員の傾向に偏っている"
             "おそれがあります。全職員の推定は名簿への重み付けで補正しています。")
