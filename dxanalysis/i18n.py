@@ -40,6 +40,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "verdict.refuted": ("反証", "refuted"),
     "verdict.equivalent": ("差は小さい", "equivalent (small difference)"),
     "verdict.inconclusive": ("判定不能", "inconclusive"),
+    # titles passed by notebooks (pub.text("…"))
+    "title.free_comments": ("自由意見", "Free comments"),
+    "title.training_comments": ("研修の感想", "Comments on the training"),
     # report shell
     "report.toc": ("目次", "Contents"),
     "report.nav_index": ("← レポート一覧と要点", "← Summary and reports"),

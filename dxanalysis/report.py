@@ -277,6 +277,10 @@ class Publisher:
             for t in texts:
                 self._show_html(f'<p class="dx-finding">{html.escape(t)}</p>')
 
+    def text(self, key: str, **params) -> str:
+        """Words from the catalogue in this report's language (:func:`dxanalysis.i18n.t`)."""
+        return i18n.t(key, self.language, **params)
+
     def note(self, text) -> None:
         """Show short explanatory notes (plain text, escaped): one sentence, several, or none."""
         if self.display:
