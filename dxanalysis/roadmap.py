@@ -1006,7 +1006,7 @@ def rank_stability(sens: pd.DataFrame, *, top: int = 10, language: str = "ja") -
     out["rank_range"] = out["rank_max"] - out["rank_min"]
     out["stays_top"] = out["rank_max"] <= top
     fam = sens["family"] if "family" in sens.columns else pd.Series("weight", index=sens.index)
-    moved = sens.assign(family=fam)[sens["rank"] != sens["base_rank"]].groupby("item_id")["family"].agg(lambda f: "・".join(names[x] for x in FAMILIES if x in set(f)))
+    moved = sens.assign(family=fam)[sens["rank"] != sens["base_rank"]].groupby("item_id")["family"].agg(lambda f: (", " if language == "en" else "・").join(names[x] for x in FAMILIES if x in set(f)))
     out["moved_by"] = out["item_id"].map(moved).fillna("")
     return out[["item_id", "item", "base_rank", "rank_min", "rank_max", "rank_range", "stays_top", "moved_by"]].sort_values("base_rank", kind="stable").reset_index(drop=True)
 
