@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import __version__
+from . import __version__, i18n
 from .fsutil import atomic_write_bytes, atomic_write_text
 from .privacy import SUPPRESSED_MARK, SuppressionPlan, assert_shareable, neutralise_formula, neutralise_frame, suppress_small_groups, suppression_plan
 
@@ -66,13 +66,14 @@ def _fmt_number(value, col: str, percent_cols: set[str]) -> str:
     return html.escape(str(value))
 
 
-def table_html(df: pd.DataFrame, *, labels: Mapping[str, str] | None = None, percent_cols: Sequence[str] = (), plain_cols: Sequence[str] = (), caption: str | None = None, language: str = "ja") -> str:
+def table_html(df: pd.DataFrame, *, labels: Mapping[str, str] | None = None, percent_cols: Sequence[str] = (), plain_cols: Sequence[str] = (), caption: str | None = None, language: str = "ja",
+               table: str | None = None) -> str:
     """A display table: formatted numbers, Japanese headers, hidden rows marked.
 
     Columns in ``PERCENT_COLUMNS`` or ``percent_cols`` show as percentages unless listed in
     ``plain_cols`` (e.g. the interval of an effect size, which is not a share).
     """
-    labels = {**COLUMN_LABELS.get(language, {}), **(labels or {})}
+    labels = header_labels(df.columns, labels, language=language, table=table)
     pcols = (set(PERCENT_COLUMNS) | set(percent_cols) | {c for c in df.columns if str(c).startswith("share_")}) - set(plain_cols)
     show = df.drop(columns=[c for c in ("suppressed", "suppression_reason") if c in df.columns])
     head = "".join(f'<th scope="col">{html.escape(str(labels.get(c, c)))}</th>' for c in show.columns)
@@ -91,12 +92,17 @@ def table_html(df: pd.DataFrame, *, labels: Mapping[str, str] | None = None, per
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
     note = ""
     if any(hidden):
-        note = (
-            '<p class="dx-note">「非表示(少人数)」の行は、回答者が少なく個人が特定されるおそれがあるため数値を表示していません(合計から逆算できないよう、必要に応じて他の行も非表示にしています)。</p>'
-            if language != "en"
-            else '<p class="dx-note">Rows marked hidden have too few respondents to show (another row may be hidden so the value cannot be recovered from a total).</p>'
-        )
+        note = f'<p class="dx-note">{html.escape(i18n.t("report.hidden_note", language))}</p>'
     return f'<div class="dx-table-wrap"><table class="dx-table">{cap}<thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>{note}'
+
+
+def header_labels(columns, labels: Mapping[str, str] | None = None, *, language: str = "ja", table: str | None = None) -> dict:
+    """Column headers of a table: the passed ``labels`` over :data:`COLUMN_LABELS` in Japanese;
+    in English the catalogue's (:func:`dxanalysis.i18n.english_labels`), so a module's
+    Japanese ``LABELS`` never reach an English report."""
+    if language == "en":
+        return i18n.english_labels(columns, labels, table=table)
+    return {**COLUMN_LABELS.get(language, {}), **(labels or {})}
 
 
 def _sentences(text) -> list[str]:
@@ -170,6 +176,7 @@ class Publisher:
         view: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
         show: bool = True,
         max_rows: int | None = 60,
+        caption_params: Mapping[str, object] | None = None,
     ) -> pd.DataFrame:
         """Privacy-filter, save as ``tables/<name>.csv`` and display a table.
 
@@ -189,6 +196,8 @@ class Publisher:
         (:func:`dxanalysis.privacy.neutralise_formula`).
         """
         assert_shareable(df, name)
+        if self.language == "en":
+            caption = i18n.caption(name, "en", default=caption, **(caption_params or {}))
         out = df.copy()
         if n_col is not None:
             forced = self.plan.forced(out) if self.plan is not None else None
@@ -209,14 +218,14 @@ class Publisher:
         # the headers shown here are reused for tables.xlsx
         meta = self.report_dir / "meta"
         meta.mkdir(exist_ok=True)
-        headers = {**COLUMN_LABELS.get(self.language, {}), **(labels or {})}
+        headers = header_labels(out.columns, labels, language=self.language, table=name)
         (meta / f"{name}.json").write_text(json.dumps({"caption": caption, "labels": {c: headers.get(c, c) for c in out.columns}}, ensure_ascii=False), encoding="utf-8")
         if self.display and show:
             shown = view(out) if view is not None else out
             if columns is not None:
                 shown = shown[[c for c in columns if c in shown.columns] + [c for c in ("suppressed", "suppression_reason") if c in shown.columns and c not in columns]]
             shown = shown if max_rows is None or len(shown) <= max_rows else shown.head(max_rows)
-            self._show_html(table_html(shown, labels=labels, percent_cols=percent_cols, plain_cols=plain_cols, caption=caption, language=self.language))
+            self._show_html(table_html(shown, labels=labels, percent_cols=percent_cols, plain_cols=plain_cols, caption=caption, language=self.language, table=name))
         return out
 
     def private_table(self, df: pd.DataFrame, name: str) -> Path:
@@ -267,6 +276,10 @@ class Publisher:
         if self.display:
             for t in texts:
                 self._show_html(f'<p class="dx-finding">{html.escape(t)}</p>')
+
+    def text(self, key: str, **params) -> str:
+        """Words from the catalogue in this report's language (:func:`dxanalysis.i18n.t`)."""
+        return i18n.t(key, self.language, **params)
 
     def note(self, text) -> None:
         """Show short explanatory notes (plain text, escaped): one sentence, several, or none."""
@@ -373,7 +386,7 @@ def failure_banner(nb, language: str = "ja") -> str:
     return ""
 
 
-def _toc_and_ids(body: str) -> tuple[str, str]:
+def _toc_and_ids(body: str, language: str = "ja") -> tuple[str, str]:
     """Give every h2 an id and build a table of contents from them."""
     entries = []
 
@@ -391,7 +404,8 @@ def _toc_and_ids(body: str) -> tuple[str, str]:
     if not entries:
         return body, ""
     items = "".join(f'<li><a href="#{html.escape(a)}">{html.escape(t)}</a></li>' for a, t in entries)
-    return body, f'<nav class="dx-toc" aria-label="目次"><strong>目次</strong><ol>{items}</ol></nav>'
+    toc = html.escape(i18n.t("report.toc", language))
+    return body, f'<nav class="dx-toc" aria-label="{toc}"><strong>{toc}</strong><ol>{items}</ol></nav>'
 
 
 def page(title: str, body: str, *, language: str = "ja", footer: str = "", toc: str = "", nav: str = "") -> str:
@@ -419,22 +433,74 @@ def footer_text(*, municipality: str, data_date=None, n_respondents=None, min_gr
     return " ・ ".join(html.escape(p) for p in parts if p)
 
 
-def render_html(nb_or_path, *, title: str, language: str = "ja", footer: str = "") -> str:
+_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+
+
+def _notebook_name(nb, path=None) -> str | None:
+    """The notebook's name (``01_current_state``): from its path, or papermill's record of its input."""
+    if path is not None:
+        return Path(path).stem
+    pm = nb.metadata.get("papermill") if hasattr(nb, "metadata") else None
+    src = pm.get("input_path") if isinstance(pm, Mapping) else None
+    return Path(str(src)).stem if src else None
+
+
+def translate_markdown(nb, notebook: str | None, language: str = "ja") -> int:
+    """Replace each markdown cell's prose by its translation (``language: en``); returns how many.
+
+    The Japanese prose stays in the notebook; the English is in
+    ``resources/notebook_text_en.yaml`` by notebook and cell id
+    (:func:`dxanalysis.i18n.notebook_prose`). Each translated heading keeps the id of
+    the Japanese heading it replaces, so links from findings
+    (``01_current_state.html#予想と違ったこと``) lead to the same section in both languages.
+    """
+    if language != "en" or not notebook:
+        return 0
+    from nbconvert.filters.strings import _convert_header_id
+
+    done = 0
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        english = i18n.notebook_prose(notebook, cell.get("id", ""), language)
+        if not english:
+            continue
+        ja_heads = [m.group(2) for m in map(_HEADING.match, cell.source.splitlines()) if m]
+        lines, k = [], 0
+        for line in english.rstrip("\n").splitlines():
+            m = _HEADING.match(line)
+            if m and k < len(ja_heads):
+                level, anchor = len(m.group(1)), _convert_header_id(ja_heads[k])
+                line = f'<h{level} id="{html.escape(anchor, quote=True)}">{html.escape(m.group(2))}</h{level}>'
+                k += 1
+            lines.append(line)
+        cell.source = "\n".join(lines)
+        done += 1
+    return done
+
+
+def render_html(nb_or_path, *, title: str, language: str = "ja", footer: str = "", notebook: str | None = None) -> str:
     """Executed notebook → one self-contained HTML page with code hidden.
 
     Uses nbconvert's ``basic`` template (cell bodies only, no scripts), drops code,
-    prompts, widget views and stderr, and wraps the result in :func:`page`.
+    prompts, widget views and stderr, and wraps the result in :func:`page`. In English
+    (``language="en"``) the markdown prose and the title come from the catalogue
+    (:func:`translate_markdown`, :data:`NOTEBOOK_TITLES`); ``notebook`` (default: the
+    file's or papermill's input name) says which notebook's text to use.
     """
     import nbformat
     from nbconvert import HTMLExporter
 
     nb = nbformat.read(str(nb_or_path), as_version=4) if isinstance(nb_or_path, (str, Path)) else nb_or_path
     nb = nbformat.from_dict(json.loads(json.dumps(nb)))  # work on a copy
+    notebook = notebook or _notebook_name(nb, nb_or_path if isinstance(nb_or_path, (str, Path)) else None)
+    if translate_markdown(nb, notebook, language) and notebook in NOTEBOOK_TITLES["en"]:
+        title = NOTEBOOK_TITLES["en"][notebook]
     failure = failure_banner(nb, language)
     _strip_for_sharing(nb)
     exporter = HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True, anchor_link_text="")
     body, _ = exporter.from_notebook_node(nb)
-    body, toc = _toc_and_ids(body)
+    body, toc = _toc_and_ids(body, language)
     nav = ('<p class="dx-nav"><a href="index.html">← レポート一覧と要点</a> ・ <a href="index.html#glossary">用語の説明</a></p>'
            if language != "en" else '<p class="dx-nav"><a href="index.html">← Summary and reports</a> · <a href="index.html#glossary">Glossary</a></p>')
     out = page(title, body, language=language, footer=footer, toc=toc, nav=nav + failure)
@@ -473,12 +539,15 @@ GLOSSARY = {
         ("非表示(少人数)", "回答者が少ない集団は、個人が特定されないよう数値を表示しません。"),
     ],
     "en": [
-        ("95% confidence interval", "The range that would contain the true value in 95 of 100 repeated surveys; wider for small groups."),
-        ("Effect size", "How large a difference is, independent of the number of respondents."),
-        ("p-value / q-value", "If there were truly no difference, the chance of seeing one at least this large; not the size of the difference. q-values adjust for many comparisons (Benjamini–Hochberg). q < 0.05 counts as a difference."),
-        ("Weighting", "Answers re-weighted to the staff roster so estimates describe all staff, shown beside unweighted values."),
-        ("Cronbach's alpha", "How consistently the questions of one construct are answered; 0.7+ is good, below 0.6 is a warning."),
-        ("Hidden (small group)", "Groups with too few respondents are not shown, to protect individuals."),
+        ("95% confidence interval", "If the same survey were repeated many times, the range that would contain the true value 95 times in 100; wider for small groups. The brackets in \u201cx% (y–z%)\u201d are this range."),
+        ("Effect size", "How large a difference is, on a scale that does not depend on the number of respondents. The p-value says whether there is a difference; the effect size says how large it is. Guide: 0.1 small, 0.3 medium, 0.5 large (rank correlations)."),
+        ("p-value / q-value", "If there were truly no difference, the chance of seeing one at least this large by chance; small values are hard to explain by chance (it is not the size of the difference). Many comparisons at once produce more chance \u201cdifferences\u201d, so q-values adjust for the number of comparisons (Benjamini–Hochberg). q < 0.05 counts as a difference."),
+        ("Weighting", "Response rates differ by department and age, so answers are weighted to the staff roster to estimate all staff. Shown beside unweighted values."),
+        ("Cronbach's alpha", "How consistently the questions measuring one construct are answered. 0.7 or more is the usual guide; below 0.6 needs care."),
+        ("Construct", "A concept measured by several questions together (e.g. mind and stance), expressed as the mean of its questions."),
+        ("SD (standard deviation)", "The size of the spread. \u201c−0.8 SD below all staff\u201d means 0.8 times the typical spread below the overall mean."),
+        ("Segment", "A group of staff who answered alike, found statistically and named from their pattern of answers."),
+        ("Hidden (small group)", "Groups with few respondents show no numbers, so that no one can be identified."),
     ],
 }
 
@@ -635,7 +704,7 @@ def write_index(report_dir: Path, *, cfg, results, footer: str = "", extra_html:
     if rest:
         parts.append(("<h2 id=\"more\">その他の要点</h2>" if lang != "en" else "<h2 id=\"more\">More findings</h2>") + f"<ul>{_finding_items(rest, lang)}</ul>")
     parts.append(glossary_html(lang))
-    body, toc = _toc_and_ids("\n".join(p for p in parts if p))
+    body, toc = _toc_and_ids("\n".join(p for p in parts if p), lang)
     out = Path(report_dir) / "index.html"
     atomic_write_text(out, page(title, body, language=lang, footer=footer, toc=toc))  # never half a page, even if the run is killed
     return out

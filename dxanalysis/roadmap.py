@@ -618,7 +618,7 @@ def rank_stability(sens: pd.DataFrame, *, top: int = 10, language: str = "ja") -
     out["rank_range"] = out["rank_max"] - out["rank_min"]
     out["stays_top"] = out["rank_max"] <= top
     fam = sens["family"] if "family" in sens.columns else pd.Series("weight", index=sens.index)
-    moved = sens.assign(family=fam)[sens["rank"] != sens["base_rank"]].groupby("item_id")["family"].agg(lambda f: "・".join(names[x] for x in FAMILIES if x in set(f)))
+    moved = sens.assign(family=fam)[sens["rank"] != sens["base_rank"]].groupby("item_id")["family"].agg(lambda f: (", " if language == "en" else "・").join(names[x] for x in FAMILIES if x in set(f)))
     out["moved_by"] = out["item_id"].map(moved).fillna("")
     return out[["item_id", "item", "base_rank", "rank_min", "rank_max", "rank_range", "stays_top", "moved_by"]].sort_values("base_rank", kind="stable").reset_index(drop=True)
 
@@ -886,12 +886,15 @@ def rank_text(rank: int, tied: bool = False, *, language: str = "ja") -> str:
     return f"{int(rank)}位" + ("(同点)" if tied else "")
 
 
-def describe_priorities(gaps: pd.DataFrame, k: int = 3) -> str:
+def describe_priorities(gaps: pd.DataFrame, k: int = 3, *, language: str = "ja") -> str:
     """The top ``k`` items by priority, as a sentence (every item sharing the k-th rank is named)."""
     g = gaps.sort_values("rank", kind="stable")
     cut = int(g["rank"].iloc[min(k, len(g)) - 1]) if len(g) else 0
     top = g[g["rank"] <= cut]
     tied = top["tied"] if "tied" in top.columns else pd.Series(False, index=top.index)
+    if language == "en":
+        parts = [f"{rank_text(r.rank, t, language='en')} {r.item_id} {r.item} ({r.priority_score:.1f} points)" for r, t in zip(top.itertuples(), tied)]
+        return "Highest priority: " + ", ".join(parts) + "."
     parts = [f"{rank_text(r.rank, t)} {r.item_id} {r.item}({r.priority_score:.1f}点)" for r, t in zip(top.itertuples(), tied)]
     return "優先度が高い項目は " + "、".join(parts) + "。"
 
@@ -905,9 +908,20 @@ def describe_quadrants(quad: pd.DataFrame, language: str = "ja") -> str:
     return f"ギャップと重要度で4区分した結果: {counts}。重点課題は {ids}。"
 
 
-def describe_scenarios(sens: pd.DataFrame) -> str:
+def describe_scenarios(sens: pd.DataFrame, language: str = "ja") -> str:
     """What was tried, counted from the result: 「12通りの条件(重み(指数)を1つずつ±50%に: 6通り、…)」."""
     counts = sens.attrs.get("n_scenarios") or sens.groupby("family")["scenario_id"].nunique().to_dict()
+    if language == "en":
+        parts = []
+        if counts.get("weight"):
+            pct = sorted({abs(round((c - 1) * 100)) for c in sens.loc[sens["family"] == "weight", "change"]})
+            parts.append(f"each weight (exponent) ±{'/'.join(str(p) for p in pct)}%: {counts['weight']}")
+        if counts.get("rating"):
+            step = sens.loc[sens["family"] == "rating", "change"].abs().max()
+            parts.append(f"the item's importance or feasibility ±{step:g} step (within 1–5): {counts['rating']}")
+        if counts.get("survey"):
+            parts.append(f"current levels from the survey at the ends of their 95% confidence interval: {counts['survey']}")
+        return f"{sum(counts.values())} scenarios (" + "; ".join(parts) + ")"
     parts = []
     if counts.get("weight"):
         pct = sorted({abs(round((c - 1) * 100)) for c in sens.loc[sens["family"] == "weight", "change"]})
@@ -921,16 +935,27 @@ def describe_scenarios(sens: pd.DataFrame) -> str:
     return f"{total}通りの条件(" + "、".join(parts) + ")"
 
 
-def describe_stability(stab: pd.DataFrame, top: int = 10, *, sens: pd.DataFrame | None = None) -> str:
+def describe_stability(stab: pd.DataFrame, top: int = 10, *, sens: pd.DataFrame | None = None, language: str = "ja") -> str:
     """How the top items' ranks held up under the scenarios actually tried (computed text).
 
     The sentence names what was tried (from ``sens``, :func:`rank_sensitivity` output)
     and claims stability only for those scenarios: other weights or ratings may still
     reorder the items.
     """
-    tried = describe_scenarios(sens) if sens is not None and len(sens) else "試した条件"
     stable = stab[stab["rank_range"] == 0]
     worst = stab.sort_values(["rank_range", "base_rank"], ascending=[False, True], kind="stable").iloc[0]
+    if language == "en":
+        tried = describe_scenarios(sens, "en") if sens is not None and len(sens) else "the scenarios tried"
+        head = f"the top {top} items" if len(stab) == top else f"the {len(stab)} items ranked {top} or better (ties included)"
+        out = [f"Under the {tried}, {int(stab['stays_top'].sum())} of {head} always stay in the top {top}."]
+        if len(stable):
+            out.append(f" Same rank under every scenario: {', '.join(stable['item_id'])}.")
+        if worst["rank_range"] > 0:
+            by = f", moved by {worst['moved_by']}" if "moved_by" in stab.columns and worst["moved_by"] else ""
+            out.append(f" Moves most: {worst['item_id']} {worst['item']} (ranks {int(worst['rank_min'])}–{int(worst['rank_max'])}{by}).")
+        out.append(" Weights or ratings not tried here may change the ranks.")
+        return "".join(out)
+    tried = describe_scenarios(sens) if sens is not None and len(sens) else "試した条件"
     head = f"上位{top}項目" if len(stab) == top else f"{top}位以内の{len(stab)}項目(同点を含む)"
     out = [f"試した{tried}では、{head}のうち{int(stab['stays_top'].sum())}項目が常に{top}位以内。"]
     if len(stable):

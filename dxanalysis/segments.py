@@ -1201,12 +1201,18 @@ def names_table(result: SegmentResult) -> pd.DataFrame:
 
 
 # =========================================================================== sentences
-def describe_features(result: SegmentResult) -> str:
+def describe_features(result: SegmentResult, language: str = "ja") -> str:
     """Who was segmented, on which features (one or two sentences)."""
     f = result.features
     n_all = len(f)
     n_seg = n_all - result.n_unsegmented
     label = dict(zip(result.profiles["construct"], result.profiles["construct_label"]))
+    if language == "en":
+        cols = ", ".join(str(label.get(c, c)) for c in result.model.feature_names_in_)
+        text = f"Of {n_all:,} respondents, the {n_seg:,} with every score used for segmentation ({cols}) were segmented."
+        if result.n_unsegmented:
+            text += f" {result.n_unsegmented:,} who answered fewer than half of a construct's items are left out (no imputation)."
+        return text
     cols = "、".join(label.get(c, c) for c in result.model.feature_names_in_)
     text = f"回答者{n_all:,}人のうち、セグメント作りに使う得点({cols})がすべてそろった{n_seg:,}人をセグメントに分けました。"
     if result.n_unsegmented:
@@ -1214,10 +1220,13 @@ def describe_features(result: SegmentResult) -> str:
     return text
 
 
-def describe_weighting(result: SegmentResult) -> str | None:
+def describe_weighting(result: SegmentResult, language: str = "ja") -> str | None:
     """How the intervals of the weighted shares were computed (``None`` without weights)."""
     if result.weights is None or np.isnan(result.design_effect):
         return None
+    if language == "en":
+        return (f"The 95% confidence intervals of the estimated shares of all staff use Wilson's method with the design effect of the weights, {result.design_effect:.2f}"
+                f" ({result.n_eff * result.design_effect:,.0f} respondents carry the information of about {result.n_eff:,.0f} unweighted ones).")
     return (f"職員全体の推定割合の95%信頼区間は、重みのばらつきによるデザイン効果 {result.design_effect:.2f}"
             f"(回答者{result.n_eff * result.design_effect:,.0f}人が、重みのない約{result.n_eff:,.0f}人分の情報に相当)を考慮したWilsonの方法で計算しました。")
 
@@ -1229,9 +1238,13 @@ def describe_merges(model: SegmentModel) -> str | None:
     return f"人数が{model.min_segment_size}人未満のセグメントが{len(model.merged_)}つあったため、中心が最も近いセグメントに統合しました(統合前 k={model.k_}、統合後 {model.n_segments_})。"
 
 
-def describe_opportunities(opportunities: pd.DataFrame) -> str:
+def describe_opportunities(opportunities: pd.DataFrame, *, language: str = "ja") -> str:
     """First recommendation for every segment, one sentence (a finding)."""
     first = opportunities[opportunities["rank"] == 1]
+    if language == "en":
+        if first.empty:
+            return "No opportunity could be matched to the segments (with a single segment, see the weakest constructs of all staff in 01 Current state)."
+        return "First opportunity for each segment: " + ", ".join(f"{int(r['segment'])} \u201c{r['segment_name']}\u201d → {r['opportunity']}" for _, r in first.iterrows()) + "."
     if first.empty:
         return "セグメントに合わせて勧められる機会がありませんでした(セグメントが1つだけの場合は、職員全体の弱い構成概念を 01 現状把握 で確認してください)。"
     parts = [f"{int(r['segment'])}「{r['segment_name']}」→{r['opportunity']}" for _, r in first.iterrows()]
@@ -1279,13 +1292,24 @@ def describe_selection(model: SegmentModel, *, language: str = "ja") -> str:
     return head + stab + agree
 
 
-def describe_support(model: SegmentModel) -> str:
+def describe_support(model: SegmentModel, language: str = "ja") -> str:
     """The criteria behind the number of segments, in one clause (for finding sentences).
 
     E.g. 「再標本化の安定性ARI 1.00、平均シルエット幅 0.51が最大、混合ガウスモデルのBICもk=4で最小で、
     分けないモデル(k=1)より小さい」, or a plain statement that no clear structure was found.
     """
     row = model.selection_[model.selection_["chosen"]].iloc[0]
+    if language == "en":
+        if not model.structure_found_:
+            return "by the BIC of the Gaussian mixture, not dividing (k=1) is best: no clear segment structure was found"
+        parts = ["number set by the advisor"] if model.rule_ == "given" else []
+        if pd.notna(row["stability_ari"]):
+            parts.append(f"resampling stability ARI {row['stability_ari']:.2f}")
+        if pd.notna(row["silhouette"]):
+            parts.append(f"mean silhouette width {row['silhouette']:.2f}" + (" (the largest)" if model.criterion_k_["silhouette"] == model.k_ else ""))
+        if model.criterion_k_["bic"] == model.k_:
+            parts.append(f"the Gaussian mixture's BIC is also lowest at k={model.k_} and below not dividing (k=1)")
+        return ", ".join(parts)
     if not model.structure_found_:
         return "混合ガウスモデルのBICでは分けないモデル(k=1)が最も良く、明確なセグメント構造は見つかっていない"
     parts = []
@@ -1303,12 +1327,15 @@ def describe_support(model: SegmentModel) -> str:
     return "、".join(parts)
 
 
-def _weighted_text(r) -> str:
+def _weighted_text(r, language: str = "ja") -> str:
     """「職員全体では推定31%、95%信頼区間27〜36%」 for one row of the segment table."""
     w = r.get("weighted_share")
     if w is None or pd.isna(w):
         return ""
     lo, hi = r.get("weighted_ci_low"), r.get("weighted_ci_high")
+    if language == "en":
+        ci = f", 95% confidence interval {lo * 100:.0f}–{hi * 100:.0f}%" if lo is not None and hi is not None and pd.notna(lo) and pd.notna(hi) else ""
+        return f"an estimated {w * 100:.0f}% of all staff{ci}"
     ci = f"、95%信頼区間{lo * 100:.0f}〜{hi * 100:.0f}%" if lo is not None and hi is not None and pd.notna(lo) and pd.notna(hi) else ""
     return f"職員全体では推定{w * 100:.0f}%{ci}"
 
@@ -1323,6 +1350,21 @@ def describe_table(table: pd.DataFrame, *, model: SegmentModel | None = None, la
     t = table.dropna(subset=["n"])
     if t.empty:
         return "表示できるセグメントがありません。" if language != "en" else "No segment can be shown."
+    if language == "en":
+        parts = []
+        for _, r in t.iterrows():
+            w = _weighted_text(r, "en")
+            parts.append(f"{int(r['segment'])} \u201c{r['name']}\u201d {int(r['n'])} people ({r['share'] * 100:.0f}% of respondents" + (f"; {w}" if w else "") + ")")
+        k = len(table)
+        if model is None:
+            head = f"Respondents fall into {k} segments"
+        elif not model.structure_found_ and k >= 2:
+            head = f"No clear segment structure was found ({describe_support(model, 'en')}). Cut into {k} for convenience"
+        elif k == 1:
+            head = f"Respondents were not divided ({describe_support(model, 'en')})"
+        else:
+            head = f"Respondents were divided into {k} segments (basis: {describe_support(model, 'en')})"
+        return head + ": " + ", ".join(parts) + "."
     parts = []
     for _, r in t.iterrows():
         w = _weighted_text(r)
@@ -1355,8 +1397,20 @@ def describe_profiles(profiles: pd.DataFrame) -> str:
     return "構成概念の平均(1〜5点): " + "。".join(out) + "。"
 
 
-def describe_training_targets(targets: pd.DataFrame, table: pd.DataFrame, opportunity_name: str) -> str:
+def describe_training_targets(targets: pd.DataFrame, table: pd.DataFrame, opportunity_name: str, *, language: str = "ja") -> str:
     """The finding naming the target segment(s) of the training (notebook 04)."""
+    if language == "en":
+        if targets.empty:
+            return f"No segment has the training \u201c{opportunity_name}\u201d as its first recommendation."
+        t = table.set_index("segment")
+        parts = []
+        for _, r in targets.iterrows():
+            s = int(r["segment"])
+            share = t.at[s, "share"] if s in t.index else np.nan
+            w = _weighted_text(t.loc[s], "en") if s in t.index else ""
+            size = f"{share * 100:.0f}% of respondents" + (f"; {w}" if w else "") if pd.notna(share) else "small group"
+            parts.append(f"segment {s} \u201c{r['segment_name']}\u201d ({size}; reason: {r['reason']})")
+        return f"The training \u201c{opportunity_name}\u201d is for " + ", ".join(parts) + "."
     if targets.empty:
         return f"研修「{opportunity_name}」を第一の推奨とするセグメントはありません。"
     t = table.set_index("segment")

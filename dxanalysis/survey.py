@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from . import i18n
 # The statistics live in dxanalysis.stats; re-exported here for notebooks and older code.
 from .stats._util import _as_list, _check_columns
 from .stats.effects import (
@@ -172,10 +173,11 @@ def construct_scores(survey: pd.DataFrame, codebook, *, min_item_share: float = 
 OVERALL = "全体"
 #: Attribute id of the whole-staff block in long tables.
 OVERALL_ATTRIBUTE = "overall"
-#: Verdict labels of the hypothesis register (data contract).
-SUPPORTED, CONTRADICTED, INCONCLUSIVE = "支持", "反証", "判定不能"
-#: Refinement of 判定不能: the difference is shown to be smaller than the margin (equivalence).
-SMALL_DIFFERENCE = "差は小さい"
+#: Verdict codes of the hypothesis register; the words (支持, 反証, 判定不能, 差は小さい)
+#: come from the catalogue (:func:`verdict_label`, ``i18n.TEXT["verdict.<code>"]``).
+SUPPORTED, CONTRADICTED, INCONCLUSIVE = "supported", "refuted", "inconclusive"
+#: Refinement of inconclusive: the difference is shown to be smaller than the margin (equivalence).
+SMALL_DIFFERENCE = "equivalent"
 #: Every verdict, in the order tables and summaries list them.
 VERDICTS = (SUPPORTED, CONTRADICTED, SMALL_DIFFERENCE, INCONCLUSIVE)
 #: Two compared groups whose response rates differ by at least this ratio get a caveat.
@@ -184,6 +186,12 @@ RESPONSE_RATIO = 1.5
 Q_LEVEL = 0.05
 #: Constructs whose alpha is below this are flagged (``flag_low``).
 LOW_ALPHA = 0.6
+
+
+def verdict_label(code: str, language: str = "ja") -> str:
+    """The word for a verdict code (``supported`` → 支持 / supported); unknown codes unchanged."""
+    key = f"verdict.{code}"
+    return i18n.t(key, language) if key in i18n.TEXT else str(code)
 
 
 def _q_text(q: float) -> str:
@@ -617,7 +625,7 @@ def support_needs(diffs: pd.DataFrame, codebook, opportunities: Sequence[dict] =
     return out[cols].reset_index(drop=True)
 
 
-def support_findings(needs: pd.DataFrame, *, max_items: int = 5, q_level: float = Q_LEVEL) -> list[str]:
+def support_findings(needs: pd.DataFrame, *, max_items: int = 5, q_level: float = Q_LEVEL, language: str = "ja") -> list[str]:
     """One sentence per group of :func:`support_needs` (largest gap first), for pub.finding.
 
     Each names the constructs where the group is clearly below the whole staff, with the
@@ -627,14 +635,19 @@ def support_findings(needs: pd.DataFrame, *, max_items: int = 5, q_level: float 
     if needs.empty:
         return out
     for (attr_label, group), block in needs.groupby(["attribute_label", "group"], sort=False):
-        gaps = "、".join(f"{r.label}({r.diff:+.2f}点)" for r in block.itertuples())
+        en = language == "en"
+        gaps = (", " if en else "、").join(f"{r.label} ({r.diff:+.2f} points)" if en else f"{r.label}({r.diff:+.2f}点)" for r in block.itertuples())
         counts: dict[str, int] = {}
         for text in block["opportunities"]:
             for o in filter(None, str(text).split("、")):
                 counts[o] = counts.get(o, 0) + 1
         opp = sorted(counts, key=lambda o: -counts[o])
-        tail = f" → 合う機会: {'、'.join(opp[:3])}" if opp else ""
-        out.append(f"{attr_label}「{group}」(n={int(block['n'].iloc[0])})は、{gaps}が全体よりはっきり低い(q<{q_level}){tail}。")
+        if en:
+            tail = f" → opportunities that fit: {', '.join(opp[:3])}" if opp else ""
+            out.append(f"{attr_label} \u201c{group}\u201d (n={int(block['n'].iloc[0])}) is clearly below all staff (q<{q_level}) in {gaps}{tail}.")
+        else:
+            tail = f" → 合う機会: {'、'.join(opp[:3])}" if opp else ""
+            out.append(f"{attr_label}「{group}」(n={int(block['n'].iloc[0])})は、{gaps}が全体よりはっきり低い(q<{q_level}){tail}。")
         if len(out) >= max_items:
             break
     return out
@@ -693,7 +706,7 @@ def test_hypotheses(m, scores: pd.DataFrame | None = None, *, q_level: float = Q
     Returns
     -------
     DataFrame
-        ``hypothesis_id``, ``statement``, ``verdict`` (支持 / 反証 / 差は小さい / 判定不能),
+        ``hypothesis_id``, ``statement``, ``verdict`` (code: ``supported`` 支持 / ``refuted`` 反証 / ``equivalent`` 差は小さい / ``inconclusive`` 判定不能; words from :func:`verdict_label`),
         ``effect_size`` (rank-biserial correlation, group vs versus: positive = the group
         is higher), ``ci_low``, ``ci_high`` (95%, DeLong, **not** adjusted for multiple
         comparisons; NaN when degenerate, see :func:`rank_biserial_ci`), ``p_value``
@@ -799,14 +812,17 @@ def test_hypotheses(m, scores: pd.DataFrame | None = None, *, q_level: float = Q
 test_hypotheses.__test__ = False  # not a pytest test, despite the name
 
 
-def _caveat_text(r) -> str:
+def _caveat_text(r, language: str = "ja") -> str:
     if not bool(r["response_caveat"]) or pd.isna(r["response_rate_group"]) or pd.isna(r["response_rate_versus"]):
         return ""
+    if language == "en":
+        return (f" Note: response rates differ strongly ({r['group']} {r['response_rate_group'] * 100:.0f}%, {r['versus']} {r['response_rate_versus'] * 100:.0f}%),"
+                " so those who answered may not represent all staff.")
     return (f"ただし回答率が{r['group']}は{r['response_rate_group'] * 100:.0f}%、{r['versus']}は{r['response_rate_versus'] * 100:.0f}%と大きく違い、"
             "答えた人が職員全体を代表していない可能性があります。")
 
 
-def hypothesis_findings(hyp: pd.DataFrame, *, equivalence_margin: float = EQUIVALENCE_MARGIN) -> list[str]:
+def hypothesis_findings(hyp: pd.DataFrame, *, equivalence_margin: float = EQUIVALENCE_MARGIN, language: str = "ja") -> list[str]:
     """Sentences for the report summary: a count of verdicts, each hypothesis that came out
     the other way (「このデータでは予想と逆」), then each expected difference that is small.
 
@@ -817,7 +833,9 @@ def hypothesis_findings(hyp: pd.DataFrame, *, equivalence_margin: float = EQUIVA
     if hyp.empty:
         return []
     counts = hyp["verdict"].value_counts()
-    parts = [f"{v}{counts.get(v, 0)}件" for v in VERDICTS if v != SMALL_DIFFERENCE or counts.get(v, 0)]
+    if language == "en":
+        return _hypothesis_findings_en(hyp, counts, equivalence_margin)
+    parts = [f"{verdict_label(v)}{counts.get(v, 0)}件" for v in VERDICTS if v != SMALL_DIFFERENCE or counts.get(v, 0)]
     out = [f"事前仮説{len(hyp)}件のうち、{'・'.join(parts)}。"]
     for _, r in hyp[(hyp["verdict"] == CONTRADICTED) & hyp["effect_size"].notna()].iterrows():
         direction = "高い" if r["effect_size"] > 0 else "低い"
@@ -831,12 +849,32 @@ def hypothesis_findings(hyp: pd.DataFrame, *, equivalence_margin: float = EQUIVA
     return out
 
 
-def describe_hypotheses(hyp: pd.DataFrame) -> str:
+def _hypothesis_findings_en(hyp: pd.DataFrame, counts, equivalence_margin: float) -> list[str]:
+    parts = [f"{counts.get(v, 0)} {verdict_label(v, 'en')}" for v in VERDICTS if v != SMALL_DIFFERENCE or counts.get(v, 0)]
+    out = [f"Of {len(hyp)} prior hypotheses: {', '.join(parts)}."]
+    for _, r in hyp[(hyp["verdict"] == CONTRADICTED) & hyp["effect_size"].notna()].iterrows():
+        direction = "higher" if r["effect_size"] > 0 else "lower"
+        out.append(f"The opposite of what was expected ({r['hypothesis_id']}): contrary to \u201c{r['statement']}\u201d, {r['group']} scored {direction} than {r['versus']}"
+                   f" (effect size r={r['effect_size']:+.2f}, 95% confidence interval {r['ci_low']:+.2f} to {r['ci_high']:+.2f} [not adjusted for multiple comparisons],"
+                   f" q{_q_text(r['q_value'])})." + _caveat_text(r, "en"))
+    for _, r in hyp[(hyp["verdict"] == SMALL_DIFFERENCE) & hyp["effect_size"].notna()].iterrows():
+        out.append(f"Hardly any of the expected difference ({r['hypothesis_id']}): for \u201c{r['statement']}\u201d, the difference between {r['group']} and {r['versus']} is small"
+                   f" (effect size r={r['effect_size']:+.2f}; its 90% confidence interval {r['equivalence_ci_low']:+.2f} to {r['equivalence_ci_high']:+.2f}"
+                   f" lies within ±{equivalence_margin:g})." + _caveat_text(r, "en"))
+    return out
+
+
+def describe_hypotheses(hyp: pd.DataFrame, language: str = "ja") -> str:
     """Alt text of the hypothesis chart."""
+    if language == "en":
+        if hyp.empty:
+            return "No prior hypotheses are registered."
+        return ("Effect size of each hypothesis (expected direction to the right) with its 95% confidence interval (not adjusted for multiple comparisons). "
+                + "; ".join(f"{r.hypothesis_id}: {verdict_label(r.verdict, 'en')}" for r in hyp.itertuples()) + ".")
     if hyp.empty:
         return "事前仮説は登録されていません。"
     return ("各仮説の効果量(予想した方向を右)と95%信頼区間(多重比較の補正なし)。"
-            + "、".join(f"{r.hypothesis_id}は{'このデータでは予想と逆(反証)' if r.verdict == CONTRADICTED else r.verdict}" for r in hyp.itertuples()) + "。")
+            + "、".join(f"{r.hypothesis_id}は{'このデータでは予想と逆(反証)' if r.verdict == CONTRADICTED else verdict_label(r.verdict)}" for r in hyp.itertuples()) + "。")
 
 
 # =========================================================================== tools
@@ -936,11 +974,15 @@ def measure_by_group(survey: pd.DataFrame, codebook, *, measure: str, attribute:
 
 
 # =========================================================================== response warnings
-def low_response_warning(rates: pd.DataFrame, codebook=None) -> str | None:
+def low_response_warning(rates: pd.DataFrame, codebook=None, language: str = "ja") -> str | None:
     """A warning sentence naming visible groups whose response rate is low, or None."""
     low = rates[rates["low_response"].astype(bool) & rates["response_rate"].notna()]
     if low.empty:
         return None
+    if language == "en":
+        names = ", ".join(f"{(codebook.label_of(r.attribute) + ' ') if codebook is not None else ''}{r.group} ({r.response_rate * 100:.0f}%)" for r in low.itertuples())
+        return (f"Some groups answered at under {LOW_RESPONSE_RATE * 100:.0f}%: {names}. Their results may lean towards the few who answered."
+                " Estimates for all staff are corrected by weighting to the roster.")
     names = "、".join(f"{(codebook.label_of(r.attribute) + ' ') if codebook is not None else ''}{r.group}({r.response_rate * 100:.0f}%)" for r in low.itertuples())
     return (f"回答率が{LOW_RESPONSE_RATE * 100:.0f}%未満の集団があります: {names}。これらの集団の結果は、回答した一部の職員の傾向に偏っている"
             "おそれがあります。全職員の推定は名簿への重み付けで補正しています。")
@@ -1002,7 +1044,7 @@ def _keep_flags(view: pd.DataFrame, source: pd.DataFrame) -> pd.DataFrame:
     return view
 
 
-def hypotheses_view(hyp: pd.DataFrame) -> pd.DataFrame:
+def hypotheses_view(hyp: pd.DataFrame, language: str = "ja") -> pd.DataFrame:
     """Display frame of :func:`test_hypotheses` (after privacy filtering).
 
     Columns: ``hypothesis_id``, ``statement``, ``verdict``, ``comparison`` (群 vs 比較対象
@@ -1017,17 +1059,20 @@ def hypotheses_view(hyp: pd.DataFrame) -> pd.DataFrame:
     view = pd.DataFrame({
         "hypothesis_id": hyp["hypothesis_id"],
         "statement": hyp["statement"],
-        "verdict": hyp["verdict"],
-        "comparison": [f"{g}(n={_num(a, '.0f')}) と {v}(n={_num(b, '.0f')})" for g, v, a, b in zip(hyp["group"], hyp["versus"], hyp["n_group"], hyp["n_versus"])],
-        "values": [f"{_num(a * 100 if p else a, '.0f' if p else '.2f')}{'%' if p else ''} と {_num(b * 100 if p else b, '.0f' if p else '.2f')}{'%' if p else ''}"
+        "verdict": [verdict_label(v, language) for v in hyp["verdict"]],
+        "comparison": [f"{g}(n={_num(a, '.0f')}) {_AND[language == 'en']} {v}(n={_num(b, '.0f')})" for g, v, a, b in zip(hyp["group"], hyp["versus"], hyp["n_group"], hyp["n_versus"])],
+        "values": [f"{_num(a * 100 if p else a, '.0f' if p else '.2f')}{'%' if p else ''} {_AND[language == 'en']} {_num(b * 100 if p else b, '.0f' if p else '.2f')}{'%' if p else ''}"
                    for a, b, p in zip(hyp["value_group"], hyp["value_versus"], pct)],
         "effect_size": hyp["effect_size"],
         "effect_ci": [_interval(lo, hi, "+.2f") for lo, hi in zip(hyp["ci_low"], hyp["ci_high"])],
         "q_value": hyp["q_value"],
-        "response_rates": ["—" if pd.isna(a) or pd.isna(b) else f"{a * 100:.0f}% と {b * 100:.0f}%" for a, b in zip(rg, rv)],
+        "response_rates": ["—" if pd.isna(a) or pd.isna(b) else f"{a * 100:.0f}% {_AND[language == 'en']} {b * 100:.0f}%" for a, b in zip(rg, rv)],
         "note": hyp["note"].fillna("") if "note" in hyp else "",
     })
     return _keep_flags(view, hyp)
+
+
+_AND = ("と", "vs")
 
 
 def reliability_view(rel: pd.DataFrame) -> pd.DataFrame:

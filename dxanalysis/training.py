@@ -1202,7 +1202,8 @@ def comment_count(training, codebook, *, wave: str = "post") -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- display
 def publish(pub, df: pd.DataFrame, name: str, *, caption: str | None = None, n_col: str | None = "n", by=None, labels: Mapping[str, str] | None = None,
-            plain_cols: Sequence[str] = (), percent_cols: Sequence[str] = (), columns: Sequence[str] | None = None, view=None):
+            plain_cols: Sequence[str] = (), percent_cols: Sequence[str] = (), columns: Sequence[str] | None = None, view=None,
+            caption_params: Mapping[str, object] | None = None):
     """``pub.table`` for training tables: text columns that quote counts go with the numbers.
 
     Text columns in :data:`TEXT_VALUE_COLUMNS` (``ci_note``, ``verdict_text``) quote counts
@@ -1218,7 +1219,7 @@ def publish(pub, df: pd.DataFrame, name: str, *, caption: str | None = None, n_c
         keys = {by} if isinstance(by, str) else set(by or ())
         value_cols = [c for c in df.columns if (pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c])) and c not in keys | PUBLIC_COLUMNS] + text_cols
     return pub.table(df, name, caption=caption, n_col=n_col, by=by, labels=labels, value_cols=value_cols, plain_cols=plain_cols,
-                     percent_cols=percent_cols, columns=columns, view=view, max_rows=None)
+                     percent_cols=percent_cols, columns=columns, view=view, max_rows=None, caption_params=caption_params)
 
 
 def effect_matrix(table: pd.DataFrame, *, language: str = "ja", alpha: float = 0.05) -> pd.DataFrame:

@@ -108,9 +108,19 @@ def item_matching(m, *, language: str | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["kind", "measure_id", "label", "match", "match_label", "header_before", "header_now", "header_changed"])
 
 
-def describe_matching(matching: pd.DataFrame) -> str:
+def describe_matching(matching: pd.DataFrame, language: str = "ja") -> str:
     """One sentence: how many items are compared, added, dropped, reworded."""
     both = matching[matching["match"] == "both"]
+    if language == "en":
+        parts = [f"{len(both)} items and tools present in both years are compared"]
+        for key, word in [("added", "Added this year"), ("dropped", "Dropped this year")]:
+            sub = matching[matching["match"] == key]
+            if len(sub):
+                parts.append(f"{word}: {', '.join(sub['label'])} (not compared)")
+        reworded = both[both["header_changed"]]
+        if len(reworded):
+            parts.append(f"Reworded: {', '.join(reworded['label'])} (same id, so compared as the same item)")
+        return ". ".join(parts) + "."
     parts = [f"両方の年度にある設問・ツール {len(both)} 件を比べます"]
     for key, word in [("added", "今回から追加"), ("dropped", "今回は削除")]:
         sub = matching[matching["match"] == key]
@@ -568,15 +578,22 @@ def kpi_progress(m, estimates: pd.DataFrame, *, language: str | None = None) -> 
 
 
 # --------------------------------------------------------------------------- words
-def _fmt(v: float, statistic: str, signed: bool = False) -> str:
+def _fmt(v: float, statistic: str, signed: bool = False, language: str = "ja") -> str:
     if statistic == "mean":
         return f"{v:+.2f}" if signed else f"{v:.2f}"
-    return f"{v * 100:+.1f}ポイント" if signed else f"{v * 100:.1f}%"
+    return (f"{v * 100:+.1f} points" if language == "en" else f"{v * 100:+.1f}ポイント") if signed else f"{v * 100:.1f}%"
 
 
-def describe_change(r) -> str:
+def describe_change(r, language: str = "ja") -> str:
     """One sentence about one row of :func:`wave_changes` (or a group row with ``statistic``)."""
     st = getattr(r, "statistic", "mean")
+    if language == "en":
+        direction = "Up." if r.change > 0 else "Down."
+        if not r.q_value < Q_LEVEL:
+            direction = "No clear change."
+        f = lambda v, signed=False: _fmt(v, st, signed, "en")  # noqa: E731
+        return (f"{r.label}: FY{int(r.fy_from)} {f(r.estimate_from)} → FY{int(r.fy_to)} {f(r.estimate_to)}"
+                f" (change {f(r.change, True)}, 95% confidence interval {f(r.ci_low, True)} to {f(r.ci_high, True)}, q = {r.q_value:.3g}). {direction}")
     direction = "上がりました" if r.change > 0 else "下がりました"
     if not r.q_value < Q_LEVEL:
         direction = "はっきりした変化はありません"
@@ -584,29 +601,41 @@ def describe_change(r) -> str:
             f"(変化 {_fmt(r.change, st, True)}、95%信頼区間 {_fmt(r.ci_low, st, True)}〜{_fmt(r.ci_high, st, True)}、q = {r.q_value:.3g})。{direction}。")
 
 
-def describe_changes(changes: pd.DataFrame, *, kind: str = "construct") -> list[str]:
+def describe_changes(changes: pd.DataFrame, *, kind: str = "construct", language: str = "ja") -> list[str]:
     """Sentences for the constructs (or items, tools): clear changes first, then the rest in one sentence."""
     sub = changes[changes["kind"] == kind]
     clear = sub[sub["clear"]].sort_values("change", ascending=False)
-    out = [describe_change(r) for r in clear.itertuples()]
+    out = [describe_change(r, language) for r in clear.itertuples()]
     rest = sub[~sub["clear"]]
-    if len(rest):
+    if len(rest) and language == "en":
+        out.append(f"{', '.join(rest['label'])}: the difference from last time is within chance (q ≥ {Q_LEVEL}).")
+    elif len(rest):
         out.append(f"{'・'.join(rest['label'])}は、前回との差が偶然の範囲を超えません(q ≥ {Q_LEVEL})。")
     return out
 
 
-def describe_group_changes(groups: pd.DataFrame, *, attribute: str = "segment", k: int = 3) -> list[str]:
+def describe_group_changes(groups: pd.DataFrame, *, attribute: str = "segment", k: int = 3, language: str = "ja") -> list[str]:
     """The clearest changes within groups of one attribute (hidden rows skipped)."""
     sub = groups[(groups["attribute"] == attribute) & groups["clear"].fillna(False).astype(bool)]
     if "suppressed" in sub.columns:
         sub = sub[~sub["suppressed"].fillna(False).astype(bool)]
     sub = sub.reindex(sub["change"].abs().sort_values(ascending=False).index).head(k)
+    if language == "en":
+        return [f"{r.attribute_label} \u201c{r.group}\u201d, {r.label}: {r.estimate_from:.2f} → {r.estimate_to:.2f} (change {r.change:+.2f}, 95% confidence interval {r.ci_low:+.2f} to {r.ci_high:+.2f})."
+                for r in sub.itertuples()]
     return [f"{r.attribute_label}「{r.group}」の{r.label}: {r.estimate_from:.2f} → {r.estimate_to:.2f}(変化 {r.change:+.2f}、95%信頼区間 {r.ci_low:+.2f}〜{r.ci_high:+.2f})。"
             for r in sub.itertuples()]
 
 
-def describe_shift(shift: pd.DataFrame) -> str:
+def describe_shift(shift: pd.DataFrame, language: str = "ja") -> str:
     """Alt text / note for the segment shares."""
+    if language == "en":
+        if shift.empty:
+            return "No segments to compare."
+        clear = shift[shift["clear"].fillna(False).astype(bool)]
+        parts = [f"{r.segment_name} {r.share_from * 100:.0f}% → {r.share_to * 100:.0f}%" for r in shift.itertuples() if pd.notna(r.share_from)]
+        tail = (" Segments whose share changed clearly: " + ", ".join(clear["segment_name"]) + ".") if len(clear) else " No segment's share differs from last time beyond chance."
+        return "Share of all staff (estimate): " + ", ".join(parts) + "." + tail
     if shift.empty:
         return "比べられるセグメントがありません。"
     clear = shift[shift["clear"].fillna(False).astype(bool)]
@@ -615,7 +644,7 @@ def describe_shift(shift: pd.DataFrame) -> str:
     return "職員全体に占める割合(推定): " + "、".join(parts) + "。" + tail
 
 
-def describe_kpis(kpis: pd.DataFrame) -> list[str]:
+def describe_kpis(kpis: pd.DataFrame, language: str = "ja") -> list[str]:
     """One sentence per measure: the latest year's status."""
     if kpis.empty:
         return []
@@ -625,21 +654,26 @@ def describe_kpis(kpis: pd.DataFrame) -> list[str]:
         if r.status in ("baseline", "no_target"):
             continue
         num = _kpi_number
+        if language == "en":
+            ci = f" (95% confidence interval {num(r.ci_low)} to {num(r.ci_high)})" if pd.notna(r.ci_low) else ""
+            out.append(f"{r.measure_id} {r.measure}: result for {r.fy_label} {num(r.actual)}{ci}, planned line {num(r.expected)}: {STATUS_LABELS['en'].get(r.status, r.status_label)}.")
+            continue
         ci = f"(95%信頼区間 {num(r.ci_low)}〜{num(r.ci_high)})" if pd.notna(r.ci_low) else ""
         out.append(f"{r.measure_id} {r.measure}: {r.fy_label}の実績 {num(r.actual)}{ci}、計画線上の値 {num(r.expected)} に対して「{r.status_label}」。")
     return out
 
 
-def change_findings(changes: pd.DataFrame, groups: pd.DataFrame | None = None, kpis: pd.DataFrame | None = None, *, max_items: int = 2) -> list[str]:
+def change_findings(changes: pd.DataFrame, groups: pd.DataFrame | None = None, kpis: pd.DataFrame | None = None, *, max_items: int = 2, language: str = "ja") -> list[str]:
     """The 「前回からの変化」 summary for index.html (kind ``change``).
 
     In this order (the summary shows the first three): up to ``max_items`` clear construct
     changes (or a sentence that none changed clearly), the KPIs of the latest year by status
     (naming those behind plan), the clearest change within a segment.
     """
-    out = [describe_change(r) for r in changes[(changes["kind"] == "construct") & changes["clear"]].sort_values("change", ascending=False).head(max_items).itertuples()]
+    en = language == "en"
+    out = [describe_change(r, language) for r in changes[(changes["kind"] == "construct") & changes["clear"]].sort_values("change", ascending=False).head(max_items).itertuples()]
     if not out:
-        out.append("構成概念の平均点には、前回からはっきりした変化は見られません。")
+        out.append("No clear change in the construct means since the last survey." if en else "構成概念の平均点には、前回からはっきりした変化は見られません。")
     if kpis is not None and len(kpis):
         latest = kpis.sort_values("fiscal_year").groupby("measure_id").tail(1)
         judged = latest[latest["status"].isin(["ahead", "on_track", "behind"])]
@@ -648,11 +682,18 @@ def change_findings(changes: pd.DataFrame, groups: pd.DataFrame | None = None, k
             for st in ("behind", "on_track", "ahead"):
                 sub = judged[judged["status"] == st]
                 if len(sub):
-                    names = f"({'、'.join(sub['measure_id'] + ' ' + sub['measure'])})" if st == "behind" else ""
-                    parts.append(f"{STATUS_LABELS['ja'][st]} {len(sub)}件{names}")
-            out.append(f"KPI({fiscal_year_label(int(judged['fiscal_year'].max()))}の実績): " + "、".join(parts) + "。")
+                    if en:
+                        names = f" ({', '.join(sub['measure_id'] + ' ' + sub['measure'])})" if st == "behind" else ""
+                        parts.append(f"{STATUS_LABELS['en'][st]} {len(sub)}{names}")
+                    else:
+                        names = f"({'、'.join(sub['measure_id'] + ' ' + sub['measure'])})" if st == "behind" else ""
+                        parts.append(f"{STATUS_LABELS['ja'][st]} {len(sub)}件{names}")
+            if en:
+                out.append(f"KPIs (results of FY{int(judged['fiscal_year'].max())}): " + ", ".join(parts) + ".")
+            else:
+                out.append(f"KPI({fiscal_year_label(int(judged['fiscal_year'].max()))}の実績): " + "、".join(parts) + "。")
     if groups is not None:
-        out += describe_group_changes(groups, attribute="segment", k=1)
+        out += describe_group_changes(groups, attribute="segment", k=1, language=language)
     return out
 
 

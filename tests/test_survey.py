@@ -289,16 +289,20 @@ def test_hypothesis_small_difference_and_response_rate_caveat():
     r = sv.test_hypotheses(m).iloc[0]
     assert r["p_value"] == pytest.approx(0.8846281694, abs=1e-9) and r["q_value"] == pytest.approx(r["p_value"])  # one hypothesis: q = p
     assert r["equivalence_p"] == pytest.approx(0.0210176601, abs=1e-9)
-    assert r["verdict"] == "差は小さい"
+    assert r["verdict"] == "equivalent"
     assert (r["ci_low"], r["ci_high"]) == pytest.approx((2 * 0.4516802797 - 1, 2 * 0.5416530536 - 1), abs=1e-9)
     assert (r["response_rate_group"], r["response_rate_versus"]) == pytest.approx((0.25, 0.75))
     assert r["response_caveat"] and "25%" in r["note"] and "75%" in r["note"]
-    assert sv.test_hypotheses(m, equivalence_margin=0.05).iloc[0]["verdict"] == "判定不能"  # a stricter margin is not met
+    assert sv.test_hypotheses(m, equivalence_margin=0.05).iloc[0]["verdict"] == "inconclusive"  # a stricter margin is not met
     m.roster = pd.DataFrame({"department": ["総務部", "福祉部"], "staff": [400, 500]})  # 75% vs 60%: ratio 1.25
     assert not sv.test_hypotheses(m).iloc[0]["response_caveat"]
     texts = sv.hypothesis_findings(sv.test_hypotheses(m))
     assert texts[0] == "事前仮説1件のうち、支持0件・反証0件・差は小さい1件・判定不能0件。"
     assert "差は小さい" in texts[1] and "90%信頼区間 -0.08〜+0.07" in texts[1]  # 2·0.4589−1, 2·0.5344−1
+    en = sv.hypothesis_findings(sv.test_hypotheses(m), language="en")
+    assert en[0] == "Of 1 prior hypotheses: 0 supported, 0 refuted, 1 equivalent (small difference), 0 inconclusive."
+    assert "90% confidence interval -0.08 to +0.07" in en[1]
+    assert list(sv.hypotheses_view(sv.test_hypotheses(m), language="en")["verdict"]) == ["equivalent (small difference)"]
 
 
 def test_hypothesis_at_complete_separation_has_verdict_but_no_interval():
@@ -309,7 +313,7 @@ def test_hypothesis_at_complete_separation_has_verdict_but_no_interval():
     hyp = [{"id": "S", "statement": "総務部は高い", "measure": "m1", "attribute": "department", "group": ["総務部"], "expected": "higher"}]
     r = sv.test_hypotheses(SimpleNamespace(survey=survey, codebook=cb, hypotheses=hyp, min_group_size=5, language="ja")).iloc[0]
     # wilcox.test(c(4,5,4,5,5), c(1,2,2,1,2,3,2), exact=FALSE, correct=TRUE)$p.value -> 0.0044913536
-    assert r["p_value"] == pytest.approx(0.0044913536, abs=1e-9) and r["verdict"] == "支持"
+    assert r["p_value"] == pytest.approx(0.0044913536, abs=1e-9) and r["verdict"] == "supported"
     assert r["effect_size"] == pytest.approx(1.0) and np.isnan(r["ci_low"]) and np.isnan(r["ci_high"])
     assert "信頼区間は計算できない" in r["note"]
     assert np.isnan(r["response_rate_group"]) and not r["response_caveat"]  # no roster: no rates
@@ -495,7 +499,7 @@ def test_hypothesis_verdicts_on_planted_effects():
     h = sv.test_hypotheses(m)
     assert list(h.columns[:8]) == ["hypothesis_id", "statement", "verdict", "effect_size", "ci_low", "ci_high", "p_value", "q_value"]
     verdict = dict(zip(h["hypothesis_id"], h["verdict"]))
-    assert verdict == {"A": "支持", "B": "反証", "C": "判定不能", "D": "支持", "E": "支持"}
+    assert verdict == {"A": "supported", "B": "refuted", "C": "inconclusive", "D": "supported", "E": "supported"}
     d = h.set_index("hypothesis_id").loc["D"]
     assert d["kind"] == "tool" and d["versus"] == "福祉部以外"
     assert d["effect_size"] == pytest.approx(d["value_group"] - d["value_versus"])  # r = share difference
@@ -518,7 +522,7 @@ def test_hypothesis_small_group_is_inconclusive_and_bad_input_is_refused():
     m.hypotheses = [{"id": "S", "statement": "x", "measure": "mind", "attribute": "age_band", "group": ["若手"], "expected": "higher"}]
     m.survey = m.survey.iloc[:10]
     h = sv.test_hypotheses(m, min_n=5)
-    assert h["verdict"].iloc[0] == "判定不能" and h["note"].iloc[0] and np.isnan(h["effect_size"].iloc[0])
+    assert h["verdict"].iloc[0] == "inconclusive" and h["note"].iloc[0] and np.isnan(h["effect_size"].iloc[0])
     m.hypotheses = [{"id": "X", "measure": "mind", "attribute": "age_band", "group": ["存在しない"], "expected": "higher"}]
     with pytest.raises(ValueError, match="存在しない"):
         sv.test_hypotheses(m)
@@ -563,14 +567,14 @@ def test_heatmap_and_forest_plot():
     psv.difference_heatmap(diffs, labels={"mind": "マインド"}, attribute_labels={"age_band": "年代"}, ax=ax)
     texts = [t.get_text() for t in ax.texts]
     assert "+0.30*" in texts and "—" in texts and "-0.20" in texts and "年代" in texts
-    hyp = pd.DataFrame({"hypothesis_id": ["H1", "H2"], "statement": ["a", "b"], "expected": ["higher", "lower"], "verdict": ["反証", "支持"],
+    hyp = pd.DataFrame({"hypothesis_id": ["H1", "H2"], "statement": ["a", "b"], "expected": ["higher", "lower"], "verdict": ["refuted", "supported"],
                         "effect_size": [-0.4, -0.3], "ci_low": [-0.5, -0.4], "ci_high": [-0.3, -0.2]})
     fig, ax = plt.subplots()
     psv.hypotheses(hyp, ax=ax)
     xs = [c.get_offsets()[0][0] for c in ax.collections]
     assert xs == pytest.approx([-0.4, 0.3])  # "lower" flipped: right = as expected
     assert "反証(予想と逆)" in [t.get_text() for t in ax.texts] and "補正なし" in ax.get_xlabel()
-    hyp = pd.DataFrame({"hypothesis_id": ["H3", "H9"], "statement": ["c", "d"], "expected": ["lower", "higher"], "verdict": ["差は小さい", "支持"],
+    hyp = pd.DataFrame({"hypothesis_id": ["H3", "H9"], "statement": ["c", "d"], "expected": ["lower", "higher"], "verdict": ["equivalent", "supported"],
                         "effect_size": [-0.01, 1.0], "ci_low": [-0.11, np.nan], "ci_high": [0.09, np.nan],
                         "equivalence_ci_low": [-0.09, np.nan], "equivalence_ci_high": [0.08, np.nan]})
     fig, ax = plt.subplots()
@@ -595,7 +599,8 @@ def test_sample_hypotheses_come_out_as_planted(sample):
         row = h.loc[t["id"]]
         # 差は小さい refines 判定不能 (no clear difference, and the 90% interval is inside ±0.1):
         # the planted "no difference" hypotheses (H3, H5) may come out as either
-        allowed = {"判定不能", "差は小さい"} if t["verdict"] == "判定不能" else {t["verdict"]}
+        planted = {sv.verdict_label(c): c for c in sv.VERDICTS}[t["verdict"]]  # truth.yaml words the verdict in Japanese
+        allowed = {"inconclusive", "equivalent"} if planted == "inconclusive" else {planted}
         assert row["verdict"] in allowed, (t["id"], row["verdict"], t["verdict"])
         # the generator's own scipy computation on its latent arrays (truth.yaml, 3 significant digits)
         assert row["n_group"] == t["n_group"] and row["n_versus"] == t["n_versus"]

@@ -6,6 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from .. import i18n
 from .style import QUALITATIVE
 
 
@@ -239,8 +240,8 @@ def hypotheses(data: pd.DataFrame, *, margin: float | None = 0.1, ax=None):
     """Forest plot of the hypothesis register: effect in the expected direction, with intervals.
 
     ``data`` is :func:`dxanalysis.survey.test_hypotheses` output. Right of zero = as the
-    advisor expected; colour = verdict (支持 blue, 反証 vermillion, 差は小さい green,
-    判定不能 grey). The thin line is the 95% interval (not adjusted for multiple
+    advisor expected; colour = verdict (supported 支持 blue, refuted 反証 vermillion, equivalent 差は小さい green,
+    inconclusive 判定不能 grey). The thin line is the 95% interval (not adjusted for multiple
     comparisons: the verdicts use BH q-values); the thick segment, when the table has
     ``equivalence_ci_low``/``equivalence_ci_high``, is the 90% interval that decides
     差は小さい, and the shaded band is ``±margin`` (None: no band). A row without an
@@ -248,7 +249,7 @@ def hypotheses(data: pd.DataFrame, *, margin: float | None = 0.1, ax=None):
     """
     if ax is None:
         ax = plt.gca()
-    colors = {"支持": QUALITATIVE[0], "反証": QUALITATIVE[3], "差は小さい": QUALITATIVE[2], "判定不能": "#888888"}
+    colors = {"supported": QUALITATIVE[0], "refuted": QUALITATIVE[3], "equivalent": QUALITATIVE[2], "inconclusive": "#888888"}
     df = data.reset_index(drop=True)
     sign = np.where(df["expected"] == "higher", 1.0, -1.0)
 
@@ -275,7 +276,7 @@ def hypotheses(data: pd.DataFrame, *, margin: float | None = 0.1, ax=None):
         if not np.isnan(el):
             ax.plot([el, eh], [yi, yi], color=c, lw=5, alpha=0.55, solid_capstyle="butt")
         ax.scatter([e], [yi], color=c, s=50, zorder=3)
-        label = "反証(予想と逆)" if v == "反証" else v
+        label = "反証(予想と逆)" if v == "refuted" else i18n.t(f"verdict.{v}") if f"verdict.{v}" in i18n.TEXT else v
         ax.text(1.02, yi, label, transform=ax.get_yaxis_transform(), va="center", fontsize=9, color=c, fontweight="bold")
     ax.axvline(0, color="#333333", lw=0.8)
     ax.set_yticks(y, [f"{h}: {s}" for h, s in zip(df["hypothesis_id"], df["statement"])], fontsize=9)
