@@ -19,7 +19,7 @@ ROOT = Path(dxanalysis.__file__).parent
 #: Bottom to top. A module may import modules of its own layer or of lower layers.
 #: ``x.*`` stands for every module of the sub-package ``x`` (and ``x`` itself).
 LAYERS: list[tuple[str, list[str]]] = [
-    ("foundations", ["validate", "textnorm", "fsutil", "runlock", "kernel", ""]),  # "" = dxanalysis/__init__.py (__version__)
+    ("foundations", ["validate", "textnorm", "fsutil", "runlock", "kernel", "i18n", ""]),  # "" = dxanalysis/__init__.py (__version__)
     ("config", ["config"]),
     ("inputs", ["io_roadmap", "io"]),
     ("privacy", ["privacy"]),
