@@ -338,79 +338,6 @@ def show_explorer(m, *, scores: pd.DataFrame | None = None, measure: str | None 
     return ex
 
 
-def positive_share_by_group(dist: pd.DataFrame, codebook, attribute: str) -> pd.DataFrame:
-    """Rows of :func:`dxanalysis.survey.positive_shares` for one attribute, with a row label.
-
-    Returns ``item_id``, ``row_label`` (「構成概念 | 項目」), ``group``, ``n_group``,
-    ``share_positive`` (NaN for hidden groups).
-    """
-    pos = sv.positive_shares(dist[dist["attribute"] == attribute], codebook)
-    pos["row_label"] = [f"{codebook.label_of(c)} | {codebook.label_of(i)}{'(逆)' if codebook.item(i).reverse else ''}" for c, i in zip(pos["construct"], pos["item_id"])]
-    return pos[["item_id", "row_label", "group", "n_group", "share_positive"]]
-
-
-def _chunks(pos: pd.DataFrame, attributes: list[str], max_columns: int) -> list[list[str]]:
-    """Attributes split into consecutive chunks of at most ``max_columns`` groups (≥ 1 attribute each)."""
-    sizes = {a: pos.loc[pos["attribute"] == a, "group"].nunique() for a in attributes}
-    chunks: list[list[str]] = [[]]
-    for a in attributes:
-        if chunks[-1] and sum(sizes[b] for b in chunks[-1]) + sizes[a] > max_columns:
-            chunks.append([])
-        chunks[-1].append(a)
-    return chunks
-
-
-def publish_static(pub, m, dist: pd.DataFrame, *, attributes=None, name: str = "explore_items_by_group", max_columns: int = 10) -> list:
-    """The explorer's content as static charts: positive answers per item and group.
-
-    Parameters
-    ----------
-    pub
-        The notebook's :class:`~dxanalysis.report.Publisher`.
-    dist
-        :func:`dxanalysis.survey.item_distribution` with blocks for the attributes, **after**
-        privacy filtering (``pub.table``), so hidden groups stay hidden (「—」).
-    attributes
-        Attribute ids (default: every attribute block in ``dist``), drawn side by side.
-    max_columns
-        Groups per chart; attributes are split over several charts (``<name>_1``, …) so
-        the numbers stay legible on a printed A4 page.
-
-    Returns
-    -------
-    list of Path
-        The PNG files written.
-    """
-    cb = m.codebook
-    attributes = attributes or [a for a in dict.fromkeys(dist["attribute"]) if a != sv.OVERALL_ATTRIBUTE]
-    pos = pd.concat([positive_share_by_group(dist, cb, a).assign(attribute=a) for a in attributes], ignore_index=True)
-    paths = []
-    for k, chunk in enumerate(_chunks(pos, attributes, max_columns), start=1):
-        part = pos[pos["attribute"].isin(chunk)]
-        n_items = part["item_id"].nunique()
-        n_cols = len(dict.fromkeys(zip(part["attribute"], part["group"])))
-        fig, ax = plt.subplots(figsize=(3.6 + 0.5 * n_cols, 0.26 * n_items + 2.0))
-        psv.share_heatmap(part, row="row_label", col="group", col_group="attribute", group_labels={a: cb.label_of(a) for a in chunk},
-                          value="share_positive", ax=ax, colorbar_label="肯定的な回答の割合")
-        paths.append(pub.figure(fig, f"{name}_{k}", alt=describe_static(part, cb)))
-    return paths
-
-
-def describe_static(pos: pd.DataFrame, codebook) -> str:
-    """Alt text of :func:`publish_static`: per attribute, the item whose share differs most."""
-    parts = []
-    for attr, block in pos.dropna(subset=["share_positive"]).groupby("attribute", sort=False):
-        spread = block.groupby("item_id")["share_positive"].agg(lambda s: s.max() - s.min())
-        if spread.empty:
-            continue
-        top = spread.idxmax()
-        rows = block[block["item_id"] == top]
-        hi, lo = rows.loc[rows["share_positive"].idxmax()], rows.loc[rows["share_positive"].idxmin()]
-        parts.append(f"{codebook.label_of(attr)}では「{codebook.label_of(top)}」の差が最も大きく、{hi['group']} {hi['share_positive'] * 100:.0f}%、{lo['group']} {lo['share_positive'] * 100:.0f}%")
-    head = "設問ごとの肯定的な回答の割合を属性の集団別に示す表形式の図。"
-    return head + ("。".join(parts) + "。" if parts else "表示できる集団がありません。")
-
-
 # ----------------------------------------------------------------------------- offline explorer
 def _r(v, digits: int = 3):
     return None if v is None or pd.isna(v) else round(float(v), digits)
@@ -505,7 +432,10 @@ def _first_table_html(data: dict, words: dict, measure: str, attribute: str, att
     m = next(x for x in data["measures"] if x[0] == measure)
     item, tool = m[2] == "item", m[2] not in ("item", "construct")
     fmt = (lambda v: f"{v * 100:.1f}%") if tool else (lambda v: f"{v:.2f}")
-    pct = lambda v: f"{v * 100:.1f}%"  # noqa: E731
+
+    def pct(v):
+        return f"{v * 100:.1f}%"
+
     head = (f'<th scope="col">{words["group"]}</th><th scope="col">{words["n"]}</th><th scope="col">{words["share"] if tool else words["mean"]}</th>'
             f'<th scope="col">{words["ci"]}</th>' + (f'<th scope="col">{words["dist"]}</th>' if item else "") + f'<th scope="col">{words["bar"]}</th>')
     rows = []
@@ -570,4 +500,4 @@ def publish_offline(pub, m, *, scores: pd.DataFrame | None = None) -> int:
     return len(snippet.encode("utf-8"))
 
 
-__all__ = ["Explorer", "ExplorerView", "explorer_view", "view_table_html", "show_explorer", "publish_static", "describe_static", "measure_options", "attribute_options", "positive_share_by_group", "group_table", "measure_groups", "offline_data", "offline_explorer_html", "publish_offline", "WORDS"]
+__all__ = ["Explorer", "ExplorerView", "explorer_view", "view_table_html", "show_explorer", "measure_options", "attribute_options", "group_table", "measure_groups", "offline_data", "offline_explorer_html", "publish_offline", "WORDS"]

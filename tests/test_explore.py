@@ -5,13 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from dxanalysis import explore, io
 from dxanalysis import survey as sv
 from dxanalysis.plots import setup_style
-from dxanalysis.report import Publisher
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 
@@ -75,22 +73,6 @@ def test_widget_callback_updates_view_without_browser(sample):
     assert ex.view.kind == "tool" and ex.view.measure == "tool_genai" and ex.view.attribute == "grade"
     labels = dict((v, k) for k, v in ex.widgets["measure"].options)
     assert labels["mind"].startswith("構成概念") and labels["tool_genai"].startswith("ツール")
-
-
-def test_publish_static_writes_privacy_filtered_charts(sample, tmp_path):
-    pub = Publisher(tmp_path, min_group_size=sample.min_group_size, display=False)
-    dist = sv.item_distribution(sample.survey, sample.codebook, by=["department", "employment"])
-    shown = pub.table(dist, "item_distribution", n_col="n_group", by=["item_id", "attribute", "value"], show=False)
-    pos = explore.positive_share_by_group(shown, sample.codebook, "department")
-    assert pos.loc[pos["group"] == "会計課", "share_positive"].isna().all()
-    alt = explore.describe_static(pos.assign(attribute="department"), sample.codebook)
-    assert "会計課" not in alt and "所属部署" in alt
-    both = pd.concat([pos.assign(attribute="department"), explore.positive_share_by_group(shown, sample.codebook, "employment").assign(attribute="employment")])
-    assert explore._chunks(both, ["department", "employment"], 10) == [["department"], ["employment"]]  # 9 + 2 > 10
-    assert explore._chunks(both, ["department", "employment"], 11) == [["department", "employment"]]
-    paths = explore.publish_static(pub, sample, shown[shown["attribute"] != "department"])
-    assert [p.name for p in paths] == ["explore_items_by_group_1.png"]
-    assert paths[0].exists() and paths[0].with_suffix(".svg").exists()
 
 
 # --------------------------------------------------------------------------- real JupyterLab
@@ -198,3 +180,105 @@ def test_view_table_shows_score_intervals_as_points_and_tool_shares_as_percent(s
     tool = explore.explorer_view(sample, measure="tool_chat", attribute="employment")
     share = tool.table.set_index("group").loc["全体", "mean"]
     assert f"{share * 100:.1f}%" in explore.view_table_html(tool)
+
+
+# --------------------------------------------------------------------------- filters, offline explorer
+@pytest.fixture(scope="module")
+def offline(sample):
+    from dxanalysis.privacy import suppression_plan
+
+    plan = suppression_plan(sample.survey, sample.codebook, min_size=sample.min_group_size)
+    return plan, explore.offline_data(sample, plan=plan)
+
+
+def test_filtered_groups_are_cross_classifications_with_the_plan_forced(sample):
+    from dxanalysis.privacy import suppression_plan
+
+    plan = suppression_plan(sample.survey, sample.codebook, min_size=sample.min_group_size)
+    t = explore.group_table(sample, measure="use", attribute="age_band", plan=plan, filters={"department": ["福祉部"]})
+    s = sample.survey
+    sub = s[s["department"] == "福祉部"]
+    assert t.set_index("group").loc["全体", "n"] == len(sub)  # the filtered staff
+    counts = sub["age_band"].value_counts()
+    shown = t[(t["attribute"] == "age_band") & ~t["suppressed"]]
+    assert (shown["n"] >= sample.min_group_size).all()
+    small = [g for g, n in counts.items() if n < sample.min_group_size]
+    hidden = t[(t["attribute"] == "age_band") & t["suppressed"]]
+    assert set(small) <= set(hidden["group"]) and hidden["mean"].isna().all()
+    if small:  # complementary: never exactly one hidden cell under a published total
+        assert len(hidden) >= 2
+    # a filter on a group the plan hides (会計課) hides the whole view, however large its rows
+    hid = explore.group_table(sample, measure="use", attribute="grade", plan=plan, filters={"department": ["会計課"]})
+    assert hid["suppressed"].all() and hid["mean"].isna().all()
+    # filters combine: 福祉部 × 20代以下 by grade
+    both = explore.group_table(sample, measure="mind", attribute="grade", plan=plan, filters={"department": ["福祉部"], "age_band": ["20代以下"]})
+    n_both = ((s["department"] == "福祉部") & (s["age_band"] == "20代以下")).sum()
+    row = both.set_index("group").loc["全体"]
+    assert (row["n"] == n_both) if n_both >= sample.min_group_size else bool(row["suppressed"])
+
+
+def test_offline_data_has_no_number_of_a_hidden_group(sample, offline):
+    plan, data = offline
+    ids = [m[0] for m in data["measures"]]
+    assert len(data["views"]) == len(ids) * len(data["attributes"])
+    assert ids[:2] == ["mind", "mind_01"]  # grouped by construct: the score, then its items
+    assert any(label.endswith("(逆)") for _, label, kind, _ in data["measures"] if kind == "item")
+    assert {"tool", "item", "construct"} <= {m[2] for m in data["measures"]}
+    hidden_pairs = set(zip(plan.hidden()["attribute"], plan.hidden()["group"].astype(str)))
+    assert ("department", "会計課") in hidden_pairs
+    for key, rows in data["views"].items():
+        attribute = key.split("|")[1]
+        for r in rows:
+            if (attribute, r[0]) in hidden_pairs:
+                assert r == [r[0]], (key, r)  # the group's name only: no n, mean or interval
+            if len(r) > 1:
+                assert r[1] >= sample.min_group_size, (key, r)
+
+
+def test_offline_explorer_html_is_self_contained_and_small(offline):
+    from dxanalysis.report import external_references
+
+    data = offline[1]
+    page = explore.offline_explorer_html(data)
+    assert external_references(page) == []
+    assert len(page.encode("utf-8")) < 300_000
+    assert '<script type="application/json"' in page and "<noscript>" in page
+    assert "<caption>" in page and 'th scope="row"' in page and 'th scope="col"' in page
+    assert "<optgroup" in page and "非表示(少人数)" in page
+    first = page.split("<tbody>")[1].split("</tbody>")[0]
+    assert "会計課" in first and "会計課</th><td>非表示(少人数)" in first
+
+
+@pytest.mark.slow
+def test_offline_explorer_switches_in_chromium_with_network_blocked(offline, tmp_path):
+    from dxanalysis.report import find_chromium, page as html_page
+
+    chromium = find_chromium()
+    if chromium is None:
+        pytest.skip("Chromium not installed")
+    pytest.importorskip("playwright")
+    from playwright.sync_api import sync_playwright
+
+    path = tmp_path / "explore.html"
+    path.write_text(html_page("探索", explore.offline_explorer_html(offline[1])), encoding="utf-8")
+    errors, remote = [], []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_context(offline=True).new_page()
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.on("request", lambda r: remote.append(r.url) if not r.url.startswith(("file:", "data:")) else None)
+            page.goto(path.as_uri())
+            assert page.locator("#dx-explore .dx-controls").is_visible()
+            before = page.locator("#dx-explore tbody").inner_text()
+            page.select_option("#dx-explore-a", "grade")
+            after = page.locator("#dx-explore tbody").inner_text()
+            assert after != before and "課長級以上" in after and "会計課" not in after
+            page.select_option("#dx-explore-m", "tool_genai")
+            page.select_option("#dx-explore-s", "desc")
+            shares = [float(x.rstrip("%")) for x in page.locator("#dx-explore tbody tr td:nth-child(3)").all_inner_texts() if x.endswith("%")]
+            assert shares[1:] == sorted(shares[1:], reverse=True)  # 全体 first, then highest first
+            assert "生成AI" in page.locator("#dx-explore caption").inner_text()
+        finally:
+            browser.close()
+    assert errors == [] and remote == []

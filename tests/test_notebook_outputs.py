@@ -94,7 +94,7 @@ def test_executed_notebooks_show_only_published_outputs(tmp_path):
         pytest.skip("data/sample not generated")
     cli = Path(sys.executable).with_name("dxanalysis")
     res = subprocess.run([str(cli), "run", str(SAMPLE), "--reports", str(tmp_path), "--no-progress", "--notebook", "01", "--notebook", "04"],
-                         capture_output=True, text=True, timeout=900)
+                         capture_output=True, text=True, timeout=900, check=False)
     assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
     full = sorted((tmp_path / "sample" / "private" / "notebooks").glob("*.ipynb"))
     assert {p.stem for p in full} == {"01_current_state", "04_training"}
