@@ -196,7 +196,8 @@ def group_table(m, *, measure: str, attribute: str, scores: pd.DataFrame | None 
     return table
 
 
-def explorer_view(m, *, measure: str, attribute: str, scores: pd.DataFrame | None = None, min_group_size: int | None = None, width: float = 7.5) -> ExplorerView:
+def explorer_view(m, *, measure: str, attribute: str, scores: pd.DataFrame | None = None, min_group_size: int | None = None, width: float = 7.5,
+                  filters: dict | None = None) -> ExplorerView:
     """Table and chart of one measure by the groups of one attribute (the explorer callback).
 
     Parameters
@@ -213,6 +214,8 @@ def explorer_view(m, *, measure: str, attribute: str, scores: pd.DataFrame | Non
         Privacy threshold (default ``m.min_group_size``): groups below it are hidden in
         the table and the chart, with complementary suppression, and so are the groups the
         municipality's suppression plan hides in every report (:func:`dxanalysis.privacy.suppression_plan`).
+    filters
+        ``{attribute id: [values]}``: only those respondents (see :func:`group_table`).
 
     Returns
     -------
@@ -222,22 +225,94 @@ def explorer_view(m, *, measure: str, attribute: str, scores: pd.DataFrame | Non
     kind = _kind(cb, measure)
     min_size = m.min_group_size if min_group_size is None else min_group_size
     plan = suppression_plan(m.survey, cb, min_size=min_size)  # the municipality's one plan: hidden here as in every report
-    table = group_table(m, measure=measure, attribute=attribute, scores=scores, plan=plan, min_group_size=min_size)
+    table = group_table(m, measure=measure, attribute=attribute, scores=scores, plan=plan, min_group_size=min_size, filters=filters)
     label, attr_label = cb.label_of(measure), cb.label_of(attribute)
     dist = None
     n_rows = max(len(table), 3)
     fig, ax = plt.subplots(figsize=(width, 0.42 * n_rows + 1.4))
     if kind == "item":
-        d = sv.item_distribution(m.survey, cb, by=attribute)
+        survey = m.survey
+        for f, values in (filters or {}).items():
+            if values:
+                survey = survey[survey[f].astype(str).isin([str(v) for v in values])]
+        d = sv.item_distribution(survey, cb, by=attribute)
         d = d[d["item_id"] == measure].copy()
-        d = suppress_small_groups(d, n_col="n_group", min_size=min_size, by=["attribute", "value"], forced=plan.forced(d))
+        # the chart hides what the table hides (plan, small cells, their complements, a hidden filter)
+        hidden = set(zip(table.loc[table["suppressed"].astype(bool), "attribute"], table.loc[table["suppressed"].astype(bool), "group"].astype(str)))
+        forced = plan.forced(d) | pd.Series([(a, str(g)) in hidden for a, g in zip(d["attribute"], d["group"])], index=d.index)
+        d = suppress_small_groups(d, n_col="n_group", min_size=min_size, by=["attribute", "value"], forced=forced)
         dist = d
         psv.likert_bars(d, row="group", ax=ax, area=False)
     else:
         psv.group_means(table, ax=ax, xlabel="利用している割合" if kind == "tool" else "平均点(1〜5)", percent=kind == "tool")
-    ax.set_title(f"{label}({attr_label}別)", loc="left")
+    where = "・".join(str(v) for vs in (filters or {}).values() for v in vs)
+    ax.set_title(f"{label}({attr_label}別{'、' + where if where else ''})", loc="left", pad=30 if kind == "item" else 6)  # the item legend sits above the axes
     alt = _describe(table, label, attr_label, kind)
     return ExplorerView(measure=measure, attribute=attribute, kind=kind, table=table, figure=fig, alt=alt, distribution=dist)
+
+
+def compare_groups(m, *, measure: str, attribute: str, a: str, b: str, table: pd.DataFrame | None = None, filters: dict | None = None,
+                   scores: pd.DataFrame | None = None) -> dict | None:
+    """Two groups of one attribute side by side: their values, the difference ``a − b`` and its 95% interval.
+
+    Means (construct scores, item answers): Welch's t interval. Tool shares: Newcombe's
+    hybrid score interval (method 10, from the two Wilson intervals). Returns None when
+    either group is hidden in ``table`` (the privacy-filtered :func:`group_table`), so a
+    comparison never shows a hidden group.
+
+    Returns
+    -------
+    dict
+        ``a``, ``b``, ``n_a``, ``n_b``, ``value_a``, ``value_b``, ``diff``, ``ci_low``, ``ci_high``, ``kind``.
+    """
+    import numpy as np
+    from scipy import stats
+
+    cb = m.codebook
+    kind = _kind(cb, measure)
+    if table is None:
+        table = group_table(m, measure=measure, attribute=attribute, scores=scores, filters=filters)
+    shown = table[(table["attribute"] == attribute) & ~table["suppressed"].astype(bool)]
+    if a == b or a not in set(shown["group"].astype(str)) or b not in set(shown["group"].astype(str)):
+        return None
+    survey = m.survey
+    for f, values in (filters or {}).items():
+        if values:
+            survey = survey[survey[f].astype(str).isin([str(v) for v in values])]
+    if kind == "construct":
+        scores = sv.construct_scores(m.survey, cb) if scores is None else scores
+        y = scores.loc[survey.index, measure]
+    else:
+        y = survey[measure]
+    ya = y[survey[attribute].astype(str) == a].dropna().to_numpy(dtype=float)
+    yb = y[survey[attribute].astype(str) == b].dropna().to_numpy(dtype=float)
+    na, nb = len(ya), len(yb)
+    ma, mb = ya.mean(), yb.mean()
+    if kind == "tool":
+        la, ha = (float(v) for v in sv.wilson_interval(ya.sum(), na))
+        lb, hb = (float(v) for v in sv.wilson_interval(yb.sum(), nb))
+        d = ma - mb
+        lo = d - np.sqrt((ma - la) ** 2 + (hb - mb) ** 2)
+        hi = d + np.sqrt((ha - ma) ** 2 + (mb - lb) ** 2)
+    else:
+        va, vb = ya.var(ddof=1) / na, yb.var(ddof=1) / nb
+        se = np.sqrt(va + vb)
+        df = (va + vb) ** 2 / (va**2 / (na - 1) + vb**2 / (nb - 1)) if se > 0 else na + nb - 2
+        t = stats.t.ppf(0.975, df)
+        d = ma - mb
+        lo, hi = d - t * se, d + t * se
+    return {"a": a, "b": b, "n_a": na, "n_b": nb, "value_a": float(ma), "value_b": float(mb), "diff": float(d), "ci_low": float(lo), "ci_high": float(hi), "kind": kind}
+
+
+def sort_table(table: pd.DataFrame, order: str = "none") -> pd.DataFrame:
+    """The whole-staff row first, then the groups in their order (``none``), by value
+    ``desc`` or ``asc``; hidden groups last."""
+    if order == "none":
+        return table
+    overall = table[table["attribute"] == sv.OVERALL_ATTRIBUTE]
+    rest = table[table["attribute"] != sv.OVERALL_ATTRIBUTE]
+    rest = rest.sort_values("mean", ascending=order == "asc", na_position="last", kind="stable")
+    return pd.concat([overall, rest])
 
 
 TABLE_LABELS = {
@@ -262,75 +337,174 @@ def view_table_html(view: ExplorerView, *, language: str = "ja") -> str:
 
 @dataclass
 class Explorer:
-    """ipywidgets explorer: choose a measure and an attribute; the chart and table update.
+    """ipywidgets explorer: a measure, an attribute, filters, two groups to compare, an order,
+    and a button that saves the current view; the chart and the table follow every change.
 
     Build it with :func:`show_explorer` in a notebook. ``update`` is the callback the
-    drop-downs call; ``view`` holds the last :class:`ExplorerView` (tests read it).
+    controls call; ``view`` holds the last :class:`ExplorerView` and ``comparison`` the last
+    :func:`compare_groups` result (tests read them). ``report_dir`` is where :meth:`save`
+    writes (``<report_dir>/explore/``).
     """
 
     m: object
     scores: pd.DataFrame | None = None
     measure: str | None = None
     attribute: str | None = None
+    report_dir: object = None
+    filters: dict = field(default_factory=dict)
+    order: str = "none"
     view: ExplorerView | None = None
+    comparison: dict | None = None
     widgets: dict = field(default_factory=dict)
+    _png: bytes = b""
+
+    @property
+    def words(self) -> dict:
+        return WORDS.get(getattr(self.m, "language", "ja"), WORDS["ja"])
+
+    def _groups(self, attribute: str) -> list[str]:
+        col = self.m.survey[attribute].dropna()
+        cats = list(col.cat.categories) if hasattr(col, "cat") else sorted(col.astype(str).unique())
+        return [str(c) for c in cats if (col.astype(str) == str(c)).any()]
 
     def build(self):
-        """Create the widgets (drop-downs, output area) and draw the first view."""
+        """Create the widgets and draw the first view."""
         import ipywidgets as w
 
-        cb = self.m.codebook
-        measures = measure_options(cb)
+        cb, wd = self.m.codebook, self.words
+        measures = measure_options(cb, getattr(self.m, "language", "ja"))
         attrs = attribute_options(cb, self.m.survey)
         self.measure = self.measure or measures[0][1]
         self.attribute = self.attribute or attrs[0][1]
-        dd_measure = w.Dropdown(options=measures, value=self.measure, description="指標", layout=w.Layout(width="460px"))
-        dd_attr = w.Dropdown(options=attrs, value=self.attribute, description="属性", layout=w.Layout(width="300px"))
+        style = {"description_width": "initial"}
+        dd_measure = w.Dropdown(options=measures, value=self.measure, description=wd["measure"], layout=w.Layout(width="440px"), style=style)
+        dd_attr = w.Dropdown(options=attrs, value=self.attribute, description=wd["attribute"], layout=w.Layout(width="220px"), style=style)
+        dd_sort = w.Dropdown(options=[(wd["sort_none"], "none"), (wd["sort_desc"], "desc"), (wd["sort_asc"], "asc")], value=self.order, description=wd["sort"],
+                             layout=w.Layout(width="200px"), style=style)
+        filt = {aid: w.Dropdown(options=[(wd["filter_all"], "")] + [(g, g) for g in self._groups(aid)], value="", description=label,
+                                layout=w.Layout(width="230px"), style=style) for label, aid in attrs}
+        dd_a = w.Dropdown(options=[(wd["compare_none"], "")], value="", description=wd["compare"] + " A", layout=w.Layout(width="230px"), style=style)
+        dd_b = w.Dropdown(options=[(wd["compare_none"], "")], value="", description="B", layout=w.Layout(width="200px"), style=style)
+        save = w.Button(description=wd["save"], icon="download", layout=w.Layout(width="auto"))
+        status = w.HTML()
         out = w.Output()
-        dd_measure.observe(self._on_change, names="value")
-        dd_attr.observe(self._on_change, names="value")
-        self.widgets = {"measure": dd_measure, "attribute": dd_attr, "output": out, "box": w.VBox([w.HBox([dd_measure, dd_attr]), out])}
+        for dd in (dd_measure, dd_attr, dd_sort, dd_a, dd_b, *filt.values()):
+            dd.observe(self._on_change, names="value")
+        save.on_click(lambda _b: self.save())
+        self.widgets = {"measure": dd_measure, "attribute": dd_attr, "sort": dd_sort, "filters": filt, "compare_a": dd_a, "compare_b": dd_b,
+                        "save": save, "status": status, "output": out}
+        filter_box = w.HBox([w.Label(wd["filter"] + ":"), *filt.values()], layout=w.Layout(flex_flow="row wrap"))
+        self.widgets["box"] = w.VBox([w.HBox([dd_measure, dd_attr, dd_sort]), filter_box, w.HBox([dd_a, dd_b, save, status]), out])
+        self._set_compare_options()
         self.update(self.measure, self.attribute)
         return self.widgets["box"]
 
-    def _on_change(self, change) -> None:
-        self.update(self.widgets["measure"].value, self.widgets["attribute"].value)
+    def _set_compare_options(self) -> None:
+        wd = self.words
+        opts = [(wd["compare_none"], "")] + [(g, g) for g in self._groups(self.attribute)]
+        for key in ("compare_a", "compare_b"):
+            dd = self.widgets[key]
+            with dd.hold_trait_notifications():
+                dd.unobserve(self._on_change, names="value")
+                dd.options, dd.value = opts, ""
+                dd.observe(self._on_change, names="value")
 
-    def update(self, measure: str, attribute: str) -> ExplorerView:
-        """Recompute the view for ``measure`` × ``attribute`` and redraw the output area."""
+    def _on_change(self, change) -> None:
+        wg = self.widgets
+        if change.get("owner") is wg["attribute"]:
+            self.attribute = wg["attribute"].value
+            self._set_compare_options()
+        filters = {a: [dd.value] for a, dd in wg["filters"].items() if dd.value}
+        self.update(wg["measure"].value, wg["attribute"].value, filters=filters, order=wg["sort"].value,
+                    compare=(wg["compare_a"].value, wg["compare_b"].value))
+
+    def update(self, measure: str, attribute: str, *, filters: dict | None = None, order: str | None = None, compare: tuple[str, str] | None = None) -> ExplorerView:
+        """Recompute the view for ``measure`` × ``attribute`` (restricted to ``filters``) and redraw."""
         self.measure, self.attribute = measure, attribute
-        view = explorer_view(self.m, measure=measure, attribute=attribute, scores=self.scores)
+        self.filters = dict(filters if filters is not None else self.filters)
+        self.order = order or self.order
+        view = explorer_view(self.m, measure=measure, attribute=attribute, scores=self.scores, filters=self.filters)
+        view.table = sort_table(view.table, self.order)
         self.view = view
+        a, b = compare or ("", "")
+        self.comparison = compare_groups(self.m, measure=measure, attribute=attribute, a=a, b=b, table=view.table, filters=self.filters, scores=self.scores) if a and b else None
+        import base64
+        import io
+
+        buf = io.BytesIO()
+        view.figure.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+        self._png = buf.getvalue()
+        plt.close(view.figure)
         out = self.widgets.get("output")
         if out is not None:
-            import base64
-            import io
-
             from IPython.display import HTML, display
 
-            buf = io.BytesIO()
-            view.figure.savefig(buf, format="png", dpi=100, bbox_inches="tight")
-            img = base64.b64encode(buf.getvalue()).decode("ascii")
+            img = base64.b64encode(self._png).decode("ascii")
             out.clear_output(wait=True)
             with out:
+                # the Output's saved state keeps this image and table: a reopened notebook shows the last view
                 display(HTML(f'<img src="data:image/png;base64,{img}" alt="{view.alt}">'))
+                if self.comparison is not None:
+                    display(HTML(comparison_html(self.comparison, self.m.codebook.label_of(measure), language=getattr(self.m, "language", "ja"))))
+                elif a and b and a != b:
+                    display(HTML(f'<p class="dx-note">{self.words["filtered_hidden"]}</p>'))
                 display(HTML(view_table_html(view, language=getattr(self.m, "language", "ja"))))
-        plt.close(view.figure)
         return view
 
+    def save(self) -> list:
+        """Save the current view as CSV (privacy-filtered table, Japanese headers) and PNG into
+        ``<report_dir>/explore/``; returns the two paths."""
+        from pathlib import Path
 
-def show_explorer(m, *, scores: pd.DataFrame | None = None, measure: str | None = None, attribute: str | None = None) -> Explorer:
+        from .privacy import neutralise_frame
+        from .report import COLUMN_LABELS
+
+        if self.view is None:
+            raise RuntimeError("explorer: nothing to save yet")
+        folder = Path(self.report_dir if self.report_dir is not None else ".") / "explore"
+        folder.mkdir(parents=True, exist_ok=True)
+        parts = [self.measure, self.attribute] + [f"{a}-{'+'.join(map(str, v))}" for a, v in sorted(self.filters.items())]
+        stem = "_".join(parts).replace("/", "-")
+        table = self.view.table.drop(columns=[c for c in ("suppression_reason", "p_value") if c in self.view.table.columns])
+        labels = {**COLUMN_LABELS.get(getattr(self.m, "language", "ja"), {}), **TABLE_LABELS}
+        csv = neutralise_frame(table.round(4)).rename(columns=labels)
+        csv.to_csv(folder / f"{stem}.csv", index=False, encoding="utf-8-sig")
+        (folder / f"{stem}.png").write_bytes(self._png)
+        status = self.widgets.get("status")
+        if status is not None:
+            status.value = self.words["saved"].format(path=f"explore/{stem}.csv, .png")
+        return [folder / f"{stem}.csv", folder / f"{stem}.png"]
+
+
+def comparison_html(c: dict, label: str, *, language: str = "ja") -> str:
+    """Two groups side by side with the difference and its 95% interval (a small table)."""
+    import html as _html
+
+    w = WORDS.get(language, WORDS["ja"])
+    fmt = (lambda v: f"{v * 100:.1f}%") if c["kind"] == "tool" else (lambda v: f"{v:.2f}")
+    dfmt = (lambda v: f"{v * 100:+.1f}pt") if c["kind"] == "tool" else (lambda v: f"{v:+.2f}")
+    head = w["share"] if c["kind"] == "tool" else w["mean"]
+    e = _html.escape
+    return (f'<table class="dx-table"><caption>{e(label)}: A {e(c["a"])} / B {e(c["b"])}</caption><thead><tr><th scope="col">{w["group"]}</th>'
+            f'<th scope="col">{w["n"]}</th><th scope="col">{head}</th></tr></thead><tbody>'
+            f'<tr><th scope="row">A {e(c["a"])}</th><td>{c["n_a"]:,}</td><td>{fmt(c["value_a"])}</td></tr>'
+            f'<tr><th scope="row">B {e(c["b"])}</th><td>{c["n_b"]:,}</td><td>{fmt(c["value_b"])}</td></tr>'
+            f'<tr><th scope="row">{w["diff"]}</th><td></td><td>{dfmt(c["diff"])}({w["ci"]} {dfmt(c["ci_low"])}〜{dfmt(c["ci_high"])})</td></tr></tbody></table>')
+
+
+def show_explorer(m, *, scores: pd.DataFrame | None = None, measure: str | None = None, attribute: str | None = None, report_dir=None) -> Explorer:
     """Build and display the explorer in JupyterLab; returns the :class:`Explorer`.
 
     In a batch run (the runner sets ``DXANALYSIS_HEADLESS=1``) nothing is built or
     displayed: no one can use the widget there, and displaying it was traced to a rare
-    kernel hang. The report carries the same content as static charts.
+    kernel hang. The report carries the same content as the offline explorer
+    (:func:`publish_offline`).
     """
     import os
 
     from IPython.display import display
 
-    ex = Explorer(m, scores=scores, measure=measure, attribute=attribute)
+    ex = Explorer(m, scores=scores, measure=measure, attribute=attribute, report_dir=report_dir)
     if os.environ.get("DXANALYSIS_HEADLESS") == "1":
         return ex
     box = ex.build()

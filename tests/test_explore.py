@@ -282,3 +282,62 @@ def test_offline_explorer_switches_in_chromium_with_network_blocked(offline, tmp
         finally:
             browser.close()
     assert errors == [] and remote == []
+
+
+def test_widget_filters_compare_sort_and_save(sample, tmp_path):
+    ex = explore.Explorer(sample, report_dir=tmp_path)
+    ex.build()
+    wg = ex.widgets
+    wg["measure"].value = "tool_genai"
+    wg["attribute"].value = "age_band"
+    wg["filters"]["department"].value = "福祉部"  # 福祉部 × each age band
+    assert ex.filters == {"department": ["福祉部"]}
+    t = ex.view.table
+    s = sample.survey
+    assert t.set_index("group").loc["全体", "n"] == ((s["department"] == "福祉部") & s["tool_genai"].notna()).sum()
+    assert (t.loc[~t["suppressed"], "n"] >= sample.min_group_size).all()
+    assert "福祉部" in ex.view.alt or "福祉部" in ex.view.figure.axes[0].get_title(loc="left")
+    wg["filters"]["grade"].value = "一般職員"  # a second filter combines with the first
+    assert ex.filters == {"department": ["福祉部"], "grade": ["一般職員"]}
+    wg["filters"]["grade"].value = ""
+    wg["sort"].value = "desc"
+    vals = ex.view.table.loc[ex.view.table["attribute"] != "overall", "mean"].dropna().tolist()
+    assert vals == sorted(vals, reverse=True)
+    shown = [g for g, hid in zip(ex.view.table["group"], ex.view.table["suppressed"]) if not hid and g != "全体"]
+    wg["compare_a"].value, wg["compare_b"].value = shown[0], shown[1]
+    c = ex.comparison
+    assert c is not None and c["ci_low"] < c["diff"] < c["ci_high"] and c["diff"] == pytest.approx(c["value_a"] - c["value_b"])
+    hidden = [g for g, hid in zip(ex.view.table["group"], ex.view.table["suppressed"]) if hid]
+    if hidden:  # a hidden group is never compared
+        wg["compare_b"].value = hidden[0]
+        assert ex.comparison is None
+    csv, png = ex.save()
+    assert csv.parent == tmp_path / "explore" and csv.exists() and png.read_bytes()[:4] == b"\x89PNG"
+    text = csv.read_text(encoding="utf-8-sig")
+    assert "suppression_reason" not in text and "回答者数" in text
+    for g in hidden:
+        row = next(line for line in text.splitlines() if f",{g}," in line)
+        assert not any(ch.isdigit() for ch in row.split(f",{g},")[1]), row  # no number of a hidden group
+
+
+def test_compare_groups_matches_welch_and_newcombe(sample):
+    from scipy import stats
+
+    s = sample.survey
+    c = explore.compare_groups(sample, measure="mind_01", attribute="employment", a="正規職員", b="会計年度任用職員")
+    ya, yb = s.loc[s["employment"] == "正規職員", "mind_01"].dropna(), s.loc[s["employment"] == "会計年度任用職員", "mind_01"].dropna()
+    ci = stats.ttest_ind(ya, yb, equal_var=False).confidence_interval(0.95)  # scipy Welch interval
+    assert (c["ci_low"], c["ci_high"]) == pytest.approx((ci.low, ci.high))
+    tool = explore.compare_groups(sample, measure="tool_chat", attribute="employment", a="正規職員", b="会計年度任用職員")
+    assert tool["ci_low"] < tool["diff"] < tool["ci_high"] and -1 <= tool["ci_low"] and tool["ci_high"] <= 1
+    assert explore.compare_groups(sample, measure="use", attribute="department", a="会計課", b="総務部") is None  # hidden by the plan
+
+
+def test_item_chart_title_clears_the_legend(sample):
+    view = explore.explorer_view(sample, measure="tech_01", attribute="age_band")
+    fig = view.figure
+    fig.canvas.draw()
+    r = fig.canvas.get_renderer()
+    title = fig.axes[0].title if fig.axes[0].get_title() else fig.axes[0]._left_title
+    legend = fig.axes[0].get_legend()
+    assert not title.get_window_extent(r).overlaps(legend.get_window_extent(r))
