@@ -245,9 +245,9 @@ def explorer_view(m, *, measure: str, attribute: str, scores: pd.DataFrame | Non
         psv.likert_bars(d, row="group", ax=ax, area=False)
     else:
         psv.group_means(table, ax=ax, xlabel="利用している割合" if kind == "tool" else "平均点(1〜5)", percent=kind == "tool")
-    where = "・".join(str(v) for vs in (filters or {}).values() for v in vs)
+    where = " × ".join(str(v) for vs in (filters or {}).values() for v in vs)
     ax.set_title(f"{label}({attr_label}別{'、' + where if where else ''})", loc="left", pad=30 if kind == "item" else 6)  # the item legend sits above the axes
-    alt = _describe(table, label, attr_label, kind)
+    alt = _describe(table, f"{label}({where})" if where else label, attr_label, kind)
     return ExplorerView(measure=measure, attribute=attribute, kind=kind, table=table, figure=fig, alt=alt, distribution=dist)
 
 

@@ -86,10 +86,15 @@ def _free_port() -> int:
 
 @pytest.mark.slow
 def test_explorer_in_real_jupyterlab(sample, tmp_path):
-    """Open notebook 01's explorer in JupyterLab, change the attribute, see the chart follow.
+    """Open notebook 01's explorer in JupyterLab (Japanese, widget state saved, as `make lab`),
+    change the attribute and two filters, save the view, check that no output shows a
+    traceback, a path, a font warning or an English column id; reopen the saved notebook
+    without running it and see the last view; run a cell with a wrong data_dir and see the
+    short Japanese box. Screenshots go to ``tmp_path`` (lab_run_all.png, lab_filters.png,
+    lab_reopened.png, lab_input_error.png).
 
     The notebook copy keeps the parameters, setup and explorer cells only (the other
-    sections are covered by the notebook run), so the test takes ~15 s.
+    sections are covered by the notebook run).
     """
     import os
     import subprocess
@@ -99,6 +104,7 @@ def test_explorer_in_real_jupyterlab(sample, tmp_path):
 
     import nbformat
 
+    from dxanalysis.config import RESOURCES_DIR
     from dxanalysis.report import find_chromium
 
     chromium = find_chromium()
@@ -119,15 +125,22 @@ def test_explorer_in_real_jupyterlab(sample, tmp_path):
     assert len(keep) == 3, "notebook 01 must keep its parameters, setup and explorer cells"
     nb.cells = keep
     nbformat.write(nb, tmp_path / "explore.ipynb")
+    bad = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(f'from dxanalysis import io\nm = io.load_municipality("{tmp_path / "no_such_town"}")')],
+                                   metadata=nb.metadata)  # same kernelspec: no kernel-choice dialog
+    nbformat.write(bad, tmp_path / "error.ipynb")
 
     port = _free_port()
-    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(tmp_path / "cfg"), "JUPYTER_RUNTIME_DIR": str(tmp_path / "rt"), "JUPYTER_PLATFORM_DIRS": "1"}
+    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(tmp_path / "cfg"), "JUPYTER_RUNTIME_DIR": str(tmp_path / "rt"), "JUPYTER_PLATFORM_DIRS": "1",
+           "JUPYTER_CONFIG_PATH": str(RESOURCES_DIR / "jupyter"), "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings"),
+           "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "ws")}
     log = open(tmp_path / "lab.log", "w")
     server = subprocess.Popen(
         [str(jupyter), "lab", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1", "--IdentityProvider.token=t", "--allow-root",
          f"--ServerApp.root_dir={tmp_path}", "--LabApp.news_url=", "--LabApp.expose_app_in_browser=True"],
         env=env, stdout=log, stderr=subprocess.STDOUT,
     )
+    kernel_ready = ("() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
+                    " return w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel; }")
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -141,22 +154,54 @@ def test_explorer_in_real_jupyterlab(sample, tmp_path):
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
             try:
-                page = browser.new_page(viewport={"width": 1400, "height": 900})
+                page = browser.new_page(viewport={"width": 1400, "height": 1000})
                 page.goto(f"http://127.0.0.1:{port}/lab/tree/explore.ipynb?token=t")
-                page.wait_for_function(
-                    "() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
-                    " return w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel; }",
-                    timeout=60000,
-                )
+                page.wait_for_function(kernel_ready, timeout=60000)
                 page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
                 page.wait_for_selector(".widget-dropdown select", timeout=90000)
                 img = page.locator(".widget-output img").first
                 img.wait_for(timeout=30000)
                 assert "所属部署別" in img.get_attribute("alt")
-                page.locator(".widget-dropdown select").nth(1).select_option(label="職層")
+                selects = page.locator(".widget-dropdown select")
+                selects.nth(1).select_option(label="職層")
                 page.wait_for_function("() => { const i = document.querySelector('.widget-output img'); return i && i.alt.includes('職層別'); }", timeout=30000)
-                table = page.locator(".widget-output table").first.inner_text()
+                table = page.locator(".widget-output table").last.inner_text()
                 assert "課長級以上" in table and "会計課" not in table
+                page.screenshot(path=str(tmp_path / "lab_run_all.png"))
+                selects.nth(3).select_option(label="福祉部")  # filter 1: department
+                page.wait_for_function("() => { const i = document.querySelector('.widget-output img'); return i && i.alt.includes('福祉部'); }", timeout=30000)
+                selects.nth(6).select_option(label="正規職員")  # filter 2: employment
+                page.wait_for_function("() => { const i = document.querySelector('.widget-output img'); return i && i.alt.includes('福祉部 × 正規職員'); }", timeout=30000)
+                page.locator(".widget-output img").first.scroll_into_view_if_needed()
+                page.screenshot(path=str(tmp_path / "lab_filters.png"))
+                page.get_by_role("button", name="この表示を保存(CSV・PNG)").click()
+                page.wait_for_function("() => document.body.innerText.includes('保存しました')", timeout=30000)
+                saved = sorted(p.name for p in (tmp_path / "reports" / "explore").iterdir())
+                assert saved == ["mind_grade_department-福祉部_employment-正規職員.csv", "mind_grade_department-福祉部_employment-正規職員.png"], saved
+                outputs = " ".join(page.locator(".jp-OutputArea-output").all_inner_texts())
+                for word in ("Traceback", "PosixPath", "findfont", "ci_low", "ci_high", "share_positive", "suppression_reason", "n_group", "q_value", "Municipality("):
+                    assert word not in outputs, word
+                # save (widget state included, as make lab sets), reopen without running: the last view, not "model not found"
+                page.evaluate("window.jupyterapp.commands.execute('docmanager:save')")
+                page.wait_for_timeout(1500)
+                page.evaluate("window.jupyterapp.commands.execute('application:close-all')")
+                page.wait_for_timeout(500)
+                saved_nb = nbformat.read(tmp_path / "explore.ipynb", as_version=4)
+                assert "widgets" in saved_nb.metadata, "widget state was not saved"
+                page.goto(f"http://127.0.0.1:{port}/lab/tree/explore.ipynb?token=t")
+                page.wait_for_selector(".jp-Notebook", timeout=60000)
+                page.wait_for_selector(".widget-output img", timeout=30000)
+                assert "model not found" not in page.locator(".jp-Notebook").inner_text()
+                page.screenshot(path=str(tmp_path / "lab_reopened.png"))
+                # an input error: one short Japanese box, no traceback, naming the folder
+                page.goto(f"http://127.0.0.1:{port}/lab/tree/error.ipynb?token=t")
+                page.wait_for_function("() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget; return w && w.context && w.context.path === 'error.ipynb'"
+                                       " && w.sessionContext.session && w.sessionContext.session.kernel; }", timeout=60000)
+                page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+                page.wait_for_function("() => [...document.querySelectorAll('.jp-OutputArea-output')].some(o => o.innerText.includes('no_such_town'))", timeout=60000)
+                text = next(t for t in page.locator(".jp-OutputArea-output").all_inner_texts() if "no_such_town" in t)
+                assert "no_such_town" in text and "Traceback" not in text and len(text.splitlines()) <= 6, text
+                page.screenshot(path=str(tmp_path / "lab_input_error.png"))
             finally:
                 browser.close()
     finally:
