@@ -740,3 +740,49 @@ def load_item_bank(path: Path | str | None = None) -> dict:
     """The item bank as a dict (``scales``, ``constructs``, ``statements``, ``tools``, ``attributes``, ``multi_select``, ``free_text``)."""
     with open(path or ITEM_BANK, encoding="utf-8") as f:
         return yaml.safe_load(f)
+#: The file in a report folder that names the municipality the folder belongs to.
+REPORT_OWNER_FILE = Path("private") / "municipality_id.txt"
+
+
+def report_dir_owner(report_dir: Path | str) -> str | None:
+    """The municipality id a report folder belongs to (its owner file, else its manifest), or None."""
+    import json
+
+    report_dir = Path(report_dir)
+    owner = report_dir / REPORT_OWNER_FILE
+    if owner.exists():
+        return owner.read_text(encoding="utf-8").strip() or None
+    manifest = report_dir / "manifest.json"
+    if manifest.exists():
+        try:
+            return json.loads(manifest.read_text(encoding="utf-8")).get("municipality") or None
+        except (ValueError, AttributeError):
+            return None
+    return None
+
+
+def resolve_report_dir(m, report_dir: Path | str | None = "") -> Path:
+    """The report folder of municipality ``m`` for a notebook's ``report_dir`` parameter.
+
+    * Empty (the notebooks' default): ``../reports/<id>/`` beside the notebooks, so changing
+      only ``data_dir`` never writes into another town's folder.
+    * A folder that belongs to another municipality (its ``private/municipality_id.txt`` or
+      ``manifest.json`` names another id) is refused with an :class:`InputError`: a run would
+      silently mix two towns' tables.
+    * Otherwise the folder is used as given (a new folder, a test's temporary folder, the
+      runner's scratch folder) and marked as ``m``'s.
+    """
+    mid = m.config.id if hasattr(m, "config") else str(m)
+    if report_dir is None or not str(report_dir).strip():
+        path = Path("..") / "reports" / mid
+    else:
+        path = Path(report_dir)
+    owner = report_dir_owner(path)
+    if owner is not None and owner != mid:
+        raise InputError([Problem(file=str(path), code="report_dir_other_municipality", value=str(path), params={"owner": owner, "id": mid})],
+                         language=getattr(m, "language", "ja"))
+    marker = path / REPORT_OWNER_FILE
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    if not marker.exists():
+        marker.write_text(mid + "\n", encoding="utf-8")
+    return path

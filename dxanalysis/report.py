@@ -287,6 +287,19 @@ class Publisher:
             for t in _sentences(text):
                 self._show_html(f'<p class="dx-note">{html.escape(t)}</p>')
 
+    def html(self, snippet: str) -> None:
+        """Show a block of HTML built from privacy-filtered data (e.g. the offline explorer,
+        :func:`dxanalysis.explore.publish_offline`) in the notebook and the shared report.
+
+        The caller is responsible for the privacy of what the snippet holds. Refused when the
+        snippet would load anything from outside the file (:func:`external_references`).
+        """
+        bad = external_references(snippet)
+        if bad:
+            raise ValueError(f"html(): the block would load external resources: {bad[:3]}")
+        if self.display:
+            self._show_html(snippet)
+
     def _show_html(self, snippet: str) -> None:
         from IPython.display import HTML, display
 
@@ -325,7 +338,7 @@ nav.dx-toc ol{margin:.2rem 0}
 """
 
 _EXTERNAL_PATTERNS = [
-    re.compile(r"<script\b", re.I),
+    re.compile(r"<script\b[^>]*\bsrc\s*=", re.I),  # inline scripts are allowed (the offline explorer); loaded ones are not
     re.compile(r"<link\b[^>]*href\s*=\s*[\"']?(?!#)[^\"'\s>]+", re.I),
     re.compile(r"\b(?:src|href)\s*=\s*[\"']?(?:https?:)?//", re.I),
     re.compile(r"url\(\s*[\"']?(?:https?:)?//", re.I),

@@ -25,6 +25,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "自治体フォルダ {value} が見つかりません。data_dir(コマンドでは最初の引数)に、municipality.yaml のあるフォルダを指定してください(例: ../data/sample)。新しい自治体なら `dxanalysis init {value} --survey 回答.csv` で作れます。",
         "The municipality folder {value} does not exist. Set data_dir (on the command line: the first argument) to the folder that holds municipality.yaml (e.g. ../data/sample). For a new municipality, `dxanalysis init {value} --survey export.csv` creates it.",
     ),
+    "report_dir_other_municipality": (
+        "出力先 {value} は別の自治体({owner})のレポートフォルダです。{id} の表で上書きしないよう止めました。report_dir を空(\"\")にすると ../reports/{id} に出力します。別の場所に出すときは、その自治体用の新しいフォルダを指定してください。",
+        "The output folder {value} belongs to another municipality ({owner}); stopped so {id}'s tables do not overwrite it. Leave report_dir empty (\"\") to write to ../reports/{id}, or give a new folder for this municipality.",
+    ),
     "optional_file_missing": (
         "inputs の {key} に書かれたファイル {name} がありません。{key} は任意の入力です。使わない場合は municipality.yaml からこの行(「{key}: {name}」)を削除してください。使う場合はファイルをフォルダに置いてください。",
         "The file {name} listed under inputs as {key} does not exist. {key} is optional: if you do not use it, delete this line ('{key}: {name}') from municipality.yaml; otherwise put the file in the folder.",

@@ -5,12 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from dxanalysis import explore
 from dxanalysis import survey as sv
-from dxanalysis.report import Publisher
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 
@@ -73,22 +71,6 @@ def test_widget_callback_updates_view_without_browser(sample):
     assert labels["mind"].startswith("構成概念") and labels["tool_genai"].startswith("ツール")
 
 
-def test_publish_static_writes_privacy_filtered_charts(sample, tmp_path):
-    pub = Publisher(tmp_path, min_group_size=sample.min_group_size, display=False)
-    dist = sv.item_distribution(sample.survey, sample.codebook, by=["department", "employment"])
-    shown = pub.table(dist, "item_distribution", n_col="n_group", by=["item_id", "attribute", "value"], show=False)
-    pos = explore.positive_share_by_group(shown, sample.codebook, "department")
-    assert pos.loc[pos["group"] == "会計課", "share_positive"].isna().all()
-    alt = explore.describe_static(pos.assign(attribute="department"), sample.codebook)
-    assert "会計課" not in alt and "所属部署" in alt
-    both = pd.concat([pos.assign(attribute="department"), explore.positive_share_by_group(shown, sample.codebook, "employment").assign(attribute="employment")])
-    assert explore._chunks(both, ["department", "employment"], 10) == [["department"], ["employment"]]  # 9 + 2 > 10
-    assert explore._chunks(both, ["department", "employment"], 11) == [["department", "employment"]]
-    paths = explore.publish_static(pub, sample, shown[shown["attribute"] != "department"])
-    assert [p.name for p in paths] == ["explore_items_by_group_1.png"]
-    assert paths[0].exists() and paths[0].with_suffix(".svg").exists()
-
-
 # --------------------------------------------------------------------------- real JupyterLab
 def _free_port() -> int:
     import socket
@@ -100,10 +82,15 @@ def _free_port() -> int:
 
 @pytest.mark.slow
 def test_explorer_in_real_jupyterlab(sample, tmp_path):
-    """Open notebook 01's explorer in JupyterLab, change the attribute, see the chart follow.
+    """Open notebook 01's explorer in JupyterLab (Japanese, widget state saved, as `make lab`),
+    change the attribute and two filters, save the view, check that no output shows a
+    traceback, a path, a font warning or an English column id; reopen the saved notebook
+    without running it and see the last view; run a cell with a wrong data_dir and see the
+    short Japanese box. Screenshots go to ``tmp_path`` (lab_run_all.png, lab_filters.png,
+    lab_reopened.png, lab_input_error.png).
 
     The notebook copy keeps the parameters, setup and explorer cells only (the other
-    sections are covered by the notebook run), so the test takes ~15 s.
+    sections are covered by the notebook run).
     """
     import os
     import subprocess
@@ -113,6 +100,7 @@ def test_explorer_in_real_jupyterlab(sample, tmp_path):
 
     import nbformat
 
+    from dxanalysis.config import RESOURCES_DIR
     from dxanalysis.report import find_chromium
 
     chromium = find_chromium()
@@ -133,15 +121,22 @@ def test_explorer_in_real_jupyterlab(sample, tmp_path):
     assert len(keep) == 3, "notebook 01 must keep its parameters, setup and explorer cells"
     nb.cells = keep
     nbformat.write(nb, tmp_path / "explore.ipynb")
+    bad = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(f'from dxanalysis import io\nm = io.load_municipality("{tmp_path / "no_such_town"}")')],
+                                   metadata=nb.metadata)  # same kernelspec: no kernel-choice dialog
+    nbformat.write(bad, tmp_path / "error.ipynb")
 
     port = _free_port()
-    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(tmp_path / "cfg"), "JUPYTER_RUNTIME_DIR": str(tmp_path / "rt"), "JUPYTER_PLATFORM_DIRS": "1"}
+    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(tmp_path / "cfg"), "JUPYTER_RUNTIME_DIR": str(tmp_path / "rt"), "JUPYTER_PLATFORM_DIRS": "1",
+           "JUPYTER_CONFIG_PATH": str(RESOURCES_DIR / "jupyter"), "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings"),
+           "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "ws")}
     log = open(tmp_path / "lab.log", "w")
     server = subprocess.Popen(
         [str(jupyter), "lab", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1", "--IdentityProvider.token=t", "--allow-root",
          f"--ServerApp.root_dir={tmp_path}", "--LabApp.news_url=", "--LabApp.expose_app_in_browser=True"],
         env=env, stdout=log, stderr=subprocess.STDOUT,
     )
+    kernel_ready = ("() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
+                    " return w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel; }")
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -155,22 +150,54 @@ def test_explorer_in_real_jupyterlab(sample, tmp_path):
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
             try:
-                page = browser.new_page(viewport={"width": 1400, "height": 900})
+                page = browser.new_page(viewport={"width": 1400, "height": 1000})
                 page.goto(f"http://127.0.0.1:{port}/lab/tree/explore.ipynb?token=t")
-                page.wait_for_function(
-                    "() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
-                    " return w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel; }",
-                    timeout=60000,
-                )
+                page.wait_for_function(kernel_ready, timeout=60000)
                 page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
                 page.wait_for_selector(".widget-dropdown select", timeout=90000)
                 img = page.locator(".widget-output img").first
                 img.wait_for(timeout=30000)
                 assert "所属部署別" in img.get_attribute("alt")
-                page.locator(".widget-dropdown select").nth(1).select_option(label="職層")
+                selects = page.locator(".widget-dropdown select")
+                selects.nth(1).select_option(label="職層")
                 page.wait_for_function("() => { const i = document.querySelector('.widget-output img'); return i && i.alt.includes('職層別'); }", timeout=30000)
-                table = page.locator(".widget-output table").first.inner_text()
+                table = page.locator(".widget-output table").last.inner_text()
                 assert "課長級以上" in table and "会計課" not in table
+                page.screenshot(path=str(tmp_path / "lab_run_all.png"))
+                selects.nth(3).select_option(label="福祉部")  # filter 1: department
+                page.wait_for_function("() => { const i = document.querySelector('.widget-output img'); return i && i.alt.includes('福祉部'); }", timeout=30000)
+                selects.nth(6).select_option(label="正規職員")  # filter 2: employment
+                page.wait_for_function("() => { const i = document.querySelector('.widget-output img'); return i && i.alt.includes('福祉部 × 正規職員'); }", timeout=30000)
+                page.locator(".widget-output img").first.scroll_into_view_if_needed()
+                page.screenshot(path=str(tmp_path / "lab_filters.png"))
+                page.get_by_role("button", name="この表示を保存(CSV・PNG)").click()
+                page.wait_for_function("() => document.body.innerText.includes('保存しました')", timeout=30000)
+                saved = sorted(p.name for p in (tmp_path / "reports" / "explore").iterdir())
+                assert saved == ["mind_grade_department-福祉部_employment-正規職員.csv", "mind_grade_department-福祉部_employment-正規職員.png"], saved
+                outputs = " ".join(page.locator(".jp-OutputArea-output").all_inner_texts())
+                for word in ("Traceback", "PosixPath", "findfont", "ci_low", "ci_high", "share_positive", "suppression_reason", "n_group", "q_value", "Municipality("):
+                    assert word not in outputs, word
+                # save (widget state included, as make lab sets), reopen without running: the last view, not "model not found"
+                page.evaluate("window.jupyterapp.commands.execute('docmanager:save')")
+                page.wait_for_timeout(1500)
+                page.evaluate("window.jupyterapp.commands.execute('application:close-all')")
+                page.wait_for_timeout(500)
+                saved_nb = nbformat.read(tmp_path / "explore.ipynb", as_version=4)
+                assert "widgets" in saved_nb.metadata, "widget state was not saved"
+                page.goto(f"http://127.0.0.1:{port}/lab/tree/explore.ipynb?token=t")
+                page.wait_for_selector(".jp-Notebook", timeout=60000)
+                page.wait_for_selector(".widget-output img", timeout=30000)
+                assert "model not found" not in page.locator(".jp-Notebook").inner_text()
+                page.screenshot(path=str(tmp_path / "lab_reopened.png"))
+                # an input error: one short Japanese box, no traceback, naming the folder
+                page.goto(f"http://127.0.0.1:{port}/lab/tree/error.ipynb?token=t")
+                page.wait_for_function("() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget; return w && w.context && w.context.path === 'error.ipynb'"
+                                       " && w.sessionContext.session && w.sessionContext.session.kernel; }", timeout=60000)
+                page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+                page.wait_for_function("() => [...document.querySelectorAll('.jp-OutputArea-output')].some(o => o.innerText.includes('no_such_town'))", timeout=60000)
+                text = next(t for t in page.locator(".jp-OutputArea-output").all_inner_texts() if "no_such_town" in t)
+                assert "no_such_town" in text and "Traceback" not in text and len(text.splitlines()) <= 6, text
+                page.screenshot(path=str(tmp_path / "lab_input_error.png"))
             finally:
                 browser.close()
     finally:
@@ -194,3 +221,164 @@ def test_view_table_shows_score_intervals_as_points_and_tool_shares_as_percent(s
     tool = explore.explorer_view(sample, measure="tool_chat", attribute="employment")
     share = tool.table.set_index("group").loc["全体", "mean"]
     assert f"{share * 100:.1f}%" in explore.view_table_html(tool)
+
+
+# --------------------------------------------------------------------------- filters, offline explorer
+@pytest.fixture(scope="module")
+def offline(sample):
+    from dxanalysis.privacy import suppression_plan
+
+    plan = suppression_plan(sample.survey, sample.codebook, min_size=sample.min_group_size)
+    return plan, explore.offline_data(sample, plan=plan)
+
+
+def test_filtered_groups_are_cross_classifications_with_the_plan_forced(sample):
+    from dxanalysis.privacy import suppression_plan
+
+    plan = suppression_plan(sample.survey, sample.codebook, min_size=sample.min_group_size)
+    t = explore.group_table(sample, measure="use", attribute="age_band", plan=plan, filters={"department": ["福祉部"]})
+    s = sample.survey
+    sub = s[s["department"] == "福祉部"]
+    assert t.set_index("group").loc["全体", "n"] == len(sub)  # the filtered staff
+    counts = sub["age_band"].value_counts()
+    shown = t[(t["attribute"] == "age_band") & ~t["suppressed"]]
+    assert (shown["n"] >= sample.min_group_size).all()
+    small = [g for g, n in counts.items() if n < sample.min_group_size]
+    hidden = t[(t["attribute"] == "age_band") & t["suppressed"]]
+    assert set(small) <= set(hidden["group"]) and hidden["mean"].isna().all()
+    if small:  # complementary: never exactly one hidden cell under a published total
+        assert len(hidden) >= 2
+    # a filter on a group the plan hides (会計課) hides the whole view, however large its rows
+    hid = explore.group_table(sample, measure="use", attribute="grade", plan=plan, filters={"department": ["会計課"]})
+    assert hid["suppressed"].all() and hid["mean"].isna().all()
+    # filters combine: 福祉部 × 20代以下 by grade
+    both = explore.group_table(sample, measure="mind", attribute="grade", plan=plan, filters={"department": ["福祉部"], "age_band": ["20代以下"]})
+    n_both = ((s["department"] == "福祉部") & (s["age_band"] == "20代以下")).sum()
+    row = both.set_index("group").loc["全体"]
+    assert (row["n"] == n_both) if n_both >= sample.min_group_size else bool(row["suppressed"])
+
+
+def test_offline_data_has_no_number_of_a_hidden_group(sample, offline):
+    plan, data = offline
+    ids = [m[0] for m in data["measures"]]
+    assert len(data["views"]) == len(ids) * len(data["attributes"])
+    assert ids[:2] == ["mind", "mind_01"]  # grouped by construct: the score, then its items
+    assert any(label.endswith("(逆)") for _, label, kind, _ in data["measures"] if kind == "item")
+    assert {"tool", "item", "construct"} <= {m[2] for m in data["measures"]}
+    hidden_pairs = set(zip(plan.hidden()["attribute"], plan.hidden()["group"].astype(str)))
+    assert ("department", "会計課") in hidden_pairs
+    for key, rows in data["views"].items():
+        attribute = key.split("|")[1]
+        for r in rows:
+            if (attribute, r[0]) in hidden_pairs:
+                assert r == [r[0]], (key, r)  # the group's name only: no n, mean or interval
+            if len(r) > 1:
+                assert r[1] >= sample.min_group_size, (key, r)
+
+
+def test_offline_explorer_html_is_self_contained_and_small(offline):
+    from dxanalysis.report import external_references
+
+    data = offline[1]
+    page = explore.offline_explorer_html(data)
+    assert external_references(page) == []
+    assert len(page.encode("utf-8")) < 300_000
+    assert '<script type="application/json"' in page and "<noscript>" in page
+    assert "<caption>" in page and 'th scope="row"' in page and 'th scope="col"' in page
+    assert "<optgroup" in page and "非表示(少人数)" in page
+    first = page.split("<tbody>")[1].split("</tbody>")[0]
+    assert "会計課" in first and "会計課</th><td>非表示(少人数)" in first
+
+
+@pytest.mark.slow
+def test_offline_explorer_switches_in_chromium_with_network_blocked(offline, tmp_path):
+    from dxanalysis.report import find_chromium, page as html_page
+
+    chromium = find_chromium()
+    if chromium is None:
+        pytest.skip("Chromium not installed")
+    pytest.importorskip("playwright")
+    from playwright.sync_api import sync_playwright
+
+    path = tmp_path / "explore.html"
+    path.write_text(html_page("探索", explore.offline_explorer_html(offline[1])), encoding="utf-8")
+    errors, remote = [], []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_context(offline=True).new_page()
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.on("request", lambda r: remote.append(r.url) if not r.url.startswith(("file:", "data:")) else None)
+            page.goto(path.as_uri())
+            assert page.locator("#dx-explore .dx-controls").is_visible()
+            before = page.locator("#dx-explore tbody").inner_text()
+            page.select_option("#dx-explore-a", "grade")
+            after = page.locator("#dx-explore tbody").inner_text()
+            assert after != before and "課長級以上" in after and "会計課" not in after
+            page.select_option("#dx-explore-m", "tool_genai")
+            page.select_option("#dx-explore-s", "desc")
+            shares = [float(x.rstrip("%")) for x in page.locator("#dx-explore tbody tr td:nth-child(3)").all_inner_texts() if x.endswith("%")]
+            assert shares[1:] == sorted(shares[1:], reverse=True)  # 全体 first, then highest first
+            assert "生成AI" in page.locator("#dx-explore caption").inner_text()
+        finally:
+            browser.close()
+    assert errors == [] and remote == []
+
+
+def test_widget_filters_compare_sort_and_save(sample, tmp_path):
+    ex = explore.Explorer(sample, report_dir=tmp_path)
+    ex.build()
+    wg = ex.widgets
+    wg["measure"].value = "tool_genai"
+    wg["attribute"].value = "age_band"
+    wg["filters"]["department"].value = "福祉部"  # 福祉部 × each age band
+    assert ex.filters == {"department": ["福祉部"]}
+    t = ex.view.table
+    s = sample.survey
+    assert t.set_index("group").loc["全体", "n"] == ((s["department"] == "福祉部") & s["tool_genai"].notna()).sum()
+    assert (t.loc[~t["suppressed"], "n"] >= sample.min_group_size).all()
+    assert "福祉部" in ex.view.alt or "福祉部" in ex.view.figure.axes[0].get_title(loc="left")
+    wg["filters"]["grade"].value = "一般職員"  # a second filter combines with the first
+    assert ex.filters == {"department": ["福祉部"], "grade": ["一般職員"]}
+    wg["filters"]["grade"].value = ""
+    wg["sort"].value = "desc"
+    vals = ex.view.table.loc[ex.view.table["attribute"] != "overall", "mean"].dropna().tolist()
+    assert vals == sorted(vals, reverse=True)
+    shown = [g for g, hid in zip(ex.view.table["group"], ex.view.table["suppressed"]) if not hid and g != "全体"]
+    wg["compare_a"].value, wg["compare_b"].value = shown[0], shown[1]
+    c = ex.comparison
+    assert c is not None and c["ci_low"] < c["diff"] < c["ci_high"] and c["diff"] == pytest.approx(c["value_a"] - c["value_b"])
+    hidden = [g for g, hid in zip(ex.view.table["group"], ex.view.table["suppressed"]) if hid]
+    if hidden:  # a hidden group is never compared
+        wg["compare_b"].value = hidden[0]
+        assert ex.comparison is None
+    csv, png = ex.save()
+    assert csv.parent == tmp_path / "explore" and csv.exists() and png.read_bytes()[:4] == b"\x89PNG"
+    text = csv.read_text(encoding="utf-8-sig")
+    assert "suppression_reason" not in text and "回答者数" in text
+    for g in hidden:
+        row = next(line for line in text.splitlines() if f",{g}," in line)
+        assert not any(ch.isdigit() for ch in row.split(f",{g},")[1]), row  # no number of a hidden group
+
+
+def test_compare_groups_matches_welch_and_newcombe(sample):
+    from scipy import stats
+
+    s = sample.survey
+    c = explore.compare_groups(sample, measure="mind_01", attribute="employment", a="正規職員", b="会計年度任用職員")
+    ya, yb = s.loc[s["employment"] == "正規職員", "mind_01"].dropna(), s.loc[s["employment"] == "会計年度任用職員", "mind_01"].dropna()
+    ci = stats.ttest_ind(ya, yb, equal_var=False).confidence_interval(0.95)  # scipy Welch interval
+    assert (c["ci_low"], c["ci_high"]) == pytest.approx((ci.low, ci.high))
+    tool = explore.compare_groups(sample, measure="tool_chat", attribute="employment", a="正規職員", b="会計年度任用職員")
+    assert tool["ci_low"] < tool["diff"] < tool["ci_high"] and -1 <= tool["ci_low"] and tool["ci_high"] <= 1
+    assert explore.compare_groups(sample, measure="use", attribute="department", a="会計課", b="総務部") is None  # hidden by the plan
+
+
+def test_item_chart_title_clears_the_legend(sample):
+    view = explore.explorer_view(sample, measure="tech_01", attribute="age_band")
+    fig = view.figure
+    fig.canvas.draw()
+    r = fig.canvas.get_renderer()
+    title = fig.axes[0].title if fig.axes[0].get_title() else fig.axes[0]._left_title
+    legend = fig.axes[0].get_legend()
+    assert not title.get_window_extent(r).overlaps(legend.get_window_extent(r))
