@@ -25,6 +25,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -1066,6 +1067,7 @@ def fit_segments(
     composition_attributes: Sequence[str] = COMPOSITION_ATTRIBUTES,
     threshold: float = LEVEL_THRESHOLD,
     n_top: int = 2,
+    cache: Path | str | None = None,
 ) -> SegmentResult:
     """Segments, their profiles, names and opportunities for one municipality.
 
@@ -1089,6 +1091,12 @@ def fit_segments(
         Attributes of the composition table.
     threshold, n_top
         See :func:`name_segments` and :func:`match_opportunities`.
+    cache
+        A folder (``Publisher.cache_dir``) where the fitted :class:`SegmentModel` is kept,
+        so notebooks 02, 03, 04 and 06 fit it once per municipality. Keyed by the
+        complete features, the model's parameters and the package hash
+        (:mod:`dxanalysis.cache`): a model for other data, parameters or code is never
+        used. ``None``: always fit.
 
     Returns
     -------
@@ -1111,7 +1119,15 @@ def fit_segments(
         n_segments=n_segments, k_range=tuple(k_range), method=method, random_state=random_state, n_resamples=n_resamples,
         min_segment_size=m.min_group_size, order_features=[c for c in motivation_constructs(m.codebook) if c in constructs] or None,
         order_threshold=threshold,
-    ).fit(feats[complete])
+    )
+    X = feats[complete]
+    if cache is None:
+        model.fit(X)
+    else:
+        from . import cache as _cache
+
+        key = _cache.digest("SegmentModel", X, model.get_params(), _cache.package_key())
+        model = _cache.cached(cache, "segment_model", key, lambda: model.fit(X))
     labels = pd.Series(np.nan, index=feats.index)
     labels[complete.to_numpy()] = model.labels_
     zprof = model.profiles_[constructs]
@@ -1148,7 +1164,8 @@ def assign_segments(m, *, n_segments: int | None = None, random_state: int = DEF
     Other notebooks call this instead of reading notebook 02's files. Pass the same
     parameters notebook 02 used (``n_segments``, ``random_state``, ``names`` and, when
     changed there, ``k_range``, ``method``, ``n_resamples``, ``include_tools`` as
-    ``options``; see :func:`fit_segments`).
+    ``options``; see :func:`fit_segments`). Pass ``cache=pub.cache_dir`` to reuse the
+    model notebook 02 (or another notebook of the run) fitted.
 
     Returns
     -------
@@ -1158,7 +1175,7 @@ def assign_segments(m, *, n_segments: int | None = None, random_state: int = DEF
         ``segment_name``. Same row order as ``m.survey``. Respondent-level: private
         output only.
     """
-    allowed = {"k_range", "method", "n_resamples", "include_tools", "weight_margins", "leader_opportunities", "threshold"}
+    allowed = {"k_range", "method", "n_resamples", "include_tools", "weight_margins", "leader_opportunities", "threshold", "cache"}
     bad = set(options) - allowed
     if bad:
         raise TypeError(f"assign_segments: unknown options {sorted(bad)}; allowed: {sorted(allowed)}")
