@@ -82,7 +82,9 @@ class NotebookResult:
     (the municipality's inputs broke the data contract; no notebook ran; ``notebook`` is
     ``"-"``). ``reason`` says why an unchanged notebook ran again (:data:`REASON_MISSING`,
     :data:`REASON_INTERRUPTED`); ``outputs`` maps every file the notebook published
-    (path relative to the report folder) to its SHA-256.
+    (path relative to the report folder) to its SHA-256, and ``stats`` to its
+    ``[size, mtime_ns, inode]`` when published (:func:`output_stats`), so an unchanged
+    re-run compares file stats and hashes only files whose stats differ.
     """
 
     municipality: str
@@ -98,6 +100,7 @@ class NotebookResult:
     attempts: int = 1
     reason: str = ""
     outputs: dict = field(default_factory=dict)
+    stats: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -519,6 +522,7 @@ def run_notebook(folder: Path | None, nb_path: Path, report_dir: Path, *, munici
     res = run_into(folder, nb_path, work_dir, shown_dir=report_dir, municipality_id=municipality_id, language=language, footer=footer, extra_parameters=extra_parameters,
                    cell_timeout=cell_timeout, retries=retries)
     res.outputs = publish_outputs(work_dir, report_dir, res.notebook, ok=res.status == "ok")
+    res.stats = output_stats(res.outputs, report_dir)
     res.html = _published_html(res)
     return res
 
@@ -716,13 +720,41 @@ def stale_staging(report_dir: Path) -> set[str]:
     return names
 
 
-def output_problems(outputs: dict, report_dir: Path) -> list[str]:
-    """Recorded outputs that are missing or whose content changed (an empty record counts as missing)."""
+def _stat(path: Path) -> list[int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return [st.st_size, st.st_mtime_ns, st.st_ino]
+
+
+def output_stats(outputs: dict, report_dir: Path) -> dict[str, list[int]]:
+    """``{path: [size, mtime_ns, inode]}`` of published outputs, recorded next to their hashes."""
+    out = {}
+    for rel in outputs:
+        st = _stat(Path(report_dir) / rel)
+        if st is not None:
+            out[rel] = st
+    return out
+
+
+def output_problems(outputs: dict, report_dir: Path, stats: dict | None = None) -> list[str]:
+    """Recorded outputs that are missing or whose content changed (an empty record counts as missing).
+
+    With ``stats`` (:func:`output_stats` at publishing), a file whose size, modification
+    time (nanoseconds) and inode are all as recorded is taken as unchanged without
+    reading it; any difference (an edit, a copy, a restore from backup) falls back to
+    comparing its SHA-256. Publishing moves files with ``os.replace``, which keeps all three.
+    """
     if not outputs:
         return ["(出力の記録がありません)"]
+    stats = stats or {}
     bad = []
     for rel, digest in sorted(outputs.items()):
         path = Path(report_dir) / rel
+        recorded = stats.get(rel)
+        if recorded is not None and list(recorded) == _stat(path):
+            continue
         if not path.is_file() or file_hash(path) != digest:
             bad.append(rel)
     return bad
@@ -1041,7 +1073,8 @@ def reuse_verdict(prev: dict | None, task_hash: str, report_dir: Path) -> tuple[
     """May a previous run's output stand in for this one? Returns ``(reusable, reason)``.
 
     Reusable only when the recorded hash matches, the recorded status is ``ok`` or
-    ``skipped``, and every recorded output exists with its recorded SHA-256. ``reason``
+    ``skipped``, and every recorded output exists with its recorded SHA-256 (files
+    whose recorded size, mtime and inode are unchanged are not read, :func:`output_problems`). ``reason``
     (:data:`REASON_MISSING` with the first missing file, or :data:`REASON_INTERRUPTED`)
     explains a re-run that no change asked for; it is "" when something changed.
     """
@@ -1051,7 +1084,7 @@ def reuse_verdict(prev: dict | None, task_hash: str, report_dir: Path) -> tuple[
         return False, REASON_INTERRUPTED
     if prev.get("hash") != task_hash or prev.get("status") not in {"ok", "skipped"}:
         return False, ""
-    bad = output_problems(prev.get("outputs") or {}, report_dir)
+    bad = output_problems(prev.get("outputs") or {}, report_dir, prev.get("stats") or {})
     if bad:
         more = f" ほか {len(bad) - 1} 件" if len(bad) > 1 else ""
         return False, f"{REASON_MISSING}: {bad[0]}{more}"
@@ -1063,9 +1096,11 @@ def _reusable(prev: dict | None, task_hash: str, report_dir: Path) -> bool:
     return reuse_verdict(prev, task_hash, report_dir)[0]
 
 
-def _skipped(prev: dict, municipality: str) -> NotebookResult:
+def _skipped(prev: dict, municipality: str, report_dir: Path) -> NotebookResult:
+    """The result of a reused notebook; its outputs were just verified, so their current stats are recorded."""
+    outputs = dict(prev.get("outputs") or {})
     return NotebookResult(municipality, prev["notebook"], "skipped", 0.0, "", prev.get("html", ""), prev.get("started", ""), prev.get("finished", ""), prev.get("hash", ""),
-                          dict(prev.get("hashes", {})), int(prev.get("attempts", 1)), "", dict(prev.get("outputs") or {}))
+                          dict(prev.get("hashes", {})), int(prev.get("attempts", 1)), "", outputs, output_stats(outputs, report_dir))
 
 
 def _identify(folder: Path, *, reports_root: Path, taken: dict[str, Path]) -> _Muni:
@@ -1123,7 +1158,7 @@ def _plan_notebooks(muni: _Muni, *, selected: list[Path], all_notebooks: list[Pa
             continue
         reusable, why = reuse_verdict(prev, hashes["task"], muni.report_dir)
         if reusable and not force:
-            muni.results[nb_path.stem] = _skipped(prev, cfg.id)
+            muni.results[nb_path.stem] = _skipped(prev, cfg.id, muni.report_dir)
             continue
         if nb_path.stem in muni.interrupted and not why.startswith(REASON_MISSING):
             why = why or REASON_INTERRUPTED
@@ -1183,6 +1218,7 @@ def _commit_task(muni: _Muni, res: NotebookResult, task: NotebookTask, order: li
             try:
                 _save_manifest(muni.report_dir, _manifest(muni, order, final=False, publishing=res.notebook))
                 res.outputs = publish_outputs(Path(task.work_dir), muni.report_dir, res.notebook, ok=res.status == "ok")
+                res.stats = output_stats(res.outputs, muni.report_dir)
             except OSError:  # rolled back: the manifest goes back to what it was, so the folder is exactly as before
                 _restore(path, before)
                 _discard(Path(task.work_dir))
@@ -1528,6 +1564,7 @@ def _run_batch(folders, *, reports_root: Path, notebooks, notebooks_dir: Path, w
                     if res.status in {"ok", "failed"}:
                         try:
                             res.outputs = publish_outputs(Path(task.work_dir), reports_root / COMPARISON_ID, COMPARISON_NOTEBOOK, ok=res.status == "ok")
+                            res.stats = output_stats(res.outputs, reports_root / COMPARISON_ID)
                         except OSError:
                             _discard(Path(task.work_dir))
                             raise
@@ -1581,7 +1618,7 @@ def _comparison_task(munis: list[_Muni], reports_root: Path, nb_path: Path, pkg:
     if COMPARISON_NOTEBOOK in interrupted and not why:
         why = REASON_INTERRUPTED
     if not force and reusable:
-        res = _skipped(prev, COMPARISON_ID)
+        res = _skipped(prev, COMPARISON_ID, report_dir)
         task = NotebookTask(COMPARISON_ID, str(nb_path.resolve()), str(report_dir.resolve()), {"data_dirs": data_dirs}, members[0].cfg.language, "", hashes["task"], hashes)
         _write_comparison(report_dir, res, task, munis)
         batch.reports[COMPARISON_ID] = report_dir / "index.html"
