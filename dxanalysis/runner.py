@@ -1051,6 +1051,7 @@ class _Muni:
     interrupted: set = field(default_factory=set)  # notebooks an earlier run left unfinished (scratch folders found)
     reasons: dict = field(default_factory=dict)  # notebook -> why it re-runs although nothing changed
     tables_source: str = ""  # digest of the tables tables.xlsx was last built from
+    audited: str = ""  # digest of the shared files the last passed privacy audit saw (audit_digest)
 
 
 def _read_manifest(report_dir: Path) -> dict:
@@ -1141,6 +1142,7 @@ def _plan_notebooks(muni: _Muni, *, selected: list[Path], all_notebooks: list[Pa
     muni.interrupted = stale_staging(muni.report_dir)
     manifest = _read_manifest(muni.report_dir)
     muni.tables_source = manifest.get("tables_source", "")
+    muni.audited = manifest.get("audited", "")
     muni.previous = {e.get("notebook"): e for e in manifest.get("notebooks", []) if isinstance(e, dict)}
     same_inputs = bool(manifest) and manifest.get("inputs_hash") == muni.inputs_hash
     muni.footer = manifest.get("footer", "") if same_inputs else ""
@@ -1196,6 +1198,7 @@ def _manifest(muni: _Muni, order: list[str], *, final: bool, publishing: str = "
         "parameters": {"data_dir": str(muni.folder.resolve()), "min_group_size": cfg.min_group_size, "language": cfg.language},
         "footer": muni.footer,
         "tables_source": muni.tables_source,
+        "audited": muni.audited,
         "notebooks": [asdict(r) for r in results],
     }
 
@@ -1243,6 +1246,32 @@ def _restore(path: Path, before: bytes | None) -> None:
 def tables_digest(results: Iterable[NotebookResult]) -> str:
     """Digest of the shared tables (``tables/``, ``meta/``) the results recorded: what tables.xlsx is built from."""
     return _digest(sorted((k, v) for r in results for k, v in (r.outputs or {}).items() if k.startswith(("tables/", "meta/"))))
+
+
+def audit_digest(muni: _Muni) -> str:
+    """What the privacy audit reads, as one digest: every shared output's hash (not ``private/``), ``tables.xlsx``, the footer, the package.
+
+    ``index.html`` is built from these (results, findings, footer), so it is covered too.
+    """
+    rows = {**muni.carried, **muni.results}
+    shared = sorted((k, v) for r in rows.values() for k, v in (r.outputs or {}).items() if not k.startswith("private/"))
+    xlsx = muni.report_dir / "tables.xlsx"
+    return _digest([shared, file_hash(xlsx) if xlsx.is_file() else "", muni.footer, package_hash()])
+
+
+def _audit(muni: _Muni, order: list[str]) -> list:
+    """The privacy audit's failed rows, skipped when nothing ran and the audited files are those of the last passed audit."""
+    from .audit import failed_rows
+
+    key = audit_digest(muni)
+    ran = any(r.status in {"ok", "failed"} for r in muni.results.values())
+    if not ran and key == muni.audited:
+        return []
+    rows = failed_rows(muni.report_dir, municipality=muni.id, language=muni.cfg.language)
+    if not rows:
+        muni.audited = key
+        _save_manifest(muni.report_dir, _manifest(muni, order, final=True))
+    return rows
 
 
 def _write_municipality(muni: _Muni, order: list[str]) -> Path:
@@ -1449,9 +1478,7 @@ def _run_batch(folders, *, reports_root: Path, notebooks, notebooks_dir: Path, w
         if muni.error is None:
             if muni.results:  # nothing of this municipality was selected (e.g. only 05): leave its folder alone
                 batch.reports[muni.id] = _write_municipality(muni, order)
-                from .audit import failed_rows
-
-                batch.results.extend(failed_rows(muni.report_dir, municipality=muni.id, language=muni.cfg.language))  # a leak fails the run
+                batch.results.extend(_audit(muni, order))  # a leak fails the run
         elif error_pages:
             write_error_page(muni.report_dir, name=getattr(muni.cfg, "name", muni.folder.name), error=muni.error)
             batch.reports[muni.id] = muni.report_dir / "index.html"

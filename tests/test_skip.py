@@ -53,3 +53,24 @@ def test_skipped_result_records_current_stats(tmp_path):
     prev = {"notebook": "01_x", "status": "ok", "hash": "h", "outputs": outputs, "stats": {k: [0, 0, 0] for k in stats}}
     assert runner.reuse_verdict(prev, "h", report) == (True, "")  # stale stats: verified by hash
     assert runner._skipped(prev, "town", report).stats == stats  # and refreshed for the next run
+
+
+def test_unchanged_run_skips_the_audit_and_a_changed_shared_file_does_not(tiny, tmp_path, monkeypatch):
+    from test_batch import MINI_01, _notebook  # the batch tests' one-cell notebook
+
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    _notebook(nbs / "01_current_state.ipynb", MINI_01, "01 テスト")
+    kw = dict(reports_root=tmp_path / "reports", notebooks_dir=nbs, workers=1, progress=False)
+    assert [r.status for r in runner.run_batch([tiny], **kw).results] == ["ok"]
+    from dxanalysis import audit
+
+    audits = []
+    real = audit.failed_rows
+    monkeypatch.setattr(audit, "failed_rows", lambda *a, **k: audits.append(1) or real(*a, **k))
+    assert [r.status for r in runner.run_batch([tiny], **kw).results] == ["skipped"]
+    assert audits == []  # same shared files as the last passed audit
+    xlsx = tmp_path / "reports" / "tiny" / "tables.xlsx"
+    xlsx.write_bytes(xlsx.read_bytes() + b"\0")  # a shared file changed outside the run
+    runner.run_batch([tiny], **kw)
+    assert audits == [1]
