@@ -8,6 +8,7 @@ with far less code than hand-written checks; its errors are turned into
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import types
 import typing
 import warnings
@@ -19,6 +20,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from . import __version__
 from .textnorm import nfkc as _nfkc
 from .validate import InputError, Problem, close_match
 
@@ -786,3 +788,29 @@ def resolve_report_dir(m, report_dir: Path | str | None = "") -> Path:
     if not marker.exists():
         marker.write_text(mid + "\n", encoding="utf-8")
     return path
+
+
+# --------------------------------------------------------------------------- the package's own hash
+#: Files whose content makes up the package hash (code and bundled settings).
+PACKAGE_SOURCE_SUFFIXES = (".py", ".yaml")
+_PACKAGE_HASH: str | None = None
+
+
+def package_hash(package_dir: Path = PACKAGE_DIR) -> str:
+    """``dxanalysis`` version plus the SHA-256 of every ``.py``/``.yaml`` file of the package.
+
+    Any edit to the package (a statistic, a plot, a message) re-runs every notebook; a
+    version bump alone does too.
+    """
+    global _PACKAGE_HASH
+    if _PACKAGE_HASH is not None and package_dir == PACKAGE_DIR:
+        return _PACKAGE_HASH
+    h = hashlib.sha256(f"dxanalysis {__version__}\n".encode())
+    for p in sorted(package_dir.rglob("*")):
+        if p.suffix in PACKAGE_SOURCE_SUFFIXES and p.is_file() and "__pycache__" not in p.parts:
+            h.update(p.relative_to(package_dir).as_posix().encode() + b"\0")
+            h.update(p.read_bytes() + b"\0")
+    out = h.hexdigest()
+    if package_dir == PACKAGE_DIR:
+        _PACKAGE_HASH = out
+    return out

@@ -158,6 +158,17 @@ class Publisher:
         plan.to_csv(pub.report_dir / "private" / "suppression_plan.csv")
         return pub
 
+    @property
+    def cache_dir(self) -> Path:
+        """The municipality's cache of shared results (``<report folder>/private/cache``, :mod:`dxanalysis.cache`).
+
+        Resolved from the final report folder also when the runner gives this notebook a
+        scratch folder, so notebooks of one run share it and its files are never outputs.
+        """
+        from .cache import cache_dir
+
+        return cache_dir(self.report_dir)
+
     # tables -------------------------------------------------------------------------
     def table(
         self,

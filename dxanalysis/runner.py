@@ -45,7 +45,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from . import __version__, fsutil
-from .config import NOTEBOOKS, NOTEBOOKS_DIR, PACKAGE_DIR, REPORTS_DIR, load_codebook, load_config, municipality_folders  # noqa: F401 (municipality_folders: moved to config, re-exported)
+from .config import NOTEBOOKS, NOTEBOOKS_DIR, PACKAGE_DIR, REPORTS_DIR, load_codebook, load_config, municipality_folders, package_hash  # noqa: F401 (municipality_folders, package_hash: moved to config, re-exported)
 from .runlock import ReportLock, ReportsLocked
 from .validate import InputError, Problem
 
@@ -60,7 +60,6 @@ COMPARISON_ID = "_comparison"
 #: Notebook parameters that are paths: left out of the hash (content, not location, counts).
 PATH_PARAMETERS = {"data_dir", "report_dir", "data_dirs"}
 #: Source files whose content is part of the package hash.
-PACKAGE_SOURCE_SUFFIXES = (".py", ".yaml")
 
 #: Longest one cell may run (seconds) before the notebook counts as hung and is retried
 #: once on a fresh kernel; 0 = no limit. The longest cell measured is ≈ 55 s (free-text
@@ -82,7 +81,9 @@ class NotebookResult:
     (the municipality's inputs broke the data contract; no notebook ran; ``notebook`` is
     ``"-"``). ``reason`` says why an unchanged notebook ran again (:data:`REASON_MISSING`,
     :data:`REASON_INTERRUPTED`); ``outputs`` maps every file the notebook published
-    (path relative to the report folder) to its SHA-256.
+    (path relative to the report folder) to its SHA-256, and ``stats`` to its
+    ``[size, mtime_ns, inode]`` when published (:func:`output_stats`), so an unchanged
+    re-run compares file stats and hashes only files whose stats differ.
     """
 
     municipality: str
@@ -98,6 +99,7 @@ class NotebookResult:
     attempts: int = 1
     reason: str = ""
     outputs: dict = field(default_factory=dict)
+    stats: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -326,29 +328,6 @@ def inputs_digest(hashes: dict[str, str]) -> str:
     return _digest(hashes)
 
 
-_PACKAGE_HASH: str | None = None
-
-
-def package_hash(package_dir: Path = PACKAGE_DIR) -> str:
-    """``dxanalysis`` version plus the SHA-256 of every ``.py``/``.yaml`` file of the package.
-
-    Any edit to the package (a statistic, a plot, a message) re-runs every notebook; a
-    version bump alone does too.
-    """
-    global _PACKAGE_HASH
-    if _PACKAGE_HASH is not None and package_dir == PACKAGE_DIR:
-        return _PACKAGE_HASH
-    h = hashlib.sha256(f"dxanalysis {__version__}\n".encode())
-    for p in sorted(package_dir.rglob("*")):
-        if p.suffix in PACKAGE_SOURCE_SUFFIXES and p.is_file() and "__pycache__" not in p.parts:
-            h.update(p.relative_to(package_dir).as_posix().encode() + b"\0")
-            h.update(p.read_bytes() + b"\0")
-    out = h.hexdigest()
-    if package_dir == PACKAGE_DIR:
-        _PACKAGE_HASH = out
-    return out
-
-
 def task_hashes(*, inputs: str, parameters: dict, notebook: Path, package: str) -> dict[str, str]:
     """The four hashes that decide whether a notebook must run again, and their combination.
 
@@ -519,6 +498,7 @@ def run_notebook(folder: Path | None, nb_path: Path, report_dir: Path, *, munici
     res = run_into(folder, nb_path, work_dir, shown_dir=report_dir, municipality_id=municipality_id, language=language, footer=footer, extra_parameters=extra_parameters,
                    cell_timeout=cell_timeout, retries=retries)
     res.outputs = publish_outputs(work_dir, report_dir, res.notebook, ok=res.status == "ok")
+    res.stats = output_stats(res.outputs, report_dir)
     res.html = _published_html(res)
     return res
 
@@ -716,13 +696,41 @@ def stale_staging(report_dir: Path) -> set[str]:
     return names
 
 
-def output_problems(outputs: dict, report_dir: Path) -> list[str]:
-    """Recorded outputs that are missing or whose content changed (an empty record counts as missing)."""
+def _stat(path: Path) -> list[int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return [st.st_size, st.st_mtime_ns, st.st_ino]
+
+
+def output_stats(outputs: dict, report_dir: Path) -> dict[str, list[int]]:
+    """``{path: [size, mtime_ns, inode]}`` of published outputs, recorded next to their hashes."""
+    out = {}
+    for rel in outputs:
+        st = _stat(Path(report_dir) / rel)
+        if st is not None:
+            out[rel] = st
+    return out
+
+
+def output_problems(outputs: dict, report_dir: Path, stats: dict | None = None) -> list[str]:
+    """Recorded outputs that are missing or whose content changed (an empty record counts as missing).
+
+    With ``stats`` (:func:`output_stats` at publishing), a file whose size, modification
+    time (nanoseconds) and inode are all as recorded is taken as unchanged without
+    reading it; any difference (an edit, a copy, a restore from backup) falls back to
+    comparing its SHA-256. Publishing moves files with ``os.replace``, which keeps all three.
+    """
     if not outputs:
         return ["(出力の記録がありません)"]
+    stats = stats or {}
     bad = []
     for rel, digest in sorted(outputs.items()):
         path = Path(report_dir) / rel
+        recorded = stats.get(rel)
+        if recorded is not None and list(recorded) == _stat(path):
+            continue
         if not path.is_file() or file_hash(path) != digest:
             bad.append(rel)
     return bad
@@ -1019,6 +1027,7 @@ class _Muni:
     interrupted: set = field(default_factory=set)  # notebooks an earlier run left unfinished (scratch folders found)
     reasons: dict = field(default_factory=dict)  # notebook -> why it re-runs although nothing changed
     tables_source: str = ""  # digest of the tables tables.xlsx was last built from
+    audited: str = ""  # digest of the shared files the last passed privacy audit saw (audit_digest)
 
 
 def _read_manifest(report_dir: Path) -> dict:
@@ -1041,7 +1050,8 @@ def reuse_verdict(prev: dict | None, task_hash: str, report_dir: Path) -> tuple[
     """May a previous run's output stand in for this one? Returns ``(reusable, reason)``.
 
     Reusable only when the recorded hash matches, the recorded status is ``ok`` or
-    ``skipped``, and every recorded output exists with its recorded SHA-256. ``reason``
+    ``skipped``, and every recorded output exists with its recorded SHA-256 (files
+    whose recorded size, mtime and inode are unchanged are not read, :func:`output_problems`). ``reason``
     (:data:`REASON_MISSING` with the first missing file, or :data:`REASON_INTERRUPTED`)
     explains a re-run that no change asked for; it is "" when something changed.
     """
@@ -1051,7 +1061,7 @@ def reuse_verdict(prev: dict | None, task_hash: str, report_dir: Path) -> tuple[
         return False, REASON_INTERRUPTED
     if prev.get("hash") != task_hash or prev.get("status") not in {"ok", "skipped"}:
         return False, ""
-    bad = output_problems(prev.get("outputs") or {}, report_dir)
+    bad = output_problems(prev.get("outputs") or {}, report_dir, prev.get("stats") or {})
     if bad:
         more = f" ほか {len(bad) - 1} 件" if len(bad) > 1 else ""
         return False, f"{REASON_MISSING}: {bad[0]}{more}"
@@ -1063,9 +1073,11 @@ def _reusable(prev: dict | None, task_hash: str, report_dir: Path) -> bool:
     return reuse_verdict(prev, task_hash, report_dir)[0]
 
 
-def _skipped(prev: dict, municipality: str) -> NotebookResult:
+def _skipped(prev: dict, municipality: str, report_dir: Path) -> NotebookResult:
+    """The result of a reused notebook; its outputs were just verified, so their current stats are recorded."""
+    outputs = dict(prev.get("outputs") or {})
     return NotebookResult(municipality, prev["notebook"], "skipped", 0.0, "", prev.get("html", ""), prev.get("started", ""), prev.get("finished", ""), prev.get("hash", ""),
-                          dict(prev.get("hashes", {})), int(prev.get("attempts", 1)), "", dict(prev.get("outputs") or {}))
+                          dict(prev.get("hashes", {})), int(prev.get("attempts", 1)), "", outputs, output_stats(outputs, report_dir))
 
 
 def _identify(folder: Path, *, reports_root: Path, taken: dict[str, Path]) -> _Muni:
@@ -1106,6 +1118,7 @@ def _plan_notebooks(muni: _Muni, *, selected: list[Path], all_notebooks: list[Pa
     muni.interrupted = stale_staging(muni.report_dir)
     manifest = _read_manifest(muni.report_dir)
     muni.tables_source = manifest.get("tables_source", "")
+    muni.audited = manifest.get("audited", "")
     muni.previous = {e.get("notebook"): e for e in manifest.get("notebooks", []) if isinstance(e, dict)}
     same_inputs = bool(manifest) and manifest.get("inputs_hash") == muni.inputs_hash
     muni.footer = manifest.get("footer", "") if same_inputs else ""
@@ -1123,7 +1136,7 @@ def _plan_notebooks(muni: _Muni, *, selected: list[Path], all_notebooks: list[Pa
             continue
         reusable, why = reuse_verdict(prev, hashes["task"], muni.report_dir)
         if reusable and not force:
-            muni.results[nb_path.stem] = _skipped(prev, cfg.id)
+            muni.results[nb_path.stem] = _skipped(prev, cfg.id, muni.report_dir)
             continue
         if nb_path.stem in muni.interrupted and not why.startswith(REASON_MISSING):
             why = why or REASON_INTERRUPTED
@@ -1161,6 +1174,7 @@ def _manifest(muni: _Muni, order: list[str], *, final: bool, publishing: str = "
         "parameters": {"data_dir": str(muni.folder.resolve()), "min_group_size": cfg.min_group_size, "language": cfg.language},
         "footer": muni.footer,
         "tables_source": muni.tables_source,
+        "audited": muni.audited,
         "notebooks": [asdict(r) for r in results],
     }
 
@@ -1183,6 +1197,7 @@ def _commit_task(muni: _Muni, res: NotebookResult, task: NotebookTask, order: li
             try:
                 _save_manifest(muni.report_dir, _manifest(muni, order, final=False, publishing=res.notebook))
                 res.outputs = publish_outputs(Path(task.work_dir), muni.report_dir, res.notebook, ok=res.status == "ok")
+                res.stats = output_stats(res.outputs, muni.report_dir)
             except OSError:  # rolled back: the manifest goes back to what it was, so the folder is exactly as before
                 _restore(path, before)
                 _discard(Path(task.work_dir))
@@ -1207,6 +1222,30 @@ def _restore(path: Path, before: bytes | None) -> None:
 def tables_digest(results: Iterable[NotebookResult]) -> str:
     """Digest of the shared tables (``tables/``, ``meta/``) the results recorded: what tables.xlsx is built from."""
     return _digest(sorted((k, v) for r in results for k, v in (r.outputs or {}).items() if k.startswith(("tables/", "meta/"))))
+
+
+def audit_digest(muni: _Muni) -> str:
+    """What the privacy audit reads, as one digest: every shared output's hash (not ``private/``), ``tables.xlsx``, the footer, the package.
+
+    ``index.html`` is built from these (results, findings, footer), so it is covered too.
+    """
+    rows = {**muni.carried, **muni.results}
+    shared = sorted((k, v) for r in rows.values() for k, v in (r.outputs or {}).items() if not k.startswith("private/"))
+    xlsx = muni.report_dir / "tables.xlsx"
+    return _digest([shared, file_hash(xlsx) if xlsx.is_file() else "", muni.footer, package_hash()])
+
+
+def _audit(muni: _Muni, order: list[str]) -> list:
+    """The privacy audit's failed rows, skipped when nothing ran and the audited files are those of the last passed audit."""
+    key = audit_digest(muni)
+    ran = any(r.status in {"ok", "failed"} for r in muni.results.values())
+    if not ran and key == muni.audited:
+        return []
+    rows = audit_failed_rows(muni.report_dir, municipality=muni.id, language=muni.cfg.language)
+    if not rows:
+        muni.audited = key
+        _save_manifest(muni.report_dir, _manifest(muni, order, final=True))
+    return rows
 
 
 def _write_municipality(muni: _Muni, order: list[str]) -> Path:
@@ -1425,7 +1464,7 @@ def _run_batch(folders, *, reports_root: Path, notebooks, notebooks_dir: Path, w
         if muni.error is None:
             if muni.results:  # nothing of this municipality was selected (e.g. only 05): leave its folder alone
                 batch.reports[muni.id] = _write_municipality(muni, order)
-                batch.results.extend(audit_failed_rows(muni.report_dir, municipality=muni.id, language=muni.cfg.language))  # a leak fails the run
+                batch.results.extend(_audit(muni, order))  # a leak fails the run
         elif error_pages:
             write_error_page(muni.report_dir, name=getattr(muni.cfg, "name", muni.folder.name), error=muni.error)
             batch.reports[muni.id] = muni.report_dir / "index.html"
@@ -1538,6 +1577,7 @@ def _run_batch(folders, *, reports_root: Path, notebooks, notebooks_dir: Path, w
                     if res.status in {"ok", "failed"}:
                         try:
                             res.outputs = publish_outputs(Path(task.work_dir), reports_root / COMPARISON_ID, COMPARISON_NOTEBOOK, ok=res.status == "ok")
+                            res.stats = output_stats(res.outputs, reports_root / COMPARISON_ID)
                         except OSError:
                             _discard(Path(task.work_dir))
                             raise
@@ -1591,7 +1631,7 @@ def _comparison_task(munis: list[_Muni], reports_root: Path, nb_path: Path, pkg:
     if COMPARISON_NOTEBOOK in interrupted and not why:
         why = REASON_INTERRUPTED
     if not force and reusable:
-        res = _skipped(prev, COMPARISON_ID)
+        res = _skipped(prev, COMPARISON_ID, report_dir)
         task = NotebookTask(COMPARISON_ID, str(nb_path.resolve()), str(report_dir.resolve()), {"data_dirs": data_dirs}, members[0].cfg.language, "", hashes["task"], hashes)
         _write_comparison(report_dir, res, task, munis)
         batch.reports[COMPARISON_ID] = report_dir / "index.html"

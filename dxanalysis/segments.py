@@ -25,6 +25,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -1051,6 +1052,38 @@ class SegmentResult:
     n_eff: float = float("nan")
 
 
+def _fit_and_name(m, *, n_segments, k_range, method, random_state, n_resamples, names, include_tools, threshold, cache):
+    """Features, the (cached) fitted model, names and the respondent → segment table (the part 03 and 04 need)."""
+    feats = construct_features(m, include_tools=include_tools)
+    complete = feats.notna().all(axis=1)
+    if complete.sum() < 3:
+        raise ValueError(f"fit_segments: only {int(complete.sum())} respondents have every construct score; segments need more")
+    constructs = [c for c in feats.columns if c in m.codebook.constructs]
+    model = SegmentModel(
+        n_segments=n_segments, k_range=tuple(k_range), method=method, random_state=random_state, n_resamples=n_resamples,
+        min_segment_size=m.min_group_size, order_features=[c for c in motivation_constructs(m.codebook) if c in constructs] or None,
+        order_threshold=threshold,
+    )
+    X = feats[complete]
+    if cache is None:
+        model.fit(X)
+    else:
+        from . import cache as _cache
+
+        key = _cache.digest("SegmentModel", X, model.get_params(), _cache.package_key())
+        model = _cache.cached(cache, "segment_model", key, lambda: model.fit(X))
+    labels = pd.Series(np.nan, index=feats.index)
+    labels[complete.to_numpy()] = model.labels_
+    nm = name_segments(model.profiles_[constructs], m.codebook, threshold=threshold, names=names, language=m.language)
+    name_of = dict(zip(nm["segment"], nm["segment_name"]))
+    assignment = pd.DataFrame({
+        "respondent_id": feats.index.to_numpy(),
+        "segment": pd.array(labels.to_numpy(), dtype="Int64"),
+    })
+    assignment["segment_name"] = assignment["segment"].map(name_of).astype(object)
+    return feats, complete, constructs, model, nm, assignment
+
+
 def fit_segments(
     m,
     *,
@@ -1066,6 +1099,7 @@ def fit_segments(
     composition_attributes: Sequence[str] = COMPOSITION_ATTRIBUTES,
     threshold: float = LEVEL_THRESHOLD,
     n_top: int = 2,
+    cache: Path | str | None = None,
 ) -> SegmentResult:
     """Segments, their profiles, names and opportunities for one municipality.
 
@@ -1089,6 +1123,12 @@ def fit_segments(
         Attributes of the composition table.
     threshold, n_top
         See :func:`name_segments` and :func:`match_opportunities`.
+    cache
+        A folder (``Publisher.cache_dir``) where the fitted :class:`SegmentModel` is kept,
+        so notebooks 02, 03, 04 and 06 fit it once per municipality. Keyed by the
+        complete features, the model's parameters and the package hash
+        (:mod:`dxanalysis.cache`): a model for other data, parameters or code is never
+        used. ``None``: always fit.
 
     Returns
     -------
@@ -1102,26 +1142,12 @@ def fit_segments(
     segment in a shared table is a small group. Segments are numbered motivation first
     (:func:`motivation_constructs`, in bands of ``threshold``), then by overall level.
     """
-    feats = construct_features(m, include_tools=include_tools)
-    complete = feats.notna().all(axis=1)
-    if complete.sum() < 3:
-        raise ValueError(f"fit_segments: only {int(complete.sum())} respondents have every construct score; segments need more")
-    constructs = [c for c in feats.columns if c in m.codebook.constructs]
-    model = SegmentModel(
-        n_segments=n_segments, k_range=tuple(k_range), method=method, random_state=random_state, n_resamples=n_resamples,
-        min_segment_size=m.min_group_size, order_features=[c for c in motivation_constructs(m.codebook) if c in constructs] or None,
-        order_threshold=threshold,
-    ).fit(feats[complete])
+    feats, complete, constructs, model, nm, assignment = _fit_and_name(
+        m, n_segments=n_segments, k_range=k_range, method=method, random_state=random_state, n_resamples=n_resamples, names=names,
+        include_tools=include_tools, threshold=threshold, cache=cache)
     labels = pd.Series(np.nan, index=feats.index)
     labels[complete.to_numpy()] = model.labels_
     zprof = model.profiles_[constructs]
-    nm = name_segments(zprof, m.codebook, threshold=threshold, names=names, language=m.language)
-    name_of = dict(zip(nm["segment"], nm["segment_name"]))
-    assignment = pd.DataFrame({
-        "respondent_id": feats.index.to_numpy(),
-        "segment": pd.array(labels.to_numpy(), dtype="Int64"),
-    })
-    assignment["segment_name"] = assignment["segment"].map(name_of).astype(object)
     scores = _survey.construct_scores(m.survey, m.codebook)
     scores.index = feats.index
     profiles = segment_profiles(scores, feats, labels, m.codebook, names=nm)
@@ -1148,7 +1174,8 @@ def assign_segments(m, *, n_segments: int | None = None, random_state: int = DEF
     Other notebooks call this instead of reading notebook 02's files. Pass the same
     parameters notebook 02 used (``n_segments``, ``random_state``, ``names`` and, when
     changed there, ``k_range``, ``method``, ``n_resamples``, ``include_tools`` as
-    ``options``; see :func:`fit_segments`).
+    ``options``; see :func:`fit_segments`). Pass ``cache=pub.cache_dir`` to reuse the
+    model notebook 02 (or another notebook of the run) fitted.
 
     Returns
     -------
@@ -1158,13 +1185,16 @@ def assign_segments(m, *, n_segments: int | None = None, random_state: int = DEF
         ``segment_name``. Same row order as ``m.survey``. Respondent-level: private
         output only.
     """
-    allowed = {"k_range", "method", "n_resamples", "include_tools", "weight_margins", "leader_opportunities", "threshold"}
+    allowed = {"k_range", "method", "n_resamples", "include_tools", "weight_margins", "leader_opportunities", "threshold", "cache"}
     bad = set(options) - allowed
     if bad:
         raise TypeError(f"assign_segments: unknown options {sorted(bad)}; allowed: {sorted(allowed)}")
-    res = fit_segments(m, n_segments=n_segments, random_state=random_state, names=names, **options)
-    out = res.assignment.copy()
-    out.attrs["n_unsegmented"] = res.n_unsegmented
+    # only the model and the names: weights, profiles, composition and opportunities are 02's tables
+    opts = {"k_range": (2, 8), "method": "kmeans", "n_resamples": 20, "include_tools": False, "threshold": LEVEL_THRESHOLD, "cache": None,
+            **{k: v for k, v in options.items() if k not in {"weight_margins", "leader_opportunities"}}}
+    _, complete, _, _, _, assignment = _fit_and_name(m, n_segments=n_segments, random_state=random_state, names=names, **opts)
+    out = assignment.copy()
+    out.attrs["n_unsegmented"] = int((~complete).sum())
     return out
 
 

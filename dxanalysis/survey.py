@@ -359,21 +359,44 @@ def item_distribution(survey: pd.DataFrame, codebook, *, by: str | Sequence[str]
     """
     by = _as_list(by)
     _check_columns(survey, [*codebook.item_ids, *by], "item_distribution")
-    rows = []
-    for attr, group, mask in _groups(survey, by):
-        sub = survey.loc[mask.to_numpy()]
-        for item in codebook.items:
-            sc = codebook.scales[item.scale]
-            con = codebook.constructs[item.construct]
-            answers = sub[item.id].dropna()
-            n_group = len(answers)
-            counts = answers.value_counts()
-            for v in range(sc.min, sc.max + 1):
-                k = int(counts.get(float(v), 0))
-                rows.append({"item_id": item.id, "item": item.short or item.header, "construct": item.construct, "area": con.area, "reverse": item.reverse,
-                             "attribute": attr, "group": group, "value": v, "label": sc.labels.get(v, str(v)), "n": k, "n_group": n_group,
-                             "share": k / n_group if n_group else np.nan})
-    return pd.DataFrame(rows)
+    # one integer code per respondent and attribute (the group's position; -1 outside every group),
+    # so every group's counts of an item come from one bincount instead of a mask per group
+    codes = [(OVERALL_ATTRIBUTE, [OVERALL], np.zeros(len(survey), dtype=np.int64))]
+    for attr in by:
+        col = survey[attr]
+        cats = list(col.cat.categories) if isinstance(col.dtype, pd.CategoricalDtype) else sorted(col.dropna().unique())
+        codes.append((attr, [str(g) for g in cats], pd.Categorical(col, categories=cats).codes.astype(np.int64)))
+    attributes = np.concatenate([[a] * len(gs) for a, gs, _ in codes])
+    group_names = np.concatenate([gs for _, gs, _ in codes])
+    n_blocks = len(group_names)
+    parts = []
+    for order, item in enumerate(codebook.items):
+        sc = codebook.scales[item.scale]
+        con = codebook.constructs[item.construct]
+        values = np.arange(sc.min, sc.max + 1)
+        width = len(values)
+        x = pd.to_numeric(survey[item.id], errors="coerce").to_numpy(dtype=float)
+        answered = ~np.isnan(x)
+        in_scale = answered & (x >= sc.min) & (x <= sc.max) & (x == np.round(x))
+        pos = np.where(in_scale, x - sc.min, 0).astype(np.int64)
+        n, n_group = [], []
+        for _, gs, code in codes:
+            ok = code >= 0
+            n.append(np.bincount(code[ok & in_scale] * width + pos[ok & in_scale], minlength=len(gs) * width).reshape(len(gs), width))
+            n_group.append(np.bincount(code[ok & answered], minlength=len(gs)))
+        n, n_group = np.vstack(n), np.concatenate(n_group)
+        parts.append(pd.DataFrame({
+            "_block": np.repeat(np.arange(n_blocks), width), "_order": order,
+            "item_id": item.id, "item": item.short or item.header, "construct": item.construct, "area": con.area, "reverse": item.reverse,
+            "attribute": np.repeat(attributes, width), "group": np.repeat(group_names, width), "value": np.tile(values, n_blocks),
+            "label": np.tile([sc.labels.get(int(v), str(v)) for v in values], n_blocks), "n": n.ravel(), "n_group": np.repeat(n_group, width),
+        }))
+    columns = ["item_id", "item", "construct", "area", "reverse", "attribute", "group", "value", "label", "n", "n_group", "share"]
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    out = pd.concat(parts, ignore_index=True).sort_values(["_block", "_order"], kind="stable").reset_index(drop=True)
+    out["share"] = np.where(out["n_group"] > 0, out["n"] / out["n_group"].where(out["n_group"] > 0, 1), np.nan)
+    return out[columns]
 
 
 def describe_item_distribution(dist: pd.DataFrame, codebook) -> str:

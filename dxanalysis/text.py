@@ -131,8 +131,18 @@ class Span:
 
 
 def _section_re(small_sections: Sequence[str]) -> re.Pattern | None:
+    return _section_re_cached(tuple(small_sections))
+
+
+@functools.lru_cache(maxsize=64)
+def _section_re_cached(small_sections: tuple[str, ...]) -> re.Pattern | None:
+    # compiled once per list of sections, not once per comment
     names = sorted({nfkc(s).strip() for s in small_sections if nfkc(s).strip()}, key=len, reverse=True)
     return re.compile("|".join(map(re.escape, names))) if names else None
+
+
+_NOT_PLACEHOLDER_RE = re.compile(r"[^\0]+")
+_KATAKANA_RE = re.compile(r"[ァ-ヶー]+")
 
 
 def _pos(tok) -> list[str]:
@@ -196,7 +206,7 @@ def _find_names(segment: str, offset: int) -> list[Span]:
         surface, pos, node_type, _, _ = tok
         if surface in not_names or _is_ascii_word(surface):
             return False
-        katakana_proper = pos[1] == "固有名詞" and re.fullmatch(r"[ァ-ヶー]+", surface) is not None
+        katakana_proper = pos[1] == "固有名詞" and _KATAKANA_RE.fullmatch(surface) is not None
         return node_type == "UNKNOWN" or katakana_proper
 
     spans: list[Span] = []
@@ -292,7 +302,7 @@ def find_personal_data(text, *, small_sections: Sequence[str] = ()) -> tuple[str
         for m in sec_re.finditer("".join(masked)):
             add("section", *m.span())
     current = "".join(masked)
-    for m in re.finditer(r"[^\0]+", current):
+    for m in _NOT_PLACEHOLDER_RE.finditer(current):
         for s in _find_names(m.group(0), m.start()):
             add("name", s.start, s.end)
     return norm, sorted(spans, key=lambda s: s.start)
@@ -353,11 +363,16 @@ def redact_series(texts: pd.Series, *, small_sections: Sequence[str] = (), langu
     if not isinstance(texts, pd.Series):
         raise TypeError("redact_series: texts must be a pandas Series")
     red, totals, touched = [], Counter(), Counter()
+    done: dict[str, tuple[str, dict[str, int]]] = {}  # each distinct comment is analysed once (janome is the cost)
+    small_sections = tuple(small_sections)
     for v in texts:
         if v is None or (not isinstance(v, str) and pd.isna(v)):
             red.append(np.nan)
             continue
-        r, c = redact(v, small_sections=small_sections, language=language)
+        key = v if isinstance(v, str) else str(v)
+        if key not in done:
+            done[key] = redact(v, small_sections=small_sections, language=language)
+        r, c = done[key]
         red.append(r)
         totals.update(c)
         touched.update({k: 1 for k, n in c.items() if n})
@@ -563,11 +578,14 @@ def document_terms(texts: pd.Series, *, stopwords: Iterable[str] | None = None, 
         of first occurrence. Empty and "特になし" answers give no rows.
     """
     rows = []
+    done: dict[str, Counter] = {}  # each distinct comment is tokenised once
     for doc, text in texts.items():
         if not is_substantive(text):
             continue
-        c = Counter(tokenize(text, stopwords=stopwords, compounds=compounds))
-        rows.extend({"doc": doc, "term": t, "count": int(k)} for t, k in c.items())
+        key = text if isinstance(text, str) else str(text)
+        if key not in done:
+            done[key] = Counter(tokenize(text, stopwords=stopwords, compounds=compounds))
+        rows.extend({"doc": doc, "term": t, "count": int(k)} for t, k in done[key].items())
     return pd.DataFrame(rows, columns=["doc", "term", "count"])
 
 

@@ -24,7 +24,7 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("inputs", ["io_roadmap", "io"]),
     ("privacy", ["privacy"]),
     ("statistics", ["stats.*"]),
-    ("steps", ["survey", "segments", "training", "roadmap", "text", "waves", "compare"]),
+    ("steps", ["survey", "segments", "training", "roadmap", "text", "waves", "compare", "cache"]),
     ("drafting", ["codebook_draft", "questionnaire", "sample"]),
     ("plots", ["plots.*"]),
     ("publishing", ["report", "explore", "audit"]),

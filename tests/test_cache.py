@@ -1,0 +1,133 @@
+"""The segment cache: fitted once per municipality, never used when inputs, parameters or code changed."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dxanalysis import cache, io, segments
+from dxanalysis.report import Publisher
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+FAST = {"k_range": (2, 4), "n_resamples": 2}
+
+
+@pytest.fixture(scope="module")
+def municipality():
+    if not (SAMPLE / "municipality.yaml").exists():
+        pytest.skip("data/sample not generated")
+    return io.load_municipality(SAMPLE)
+
+
+@pytest.fixture
+def fits(monkeypatch):
+    """Counts real fits of the segment model."""
+    calls = []
+    real = segments.SegmentModel.fit
+
+    def counting(self, X, y=None):
+        calls.append(len(X))
+        return real(self, X, y)
+
+    monkeypatch.setattr(segments.SegmentModel, "fit", counting)
+    return calls
+
+
+def test_second_notebook_loads_the_same_model(municipality, fits, tmp_path):
+    one = segments.fit_segments(municipality, cache=tmp_path, **FAST)
+    two = segments.fit_segments(municipality, cache=tmp_path, **FAST)
+    three = segments.assign_segments(municipality, cache=tmp_path, **FAST)  # as notebooks 03 and 04 call it
+    assert len(fits) == 1
+    pd.testing.assert_frame_equal(one.assignment, two.assignment)
+    pd.testing.assert_frame_equal(one.table, two.table)
+    pd.testing.assert_frame_equal(one.assignment, three)
+    plain = segments.fit_segments(municipality, **FAST)  # without a cache: same result
+    pd.testing.assert_frame_equal(one.assignment, plain.assignment)
+    assert len(list(tmp_path.glob("segment_model-*.pkl"))) == 1
+
+
+def test_stale_cache_is_never_used(municipality, fits, tmp_path, monkeypatch):
+    segments.fit_segments(municipality, cache=tmp_path, **FAST)
+    assert len(fits) == 1
+    # other parameters
+    segments.fit_segments(municipality, cache=tmp_path, **{**FAST, "random_state": 7})
+    assert len(fits) == 2
+    # other survey data: one answer changed
+    m2 = io.load_municipality(SAMPLE)
+    item = m2.codebook.item_ids[0]
+    first = m2.survey[item].first_valid_index()
+    sc = m2.codebook.scales[m2.codebook.item(item).scale]
+    m2.survey.loc[first, item] = sc.min if m2.survey.loc[first, item] != sc.min else sc.max
+    changed = segments.fit_segments(m2, cache=tmp_path, **FAST)
+    assert len(fits) == 3
+    assert len(changed.features) == len(m2.survey)
+    # other package code (any edited source file changes the package hash)
+    monkeypatch.setattr(cache, "package_key", lambda: "a different package")
+    segments.fit_segments(municipality, cache=tmp_path, **FAST)
+    assert len(fits) == 4
+
+
+def test_unreadable_or_foreign_file_is_computed_again(tmp_path):
+    key = cache.digest("x", 1)
+    (tmp_path / f"thing-{key}.pkl").write_bytes(b"half a file")
+    assert cache.cached(tmp_path, "thing", key, lambda: 42) == 42
+    assert cache.cached(tmp_path, "thing", key, lambda: 0) == 42  # now stored
+    # a file renamed to another key is not trusted: the key inside must match
+    other = cache.digest("x", 2)
+    (tmp_path / f"thing-{key}.pkl").rename(tmp_path / f"thing-{other}.pkl")
+    assert cache.cached(tmp_path, "thing", other, lambda: 7) == 7
+
+
+def test_digest_sees_values_index_and_columns():
+    df = pd.DataFrame({"a": [1.0, 2.0], "b": [3.0, 4.0]}, index=["r1", "r2"])
+    base = cache.digest(df)
+    assert cache.digest(df.copy()) == base
+    assert cache.digest(df.assign(a=[1.0, 2.5])) != base
+    assert cache.digest(df.set_axis(["r1", "r3"])) != base
+    assert cache.digest(df.rename(columns={"b": "c"})) != base
+    assert cache.digest(np.array([1, 2])) != cache.digest(np.array([1.0, 2.0]))
+
+
+def test_concurrent_callers_compute_once(tmp_path):
+    calls, results = [], []
+
+    def compute():
+        calls.append(1)
+        time.sleep(0.5)
+        return {"model": 1}
+
+    threads = [threading.Thread(target=lambda: results.append(cache.cached(tmp_path, "m", "k", compute))) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [{"model": 1}] * 3
+    assert len(calls) == 1  # the others waited on the key's lock, then read the file
+    assert not list(tmp_path.glob(".*.tmp"))  # atomic write left no temporary file
+
+
+def test_cache_dir_is_the_final_report_folder(tmp_path):
+    final = tmp_path / "reports" / "town"
+    scratch = final / ".staging" / "02_segments.123-0"
+    assert cache.cache_dir(scratch) == final.resolve() / "private" / "cache"
+    assert cache.cache_dir(final) == final.resolve() / "private" / "cache"
+    assert Publisher(scratch, display=False).cache_dir == final.resolve() / "private" / "cache"
+
+
+def test_runner_staging_name_matches():
+    from dxanalysis import runner
+
+    assert runner.STAGING_DIR == cache.STAGING_DIR
+
+
+def test_read_only_cache_folder_still_computes(tmp_path, monkeypatch):
+    def refuse(*a, **k):
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(cache.fsutil, "atomic_write_bytes", refuse)
+    assert cache.cached(tmp_path, "m", "k", lambda: 5) == 5

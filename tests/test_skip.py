@@ -1,0 +1,74 @@
+"""The unchanged-run check reads file stats first and hashes only files whose stats changed."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from dxanalysis import runner
+
+
+def _publish(tmp_path):
+    work, report = tmp_path / "work", tmp_path / "report"
+    for rel, text in {"01_x.html": "page", "tables/a.csv": "a,b\n1,2\n"}.items():
+        (work / rel).parent.mkdir(parents=True, exist_ok=True)
+        (work / rel).write_text(text, encoding="utf-8")
+    outputs = runner.publish_outputs(work, report, "01_x", ok=True)
+    return report, outputs, runner.output_stats(outputs, report)
+
+
+def test_unchanged_stats_need_no_hashing(tmp_path, monkeypatch):
+    report, outputs, stats = _publish(tmp_path)
+    assert sorted(stats) == sorted(outputs)
+
+    def no_hash(path):
+        raise AssertionError(f"hashed {path}")
+
+    monkeypatch.setattr(runner, "file_hash", no_hash)
+    assert runner.output_problems(outputs, report, stats) == []
+
+
+def test_changed_file_is_found_even_with_the_same_size(tmp_path):
+    report, outputs, stats = _publish(tmp_path)
+    time.sleep(0.01)
+    (report / "tables" / "a.csv").write_text("a,b\n1,3\n", encoding="utf-8")  # same size, other content
+    assert runner.output_problems(outputs, report, stats) == ["tables/a.csv"]
+
+
+def test_other_stats_with_the_same_content_fall_back_to_the_hash(tmp_path):
+    report, outputs, stats = _publish(tmp_path)
+    path = report / "tables" / "a.csv"
+    text = path.read_bytes()
+    path.unlink()
+    path.write_bytes(text)  # new inode and mtime, same content: still unchanged
+    os.utime(path, ns=(0, 0))
+    assert runner.output_problems(outputs, report, stats) == []
+    assert runner.output_problems(outputs, report, {}) == []  # manifests written before stats were recorded
+    path.unlink()
+    assert runner.output_problems(outputs, report, stats) == ["tables/a.csv"]
+
+
+def test_skipped_result_records_current_stats(tmp_path):
+    report, outputs, stats = _publish(tmp_path)
+    prev = {"notebook": "01_x", "status": "ok", "hash": "h", "outputs": outputs, "stats": {k: [0, 0, 0] for k in stats}}
+    assert runner.reuse_verdict(prev, "h", report) == (True, "")  # stale stats: verified by hash
+    assert runner._skipped(prev, "town", report).stats == stats  # and refreshed for the next run
+
+
+def test_unchanged_run_skips_the_audit_and_a_changed_shared_file_does_not(tiny, tmp_path, monkeypatch):
+    from test_batch import MINI_01, _notebook  # the batch tests' one-cell notebook
+
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    _notebook(nbs / "01_current_state.ipynb", MINI_01, "01 テスト")
+    kw = dict(reports_root=tmp_path / "reports", notebooks_dir=nbs, workers=1, progress=False)
+    assert [r.status for r in runner.run_batch([tiny], **kw).results] == ["ok"]
+    audits = []
+    real = runner.audit_failed_rows
+    monkeypatch.setattr(runner, "audit_failed_rows", lambda *a, **k: audits.append(1) or real(*a, **k))
+    assert [r.status for r in runner.run_batch([tiny], **kw).results] == ["skipped"]
+    assert audits == []  # same shared files as the last passed audit
+    xlsx = tmp_path / "reports" / "tiny" / "tables.xlsx"
+    xlsx.write_bytes(xlsx.read_bytes() + b"\0")  # a shared file changed outside the run
+    runner.run_batch([tiny], **kw)
+    assert audits == [1]
