@@ -536,15 +536,20 @@ def offline_data(m, *, scores: pd.DataFrame | None = None, plan=None, language: 
     measures = [[mid, label, _kind(cb, mid), head] for head, opts in measure_groups(cb, language) for label, mid in opts]
     attributes = [[aid, label] for label, aid in attribute_options(cb, m.survey)]
     views = {}
+    overall = WORDS.get(language, WORDS["ja"])["overall"]  # the whole-staff row, in the report's language
+
+    def name(r) -> str:
+        return overall if r.attribute == sv.OVERALL_ATTRIBUTE else str(r.group)
+
     for mid, _label, kind, _head in measures:
         for aid, _ in attributes:
             t = group_table(m, measure=mid, attribute=aid, scores=scores, plan=plan)
             rows = []
             for r in t.itertuples(index=False):
                 if bool(r.suppressed) or pd.isna(r.n):
-                    rows.append([str(r.group)])
+                    rows.append([name(r)])
                     continue
-                row = [str(r.group), int(r.n), _r(r.mean), _r(r.ci_low), _r(r.ci_high)]
+                row = [name(r), int(r.n), _r(r.mean), _r(r.ci_low), _r(r.ci_high)]
                 if kind == "item":
                     row += [_r(r.share_negative), _r(r.share_neutral), _r(r.share_positive)]
                 rows.append(row)
