@@ -35,6 +35,14 @@ JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff66-\uff9f]")
 
 #: key → (ja, en)
 TEXT: dict[str, tuple[str, str]] = {
+    # waves.describe_matching (notebook 06)
+    "waves.matching.compared": ("両方の年度にある設問・ツール {n} 件を比べます", "{n} items and tools present in both years are compared"),
+    "waves.matching.added": ("今回から追加: {labels}(比較なし)", "Added this year: {labels} (not compared)"),
+    "waves.matching.dropped": ("今回は削除: {labels}(比較なし)", "Dropped this year: {labels} (not compared)"),
+    "waves.matching.reworded": ("設問文が変わったもの: {labels}(id が同じなので同じ設問として比べます)", "Reworded: {labels} (same id, so compared as the same item)"),
+    "waves.matching.list_sep": ("、", ", "),
+    "waves.matching.sentence_sep": ("。", ". "),
+    "waves.matching.end": ("。", "."),
     # hypothesis verdicts (survey.test_hypotheses stores the code)
     "verdict.supported": ("支持", "supported"),
     "verdict.refuted": ("反証", "refuted"),

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from . import i18n
 from . import survey as _survey
 
 # The KPI input checks live in io (one input boundary); re-exported here for older code.
@@ -109,27 +110,19 @@ def item_matching(m, *, language: str | None = None) -> pd.DataFrame:
 
 
 def describe_matching(matching: pd.DataFrame, language: str = "ja") -> str:
-    """One sentence: how many items are compared, added, dropped, reworded."""
+    """One sentence: how many items are compared, added, dropped, reworded (words from :mod:`dxanalysis.i18n`)."""
     both = matching[matching["match"] == "both"]
-    if language == "en":
-        parts = [f"{len(both)} items and tools present in both years are compared"]
-        for key, word in [("added", "Added this year"), ("dropped", "Dropped this year")]:
-            sub = matching[matching["match"] == key]
-            if len(sub):
-                parts.append(f"{word}: {', '.join(sub['label'])} (not compared)")
-        reworded = both[both["header_changed"]]
-        if len(reworded):
-            parts.append(f"Reworded: {', '.join(reworded['label'])} (same id, so compared as the same item)")
-        return ". ".join(parts) + "."
-    parts = [f"両方の年度にある設問・ツール {len(both)} 件を比べます"]
-    for key, word in [("added", "今回から追加"), ("dropped", "今回は削除")]:
+    t = lambda key, **kw: i18n.t(f"waves.matching.{key}", language, **kw)  # noqa: E731
+    sep = t("list_sep")
+    parts = [t("compared", n=len(both))]
+    for key in ("added", "dropped"):
         sub = matching[matching["match"] == key]
         if len(sub):
-            parts.append(f"{word}: {'、'.join(sub['label'])}(比較なし)")
+            parts.append(t(key, labels=sep.join(sub["label"])))
     reworded = both[both["header_changed"]]
     if len(reworded):
-        parts.append(f"設問文が変わったもの: {'、'.join(reworded['label'])}(id が同じなので同じ設問として比べます)")
-    return "。".join(parts) + "。"
+        parts.append(t("reworded", labels=sep.join(reworded["label"])))
+    return t("sentence_sep").join(parts) + t("end")
 
 
 # --------------------------------------------------------------------------- per-wave data
