@@ -167,6 +167,66 @@ def test_log_odds_three_groups_uses_the_rest():
     assert [res.at[("C", t), "z"] for t in "xyz"] == pytest.approx([-0.69383135033, 0.76726402405, -0.05838511726], abs=1e-9)
 
 
+def test_log_odds_by_group_matches_an_independent_computation():
+    """Monroe, Colaresi & Quinn (2008), "Fightin' Words: Lexical Feature Selection and
+    Evaluation for Identifying the Content of Political Conflict", Political Analysis 16(4),
+    372-403, section 3.5 (informative Dirichlet prior), computed here term by term in plain
+    Python from the counts, for each group i against the rest j of its attribute:
+
+        delta_w = log((y_wi + a_w) / (n_i + a0 - y_wi - a_w)) - log((y_wj + a_w) / (n_j + a0 - y_wj - a_w))
+        var_w  ~ 1 / (y_wi + a_w) + 1 / (y_wj + a_w),   z_w = delta_w / sqrt(var_w)
+
+    with the empirical prior a_w = s * (count of w over all groups), a0 = sum of a_w.
+    """
+    import math
+
+    rng = np.random.default_rng(18)
+    vocab = [f"w{k}" for k in range(10)]
+    weights = {"A": np.r_[5, 1, 1, 1, 1, 1, 1, 1, 1, 1], "B": np.r_[1, 1, 4, 1, 1, 1, 1, 1, 1, 2], "C": np.ones(10)}
+    rows, group_of = [], {}
+    for doc in range(60):
+        g = "ABC"[doc % 3]
+        group_of[doc] = g
+        for t in rng.choice(vocab, size=4, p=weights[g] / weights[g].sum()):
+            rows.append((doc, t, 1))
+    dt = _docs(rows).groupby(["doc", "term"], as_index=False)["count"].sum()
+    groups = pd.DataFrame({"department": pd.Series(group_of)})
+
+    def by_hand(counts: dict, s: float) -> dict:
+        terms = sorted({t for (_, t) in counts})
+        gs = sorted({g for (g, _) in counts})
+        y = {(g, t): counts.get((g, t), 0) for g in gs for t in terms}
+        a = {t: s * sum(y[(g, t)] for g in gs) for t in terms}
+        a0 = sum(a.values())
+        out = {}
+        for g in gs:
+            n_i = sum(y[(g, t)] for t in terms)
+            n_j = sum(y[(h, t)] for h in gs if h != g for t in terms)
+            for t in terms:
+                yi, yj = y[(g, t)], sum(y[(h, t)] for h in gs if h != g)
+                d = math.log((yi + a[t]) / (n_i + a0 - yi - a[t])) - math.log((yj + a[t]) / (n_j + a0 - yj - a[t]))
+                out[(g, t)] = (d, d / math.sqrt(1 / (yi + a[t]) + 1 / (yj + a[t])))
+        return out
+
+    counts = {}
+    for doc, t, c in dt.itertuples(index=False):
+        counts[(group_of[doc], t)] = counts.get((group_of[doc], t), 0) + c
+    # the function itself, with two prior strengths
+    for s in (1.0, 0.5):
+        lo = T.log_odds_dirichlet(pd.DataFrame([{"group": g, "term": t, "count": c} for (g, t), c in counts.items()]), prior_scale=s)
+        expected = by_hand(counts, s)
+        assert len(lo) == len(expected)
+        for g, t, d, z in zip(lo["group"], lo["term"], lo["log_odds"], lo["z"]):
+            assert (d, z) == pytest.approx(expected[(g, t)], abs=1e-12), (s, g, t)
+    # and as comment_analysis reports it: the by-group table of every shown group
+    by_group, sizes = T.term_frequencies_by_group(dt, groups, min_group_size=1, min_docs=1)
+    assert sizes["shown"].all() and len(by_group) == len(counts)
+    expected = by_hand(counts, 1.0)
+    for g, t, d, z in zip(by_group["group"], by_group["term"], by_group["log_odds"], by_group["z"]):
+        assert (d, z) == pytest.approx(expected[(g, t)], abs=1e-12)
+    assert by_group.loc[by_group["group"] == "A"].nlargest(1, "z")["term"].item() == "w0"  # the planted word of A
+
+
 def _docs(rows):
     return pd.DataFrame([{"doc": d, "term": t, "count": c} for d, t, c in rows], columns=["doc", "term", "count"])
 
@@ -349,11 +409,50 @@ def test_publish_comments_too_few_shows_nothing(tmp_path):
     assert any("満たない" in s for s in snippets)
 
 
-@pytest.fixture(scope="module")
-def sample_truth():
-    if not (SAMPLE / "municipality.yaml").exists():
-        pytest.skip("data/sample not generated")
-    return yaml.safe_load((SAMPLE / "truth" / "truth.yaml").read_text(encoding="utf-8"))
+def test_comment_analysis_computes_without_publisher_chart_or_file(tmp_path, monkeypatch):
+    import ast
+
+    # the computing module imports no chart, report or file-writing module
+    tree = ast.parse(Path(T.comment_analysis.__code__.co_filename).read_text(encoding="utf-8"))
+    imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    imported |= {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    assert not {m for m in imported if m.split(".")[0] in {"matplotlib", "seaborn", "plots", "report", "fsutil", "IPython"}}, imported
+    monkeypatch.chdir(tmp_path)
+    texts = pd.Series(["紙の申請が多い。佐藤課長に相談"] * 6 + ["紙の申請と会議が長い"] * 6 + ["会議が長い"] * 3, name="comment")
+    groups = pd.DataFrame({"department": ["総務部"] * 6 + ["市民部"] * 6 + ["会計課"] * 3, "grade": ["係員"] * 15})
+    rep = T.comment_analysis(texts, groups, min_group_size=5)
+    assert list(tmp_path.iterdir()) == []  # nothing written
+    assert rep.shown and rep.n_comments == 15 and rep.attributes == ["department", "grade"]
+    # the documented columns (docstring of CommentReport)
+    assert list(rep.redacted.columns) == ["doc", "department", "grade", "redacted_text"]
+    assert not rep.redacted["redacted_text"].str.contains("佐藤").any()
+    assert list(rep.redaction.columns) == ["kind", "placeholder", "description", "count", "n_comments"]
+    assert rep.redaction.set_index("kind").at["name", "count"] == 6
+    assert list(rep.terms.columns) == ["term", "n_docs", "doc_share", "count", "rank", "n"]
+    assert list(rep.terms_by_group.columns) == ["attribute", "group", "n", "term", "n_docs", "doc_share", "count", "log_odds", "z"]
+    assert list(rep.group_sizes.columns) == ["attribute", "group", "n", "shown"]
+    assert not rep.group_sizes.set_index(["attribute", "group"]).at[("department", "会計課"), "shown"]  # suppressed
+    assert "会計課" not in set(rep.terms_by_group["group"])
+    assert list(rep.cooccurrence.columns) == ["term_a", "term_b", "n_docs", "jaccard"]
+    assert list(rep.nodes.columns) == ["term", "n_docs", "cluster", "x", "y"]
+    assert list(rep.kwic.columns) == ["term", "left", "keyword", "right"]
+    # too few comments: only the private text and the redaction counts
+    few = T.comment_analysis(texts.head(3), None, min_group_size=10)
+    assert not few.shown and few.terms.empty and len(few.redacted) == 3
+
+
+def test_render_comments_publishes_a_computed_report(tmp_path):
+    snippets = []
+    pub = _publisher(tmp_path, snippets, min_group_size=3)
+    texts = pd.Series(["紙の申請が多い"] * 6 + ["紙の申請と会議が長い"] * 6, name="comment")
+    rep = T.comment_analysis(texts, pd.DataFrame({"department": ["総務部"] * 6 + ["市民部"] * 6}), min_group_size=5)
+    T.render_comments(rep, pub, title="自由意見")
+    tables = tmp_path / "report" / "tables"
+    assert {p.name for p in tables.iterdir()} >= {"comment_redaction.csv", "comment_terms.csv", "comment_groups.csv", "comment_terms_by_group.csv", "comment_kwic.csv"}
+    assert (tmp_path / "report" / "figures" / "comment_terms.png").exists()
+    assert (tmp_path / "report" / "private" / "comment_redacted.csv").exists()
+    assert pd.read_csv(tables / "comment_groups.csv", encoding="utf-8-sig")["attribute"].eq("所属部署").all()  # ids → labels on the way out
+    assert any('alt="自由意見でよく使われた語の横棒グラフ' in s for s in snippets)
 
 
 def _planted(truth) -> list[tuple[str, str]]:
@@ -376,11 +475,10 @@ def _secrets(truth) -> list[str]:
     return sorted(out)
 
 
-def test_publish_comments_on_sample_leaks_nothing(tmp_path, sample_truth):
-    from dxanalysis import io
+def test_publish_comments_on_sample_leaks_nothing(tmp_path, sample_municipality, sample_truth):
     from dxanalysis.report import page
 
-    m = io.load_municipality(SAMPLE)
+    m = sample_municipality
     snippets = []
     pub = _publisher(tmp_path, snippets, min_group_size=m.min_group_size)
     res = T.publish_comments(pub, m.survey["comment"], m.survey[["department", "grade", "age_band", "employment"]], min_group_size=m.config.comment_min_group_size, title="自由意見")
@@ -416,4 +514,6 @@ def test_publish_comments_on_sample_leaks_nothing(tmp_path, sample_truth):
     sizes = res.group_sizes.set_index(["attribute", "group"])
     assert (by_group["n"] >= m.config.comment_min_group_size).all()
     assert "会計課" not in set(by_group["group"])  # the planted small department
-    assert not sizes.loc[("所属部署", "会計課"), "shown"]
+    assert not sizes.loc[("department", "会計課"), "shown"]  # the report holds ids, the published tables labels
+    groups_csv = pd.read_csv(tables / "comment_groups.csv", encoding="utf-8-sig")
+    assert "所属部署" in set(groups_csv.iloc[:, 0]) and "department" not in set(groups_csv.iloc[:, 0])
