@@ -18,10 +18,8 @@ FAST = {"k_range": (2, 4), "n_resamples": 2}
 
 
 @pytest.fixture(scope="module")
-def municipality():
-    if not (SAMPLE / "municipality.yaml").exists():
-        pytest.skip("data/sample not generated")
-    return io.load_municipality(SAMPLE)
+def municipality(sample_municipality):
+    return sample_municipality  # conftest: data/sample loaded once per session (read-only here)
 
 
 @pytest.fixture

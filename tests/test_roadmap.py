@@ -14,7 +14,7 @@ from dxanalysis import io
 from dxanalysis import roadmap as rm
 from dxanalysis.validate import InputError
 
-from conftest import SAMPLE, write_csv
+from conftest import write_csv
 
 
 # --------------------------------------------------------------------------- fiscal years
@@ -413,13 +413,8 @@ def test_dependency_check():
     assert view[view["starts_later"]].iloc[0, :4].tolist() == ["M3 活用", "令和8年度", "M2 基盤", "令和9年度"]
 
 
-def test_sample_plants_exactly_one_dependency_violation():
-    if not (SAMPLE / "municipality.yaml").exists():
-        pytest.skip("data/sample not generated")
-    import yaml
-
-    truth = yaml.safe_load((SAMPLE / "truth" / "truth.yaml").read_text(encoding="utf-8"))
-    m = io.load_municipality(SAMPLE)
+def test_sample_plants_exactly_one_dependency_violation(sample_municipality, sample_truth):
+    truth, m = sample_truth, sample_municipality
     deps = rm.dependency_check(rm.load_inputs(m).measures)
     assert deps.loc[deps["starts_later"], "measure_id"].tolist() == [truth["measures"]["dependency_violation"]]
 
@@ -548,10 +543,8 @@ def test_check_inputs_for_upfront_validation(tiny):
     )
 
 
-def test_sample_tied_items_share_rank_2():
-    if not (SAMPLE / "municipality.yaml").exists():
-        pytest.skip("data/sample not generated")
-    m = io.load_municipality(SAMPLE)
+def test_sample_tied_items_share_rank_2(sample_municipality):
+    m = sample_municipality
     inputs = rm.load_inputs(m)
     w, _, notes = rm.staff_weights(m)
     assert notes == []

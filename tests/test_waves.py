@@ -251,8 +251,8 @@ def test_not_applicable_without_waves(tiny):
 
 # --------------------------------------------------------------------------- the sample's planted changes
 @pytest.fixture(scope="module")
-def sample_tables():
-    m = io.load_municipality(SAMPLE)
+def sample_tables(sample_municipality):
+    m = sample_municipality
     data = waves.wave_data(m)
     est = waves.wave_estimates(data, m)
     truth = yaml.safe_load((SAMPLE / "truth" / "truth.yaml").read_text(encoding="utf-8"))["waves"]
