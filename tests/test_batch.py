@@ -68,6 +68,7 @@ def _break_survey(folder: Path) -> None:
 
 
 # ----------------------------------------------------------------------------- batch command
+@pytest.mark.slow  # end to end (CLI batch run of notebooks): make test, not make test-fast
 def test_parallel_batch_survives_broken_municipalities(tiny, tmp_path, mini_notebooks):
     data = tmp_path / "data"
     _municipality(tiny, data, "good")
@@ -107,6 +108,7 @@ def test_exit_code_rule():
     assert runner.BatchResult(results=[ok], comparison=runner.NotebookResult("_comparison", "05", "failed")).exit_code == 1
 
 
+@pytest.mark.slow  # end to end (batch runs): make test, not make test-fast
 def test_incremental_skip_and_force(tiny, tmp_path, mini_notebooks):
     reports = tmp_path / "reports"
     kw = dict(reports_root=reports, notebooks_dir=mini_notebooks, workers=1, progress=False)
@@ -137,6 +139,7 @@ def test_incremental_skip_and_force(tiny, tmp_path, mini_notebooks):
     assert [r.status for r in runner.run_batch([tiny], **kw).results] == ["ok"]
 
 
+@pytest.mark.slow  # end to end (notebook runs): make test, not make test-fast
 def test_hung_notebook_is_retried_then_failed(tiny, tmp_path):
     nb = _notebook(tmp_path / "nbs" / "01_current_state.ipynb", "import time\ntime.sleep(120)", "01 テスト")
     res = runner.run_notebook(tiny, nb, tmp_path / "out", municipality_id="tiny", language="ja", cell_timeout=2, retries=1)
@@ -144,6 +147,7 @@ def test_hung_notebook_is_retried_then_failed(tiny, tmp_path):
     assert "2 秒で終わらない" in res.error and "CellTimeoutError" in res.error
 
 
+@pytest.mark.slow  # end to end (kernel run): make test, not make test-fast
 def test_idle_kernel_is_stopped(tiny, tmp_path, monkeypatch):
     monkeypatch.setattr(runner, "HUNG_KERNEL_IDLE", 2)
     monkeypatch.setattr(runner, "_WATCHDOG_POLL", 0.5)
@@ -162,6 +166,7 @@ def test_task_hash_ignores_paths_not_content(tmp_path):
     assert a["task"] == b["task"] and len({a["task"], c["task"], d["task"]}) == 3
 
 
+@pytest.mark.slow  # end to end (batch run on a Dask cluster): make test, not make test-fast
 def test_dask_local_cluster(tiny, tmp_path, mini_notebooks):
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=1, processes=True, host="127.0.0.1", dashboard_address=None) as cluster:

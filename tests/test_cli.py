@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import nbformat
+import pytest
 from conftest import TINY_HEADERS, TINY_SURVEY_ROWS, write_csv
 
 from dxanalysis.report import external_references
@@ -20,12 +21,14 @@ def cli(*args, cwd=ROOT):
     return subprocess.run([sys.executable, "-m", "dxanalysis.cli", *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=600)
 
 
+@pytest.mark.slow  # end to end (CLI run): make test, not make test-fast
 def test_check_ok(tiny):
     r = cli("check", tiny)
     assert r.returncode == 0, r.stderr
     assert "回答者 5人" in r.stdout and "除外 1行" in r.stdout
 
 
+@pytest.mark.slow  # end to end (CLI run): make test, not make test-fast
 def test_broken_input_clear_message_no_traceback(tiny, tmp_path):
     rows = [list(r) for r in TINY_SURVEY_ROWS]
     rows[0][5] = "8"
@@ -37,6 +40,7 @@ def test_broken_input_clear_message_no_traceback(tiny, tmp_path):
     assert not (tmp_path / "reports" / "tiny").exists()  # nothing runs on broken input
 
 
+@pytest.mark.slow  # end to end (CLI runs): make test, not make test-fast
 def test_no_municipality_folder(tmp_path):
     r = cli("run", tmp_path)
     assert r.returncode == 2 and "municipality.yaml" in r.stderr and "Traceback" not in r.stderr
@@ -61,6 +65,7 @@ def _mini_notebook(folder: Path, fail: bool = False) -> Path:
     return folder
 
 
+@pytest.mark.slow  # end to end (notebook runs): make test, not make test-fast
 def test_runner_writes_report_folder(tiny, tmp_path):
     nbdir = _mini_notebook(tmp_path / "nbs")
     results = run_municipality(tiny, reports_root=tmp_path / "reports", notebooks_dir=nbdir)
@@ -74,6 +79,7 @@ def test_runner_writes_report_folder(tiny, tmp_path):
     assert "01_current_state.html" in (out / "index.html").read_text(encoding="utf-8")
 
 
+@pytest.mark.slow  # end to end (notebook runs): make test, not make test-fast
 def test_runner_reports_failing_notebook(tiny, tmp_path):
     nbdir = _mini_notebook(tmp_path / "nbs", fail=True)
     results = run_municipality(tiny, reports_root=tmp_path / "reports", notebooks_dir=nbdir)
@@ -94,6 +100,7 @@ def test_optional_notebook_without_its_inputs_is_not_applicable(tiny, tmp_path):
     assert "対象外" in (tmp_path / "reports" / "tiny" / "index.html").read_text(encoding="utf-8")
 
 
+@pytest.mark.slow  # end to end (CLI run): make test, not make test-fast
 def test_unknown_notebook_name_is_a_user_error(tiny, tmp_path):
     r = cli("run", tiny, "--notebook", "07", "--reports", tmp_path / "r")
     assert r.returncode == 2 and "07" in r.stderr and "01_current_state" in r.stderr and "Traceback" not in r.stderr
@@ -106,6 +113,7 @@ def _survey(folder):
     return pd.read_csv(folder / "survey.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
 
 
+@pytest.mark.slow  # end to end (CLI runs): make test, not make test-fast
 def test_sample_as_cp932_and_xlsx_is_accepted(sample_copy):
     df = _survey(sample_copy)
     df.to_csv(sample_copy / "survey.csv", index=False, encoding="cp932")
@@ -119,6 +127,7 @@ def test_sample_as_cp932_and_xlsx_is_accepted(sample_copy):
     assert "回答者 500人" in r.stdout
 
 
+@pytest.mark.slow  # end to end (CLI run): make test, not make test-fast
 def test_sample_broken_values_all_reported(sample_copy, tmp_path):
     df = _survey(sample_copy)
     likert = df.columns[9]
@@ -133,6 +142,7 @@ def test_sample_broken_values_all_reported(sample_copy, tmp_path):
     assert "「備考」" in r.stderr and "ignore" in r.stderr
 
 
+@pytest.mark.slow  # end to end (CLI run): make test, not make test-fast
 def test_sample_department_missing_from_roster(sample_copy):
     import pandas as pd
 

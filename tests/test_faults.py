@@ -233,6 +233,7 @@ def test_unwritable_reports_leave_the_previous_report_intact(tmp_path, monkeypat
     assert _all_bytes(reports) == before
 
 
+@pytest.mark.slow  # end to end (CLI run): make test, not make test-fast
 def test_a_file_where_the_reports_folder_should_be_is_a_clear_error(tmp_path):
     data, nbs = _tiny(tmp_path / "tiny"), _notebooks(tmp_path / "nbs")
     (tmp_path / "reports").write_text("not a folder", encoding="utf-8")

@@ -329,10 +329,10 @@ def test_forms_check_names_the_line_of_each_unset_construct(tmp_path, capsys):
     assert "Traceback" not in err
 
 
-def test_sample_export_needs_no_edit(tmp_path):
+def test_sample_export_needs_no_edit(tmp_path, sample_municipality):
     sample = Path(__file__).resolve().parents[1] / "data" / "sample"
     init_municipality(tmp_path / "s", sample / "survey.csv", roster=sample / "roster.csv", name="サンプル市", fiscal_year=2025)
-    drafted, original = load_municipality(tmp_path / "s"), load_municipality(sample)
+    drafted, original = load_municipality(tmp_path / "s"), sample_municipality
     pd.testing.assert_frame_equal(drafted.survey, original.survey)  # same ids too
     pd.testing.assert_frame_equal(drafted.codebook.items_frame(), original.codebook.items_frame())
     assert drafted.codebook.scales["agree5"] == original.codebook.scales["agree5"]

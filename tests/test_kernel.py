@@ -1,7 +1,10 @@
 """In a Jupyter kernel an input error is a short Japanese box, never a traceback (issue 14)."""
 
 import nbformat
+import pytest
 from nbclient import NotebookClient
+
+pytestmark = pytest.mark.slow  # end to end (each test starts a kernel and runs a notebook cell): make test, not make test-fast
 
 
 def _run_cell(source: str, tmp_path) -> list[dict]:

@@ -8,6 +8,7 @@ docs/architecture.md ("Layers"); a new module must be placed in one here.
 from __future__ import annotations
 
 import ast
+import functools
 import graphlib
 from pathlib import Path
 
@@ -80,6 +81,7 @@ def _imports(name: str, path: Path, modules: dict[str, Path]) -> dict[str, list[
     return found
 
 
+@functools.cache  # parsed once per session (was once per test: ~1 s CPU each); the tests only read it
 def _graph() -> dict[str, dict[str, list[int]]]:
     modules = _modules()
     return {name: _imports(name, path, modules) for name, path in modules.items()}

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import time
 
+import pytest
+
 from dxanalysis import runner
 
 
@@ -55,6 +57,7 @@ def test_skipped_result_records_current_stats(tmp_path):
     assert runner._skipped(prev, "town", report).stats == stats  # and refreshed for the next run
 
 
+@pytest.mark.slow  # end to end (batch runs): make test, not make test-fast
 def test_unchanged_run_skips_the_audit_and_a_changed_shared_file_does_not(tiny, tmp_path, monkeypatch):
     from test_batch import MINI_01, _notebook  # the batch tests' one-cell notebook
 
