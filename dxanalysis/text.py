@@ -62,6 +62,7 @@ from .freetext import (  # noqa: F401  (re-exported: text.<name> is the document
     tokenize,
 )
 from .freetext import small_sections as _small_sections
+from .privacy import PLACEHOLDERS  # noqa: F401  (was importable as text.PLACEHOLDERS)
 
 small_sections = _small_sections  # re-exported (publish_comments has a parameter of the same name)
 

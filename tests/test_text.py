@@ -441,6 +441,16 @@ def test_comment_analysis_computes_without_publisher_chart_or_file(tmp_path, mon
     assert not few.shown and few.terms.empty and len(few.redacted) == 3
 
 
+def test_text_still_offers_every_name_of_freetext():
+    from dxanalysis import freetext
+
+    imported = {"annotations", "functools", "re", "unicodedata", "Counter", "Iterable", "Sequence", "dataclass", "field", "Path", "np", "pd"}
+    public = [n for n in vars(freetext) if not n.startswith("_") and n not in imported]
+    assert {"redact", "tokenize", "log_odds_dirichlet", "comment_analysis", "CommentReport", "REDACTION_LABELS", "PLACEHOLDERS", "nfkc"} <= set(public)
+    missing = [n for n in public if getattr(T, n, None) is not getattr(freetext, n)]
+    assert not missing, missing  # text.redact, text.tokenize … are the documented API
+
+
 def test_render_comments_publishes_a_computed_report(tmp_path):
     snippets = []
     pub = _publisher(tmp_path, snippets, min_group_size=3)
