@@ -126,8 +126,8 @@ def items(report_dir: Path) -> list[tuple[str, str, str]]:
 
 #: a run of Japanese (with the long-vowel mark), for matching words of free comments
 JAPANESE_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff66-\uff9f]+")
-#: kinds whose text may be words cut out of the staff's free comments (KWIC, term tables, term charts)
-COMMENT_KINDS = {"table cell", "figure text"}
+#: kinds whose text may quote words of the staff's free comments (KWIC cells, terms in charts and sentences)
+COMMENT_KINDS = {"table cell", "figure text", "figure alt", "prose/finding/note", "list/finding", "csv cell"}
 
 
 def _comment_words(text: str, corpus: str) -> bool:

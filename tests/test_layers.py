@@ -25,6 +25,7 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("privacy", ["privacy"]),
     ("statistics", ["stats.*"]),
     ("steps", ["survey", "segments", "training", "roadmap", "text", "waves", "compare", "cache"]),
+    ("views", ["views.*"]),  # statistics' results and codes → words (i18n); steps never import views
     ("drafting", ["codebook_draft", "questionnaire", "sample"]),
     ("plots", ["plots.*"]),
     ("publishing", ["report", "explore", "audit"]),
