@@ -45,6 +45,7 @@ from .io_roadmap import (  # noqa: F401
     parse_measures,
     split_ids,
 )
+from . import i18n
 from .privacy import neutralise_formula
 
 check_inputs = check_roadmap_inputs
@@ -150,32 +151,6 @@ def segment_names(m, **options) -> dict[int, str] | None:
     seg = assign(m, **options)
     pairs = seg[["segment", "segment_name"]].dropna().drop_duplicates().sort_values("segment")
     return {int(s): str(n) for s, n in zip(pairs["segment"], pairs["segment_name"])}
-
-
-def input_summary(inputs: RoadmapInputs, *, fiscal_year: int | None = None, codebook=None, language: str = "ja") -> pd.DataFrame:
-    """What was read, in words: items, domains, survey-based items, measures, segments.
-
-    With ``codebook``, the survey constructs are named by their labels (「データ活用」),
-    not their ids (``data``): the table is for staff.
-
-    Returns
-    -------
-    DataFrame
-        ``description``, ``value`` (both text), one row per fact.
-    """
-    a, ms = inputs.assessment, inputs.measures
-    sv = a[a["survey_construct"].notna()]
-    rows = [("評価項目", f"{len(a)}項目({a['domain'].nunique()}領域)")]
-    if fiscal_year is not None:
-        rows.append(("現状と目標の年度", f"現状 {fiscal_year_label(fiscal_year)}、目標 {fiscal_year_label(fiscal_year + 3)}(3年後)"))
-    label = codebook.label_of if codebook is not None else str
-    rows.append(("アンケートから現状レベルを求める項目", "、".join(f"{r.item_id} {r.item}(アンケートの「{label(r.survey_construct)}」)" for r in sv.itertuples()) or "なし"))
-    rows.append(("打ち手", f"{len(ms)}件({fiscal_year_label(int(ms['start_fy'].min()))}〜{fiscal_year_label(int(ms['end_fy'].max()))})" if len(ms) else "0件"))
-    if inputs.segment_names:
-        rows.append(("対象セグメント(ノートブック02)", "、".join(f"{k} {v}" for k, v in sorted(inputs.segment_names.items()))))
-    else:
-        rows.append(("対象セグメント(ノートブック02)", "セグメントの名称を利用できないため番号(1〜8)のみで照合"))
-    return pd.DataFrame(rows, columns=["description", "value"])
 
 
 # --------------------------------------------------------------------------- survey → level
@@ -779,7 +754,8 @@ def target_years(measures: pd.DataFrame) -> list[int]:
     return sorted(int(c[len(TARGET_PREFIX):]) for c in measures.columns if c.startswith(TARGET_PREFIX))
 
 
-def roadmap_table(measures: pd.DataFrame, *, assessment: pd.DataFrame | None = None, segment_names: Mapping[int, str] | None = None, dependencies: pd.DataFrame | None = None) -> pd.DataFrame:
+def roadmap_table(measures: pd.DataFrame, *, assessment: pd.DataFrame | None = None, segment_names: Mapping[int, str] | None = None, dependencies: pd.DataFrame | None = None,
+                  language: str = "ja") -> pd.DataFrame:
     """The roadmap as one row per measure (``tables/roadmap.csv``), in start-year order.
 
     Returns
@@ -795,7 +771,7 @@ def roadmap_table(measures: pd.DataFrame, *, assessment: pd.DataFrame | None = N
     flags: dict[str, list[str]] = {}
     if dependencies is not None:
         for r in dependencies[dependencies["starts_later"]].itertuples():
-            flags.setdefault(r.measure_id, []).append(f"{r.dependency}が{fiscal_year_label(r.dependency_start_fy)}開始")
+            flags.setdefault(r.measure_id, []).append(i18n.t("roadmap.dependency_flag", language, dependency=r.dependency, start=fiscal_year_label(r.dependency_start_fy, language=language)))
     rows = []
     for r in measures.sort_values(["start_fy", "measure_id"], kind="stable").itertuples():
         rec = {
@@ -804,8 +780,9 @@ def roadmap_table(measures: pd.DataFrame, *, assessment: pd.DataFrame | None = N
             "segments": ";".join(str(s) for s in r.segments),
             "segment_names": "、".join(f"{s} {segment_names[s]}" for s in r.segments if s in segment_names) if segment_names else "",
             "start_fy": int(r.start_fy), "end_fy": int(r.end_fy),
-            "period": fiscal_year_label(r.start_fy) + ("" if r.start_fy == r.end_fy else "〜" + fiscal_year_label(r.end_fy)),
-            "depends_on": ";".join(r.depends_on), "dependency_flag": "、".join(flags.get(r.measure_id, [])), "kpi": r.kpi or "",
+            "period": (fiscal_year_label(r.start_fy, language=language) if r.start_fy == r.end_fy
+                       else i18n.t("roadmap.period", language, start=fiscal_year_label(r.start_fy, language=language), end=fiscal_year_label(r.end_fy, language=language))),
+            "depends_on": ";".join(r.depends_on), "dependency_flag": i18n.t("list.sep", language).join(flags.get(r.measure_id, [])), "kpi": r.kpi or "",
         }
         for fy in target_years(measures):
             rec[f"{TARGET_PREFIX}{fy}"] = getattr(r, f"{TARGET_PREFIX}{fy}")
@@ -872,13 +849,6 @@ def fy_labels(columns: Sequence[str], language: str = "ja") -> dict[str, str]:
 
 
 # --------------------------------------------------------------------------- findings text
-def describe_domain_gaps(domains: pd.DataFrame) -> str:
-    """One sentence for alt text: the domain with the largest and smallest mean gap."""
-    hi = domains.loc[domains["gap_mean"].idxmax()]
-    lo = domains.loc[domains["gap_mean"].idxmin()]
-    return f"ギャップ(目標−現状)の平均が最も大きい領域は「{hi['domain']}」({hi['gap_mean']:.1f}段階)、最も小さいのは「{lo['domain']}」({lo['gap_mean']:.1f}段階)。"
-
-
 def rank_text(rank: int, tied: bool = False, *, language: str = "ja") -> str:
     """「2位」 or, for a shared rank, 「2位(同点)」."""
     if language == "en":
@@ -897,15 +867,6 @@ def describe_priorities(gaps: pd.DataFrame, k: int = 3, *, language: str = "ja")
         return "Highest priority: " + ", ".join(parts) + "."
     parts = [f"{rank_text(r.rank, t)} {r.item_id} {r.item}({r.priority_score:.1f}点)" for r, t in zip(top.itertuples(), tied)]
     return "優先度が高い項目は " + "、".join(parts) + "。"
-
-
-def describe_quadrants(quad: pd.DataFrame, language: str = "ja") -> str:
-    """How many items fall in each quadrant, and which are in the focus quadrant."""
-    labels = QUADRANT_LABELS["en" if language == "en" else "ja"]
-    focus = quad[quad["large_gap"] & quad["high_importance"]]
-    counts = "、".join(f"{lab} {int((quad['quadrant'] == lab).sum())}項目" for lab in labels.values())
-    ids = "・".join(focus.sort_values("rank")["item_id"]) or "なし"
-    return f"ギャップと重要度で4区分した結果: {counts}。重点課題は {ids}。"
 
 
 def describe_scenarios(sens: pd.DataFrame, language: str = "ja") -> str:
@@ -965,20 +926,6 @@ def describe_stability(stab: pd.DataFrame, top: int = 10, *, sens: pd.DataFrame 
         out.append(f"最も動くのは {worst['item_id']} {worst['item']}({int(worst['rank_min'])}〜{int(worst['rank_max'])}位{by})。")
     out.append("ここで試していない重みや評価では、順位が変わることがあります。")
     return "".join(out)
-
-
-def describe_roadmap(roadmap: pd.DataFrame, deps: pd.DataFrame) -> str:
-    """Span of the roadmap and the flagged dependencies, as a sentence."""
-    first, last = int(roadmap["start_fy"].min()), int(roadmap["end_fy"].max())
-    flagged = deps[deps["starts_later"]]
-    s = f"{len(roadmap)}件の打ち手を{fiscal_year_label(first)}から{fiscal_year_label(last)}に配置。"
-    if len(flagged):
-        s += "前提の打ち手が後から始まるもの: " + "、".join(
-            f"{r.measure_id} {r.measure}({fiscal_year_label(r.start_fy)}開始。前提の {r.dependency}{' ' + str(r.dependency_measure) if hasattr(r, 'dependency_measure') else ''}は{fiscal_year_label(r.dependency_start_fy)}開始)"
-            for r in flagged.itertuples()) + "。"
-    else:
-        s += "前提関係の矛盾はありません。"
-    return s
 
 
 # --------------------------------------------------------------------------- Excel

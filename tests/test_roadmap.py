@@ -12,6 +12,7 @@ import pytest
 
 from dxanalysis import io
 from dxanalysis import roadmap as rm
+from dxanalysis.views import roadmap as vrm  # the words of notebook 03
 from dxanalysis.validate import InputError
 
 from conftest import SAMPLE, write_csv
@@ -291,7 +292,7 @@ def test_load_inputs_valid(tiny):
     assert ms.loc["M02", "depends_on"] == ["M01"] and ms.loc["M02", "start_fy"] == 2027
     assert ms.loc["M01", "target_2027"] == 80.0 and pd.isna(ms.loc["M02", "target_2026"])
     # the summary names the survey construct by its label, not its id
-    summary = rm.input_summary(inp, fiscal_year=2025, codebook=m.codebook).set_index("description")["value"]
+    summary = vrm.input_summary(inp, fiscal_year=2025, codebook=m.codebook).set_index("description")["value"]
     assert summary["アンケートから現状レベルを求める項目"] == f"A02 データ活用スキル(アンケートの「{m.codebook.label_of('data')}」)"
     assert m.codebook.label_of("data") != "data"
 
@@ -406,7 +407,7 @@ def test_dependency_check():
     # both measures are named, with their start years in the era the report uses
     assert flagged["note"].iloc[0] == "M3 活用(令和8年度開始)は、前提の M2 基盤(令和9年度開始)より先に始まります。開始年度を見直してください。"
     assert flagged["dependency_measure"].iloc[0] == "基盤"
-    assert "M3 活用(令和8年度開始。前提の M2 基盤は令和9年度開始)" in rm.describe_roadmap(rm.roadmap_table(_measures(MEASURES)), deps)
+    assert "M3 活用(令和8年度開始。前提の M2 基盤は令和9年度開始)" in vrm.describe_roadmap(rm.roadmap_table(_measures(MEASURES)), deps)
     assert not deps.set_index(["measure_id", "dependency"]).loc[("M4", "M2"), "starts_later"]  # same year is not "later"
     view = rm.dependency_view(deps)
     assert view.columns.tolist() == ["measure", "start_fy", "dependency", "dependency_start_fy", "starts_later", "note"]
