@@ -17,6 +17,7 @@ import pytest
 
 from dxanalysis import stats as st  # the statistics, tested here against R
 from dxanalysis import training as tr
+from dxanalysis.views import training as vtr  # the words of notebook 04
 from dxanalysis.io import TrainingData
 from dxanalysis.survey import wilson_interval
 
@@ -562,7 +563,7 @@ def test_effect_matrix_marks_hidden_groups():
 def test_describe_effects_counts_changes_by_q_value_not_interval():
     table = pd.DataFrame({"label": ["a", "b"], "effect_size": [-0.095, 0.6], "ci_low": [-0.199, np.nan], "ci_high": [0.006, np.nan],
                           "ci_note": ["", "全員が同じ向き"], "q_value": [0.156, 0.001]})
-    text = tr.describe_effects(table)
+    text = vtr.describe_effects(table)
     assert "q値が0.05未満(変化あり)は2件中1件" in text and "区間なし" in text and "0をまたぐ" not in text
 
 
