@@ -18,42 +18,15 @@ from dataclasses import dataclass, field
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from . import i18n
 from . import survey as sv
 from .plots import survey as psv
 from .privacy import suppress_small_groups, suppression_plan
 
 
 #: Reader-facing words of the explorer (ja, en), in one place so they can join the catalogue.
-WORDS = {
-    "ja": {
-        "score": "得点", "construct_prefix": "構成概念", "item_prefix": "項目", "tool_prefix": "ツール", "reverse": "(逆)", "other_items": "その他の設問", "tools": "ツールの利用",
-        "measure": "指標", "attribute": "属性", "sort": "並べ方", "sort_none": "集団の順", "sort_desc": "高い順", "sort_asc": "低い順",
-        "group": "グループ", "n": "回答者数", "mean": "平均(1〜5)", "share": "利用している割合", "ci": "95%信頼区間",
-        "dist": "否定的 / 中立 / 肯定的", "bar": "図", "hidden": "非表示(少人数)", "overall": "全体",
-        "caption": "{measure}({attribute}別)",
-        "title": "自由に探索する(このページの中で切り替え)",
-        "lead": "指標と属性を選ぶと、集団ごとの表が切り替わります。すべての組み合わせを事前に集計してこのファイルに入れてあるため、ネットワークにつながっていなくても動きます。回答者が少ない集団は「非表示(少人数)」と表示し、数値を出しません。",
-        "noscript": "この表を切り替えるには JavaScript を有効にしてください。最初の組み合わせ(上の表)だけを表示しています。すべての組み合わせは表計算ソフトで開ける tables/ フォルダにはありません。",
-        "legend": "棒の長さは平均点(1〜5)または割合。項目の棒は左から否定的・中立・肯定的な回答の割合。",
-        "filter": "絞り込み", "filter_all": "すべて", "compare": "比べる", "compare_none": "(比べない)",
-        "diff": "差(A − B)", "save": "この表示を保存(CSV・PNG)", "saved": "保存しました: {path}",
-        "filtered_hidden": "絞り込んだ集団は回答者が少ないため表示できません。", "no_view": "表示できる集団がありません。",
-    },
-    "en": {
-        "score": "Score", "construct_prefix": "Construct", "item_prefix": "Item", "tool_prefix": "Tool", "reverse": " (reversed)", "other_items": "Other questions", "tools": "Tool use",
-        "measure": "Measure", "attribute": "Attribute", "sort": "Order", "sort_none": "Group order", "sort_desc": "Highest first", "sort_asc": "Lowest first",
-        "group": "Group", "n": "Respondents", "mean": "Mean (1-5)", "share": "Share using", "ci": "95% interval",
-        "dist": "Negative / neutral / positive", "bar": "Chart", "hidden": "Hidden (small group)", "overall": "All staff",
-        "caption": "{measure} by {attribute}",
-        "title": "Explore (switch views on this page)",
-        "lead": "Choose a measure and an attribute to switch the table. Every combination is precomputed in this file, so it works without a network. Groups with too few respondents are shown as hidden, without numbers.",
-        "noscript": "Enable JavaScript to switch this table; only the first view (above) is shown.",
-        "legend": "Bar length: mean score (1-5) or share. Item bars: negative, neutral, positive answers from the left.",
-        "filter": "Filter", "filter_all": "All", "compare": "Compare", "compare_none": "(none)",
-        "diff": "Difference (A − B)", "save": "Save this view (CSV, PNG)", "saved": "Saved: {path}",
-        "filtered_hidden": "The filtered group has too few respondents to show.", "no_view": "No group can be shown.",
-    },
-}
+#: The explorer's words by language, from the catalogue (``i18n.TEXT["explore.<key>"]``).
+WORDS = {language: {key.removeprefix("explore."): i18n.t(key, language) for key in i18n.TEXT if key.startswith("explore.")} for language in i18n.LANGUAGES}
 
 
 @dataclass
@@ -222,6 +195,7 @@ def explorer_view(m, *, measure: str, attribute: str, scores: pd.DataFrame | Non
     ExplorerView
     """
     cb = m.codebook
+    language = getattr(m, "language", "ja")
     kind = _kind(cb, measure)
     min_size = m.min_group_size if min_group_size is None else min_group_size
     plan = suppression_plan(m.survey, cb, min_size=min_size)  # the municipality's one plan: hidden here as in every report
@@ -242,9 +216,9 @@ def explorer_view(m, *, measure: str, attribute: str, scores: pd.DataFrame | Non
         forced = plan.forced(d) | pd.Series([(a, str(g)) in hidden for a, g in zip(d["attribute"], d["group"])], index=d.index)
         d = suppress_small_groups(d, n_col="n_group", min_size=min_size, by=["attribute", "value"], forced=forced)
         dist = d
-        psv.likert_bars(d, row="group", ax=ax, area=False)
+        psv.likert_bars(d, row="group", ax=ax, area=False, language=language)
     else:
-        psv.group_means(table, ax=ax, xlabel="利用している割合" if kind == "tool" else "平均点(1〜5)", percent=kind == "tool")
+        psv.group_means(table, ax=ax, xlabel=i18n.t("plot.share_using" if kind == "tool" else "survey.statistic.mean", language), percent=kind == "tool", language=language)
     where = " × ".join(str(v) for vs in (filters or {}).values() for v in vs)
     ax.set_title(f"{label}({attr_label}別{'、' + where if where else ''})", loc="left", pad=30 if kind == "item" else 6)  # the item legend sits above the axes
     alt = _describe(table, f"{label}({where})" if where else label, attr_label, kind)

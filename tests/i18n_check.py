@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import re
 import sys
+import unicodedata
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -43,6 +44,7 @@ def data_values(data_dir: Path, *, answers_only: bool = False) -> list[str]:
                 walk(x)
         elif isinstance(v, str) and JAPANESE.search(v):
             found.add(v.strip())
+            found.add(unicodedata.normalize("NFKC", v).strip())  # the reports show the inputs after NFKC
 
     data_dir = Path(data_dir)
     for path in data_dir.rglob("*"):
@@ -97,8 +99,8 @@ class _Collector(HTMLParser):
             self.stack[-1][1].append(data)
 
 
-#: kinds listed but not counted: words of the staff's own comments
-DATA_KINDS = {"comment words (data)"}
+#: kinds listed but not counted: words of the staff's own comments, pieces of a data value a chart wrapped
+DATA_KINDS = {"comment words (data)", "wrapped data label"}
 SVG_TEXT = re.compile(r'<g id="text_\d+">\s*<!--(.*?)-->', re.S)
 
 
@@ -144,7 +146,8 @@ def leftovers(report_dir: Path, data_dir: Path, *, values: list[str] | None = No
     """
     values = data_values(data_dir) if values is None else values
     # words cut out of comments: a figure's wrapped item label, a KWIC cell, a term
-    corpus = "\n".join(v for v in data_values(data_dir, answers_only=True) if len(v) >= 20)
+    corpus = "\n".join(v for v in data_values(data_dir, answers_only=True) if len(v) >= 12)
+    labels = "\n".join(values)  # a chart wraps a long label over lines: each line is a piece of a data value
     out = []
     for name, kind, text in items(report_dir):
         rest = text
@@ -153,8 +156,10 @@ def leftovers(report_dir: Path, data_dir: Path, *, values: list[str] | None = No
                 if v in rest:
                     rest = rest.replace(v, " ")
         if JAPANESE.search(rest):
-            if kind in COMMENT_KINDS and _comment_words(rest, corpus):
+            if kind in COMMENT_KINDS and (_comment_words(text, corpus) or _comment_words(rest, corpus)):
                 kind = "comment words (data)"
+            elif kind == "figure text" and _comment_words(rest, labels):
+                kind = "wrapped data label"
             out.append((name, kind, text))
     return out
 
