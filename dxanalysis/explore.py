@@ -24,7 +24,6 @@ from .plots import survey as psv
 from .privacy import suppress_small_groups, suppression_plan
 
 
-#: Reader-facing words of the explorer (ja, en), in one place so they can join the catalogue.
 #: The explorer's words by language, from the catalogue (``i18n.TEXT["explore.<key>"]``).
 WORDS = {language: {key.removeprefix("explore."): i18n.t(key, language) for key in i18n.TEXT if key.startswith("explore.")} for language in i18n.LANGUAGES}
 
@@ -463,7 +462,7 @@ def comparison_html(c: dict, label: str, *, language: str = "ja") -> str:
             f'<th scope="col">{w["n"]}</th><th scope="col">{head}</th></tr></thead><tbody>'
             f'<tr><th scope="row">A {e(c["a"])}</th><td>{c["n_a"]:,}</td><td>{fmt(c["value_a"])}</td></tr>'
             f'<tr><th scope="row">B {e(c["b"])}</th><td>{c["n_b"]:,}</td><td>{fmt(c["value_b"])}</td></tr>'
-            f'<tr><th scope="row">{w["diff"]}</th><td></td><td>{dfmt(c["diff"])}({w["ci"]} {dfmt(c["ci_low"])}〜{dfmt(c["ci_high"])})</td></tr></tbody></table>')
+            f'<tr><th scope="row">{w["diff"]}</th><td></td><td>{dfmt(c["diff"])}({w["ci"]} {dfmt(c["ci_low"])}{w["range_sep"]}{dfmt(c["ci_high"])})</td></tr></tbody></table>')
 
 
 def show_explorer(m, *, scores: pd.DataFrame | None = None, measure: str | None = None, attribute: str | None = None, report_dir=None) -> Explorer:
@@ -568,7 +567,7 @@ function draw(){
   var w=tool?r[2]*100:(r[2]-1)/4*100,bar;
   if(item){bar='<span class="dx-track" aria-hidden="true"><span class="dx-bar dx-neg" style="width:'+(r[5]*100).toFixed(1)+'%"></span><span class="dx-bar dx-neu" style="width:'+(r[6]*100).toFixed(1)+'%"></span><span class="dx-bar dx-pos" style="width:'+(r[7]*100).toFixed(1)+'%"></span></span>';}
   else{bar='<span class="dx-track" aria-hidden="true"><span class="dx-bar" style="width:'+Math.max(0,Math.min(100,w)).toFixed(1)+'%"></span></span>';}
-  out+='<tr><th scope="row">'+esc(r[0])+'</th><td>'+r[1].toLocaleString()+'</td><td>'+fmt(r[2])+'</td><td>'+(r[3]===null?'—':fmt(r[3])+'〜'+fmt(r[4]))+'</td>'+(item?'<td>'+pct(r[5])+' / '+pct(r[6])+' / '+pct(r[7])+'</td>':'')+'<td class="dx-barcell">'+bar+'</td></tr>';
+  out+='<tr><th scope="row">'+esc(r[0])+'</th><td>'+r[1].toLocaleString()+'</td><td>'+fmt(r[2])+'</td><td>'+(r[3]===null?'—':fmt(r[3])+W.range_sep+fmt(r[4]))+'</td>'+(item?'<td>'+pct(r[5])+' / '+pct(r[6])+' / '+pct(r[7])+'</td>':'')+'<td class="dx-barcell">'+bar+'</td></tr>';
  });
  body.innerHTML=out;
 }
@@ -602,7 +601,7 @@ def _first_table_html(data: dict, words: dict, measure: str, attribute: str, att
         else:
             w = r[2] * 100 if tool else (r[2] - 1) / 4 * 100
             bar = f'<span class="dx-bar" style="width:{max(0, min(100, w)):.1f}%"></span>'
-        ci = "—" if r[3] is None else f"{fmt(r[3])}〜{fmt(r[4])}"
+        ci = "—" if r[3] is None else f"{fmt(r[3])}{words['range_sep']}{fmt(r[4])}"
         dist = f"<td>{pct(r[5])} / {pct(r[6])} / {pct(r[7])}</td>" if item else ""
         rows.append(f'<tr><th scope="row">{g}</th><td>{r[1]:,}</td><td>{fmt(r[2])}</td><td>{ci}</td>{dist}<td class="dx-barcell"><span class="dx-track" aria-hidden="true">{bar}</span></td></tr>')
     cap = words["caption"].format(measure=m[1], attribute=attr_label)
@@ -629,7 +628,7 @@ def offline_explorer_html(data: dict, *, language: str = "ja", element_id: str =
                     for h, opts in groups.items())
     opt_a = "".join(f'<option value="{e(i)}">{e(lab)}</option>' for i, lab in data["attributes"])
     opt_s = "".join(f'<option value="{v}">{w[k]}</option>' for v, k in (("none", "sort_none"), ("desc", "sort_desc"), ("asc", "sort_asc")))
-    payload = _json.dumps({**data, "words": {k: w[k] for k in ("caption", "group", "n", "mean", "share", "ci", "dist", "bar", "hidden")}},
+    payload = _json.dumps({**data, "words": {k: w[k] for k in ("caption", "group", "n", "mean", "share", "ci", "dist", "bar", "hidden", "range_sep")}},
                           ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
     controls = (f'<div class="dx-controls" hidden>'
                 f'<label for="{element_id}-m">{w["measure"]}<select id="{element_id}-m" class="dx-measure">{opt_m}</select></label>'

@@ -188,6 +188,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "list.dot": ("・", ", "),
     "sentence.sep": ("。", "; "),
     "range": ("{low} 〜 {high}", "{low} to {high}"),
+    "range.tight": ("{low}〜{high}", "{low} to {high}"),
     "points": ("{value}ポイント", "{value} points"),
     "versus": ("と", "vs"),
     # views.survey (notebook 01)
@@ -301,6 +302,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "plot.roadmap.period": ("実施期間", "Period"),
     "plot.roadmap.late_legend": ("前提の打ち手が後から始まる(要見直し)", "Prerequisite starts later (review)"),
     # explore (the explorer of notebook 01 and the offline explorer of its HTML; explore.WORDS is built from these)
+    "explore.range_sep": ("〜", " to "),
     "explore.score": ('得点', 'Score'),
     "explore.construct_prefix": ('構成概念', 'Construct'),
     "explore.item_prefix": ('項目', 'Item'),

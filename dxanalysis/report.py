@@ -207,7 +207,7 @@ class Publisher:
         (:func:`dxanalysis.privacy.neutralise_formula`).
         """
         assert_shareable(df, name)
-        if self.language == "en" or caption is None:  # the catalogue's caption by table name (a notebook passes none)
+        if self.language == "en" or (caption is None and show):  # the catalogue's caption by table name (a notebook passes none)
             caption = i18n.caption(name, self.language, default=caption, **(caption_params or {}))
         out = df.copy()
         if n_col is not None:

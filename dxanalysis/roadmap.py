@@ -776,9 +776,9 @@ def roadmap_table(measures: pd.DataFrame, *, assessment: pd.DataFrame | None = N
     for r in measures.sort_values(["start_fy", "measure_id"], kind="stable").itertuples():
         rec = {
             "measure_id": r.measure_id, "measure": r.measure,
-            "items": ";".join(r.items), "item_names": "、".join(names.get(i, i) for i in r.items),
+            "items": ";".join(r.items), "item_names": i18n.t("list.sep", language).join(names.get(i, i) for i in r.items),
             "segments": ";".join(str(s) for s in r.segments),
-            "segment_names": "、".join(f"{s} {segment_names[s]}" for s in r.segments if s in segment_names) if segment_names else "",
+            "segment_names": i18n.t("list.sep", language).join(f"{s} {segment_names[s]}" for s in r.segments if s in segment_names) if segment_names else "",
             "start_fy": int(r.start_fy), "end_fy": int(r.end_fy),
             "period": (fiscal_year_label(r.start_fy, language=language) if r.start_fy == r.end_fy
                        else i18n.t("roadmap.period", language, start=fiscal_year_label(r.start_fy, language=language), end=fiscal_year_label(r.end_fy, language=language))),

@@ -29,6 +29,7 @@ import pandas as pd
 
 # The statistics live in dxanalysis.stats; re-exported here for notebooks and older code.
 from .stats.effects import rank_biserial_paired as rank_biserial
+from . import i18n
 from .stats.proportions import paired_share_difference_ci, wilson_interval
 from .stats.tests import (  # noqa: F401
     MCNEMAR_EXACT_BELOW,
@@ -1245,7 +1246,7 @@ def effect_matrix(table: pd.DataFrame, *, language: str = "ja", alpha: float = 0
         if pd.isna(r["effect_size"]):
             return hidden_mark if r.get("suppressed", False) else "—"
         if pd.notna(r["ci_low"]):
-            ci = f" ({r['ci_low']:.2f}〜{r['ci_high']:.2f})"
+            ci = " (" + i18n.t("range.tight", language, low=f"{r['ci_low']:.2f}", high=f"{r['ci_high']:.2f}") + ")"
         else:
             ci = f" ({same_way})" if isinstance(r.get("ci_note"), str) and r["ci_note"] else ""
         star = "*" if pd.notna(r["q_value"]) and r["q_value"] < alpha else ""

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import yaml
 
-JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff66-\uff9f]")
+JAPANESE = re.compile(r"[\u3001-\u303f\u3040-\u30ff\u3400-\u9fff\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65\uff66-\uff9f]")  # kana, kanji, Japanese punctuation (、。「」〜) and full-width symbols
 
 #: element → category; text inside these is counted
 KINDS = {"h1": "heading", "h2": "heading", "h3": "heading", "h4": "heading", "caption": "caption", "figcaption": "caption",

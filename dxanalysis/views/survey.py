@@ -388,3 +388,10 @@ LABELS["construct_label"] = "構成概念"
 
 #: Japanese headers of the exclusions table (English: ``i18n.COLUMN_LABELS_EN``).
 EXCLUSION_LABELS = {"reason": "理由コード", "description": "内容", "rows": "除外した行数", "answers": "欠測扱いの回答数"}
+
+
+def needs_view(needs: pd.DataFrame, language: str = "ja") -> pd.DataFrame:
+    """:func:`~dxanalysis.survey.support_needs` with its ``opportunities`` (names joined by 、) listed in ``language``."""
+    if language == "ja" or "opportunities" not in needs.columns:
+        return needs
+    return needs.assign(opportunities=[i18n.t("list.sep", language).join(filter(None, str(v).split("、"))) for v in needs["opportunities"].fillna("")])
