@@ -161,9 +161,19 @@ def test_english_table_takes_catalogue_caption_and_headers(tmp_path):
 
 
 # --------------------------------------------------------------------------- the English sample, end to end
-#: Reader-facing elements that must hold no Japanese beyond data values in an English run.
-#: Figure alt texts and prose notes are counted (tests/i18n_check.py) but not yet required.
-REQUIRED_ENGLISH = {"heading", "caption", "table header", "glossary"}
+#: Japanese an English run may still show besides data values, each with its reason (file regex, text regex).
+KNOWN_LEFTOVERS = [
+    # dictionary forms of the comments' words (janome base forms such as 限る of 限られて): text.py (issue-18-text)
+    (r"figures/(training_)?comment_terms\.svg", r"[\u3040-\u30ff\u3400-\u9fff]+"),
+    (r"\d\d_\w+\.html", r"^Co-occurrence network of .*「"),  # text.publish_comments quotes the terms with 「」 (text.py)
+    # the raw register: a hypothesis group of several values, joined by ・ as test_hypotheses stores it (the views join them in English)
+    (r"tables/hypotheses\.csv", r"^[^,]+・[^,]+$"),
+]
+
+
+def _known(row) -> bool:
+    page, _kind, text = row
+    return any(re.fullmatch(f, page) and re.search(t, text) for f, t in KNOWN_LEFTOVERS)
 
 
 @pytest.fixture(scope="module")
@@ -187,16 +197,19 @@ def english_sample(tmp_path_factory):
 
 
 @pytest.mark.slow
-def test_english_sample_has_english_headings_captions_headers_and_glossary(english_sample):
-    """Issue #18: only data values (department names, item labels, …) stay Japanese."""
+def test_english_sample_is_in_english_beyond_data_values(english_sample):
+    """Issue #18: only data values (department names, item labels, …) stay Japanese, in every
+    reader-facing string of every page, shared table and chart (``tests/i18n_check.py``)."""
     import sys
 
     sys.path.insert(0, str(Path(__file__).parent))
     from i18n_check import leftovers
 
+    from i18n_check import DATA_KINDS
+
     report, data = english_sample
     rows = leftovers(report, data)
-    bad = [r for r in rows if r[1] in REQUIRED_ENGLISH]
-    assert not bad, "\n".join("\t".join(r) for r in bad[:40])
+    bad = [r for r in rows if r[1] not in DATA_KINDS and not _known(r)]
+    assert not bad, "\n".join("\t".join(r) for r in bad[:40])  # headings, captions, cells, findings, notes, alt texts, axis labels…
     index = (report / "index.html").read_text(encoding="utf-8")
     assert 'lang="en"' in index and "Glossary" in index and "What we got wrong" in index
