@@ -850,82 +850,8 @@ def fy_labels(columns: Sequence[str], language: str = "ja") -> dict[str, str]:
 
 # --------------------------------------------------------------------------- findings text
 def rank_text(rank: int, tied: bool = False, *, language: str = "ja") -> str:
-    """「2位」 or, for a shared rank, 「2位(同点)」."""
-    if language == "en":
-        return f"#{int(rank)}" + (" (tied)" if tied else "")
-    return f"{int(rank)}位" + ("(同点)" if tied else "")
-
-
-def describe_priorities(gaps: pd.DataFrame, k: int = 3, *, language: str = "ja") -> str:
-    """The top ``k`` items by priority, as a sentence (every item sharing the k-th rank is named)."""
-    g = gaps.sort_values("rank", kind="stable")
-    cut = int(g["rank"].iloc[min(k, len(g)) - 1]) if len(g) else 0
-    top = g[g["rank"] <= cut]
-    tied = top["tied"] if "tied" in top.columns else pd.Series(False, index=top.index)
-    if language == "en":
-        parts = [f"{rank_text(r.rank, t, language='en')} {r.item_id} {r.item} ({r.priority_score:.1f} points)" for r, t in zip(top.itertuples(), tied)]
-        return "Highest priority: " + ", ".join(parts) + "."
-    parts = [f"{rank_text(r.rank, t)} {r.item_id} {r.item}({r.priority_score:.1f}点)" for r, t in zip(top.itertuples(), tied)]
-    return "優先度が高い項目は " + "、".join(parts) + "。"
-
-
-def describe_scenarios(sens: pd.DataFrame, language: str = "ja") -> str:
-    """What was tried, counted from the result: 「12通りの条件(重み(指数)を1つずつ±50%に: 6通り、…)」."""
-    counts = sens.attrs.get("n_scenarios") or sens.groupby("family")["scenario_id"].nunique().to_dict()
-    if language == "en":
-        parts = []
-        if counts.get("weight"):
-            pct = sorted({abs(round((c - 1) * 100)) for c in sens.loc[sens["family"] == "weight", "change"]})
-            parts.append(f"each weight (exponent) ±{'/'.join(str(p) for p in pct)}%: {counts['weight']}")
-        if counts.get("rating"):
-            step = sens.loc[sens["family"] == "rating", "change"].abs().max()
-            parts.append(f"the item's importance or feasibility ±{step:g} step (within 1–5): {counts['rating']}")
-        if counts.get("survey"):
-            parts.append(f"current levels from the survey at the ends of their 95% confidence interval: {counts['survey']}")
-        return f"{sum(counts.values())} scenarios (" + "; ".join(parts) + ")"
-    parts = []
-    if counts.get("weight"):
-        pct = sorted({abs(round((c - 1) * 100)) for c in sens.loc[sens["family"] == "weight", "change"]})
-        parts.append(f"重み(指数)を1つずつ±{'・'.join(str(p) for p in pct)}%に: {counts['weight']}通り")
-    if counts.get("rating"):
-        step = sens.loc[sens["family"] == "rating", "change"].abs().max()
-        parts.append(f"その項目の重要度・実現容易性の評価を±{step:g}段階(1〜5の範囲内): {counts['rating']}通り")
-    if counts.get("survey"):
-        parts.append(f"アンケートから求めた現状レベルを95%信頼区間の下限・上限に: {counts['survey']}通り")
-    total = sum(counts.values())
-    return f"{total}通りの条件(" + "、".join(parts) + ")"
-
-
-def describe_stability(stab: pd.DataFrame, top: int = 10, *, sens: pd.DataFrame | None = None, language: str = "ja") -> str:
-    """How the top items' ranks held up under the scenarios actually tried (computed text).
-
-    The sentence names what was tried (from ``sens``, :func:`rank_sensitivity` output)
-    and claims stability only for those scenarios: other weights or ratings may still
-    reorder the items.
-    """
-    stable = stab[stab["rank_range"] == 0]
-    worst = stab.sort_values(["rank_range", "base_rank"], ascending=[False, True], kind="stable").iloc[0]
-    if language == "en":
-        tried = describe_scenarios(sens, "en") if sens is not None and len(sens) else "the scenarios tried"
-        head = f"the top {top} items" if len(stab) == top else f"the {len(stab)} items ranked {top} or better (ties included)"
-        out = [f"Under the {tried}, {int(stab['stays_top'].sum())} of {head} always stay in the top {top}."]
-        if len(stable):
-            out.append(f" Same rank under every scenario: {', '.join(stable['item_id'])}.")
-        if worst["rank_range"] > 0:
-            by = f", moved by {worst['moved_by']}" if "moved_by" in stab.columns and worst["moved_by"] else ""
-            out.append(f" Moves most: {worst['item_id']} {worst['item']} (ranks {int(worst['rank_min'])}–{int(worst['rank_max'])}{by}).")
-        out.append(" Weights or ratings not tried here may change the ranks.")
-        return "".join(out)
-    tried = describe_scenarios(sens) if sens is not None and len(sens) else "試した条件"
-    head = f"上位{top}項目" if len(stab) == top else f"{top}位以内の{len(stab)}項目(同点を含む)"
-    out = [f"試した{tried}では、{head}のうち{int(stab['stays_top'].sum())}項目が常に{top}位以内。"]
-    if len(stable):
-        out.append(f"どの条件でも順位が変わらないのは {'・'.join(stable['item_id'])}。")
-    if worst["rank_range"] > 0:
-        by = f"、{worst['moved_by']}で動く" if "moved_by" in stab.columns and worst["moved_by"] else ""
-        out.append(f"最も動くのは {worst['item_id']} {worst['item']}({int(worst['rank_min'])}〜{int(worst['rank_max'])}位{by})。")
-    out.append("ここで試していない重みや評価では、順位が変わることがあります。")
-    return "".join(out)
+    """「2位」 or, for a shared rank, 「2位(同点)」 (#2, #2 (tied))."""
+    return i18n.t("roadmap.rank", language, rank=int(rank)) + (i18n.t("roadmap.tied", language) if tied else "")
 
 
 # --------------------------------------------------------------------------- Excel

@@ -1230,13 +1230,6 @@ def describe_weighting(result: SegmentResult, language: str = "ja") -> str | Non
             f"(回答者{result.n_eff * result.design_effect:,.0f}人が、重みのない約{result.n_eff:,.0f}人分の情報に相当)を考慮したWilsonの方法で計算しました。")
 
 
-def describe_merges(model: SegmentModel) -> str | None:
-    """A note when small segments were merged (``None`` when none was)."""
-    if not model.merged_:
-        return None
-    return f"人数が{model.min_segment_size}人未満のセグメントが{len(model.merged_)}つあったため、中心が最も近いセグメントに統合しました(統合前 k={model.k_}、統合後 {model.n_segments_})。"
-
-
 def describe_opportunities(opportunities: pd.DataFrame, *, language: str = "ja") -> str:
     """First recommendation for every segment, one sentence (a finding)."""
     first = opportunities[opportunities["rank"] == 1]

@@ -128,7 +128,7 @@ def test_gap_scores_ties_share_the_best_rank():
     assert g.set_index("item_id")["tied"].to_dict() == {"Q": True, "P": True, "T": False, "R": True, "S": True}
     # display order within a tie: larger gap, then importance, then id (the rank stays shared)
     assert g["item_id"].tolist() == ["Q", "P", "T", "R", "S"]
-    assert rm.describe_priorities(g, k=1) == "優先度が高い項目は 1位(同点) Q q(19.2点)、1位(同点) P p(19.2点)。"
+    assert vrm.describe_priorities(g, k=1) == "優先度が高い項目は 1位(同点) Q q(19.2点)、1位(同点) P p(19.2点)。"
     assert rm.rank_text(2, True) == "2位(同点)" and rm.rank_text(3) == "3位"
     # 0.1-level inputs give products exact far below the tie tolerance: 2.3 vs 2.2999999999 is one tie
     near = _assessment([("U", "D", "u", 0.7, 3.0, 4, 3), ("V", "D", "v", 1.0, 3.3, 4, 3)])
@@ -182,7 +182,7 @@ def test_rank_sensitivity_hand_computed():
     assert rm.sensitivity_labels(wide)["rank_gap_minus50"] == "ギャップ −50%"
     # an item can leave the top: with top=1 Y (rank 2 under gap ×1.5) does not stay
     assert not rm.rank_stability(rm.rank_sensitivity(XYZ, top=1, rating_shift=0), top=1).set_index("item_id").loc["Y", "stays_top"]
-    text = rm.describe_stability(rm.rank_stability(sens, top=2), top=2, sens=sens)
+    text = vrm.describe_stability(rm.rank_stability(sens, top=2), top=2, sens=sens)
     assert text.startswith("試した6通りの条件(重み(指数)を1つずつ±50%に: 6通り)では、上位2項目のうち2項目が常に2位以内。")
     assert "重みの決め方によらず" not in text and "試していない重みや評価では、順位が変わることがあります" in text
 
@@ -215,7 +215,7 @@ def test_rank_sensitivity_ratings_and_survey_bounds_hand_computed():
     assert summary.loc["Z", "survey_ranks"] == "1〜2位" and summary.loc["X", "survey_ranks"] == "2〜3位" and summary.loc["Y", "rating_ranks"] == "1〜3位"
     labels = rm.sensitivity_labels(rm.sensitivity_table(sens, top=3))
     assert labels["rank_rating_importance_plus1"] == "重要度の評価 +1" and labels["rank_survey_low"] == "アンケートの現状レベル 区間の下限"
-    text = rm.describe_stability(rm.rank_stability(sens, top=3), top=3, sens=sens)
+    text = vrm.describe_stability(rm.rank_stability(sens, top=3), top=3, sens=sens)
     assert text.startswith("試した12通りの条件(重み(指数)を1つずつ±50%に: 6通り、その項目の重要度・実現容易性の評価を±1段階(1〜5の範囲内): 4通り、"
                            "アンケートから求めた現状レベルを95%信頼区間の下限・上限に: 2通り)では")
 
@@ -563,7 +563,7 @@ def test_sample_tied_items_share_rank_2():
     assert g.loc["A08", "rank"] == 1 and not g.loc["A08", "tied"]
     assert g.loc[["A01", "A04"], "rank"].tolist() == [2, 2] and g.loc[["A01", "A04"], "tied"].all()
     assert g.loc[["A02", "A03", "A06"], "rank"].tolist() == [4, 4, 4]
-    assert rm.describe_priorities(g.reset_index()).startswith("優先度が高い項目は 1位 A08 階層別・目的別のDX研修の実施(32.0点)、2位(同点) A01")
+    assert vrm.describe_priorities(g.reset_index()).startswith("優先度が高い項目は 1位 A08 階層別・目的別のDX研修の実施(32.0点)、2位(同点) A01")
 
 
 def test_staff_weights_pass_raking_problems_on_as_notes(tiny):

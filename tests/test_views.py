@@ -73,6 +73,13 @@ def test_japanese_sentences_are_unchanged_by_the_move():
     assert _cases("ja") == PINNED_JA
 
 
+def test_merge_note_in_both_languages():
+    model = SimpleNamespace(merged_=[(5, 2)], min_segment_size=10, k_=5, n_segments_=4)
+    assert vseg.describe_merges(model) == "人数が10人未満のセグメントが1つあったため、中心が最も近いセグメントに統合しました(統合前 k=5、統合後 4)。"
+    assert vseg.describe_merges(model, "en") == "1 segments had fewer than 10 people and were merged into the segment with the nearest centre (k=5 before, 4 after)."
+    assert vseg.describe_merges(SimpleNamespace(merged_=[])) is None
+
+
 def test_english_sentences_hold_no_japanese_beyond_data_values():
     for key, text in _cases("en").items():
         rest = text

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import i18n
-from ..roadmap import QUADRANT_LABELS, RoadmapInputs, fiscal_year_label
+from ..roadmap import QUADRANT_LABELS, RoadmapInputs, fiscal_year_label, rank_text
 
 
 def _t(key: str, language: str, **params) -> str:
@@ -93,3 +93,50 @@ def describe_roadmap(roadmap: pd.DataFrame, deps: pd.DataFrame, language: str = 
     else:
         s += _t("roadmap.no_conflict", language)
     return s
+
+
+def describe_priorities(gaps: pd.DataFrame, k: int = 3, *, language: str = "ja") -> str:
+    """The top ``k`` items by priority, as a sentence (every item sharing the k-th rank is named)."""
+    g = gaps.sort_values("rank", kind="stable")
+    cut = int(g["rank"].iloc[min(k, len(g)) - 1]) if len(g) else 0
+    top = g[g["rank"] <= cut]
+    tied = top["tied"] if "tied" in top.columns else pd.Series(False, index=top.index)
+    items = i18n.t("list.sep", language).join(_t("priorities.item", language, rank=rank_text(r.rank, t, language=language), item_id=r.item_id, item=r.item, score=f"{r.priority_score:.1f}")
+                                             for r, t in zip(top.itertuples(), tied))
+    return _t("priorities", language, items=items)
+
+
+def describe_scenarios(sens: pd.DataFrame, language: str = "ja") -> str:
+    """What was tried, counted from the result: 「12通りの条件(重み(指数)を1つずつ±50%に: 6通り、…)」."""
+    counts = sens.attrs.get("n_scenarios") or sens.groupby("family")["scenario_id"].nunique().to_dict()
+    parts = []
+    if counts.get("weight"):
+        pct = sorted({abs(round((c - 1) * 100)) for c in sens.loc[sens["family"] == "weight", "change"]})
+        parts.append(_t("scenarios.weight", language, pct=_t("scenarios.pct_sep", language).join(str(p) for p in pct), n=counts["weight"]))
+    if counts.get("rating"):
+        step = sens.loc[sens["family"] == "rating", "change"].abs().max()
+        parts.append(_t("scenarios.rating", language, step=f"{step:g}", n=counts["rating"]))
+    if counts.get("survey"):
+        parts.append(_t("scenarios.survey", language, n=counts["survey"]))
+    return _t("scenarios", language, n=sum(counts.values()), parts=_t("scenarios.sep", language).join(parts))
+
+
+def describe_stability(stab: pd.DataFrame, top: int = 10, *, sens: pd.DataFrame | None = None, language: str = "ja") -> str:
+    """How the top items' ranks held up under the scenarios actually tried (computed text).
+
+    The sentence names what was tried (from ``sens``, :func:`~dxanalysis.roadmap.rank_sensitivity`
+    output) and claims stability only for those scenarios: other weights or ratings may still
+    reorder the items.
+    """
+    stable = stab[stab["rank_range"] == 0]
+    worst = stab.sort_values(["rank_range", "base_rank"], ascending=[False, True], kind="stable").iloc[0]
+    tried = describe_scenarios(sens, language) if sens is not None and len(sens) else _t("stability.tried_default", language)
+    head = _t("stability.head_top", language, top=top) if len(stab) == top else _t("stability.head_ties", language, top=top, n=len(stab))
+    out = [_t("stability.lead", language, tried=tried, head=head, n=int(stab["stays_top"].sum()), top=top)]
+    if len(stable):
+        out.append(_t("stability.stable", language, ids=i18n.t("list.dot", language).join(stable["item_id"])))
+    if worst["rank_range"] > 0:
+        by = _t("stability.by", language, moved_by=worst["moved_by"]) if "moved_by" in stab.columns and worst["moved_by"] else ""
+        out.append(_t("stability.worst", language, item_id=worst["item_id"], item=worst["item"], low=int(worst["rank_min"]), high=int(worst["rank_max"]), by=by))
+    out.append(_t("stability.caveat", language))
+    return "".join(out)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import i18n
-from ..segments import SegmentResult, _category
+from ..segments import SegmentModel, SegmentResult, _category
 
 
 def _t(key: str, language: str, **params) -> str:
@@ -77,3 +77,10 @@ def describe_composition(composition: pd.DataFrame, *, attribute: str, language:
 def describe_compositions(composition: pd.DataFrame, language: str = "ja") -> str:
     """:func:`describe_composition` for every attribute in the table."""
     return "".join(describe_composition(composition, attribute=a, language=language) for a in dict.fromkeys(composition["attribute"]))
+
+
+def describe_merges(model: SegmentModel, language: str = "ja") -> str | None:
+    """A note when small segments were merged (``None`` when none was)."""
+    if not model.merged_:
+        return None
+    return _t("merges", language, min_size=model.min_segment_size, n=len(model.merged_), k=model.k_, n_segments=model.n_segments_)
