@@ -1219,30 +1219,6 @@ def column_labels(codebook) -> dict[str, str]:
 
 
 # =========================================================================== sentences
-def describe_weighting(result: SegmentResult, language: str = "ja") -> str | None:
-    """How the intervals of the weighted shares were computed (``None`` without weights)."""
-    if result.weights is None or np.isnan(result.design_effect):
-        return None
-    if language == "en":
-        return (f"The 95% confidence intervals of the estimated shares of all staff use Wilson's method with the design effect of the weights, {result.design_effect:.2f}"
-                f" ({result.n_eff * result.design_effect:,.0f} respondents carry the information of about {result.n_eff:,.0f} unweighted ones).")
-    return (f"職員全体の推定割合の95%信頼区間は、重みのばらつきによるデザイン効果 {result.design_effect:.2f}"
-            f"(回答者{result.n_eff * result.design_effect:,.0f}人が、重みのない約{result.n_eff:,.0f}人分の情報に相当)を考慮したWilsonの方法で計算しました。")
-
-
-def describe_opportunities(opportunities: pd.DataFrame, *, language: str = "ja") -> str:
-    """First recommendation for every segment, one sentence (a finding)."""
-    first = opportunities[opportunities["rank"] == 1]
-    if language == "en":
-        if first.empty:
-            return "No opportunity could be matched to the segments (with a single segment, see the weakest constructs of all staff in 01 Current state)."
-        return "First opportunity for each segment: " + ", ".join(f"{int(r['segment'])} \u201c{r['segment_name']}\u201d → {r['opportunity']}" for _, r in first.iterrows()) + "."
-    if first.empty:
-        return "セグメントに合わせて勧められる機会がありませんでした(セグメントが1つだけの場合は、職員全体の弱い構成概念を 01 現状把握 で確認してください)。"
-    parts = [f"{int(r['segment'])}「{r['segment_name']}」→{r['opportunity']}" for _, r in first.iterrows()]
-    return "セグメントごとに最初に勧める機会: " + "、".join(parts) + "。"
-
-
 def describe_selection(model: SegmentModel, *, language: str = "ja") -> str:
     """How k was chosen and whether the data show segments at all (alt text and report)."""
     sel = model.selection_

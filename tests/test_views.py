@@ -137,3 +137,12 @@ def test_catalogue_entry_has_both_languages_and_the_same_placeholders(key):
     assert ja.strip() and en.strip()
     assert fields[0] == fields[1]
     assert not i18n.has_japanese(en)
+
+
+def test_segment_weighting_and_opportunities_in_both_languages():
+    res = SimpleNamespace(weights=pd.Series([1.0]), design_effect=1.2345, n_eff=412.6)
+    opp = pd.DataFrame({"rank": [1, 2, 1], "segment": [1, 1, 2], "segment_name": ["推進役", "推進役", "慎重派"], "opportunity": ["A研修", "B", "C研修"]})
+    assert vseg.describe_weighting(res) == ("職員全体の推定割合の95%信頼区間は、重みのばらつきによるデザイン効果 1.23(回答者509人が、重みのない約413人分の情報に相当)"
+                                            "を考慮したWilsonの方法で計算しました。")
+    assert vseg.describe_opportunities(opp) == "セグメントごとに最初に勧める機会: 1「推進役」→A研修、2「慎重派」→C研修。"
+    assert vseg.describe_opportunities(opp, language="en") == "First opportunity for each segment: 1 \u201c推進役\u201d → A研修, 2 \u201c慎重派\u201d → C研修."

@@ -6,6 +6,7 @@ Every function takes ``language`` and builds its text from the catalogue keys
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from .. import i18n
@@ -84,3 +85,19 @@ def describe_merges(model: SegmentModel, language: str = "ja") -> str | None:
     if not model.merged_:
         return None
     return _t("merges", language, min_size=model.min_segment_size, n=len(model.merged_), k=model.k_, n_segments=model.n_segments_)
+
+
+def describe_weighting(result: SegmentResult, language: str = "ja") -> str | None:
+    """How the intervals of the weighted shares were computed (``None`` without weights)."""
+    if result.weights is None or np.isnan(result.design_effect):
+        return None
+    return _t("weighting", language, deff=f"{result.design_effect:.2f}", n=f"{result.n_eff * result.design_effect:,.0f}", n_eff=f"{result.n_eff:,.0f}")
+
+
+def describe_opportunities(opportunities: pd.DataFrame, *, language: str = "ja") -> str:
+    """First recommendation for every segment, one sentence (a finding)."""
+    first = opportunities[opportunities["rank"] == 1]
+    if first.empty:
+        return _t("opportunities.none", language)
+    parts = [_t("opportunities.part", language, segment=int(r["segment"]), name=r["segment_name"], opportunity=r["opportunity"]) for _, r in first.iterrows()]
+    return _t("opportunities", language, parts=i18n.t("list.sep", language).join(parts))
