@@ -906,7 +906,7 @@ def did_estimates(pairs: pd.DataFrame, *, labels: Mapping[str, str] | None = Non
     -----
     The estimate is the training's effect only if both groups would have changed alike
     without it (parallel trends) and if who attended is unrelated to how people would
-    have changed anyway (no self-selection). See :func:`did_caveat`.
+    have changed anyway (no self-selection). See :func:`dxanalysis.views.training.did_caveat`.
     """
     import statsmodels.formula.api as smf
 
@@ -958,54 +958,6 @@ def did_estimates(pairs: pd.DataFrame, *, labels: Mapping[str, str] | None = Non
     if len(out):
         out["q_value"] = bh_adjust(out["p_value"])
     return out
-
-
-def did_caveat(did: pd.DataFrame, *, language: str = "ja") -> str:
-    """Plain-language reading of :func:`did_estimates`, or why there is none."""
-    if did is None or did.empty:
-        if language == "en":
-            return ("There are no answers from staff who did not attend at the same two times, so the change "
-                    "cannot be attributed to the training: it may also reflect other events or simply answering twice.")
-        return ("研修を受けていない職員の同じ時期の回答がないため、研修前後の変化が研修によるものかどうかは判断できません。"
-                "変化には、同じ時期の他の出来事や、同じ質問に2回答えたことの影響も含まれている可能性があります。")
-    if language == "en":
-        return ("The difference-in-differences compares the change of participants with the change of non-participants "
-                "over the same period. It is the training's effect only if both groups would otherwise have changed alike "
-                "(parallel trends) and if attending was not chosen by those who were about to change anyway (self-selection). "
-                "The direction of any such bias is unknown, so read it as a rough guide, not as proof of an effect.")
-    return ("差の差(DID)は、受講者の変化から、同じ期間の非受講者の変化を差し引いた値です。"
-            "これを研修の効果と読めるのは、研修がなければ両者が同じように変化したはず(平行トレンド)で、"
-            "もともと伸びやすい人が受講を選んだ(自己選択)のではない場合に限られます。"
-            "偏りの向きは分からないため、効果の証明ではなく目安として読んでください。")
-
-
-def did_finding(did: pd.DataFrame, *, language: str = "ja") -> str:
-    """A short key finding from the (privacy-filtered) DID table, with its assumptions.
-
-    Likert estimates are in scale points (点), yes/no estimates in percentage points
-    (ポイント). Without an estimate, the sentence says the change cannot be attributed.
-    """
-    vis = did.dropna(subset=["estimate"]) if did is not None and len(did) else pd.DataFrame()
-    if vis.empty:
-        return did_caveat(vis, language=language)
-    en = language == "en"
-
-    def one(r) -> str:
-        if pd.isna(r["ci_low"]):
-            return f"「{r['label']}」変化なし" if not en else f"{r['label']} no change"
-        if r["kind"] == "yesno":
-            v, lo, hi, u = r["estimate"] * 100, r["ci_low"] * 100, r["ci_high"] * 100, ("pp" if en else "ポイント")
-            return f"「{r['label']}」{v:+.0f}{u}(95%信頼区間 {lo:.0f}–{hi:.0f})" if not en else f"{r['label']} {v:+.0f} {u} (95% CI {lo:.0f} to {hi:.0f})"
-        u = "点" if not en else " points"
-        return f"「{r['label']}」{r['estimate']:+.2f}{u}(95%信頼区間 {r['ci_low']:.2f}–{r['ci_high']:.2f})" if not en else f"{r['label']} {r['estimate']:+.2f}{u} (95% CI {r['ci_low']:.2f} to {r['ci_high']:.2f})"
-
-    k = int((vis["ci_low"] > 0).sum())
-    parts = "、".join(one(r) for r in vis.to_dict("records"))
-    if en:
-        return (f"Net of the non-participants' change (difference-in-differences), participants gained more on {k} of {len(vis)} items: "
-                f"{'; '.join(one(r) for r in vis.to_dict('records'))}. This assumes parallel trends and no self-selection.")
-    return (f"非受講者の変化を差し引いた差(差の差)で、{len(vis)}項目中{k}項目は受講者の伸びが大きい: {parts}。"
-            "両者が研修なしでも同じように変化し(平行トレンド)、伸びやすい人が受講を選んでいない(自己選択がない)ことを仮定した推定です。")
 
 
 def did_means(pairs: pd.DataFrame, *, labels: Mapping[str, str] | None = None, language: str = "ja") -> pd.DataFrame:

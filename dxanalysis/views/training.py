@@ -110,3 +110,32 @@ def describe_shares_by_wave(data: pd.DataFrame, language: str = "ja") -> str:
         parts.append(_t("shares.part", language, label=label, seq=seq))
     n = int(data["n"].max()) if len(data) else 0
     return _t("shares", language, n=n, parts=i18n.t("list.sep", language).join(parts))
+
+
+def did_caveat(did: pd.DataFrame, *, language: str = "ja") -> str:
+    """Plain-language reading of :func:`~dxanalysis.training.did_estimates`, or why there is none."""
+    if did is None or did.empty:
+        return _t("did.no_comparison", language)
+    return _t("did.caveat", language)
+
+
+def did_finding(did: pd.DataFrame, *, language: str = "ja") -> str:
+    """A short key finding from the (privacy-filtered) DID table, with its assumptions.
+
+    Likert estimates are in scale points (点), yes/no estimates in percentage points
+    (ポイント). Without an estimate, the sentence says the change cannot be attributed.
+    """
+    vis = did.dropna(subset=["estimate"]) if did is not None and len(did) else pd.DataFrame()
+    if vis.empty:
+        return did_caveat(vis, language=language)
+
+    def one(r) -> str:
+        if pd.isna(r["ci_low"]):
+            return _t("did.item_none", language, label=r["label"])
+        if r["kind"] == "yesno":
+            return _t("did.item_share", language, label=r["label"], value=f"{r['estimate'] * 100:+.0f}", low=f"{r['ci_low'] * 100:.0f}", high=f"{r['ci_high'] * 100:.0f}")
+        return _t("did.item_mean", language, label=r["label"], value=f"{r['estimate']:+.2f}", low=f"{r['ci_low']:.2f}", high=f"{r['ci_high']:.2f}")
+
+    k = int((vis["ci_low"] > 0).sum())
+    parts = _t("did.sep", language).join(one(r) for r in vis.to_dict("records"))
+    return _t("did.finding", language, n=len(vis), k=k, parts=parts)
