@@ -18,42 +18,14 @@ from dataclasses import dataclass, field
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from . import i18n
 from . import survey as sv
 from .plots import survey as psv
 from .privacy import suppress_small_groups, suppression_plan
 
 
-#: Reader-facing words of the explorer (ja, en), in one place so they can join the catalogue.
-WORDS = {
-    "ja": {
-        "score": "得点", "construct_prefix": "構成概念", "item_prefix": "項目", "tool_prefix": "ツール", "reverse": "(逆)", "other_items": "その他の設問", "tools": "ツールの利用",
-        "measure": "指標", "attribute": "属性", "sort": "並べ方", "sort_none": "集団の順", "sort_desc": "高い順", "sort_asc": "低い順",
-        "group": "グループ", "n": "回答者数", "mean": "平均(1〜5)", "share": "利用している割合", "ci": "95%信頼区間",
-        "dist": "否定的 / 中立 / 肯定的", "bar": "図", "hidden": "非表示(少人数)", "overall": "全体",
-        "caption": "{measure}({attribute}別)",
-        "title": "自由に探索する(このページの中で切り替え)",
-        "lead": "指標と属性を選ぶと、集団ごとの表が切り替わります。すべての組み合わせを事前に集計してこのファイルに入れてあるため、ネットワークにつながっていなくても動きます。回答者が少ない集団は「非表示(少人数)」と表示し、数値を出しません。",
-        "noscript": "この表を切り替えるには JavaScript を有効にしてください。最初の組み合わせ(上の表)だけを表示しています。すべての組み合わせは表計算ソフトで開ける tables/ フォルダにはありません。",
-        "legend": "棒の長さは平均点(1〜5)または割合。項目の棒は左から否定的・中立・肯定的な回答の割合。",
-        "filter": "絞り込み", "filter_all": "すべて", "compare": "比べる", "compare_none": "(比べない)",
-        "diff": "差(A − B)", "save": "この表示を保存(CSV・PNG)", "saved": "保存しました: {path}",
-        "filtered_hidden": "絞り込んだ集団は回答者が少ないため表示できません。", "no_view": "表示できる集団がありません。",
-    },
-    "en": {
-        "score": "Score", "construct_prefix": "Construct", "item_prefix": "Item", "tool_prefix": "Tool", "reverse": " (reversed)", "other_items": "Other questions", "tools": "Tool use",
-        "measure": "Measure", "attribute": "Attribute", "sort": "Order", "sort_none": "Group order", "sort_desc": "Highest first", "sort_asc": "Lowest first",
-        "group": "Group", "n": "Respondents", "mean": "Mean (1-5)", "share": "Share using", "ci": "95% interval",
-        "dist": "Negative / neutral / positive", "bar": "Chart", "hidden": "Hidden (small group)", "overall": "All staff",
-        "caption": "{measure} by {attribute}",
-        "title": "Explore (switch views on this page)",
-        "lead": "Choose a measure and an attribute to switch the table. Every combination is precomputed in this file, so it works without a network. Groups with too few respondents are shown as hidden, without numbers.",
-        "noscript": "Enable JavaScript to switch this table; only the first view (above) is shown.",
-        "legend": "Bar length: mean score (1-5) or share. Item bars: negative, neutral, positive answers from the left.",
-        "filter": "Filter", "filter_all": "All", "compare": "Compare", "compare_none": "(none)",
-        "diff": "Difference (A − B)", "save": "Save this view (CSV, PNG)", "saved": "Saved: {path}",
-        "filtered_hidden": "The filtered group has too few respondents to show.", "no_view": "No group can be shown.",
-    },
-}
+#: The explorer's words by language, from the catalogue (``i18n.TEXT["explore.<key>"]``).
+WORDS = {language: {key.removeprefix("explore."): i18n.t(key, language) for key in i18n.TEXT if key.startswith("explore.")} for language in i18n.LANGUAGES}
 
 
 @dataclass
@@ -222,6 +194,7 @@ def explorer_view(m, *, measure: str, attribute: str, scores: pd.DataFrame | Non
     ExplorerView
     """
     cb = m.codebook
+    language = getattr(m, "language", "ja")
     kind = _kind(cb, measure)
     min_size = m.min_group_size if min_group_size is None else min_group_size
     plan = suppression_plan(m.survey, cb, min_size=min_size)  # the municipality's one plan: hidden here as in every report
@@ -242,9 +215,9 @@ def explorer_view(m, *, measure: str, attribute: str, scores: pd.DataFrame | Non
         forced = plan.forced(d) | pd.Series([(a, str(g)) in hidden for a, g in zip(d["attribute"], d["group"])], index=d.index)
         d = suppress_small_groups(d, n_col="n_group", min_size=min_size, by=["attribute", "value"], forced=forced)
         dist = d
-        psv.likert_bars(d, row="group", ax=ax, area=False)
+        psv.likert_bars(d, row="group", ax=ax, area=False, language=language)
     else:
-        psv.group_means(table, ax=ax, xlabel="利用している割合" if kind == "tool" else "平均点(1〜5)", percent=kind == "tool")
+        psv.group_means(table, ax=ax, xlabel=i18n.t("plot.share_using" if kind == "tool" else "survey.statistic.mean", language), percent=kind == "tool", language=language)
     where = " × ".join(str(v) for vs in (filters or {}).values() for v in vs)
     ax.set_title(f"{label}({attr_label}別{'、' + where if where else ''})", loc="left", pad=30 if kind == "item" else 6)  # the item legend sits above the axes
     alt = _describe(table, f"{label}({where})" if where else label, attr_label, kind)
@@ -489,7 +462,7 @@ def comparison_html(c: dict, label: str, *, language: str = "ja") -> str:
             f'<th scope="col">{w["n"]}</th><th scope="col">{head}</th></tr></thead><tbody>'
             f'<tr><th scope="row">A {e(c["a"])}</th><td>{c["n_a"]:,}</td><td>{fmt(c["value_a"])}</td></tr>'
             f'<tr><th scope="row">B {e(c["b"])}</th><td>{c["n_b"]:,}</td><td>{fmt(c["value_b"])}</td></tr>'
-            f'<tr><th scope="row">{w["diff"]}</th><td></td><td>{dfmt(c["diff"])}({w["ci"]} {dfmt(c["ci_low"])}〜{dfmt(c["ci_high"])})</td></tr></tbody></table>')
+            f'<tr><th scope="row">{w["diff"]}</th><td></td><td>{dfmt(c["diff"])}({w["ci"]} {dfmt(c["ci_low"])}{w["range_sep"]}{dfmt(c["ci_high"])})</td></tr></tbody></table>')
 
 
 def show_explorer(m, *, scores: pd.DataFrame | None = None, measure: str | None = None, attribute: str | None = None, report_dir=None) -> Explorer:
@@ -594,7 +567,7 @@ function draw(){
   var w=tool?r[2]*100:(r[2]-1)/4*100,bar;
   if(item){bar='<span class="dx-track" aria-hidden="true"><span class="dx-bar dx-neg" style="width:'+(r[5]*100).toFixed(1)+'%"></span><span class="dx-bar dx-neu" style="width:'+(r[6]*100).toFixed(1)+'%"></span><span class="dx-bar dx-pos" style="width:'+(r[7]*100).toFixed(1)+'%"></span></span>';}
   else{bar='<span class="dx-track" aria-hidden="true"><span class="dx-bar" style="width:'+Math.max(0,Math.min(100,w)).toFixed(1)+'%"></span></span>';}
-  out+='<tr><th scope="row">'+esc(r[0])+'</th><td>'+r[1].toLocaleString()+'</td><td>'+fmt(r[2])+'</td><td>'+(r[3]===null?'—':fmt(r[3])+'〜'+fmt(r[4]))+'</td>'+(item?'<td>'+pct(r[5])+' / '+pct(r[6])+' / '+pct(r[7])+'</td>':'')+'<td class="dx-barcell">'+bar+'</td></tr>';
+  out+='<tr><th scope="row">'+esc(r[0])+'</th><td>'+r[1].toLocaleString()+'</td><td>'+fmt(r[2])+'</td><td>'+(r[3]===null?'—':fmt(r[3])+W.range_sep+fmt(r[4]))+'</td>'+(item?'<td>'+pct(r[5])+' / '+pct(r[6])+' / '+pct(r[7])+'</td>':'')+'<td class="dx-barcell">'+bar+'</td></tr>';
  });
  body.innerHTML=out;
 }
@@ -628,7 +601,7 @@ def _first_table_html(data: dict, words: dict, measure: str, attribute: str, att
         else:
             w = r[2] * 100 if tool else (r[2] - 1) / 4 * 100
             bar = f'<span class="dx-bar" style="width:{max(0, min(100, w)):.1f}%"></span>'
-        ci = "—" if r[3] is None else f"{fmt(r[3])}〜{fmt(r[4])}"
+        ci = "—" if r[3] is None else f"{fmt(r[3])}{words['range_sep']}{fmt(r[4])}"
         dist = f"<td>{pct(r[5])} / {pct(r[6])} / {pct(r[7])}</td>" if item else ""
         rows.append(f'<tr><th scope="row">{g}</th><td>{r[1]:,}</td><td>{fmt(r[2])}</td><td>{ci}</td>{dist}<td class="dx-barcell"><span class="dx-track" aria-hidden="true">{bar}</span></td></tr>')
     cap = words["caption"].format(measure=m[1], attribute=attr_label)
@@ -655,7 +628,7 @@ def offline_explorer_html(data: dict, *, language: str = "ja", element_id: str =
                     for h, opts in groups.items())
     opt_a = "".join(f'<option value="{e(i)}">{e(lab)}</option>' for i, lab in data["attributes"])
     opt_s = "".join(f'<option value="{v}">{w[k]}</option>' for v, k in (("none", "sort_none"), ("desc", "sort_desc"), ("asc", "sort_asc")))
-    payload = _json.dumps({**data, "words": {k: w[k] for k in ("caption", "group", "n", "mean", "share", "ci", "dist", "bar", "hidden")}},
+    payload = _json.dumps({**data, "words": {k: w[k] for k in ("caption", "group", "n", "mean", "share", "ci", "dist", "bar", "hidden", "range_sep")}},
                           ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
     controls = (f'<div class="dx-controls" hidden>'
                 f'<label for="{element_id}-m">{w["measure"]}<select id="{element_id}-m" class="dx-measure">{opt_m}</select></label>'

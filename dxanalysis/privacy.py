@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import i18n
 from .config import ABSOLUTE_MIN_GROUP_SIZE
 
 #: Columns that identify respondents or hold their own words; never in a shared table.
@@ -27,7 +28,7 @@ PRIVATE_COLUMNS = {"respondent_id", "key", "comment", "training_comment", "text"
 #: Roster columns: public organisation figures, not respondent data, so never hidden.
 PUBLIC_COLUMNS = {"staff"}
 
-SUPPRESSED_MARK = {"ja": "非表示(少人数)", "en": "hidden (small group)"}
+SUPPRESSED_MARK = {language: i18n.t("hidden", language) for language in i18n.LANGUAGES}  # the words: i18n.TEXT["hidden"]
 
 
 def check_min_group_size(min_size: int) -> int:

@@ -207,8 +207,8 @@ class Publisher:
         (:func:`dxanalysis.privacy.neutralise_formula`).
         """
         assert_shareable(df, name)
-        if self.language == "en":
-            caption = i18n.caption(name, "en", default=caption, **(caption_params or {}))
+        if self.language == "en" or (caption is None and show):  # the catalogue's caption by table name (a notebook passes none)
+            caption = i18n.caption(name, self.language, default=caption, **(caption_params or {}))
         out = df.copy()
         if n_col is not None:
             forced = self.plan.forced(out) if self.plan is not None else None

@@ -45,6 +45,7 @@ from .io_roadmap import (  # noqa: F401
     parse_measures,
     split_ids,
 )
+from . import i18n
 from .privacy import neutralise_formula
 
 check_inputs = check_roadmap_inputs
@@ -150,32 +151,6 @@ def segment_names(m, **options) -> dict[int, str] | None:
     seg = assign(m, **options)
     pairs = seg[["segment", "segment_name"]].dropna().drop_duplicates().sort_values("segment")
     return {int(s): str(n) for s, n in zip(pairs["segment"], pairs["segment_name"])}
-
-
-def input_summary(inputs: RoadmapInputs, *, fiscal_year: int | None = None, codebook=None, language: str = "ja") -> pd.DataFrame:
-    """What was read, in words: items, domains, survey-based items, measures, segments.
-
-    With ``codebook``, the survey constructs are named by their labels (「データ活用」),
-    not their ids (``data``): the table is for staff.
-
-    Returns
-    -------
-    DataFrame
-        ``description``, ``value`` (both text), one row per fact.
-    """
-    a, ms = inputs.assessment, inputs.measures
-    sv = a[a["survey_construct"].notna()]
-    rows = [("評価項目", f"{len(a)}項目({a['domain'].nunique()}領域)")]
-    if fiscal_year is not None:
-        rows.append(("現状と目標の年度", f"現状 {fiscal_year_label(fiscal_year)}、目標 {fiscal_year_label(fiscal_year + 3)}(3年後)"))
-    label = codebook.label_of if codebook is not None else str
-    rows.append(("アンケートから現状レベルを求める項目", "、".join(f"{r.item_id} {r.item}(アンケートの「{label(r.survey_construct)}」)" for r in sv.itertuples()) or "なし"))
-    rows.append(("打ち手", f"{len(ms)}件({fiscal_year_label(int(ms['start_fy'].min()))}〜{fiscal_year_label(int(ms['end_fy'].max()))})" if len(ms) else "0件"))
-    if inputs.segment_names:
-        rows.append(("対象セグメント(ノートブック02)", "、".join(f"{k} {v}" for k, v in sorted(inputs.segment_names.items()))))
-    else:
-        rows.append(("対象セグメント(ノートブック02)", "セグメントの名称を利用できないため番号(1〜8)のみで照合"))
-    return pd.DataFrame(rows, columns=["description", "value"])
 
 
 # --------------------------------------------------------------------------- survey → level
@@ -779,7 +754,8 @@ def target_years(measures: pd.DataFrame) -> list[int]:
     return sorted(int(c[len(TARGET_PREFIX):]) for c in measures.columns if c.startswith(TARGET_PREFIX))
 
 
-def roadmap_table(measures: pd.DataFrame, *, assessment: pd.DataFrame | None = None, segment_names: Mapping[int, str] | None = None, dependencies: pd.DataFrame | None = None) -> pd.DataFrame:
+def roadmap_table(measures: pd.DataFrame, *, assessment: pd.DataFrame | None = None, segment_names: Mapping[int, str] | None = None, dependencies: pd.DataFrame | None = None,
+                  language: str = "ja") -> pd.DataFrame:
     """The roadmap as one row per measure (``tables/roadmap.csv``), in start-year order.
 
     Returns
@@ -795,17 +771,18 @@ def roadmap_table(measures: pd.DataFrame, *, assessment: pd.DataFrame | None = N
     flags: dict[str, list[str]] = {}
     if dependencies is not None:
         for r in dependencies[dependencies["starts_later"]].itertuples():
-            flags.setdefault(r.measure_id, []).append(f"{r.dependency}が{fiscal_year_label(r.dependency_start_fy)}開始")
+            flags.setdefault(r.measure_id, []).append(i18n.t("roadmap.dependency_flag", language, dependency=r.dependency, start=fiscal_year_label(r.dependency_start_fy, language=language)))
     rows = []
     for r in measures.sort_values(["start_fy", "measure_id"], kind="stable").itertuples():
         rec = {
             "measure_id": r.measure_id, "measure": r.measure,
-            "items": ";".join(r.items), "item_names": "、".join(names.get(i, i) for i in r.items),
+            "items": ";".join(r.items), "item_names": i18n.t("list.sep", language).join(names.get(i, i) for i in r.items),
             "segments": ";".join(str(s) for s in r.segments),
-            "segment_names": "、".join(f"{s} {segment_names[s]}" for s in r.segments if s in segment_names) if segment_names else "",
+            "segment_names": i18n.t("list.sep", language).join(f"{s} {segment_names[s]}" for s in r.segments if s in segment_names) if segment_names else "",
             "start_fy": int(r.start_fy), "end_fy": int(r.end_fy),
-            "period": fiscal_year_label(r.start_fy) + ("" if r.start_fy == r.end_fy else "〜" + fiscal_year_label(r.end_fy)),
-            "depends_on": ";".join(r.depends_on), "dependency_flag": "、".join(flags.get(r.measure_id, [])), "kpi": r.kpi or "",
+            "period": (fiscal_year_label(r.start_fy, language=language) if r.start_fy == r.end_fy
+                       else i18n.t("roadmap.period", language, start=fiscal_year_label(r.start_fy, language=language), end=fiscal_year_label(r.end_fy, language=language))),
+            "depends_on": ";".join(r.depends_on), "dependency_flag": i18n.t("list.sep", language).join(flags.get(r.measure_id, [])), "kpi": r.kpi or "",
         }
         for fy in target_years(measures):
             rec[f"{TARGET_PREFIX}{fy}"] = getattr(r, f"{TARGET_PREFIX}{fy}")
@@ -872,113 +849,9 @@ def fy_labels(columns: Sequence[str], language: str = "ja") -> dict[str, str]:
 
 
 # --------------------------------------------------------------------------- findings text
-def describe_domain_gaps(domains: pd.DataFrame) -> str:
-    """One sentence for alt text: the domain with the largest and smallest mean gap."""
-    hi = domains.loc[domains["gap_mean"].idxmax()]
-    lo = domains.loc[domains["gap_mean"].idxmin()]
-    return f"ギャップ(目標−現状)の平均が最も大きい領域は「{hi['domain']}」({hi['gap_mean']:.1f}段階)、最も小さいのは「{lo['domain']}」({lo['gap_mean']:.1f}段階)。"
-
-
 def rank_text(rank: int, tied: bool = False, *, language: str = "ja") -> str:
-    """「2位」 or, for a shared rank, 「2位(同点)」."""
-    if language == "en":
-        return f"#{int(rank)}" + (" (tied)" if tied else "")
-    return f"{int(rank)}位" + ("(同点)" if tied else "")
-
-
-def describe_priorities(gaps: pd.DataFrame, k: int = 3, *, language: str = "ja") -> str:
-    """The top ``k`` items by priority, as a sentence (every item sharing the k-th rank is named)."""
-    g = gaps.sort_values("rank", kind="stable")
-    cut = int(g["rank"].iloc[min(k, len(g)) - 1]) if len(g) else 0
-    top = g[g["rank"] <= cut]
-    tied = top["tied"] if "tied" in top.columns else pd.Series(False, index=top.index)
-    if language == "en":
-        parts = [f"{rank_text(r.rank, t, language='en')} {r.item_id} {r.item} ({r.priority_score:.1f} points)" for r, t in zip(top.itertuples(), tied)]
-        return "Highest priority: " + ", ".join(parts) + "."
-    parts = [f"{rank_text(r.rank, t)} {r.item_id} {r.item}({r.priority_score:.1f}点)" for r, t in zip(top.itertuples(), tied)]
-    return "優先度が高い項目は " + "、".join(parts) + "。"
-
-
-def describe_quadrants(quad: pd.DataFrame, language: str = "ja") -> str:
-    """How many items fall in each quadrant, and which are in the focus quadrant."""
-    labels = QUADRANT_LABELS["en" if language == "en" else "ja"]
-    focus = quad[quad["large_gap"] & quad["high_importance"]]
-    counts = "、".join(f"{lab} {int((quad['quadrant'] == lab).sum())}項目" for lab in labels.values())
-    ids = "・".join(focus.sort_values("rank")["item_id"]) or "なし"
-    return f"ギャップと重要度で4区分した結果: {counts}。重点課題は {ids}。"
-
-
-def describe_scenarios(sens: pd.DataFrame, language: str = "ja") -> str:
-    """What was tried, counted from the result: 「12通りの条件(重み(指数)を1つずつ±50%に: 6通り、…)」."""
-    counts = sens.attrs.get("n_scenarios") or sens.groupby("family")["scenario_id"].nunique().to_dict()
-    if language == "en":
-        parts = []
-        if counts.get("weight"):
-            pct = sorted({abs(round((c - 1) * 100)) for c in sens.loc[sens["family"] == "weight", "change"]})
-            parts.append(f"each weight (exponent) ±{'/'.join(str(p) for p in pct)}%: {counts['weight']}")
-        if counts.get("rating"):
-            step = sens.loc[sens["family"] == "rating", "change"].abs().max()
-            parts.append(f"the item's importance or feasibility ±{step:g} step (within 1–5): {counts['rating']}")
-        if counts.get("survey"):
-            parts.append(f"current levels from the survey at the ends of their 95% confidence interval: {counts['survey']}")
-        return f"{sum(counts.values())} scenarios (" + "; ".join(parts) + ")"
-    parts = []
-    if counts.get("weight"):
-        pct = sorted({abs(round((c - 1) * 100)) for c in sens.loc[sens["family"] == "weight", "change"]})
-        parts.append(f"重み(指数)を1つずつ±{'・'.join(str(p) for p in pct)}%に: {counts['weight']}通り")
-    if counts.get("rating"):
-        step = sens.loc[sens["family"] == "rating", "change"].abs().max()
-        parts.append(f"その項目の重要度・実現容易性の評価を±{step:g}段階(1〜5の範囲内): {counts['rating']}通り")
-    if counts.get("survey"):
-        parts.append(f"アンケートから求めた現状レベルを95%信頼区間の下限・上限に: {counts['survey']}通り")
-    total = sum(counts.values())
-    return f"{total}通りの条件(" + "、".join(parts) + ")"
-
-
-def describe_stability(stab: pd.DataFrame, top: int = 10, *, sens: pd.DataFrame | None = None, language: str = "ja") -> str:
-    """How the top items' ranks held up under the scenarios actually tried (computed text).
-
-    The sentence names what was tried (from ``sens``, :func:`rank_sensitivity` output)
-    and claims stability only for those scenarios: other weights or ratings may still
-    reorder the items.
-    """
-    stable = stab[stab["rank_range"] == 0]
-    worst = stab.sort_values(["rank_range", "base_rank"], ascending=[False, True], kind="stable").iloc[0]
-    if language == "en":
-        tried = describe_scenarios(sens, "en") if sens is not None and len(sens) else "the scenarios tried"
-        head = f"the top {top} items" if len(stab) == top else f"the {len(stab)} items ranked {top} or better (ties included)"
-        out = [f"Under the {tried}, {int(stab['stays_top'].sum())} of {head} always stay in the top {top}."]
-        if len(stable):
-            out.append(f" Same rank under every scenario: {', '.join(stable['item_id'])}.")
-        if worst["rank_range"] > 0:
-            by = f", moved by {worst['moved_by']}" if "moved_by" in stab.columns and worst["moved_by"] else ""
-            out.append(f" Moves most: {worst['item_id']} {worst['item']} (ranks {int(worst['rank_min'])}–{int(worst['rank_max'])}{by}).")
-        out.append(" Weights or ratings not tried here may change the ranks.")
-        return "".join(out)
-    tried = describe_scenarios(sens) if sens is not None and len(sens) else "試した条件"
-    head = f"上位{top}項目" if len(stab) == top else f"{top}位以内の{len(stab)}項目(同点を含む)"
-    out = [f"試した{tried}では、{head}のうち{int(stab['stays_top'].sum())}項目が常に{top}位以内。"]
-    if len(stable):
-        out.append(f"どの条件でも順位が変わらないのは {'・'.join(stable['item_id'])}。")
-    if worst["rank_range"] > 0:
-        by = f"、{worst['moved_by']}で動く" if "moved_by" in stab.columns and worst["moved_by"] else ""
-        out.append(f"最も動くのは {worst['item_id']} {worst['item']}({int(worst['rank_min'])}〜{int(worst['rank_max'])}位{by})。")
-    out.append("ここで試していない重みや評価では、順位が変わることがあります。")
-    return "".join(out)
-
-
-def describe_roadmap(roadmap: pd.DataFrame, deps: pd.DataFrame) -> str:
-    """Span of the roadmap and the flagged dependencies, as a sentence."""
-    first, last = int(roadmap["start_fy"].min()), int(roadmap["end_fy"].max())
-    flagged = deps[deps["starts_later"]]
-    s = f"{len(roadmap)}件の打ち手を{fiscal_year_label(first)}から{fiscal_year_label(last)}に配置。"
-    if len(flagged):
-        s += "前提の打ち手が後から始まるもの: " + "、".join(
-            f"{r.measure_id} {r.measure}({fiscal_year_label(r.start_fy)}開始。前提の {r.dependency}{' ' + str(r.dependency_measure) if hasattr(r, 'dependency_measure') else ''}は{fiscal_year_label(r.dependency_start_fy)}開始)"
-            for r in flagged.itertuples()) + "。"
-    else:
-        s += "前提関係の矛盾はありません。"
-    return s
+    """「2位」 or, for a shared rank, 「2位(同点)」 (#2, #2 (tied))."""
+    return i18n.t("roadmap.rank", language, rank=int(rank)) + (i18n.t("roadmap.tied", language) if tied else "")
 
 
 # --------------------------------------------------------------------------- Excel

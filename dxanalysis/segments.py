@@ -721,7 +721,7 @@ def match_opportunities(
                     cands.append((o, score, float("nan"), hit))
         cands.sort(key=lambda t: (-round(t[1], 12), t[0]["order"]))
         for rank, (o, score, cov, hit) in enumerate(cands[:n_top], start=1):
-            parts = "・".join(f"{lab(c)}({z[c]:+.2f}SD)" for c in hit)
+            parts = ("・" if ja else ", ").join(f"{lab(c)}({z[c]:+.2f}SD)" if ja else f"{lab(c)} ({z[c]:+.2f} SD)" for c in hit)
             if basis == "weakness":
                 reason = f"職員全体より低い {parts} を強める" if ja else f"strengthens {parts}, below the staff average"
             elif basis == "strength":
@@ -731,7 +731,7 @@ def match_opportunities(
             rows.append({
                 "segment": int(seg), "segment_name": name_of.get(int(seg), str(seg)), "n": size_of.get(int(seg), np.nan),
                 "rank": rank, "opportunity_id": o["id"], "opportunity": o["name"], "format": str(o.get("format", "")),
-                "addresses": "・".join(lab(a) for a in o["addresses"]), "basis": basis,
+                "addresses": ("・" if ja else ", ").join(lab(a) for a in o["addresses"]), "basis": basis,
                 "weak_constructs": parts, "score": score, "coverage": cov, "reason": reason,
             })
     cols = ["segment", "segment_name", "n", "rank", "opportunity_id", "opportunity", "format", "addresses", "basis", "weak_constructs", "score", "coverage", "reason"]
@@ -1209,7 +1209,6 @@ LABELS = {
     "skill_z": "スキル(職員平均との差)", "motivation_level": "意欲の水準", "skill_level": "スキルの水準", "auto_name": "自動でつけた名称",
     "weak_constructs": "根拠の構成概念", "score": "一致度", "coverage": "弱みのうち補う割合",
 }
-LEVEL_LABELS = {"high": "高い", "mid": "平均的", "low": "低い"}
 #: Share columns of :func:`segment_table` to show as percentages (``percent_cols=`` of ``Publisher.table``).
 PERCENT_COLUMNS = ["weighted_ci_low", "weighted_ci_high"]
 
@@ -1219,72 +1218,7 @@ def column_labels(codebook) -> dict[str, str]:
     return {**LABELS, **{c: codebook.label_of(c) for c in codebook.constructs}}
 
 
-def names_table(result: SegmentResult) -> pd.DataFrame:
-    """How each name was made: ``segment``, ``segment_name``, ``n``, ``motivation_z``,
-    ``motivation_level``, ``skill_z``, ``skill_level`` (levels in Japanese),
-    ``auto_name``."""
-    sizes = dict(zip(result.table["segment"].astype(int), result.table["n"]))
-    nm = result.names.assign(n=result.names["segment"].map(sizes), segment=_category(result.names["segment"]))
-    nm["motivation_level"] = nm["motivation_level"].map(LEVEL_LABELS)
-    nm["skill_level"] = nm["skill_level"].map(LEVEL_LABELS)
-    return nm[["segment", "segment_name", "n", "motivation_z", "motivation_level", "skill_z", "skill_level", "auto_name"]]
-
-
 # =========================================================================== sentences
-def describe_features(result: SegmentResult, language: str = "ja") -> str:
-    """Who was segmented, on which features (one or two sentences)."""
-    f = result.features
-    n_all = len(f)
-    n_seg = n_all - result.n_unsegmented
-    label = dict(zip(result.profiles["construct"], result.profiles["construct_label"]))
-    if language == "en":
-        cols = ", ".join(str(label.get(c, c)) for c in result.model.feature_names_in_)
-        text = f"Of {n_all:,} respondents, the {n_seg:,} with every score used for segmentation ({cols}) were segmented."
-        if result.n_unsegmented:
-            text += f" {result.n_unsegmented:,} who answered fewer than half of a construct's items are left out (no imputation)."
-        return text
-    cols = "、".join(label.get(c, c) for c in result.model.feature_names_in_)
-    text = f"回答者{n_all:,}人のうち、セグメント作りに使う得点({cols})がすべてそろった{n_seg:,}人をセグメントに分けました。"
-    if result.n_unsegmented:
-        text += f"構成概念の設問の半分以上に答えていない{result.n_unsegmented:,}人は、得点を補完せずセグメントの対象外としています。"
-    return text
-
-
-def describe_weighting(result: SegmentResult, language: str = "ja") -> str | None:
-    """How the intervals of the weighted shares were computed (``None`` without weights)."""
-    if result.weights is None or np.isnan(result.design_effect):
-        return None
-    if language == "en":
-        return (f"The 95% confidence intervals of the estimated shares of all staff use Wilson's method with the design effect of the weights, {result.design_effect:.2f}"
-                f" ({result.n_eff * result.design_effect:,.0f} respondents carry the information of about {result.n_eff:,.0f} unweighted ones).")
-    return (f"職員全体の推定割合の95%信頼区間は、重みのばらつきによるデザイン効果 {result.design_effect:.2f}"
-            f"(回答者{result.n_eff * result.design_effect:,.0f}人が、重みのない約{result.n_eff:,.0f}人分の情報に相当)を考慮したWilsonの方法で計算しました。")
-
-
-def describe_merges(model: SegmentModel) -> str | None:
-    """A note when small segments were merged (``None`` when none was)."""
-    if not model.merged_:
-        return None
-    return f"人数が{model.min_segment_size}人未満のセグメントが{len(model.merged_)}つあったため、中心が最も近いセグメントに統合しました(統合前 k={model.k_}、統合後 {model.n_segments_})。"
-
-
-def describe_opportunities(opportunities: pd.DataFrame, *, language: str = "ja") -> str:
-    """First recommendation for every segment, one sentence (a finding)."""
-    first = opportunities[opportunities["rank"] == 1]
-    if language == "en":
-        if first.empty:
-            return "No opportunity could be matched to the segments (with a single segment, see the weakest constructs of all staff in 01 Current state)."
-        return "First opportunity for each segment: " + ", ".join(f"{int(r['segment'])} \u201c{r['segment_name']}\u201d → {r['opportunity']}" for _, r in first.iterrows()) + "."
-    if first.empty:
-        return "セグメントに合わせて勧められる機会がありませんでした(セグメントが1つだけの場合は、職員全体の弱い構成概念を 01 現状把握 で確認してください)。"
-    parts = [f"{int(r['segment'])}「{r['segment_name']}」→{r['opportunity']}" for _, r in first.iterrows()]
-    return "セグメントごとに最初に勧める機会: " + "、".join(parts) + "。"
-
-
-def describe_compositions(composition: pd.DataFrame) -> str:
-    """:func:`describe_composition` for every attribute in the table."""
-    return "".join(describe_composition(composition, attribute=a) for a in dict.fromkeys(composition["attribute"]))
-
 def describe_selection(model: SegmentModel, *, language: str = "ja") -> str:
     """How k was chosen and whether the data show segments at all (alt text and report)."""
     sel = model.selection_
@@ -1411,22 +1345,6 @@ def describe_table(table: pd.DataFrame, *, model: SegmentModel | None = None, la
     return head + ": " + "、".join(parts) + "。"
 
 
-def describe_profiles(profiles: pd.DataFrame) -> str:
-    """Per segment, the constructs furthest above and below the staff average (alt text)."""
-    out = []
-    for seg, d in profiles.groupby("segment", sort=True):
-        hi = d.loc[d["z"].idxmax()]
-        lo = d.loc[d["z"].idxmin()]
-        head = f"{seg}「{hi['segment_name']}」は"
-        if lo["z"] > 0:
-            out.append(head + f"すべての構成概念で職員平均を上回る(最も上回るのは{hi['construct_label']} {hi['mean']:.2f}点)")
-        elif hi["z"] < 0:
-            out.append(head + f"すべての構成概念で職員平均を下回る(最も下回るのは{lo['construct_label']} {lo['mean']:.2f}点)")
-        else:
-            out.append(head + f"{hi['construct_label']}が職員平均を最も上回り({hi['mean']:.2f}点)、{lo['construct_label']}が最も下回る({lo['mean']:.2f}点)")
-    return "構成概念の平均(1〜5点): " + "。".join(out) + "。"
-
-
 def describe_training_targets(targets: pd.DataFrame, table: pd.DataFrame, opportunity_name: str, *, language: str = "ja") -> str:
     """The finding naming the target segment(s) of the training (notebook 04)."""
     if language == "en":
@@ -1452,16 +1370,3 @@ def describe_training_targets(targets: pd.DataFrame, table: pd.DataFrame, opport
         size = f"回答者の{share * 100:.0f}%" + (f"。{w}" if w else "") if pd.notna(share) else "少人数"
         parts.append(f"セグメント{s}「{r['segment_name']}」({size}; 理由: {r['reason']})")
     return f"研修「{opportunity_name}」の対象は " + "、".join(parts) + "。"
-
-
-def describe_composition(composition: pd.DataFrame, *, attribute: str) -> str:
-    """For one attribute, the group where each segment is most common (shown cells only)."""
-    d = composition[(composition["attribute"] == attribute)].dropna(subset=["group_share"])
-    if d.empty:
-        return "表示できる集団がありません。"
-    label = d["attribute_label"].iloc[0]
-    parts = []
-    for seg, g in d.groupby("segment", sort=True):
-        top = g.loc[g["group_share"].idxmax()]
-        parts.append(f"{seg}「{top['segment_name']}」の割合が最も高いのは{top['group']}({top['group_share'] * 100:.0f}%)")
-    return f"{label}別: " + "、".join(parts) + "。"

@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import i18n
 # The statistics live in dxanalysis.stats; re-exported here for notebooks and older code.
 from .stats._util import _as_list, _check_columns
 from .stats.effects import (
@@ -109,27 +108,6 @@ def response_rates(survey: pd.DataFrame, roster: pd.DataFrame, *, by: str | Sequ
     return out
 
 
-def describe_response_rates(rates: pd.DataFrame, overall: float | None = None, codebook=None) -> str:
-    """Sentences stating the overall and the lowest/highest visible rates (for alt text).
-
-    With ``codebook``, the text starts by naming the attributes drawn, from their labels
-    (e.g. 「職層・年代・雇用形態別の回答率と95%信頼区間の横棒グラフ。」), so it stays true
-    for a roster with any subset of the attributes.
-    """
-    head = ""
-    if codebook is not None and len(rates):
-        names = "・".join(codebook.label_of(a) for a in dict.fromkeys(rates["attribute"]))
-        head = f"{names}別の回答率と95%信頼区間の横棒グラフ。"
-    if overall is not None:
-        head += f"全体の回答率は{overall * 100:.0f}%。"
-    vis = rates.dropna(subset=["response_rate"])
-    if vis.empty:
-        return head + "表示できる集団がありません。"
-    lo = vis.loc[vis["response_rate"].idxmin()]
-    hi = vis.loc[vis["response_rate"].idxmax()]
-    return f"{head}最も高いのは{hi['group']}({hi['response_rate'] * 100:.0f}%)、最も低いのは{lo['group']}({lo['response_rate'] * 100:.0f}%)。"
-
-
 #: A construct score needs at least this share of its items answered.
 MIN_ITEM_SHARE = 0.5
 
@@ -174,7 +152,7 @@ OVERALL = "全体"
 #: Attribute id of the whole-staff block in long tables.
 OVERALL_ATTRIBUTE = "overall"
 #: Verdict codes of the hypothesis register; the words (支持, 反証, 判定不能, 差は小さい)
-#: come from the catalogue (:func:`verdict_label`, ``i18n.TEXT["verdict.<code>"]``).
+#: come from the catalogue (:func:`dxanalysis.views.survey.verdict_label`, ``i18n.TEXT["verdict.<code>"]``).
 SUPPORTED, CONTRADICTED, INCONCLUSIVE = "supported", "refuted", "inconclusive"
 #: Refinement of inconclusive: the difference is shown to be smaller than the margin (equivalence).
 SMALL_DIFFERENCE = "equivalent"
@@ -186,17 +164,6 @@ RESPONSE_RATIO = 1.5
 Q_LEVEL = 0.05
 #: Constructs whose alpha is below this are flagged (``flag_low``).
 LOW_ALPHA = 0.6
-
-
-def verdict_label(code: str, language: str = "ja") -> str:
-    """The word for a verdict code (``supported`` → 支持 / supported); unknown codes unchanged."""
-    key = f"verdict.{code}"
-    return i18n.t(key, language) if key in i18n.TEXT else str(code)
-
-
-def _q_text(q: float) -> str:
-    """``<0.001`` or ``=0.012`` (as the report tables show q-values)."""
-    return "<0.001" if q < 0.001 else f"={q:.3f}"
 
 
 def section_link(notebook: str, heading: str) -> str:
@@ -218,28 +185,6 @@ def area_order(codebook) -> list[str]:
 def weighting_margins(roster: pd.DataFrame) -> list[str]:
     """Attribute columns of the roster (every one can serve as a raking margin)."""
     return [c for c in roster.columns if c != "staff"]
-
-
-def describe_margins(margins: Sequence[str], codebook=None, *, language: str = "ja") -> str:
-    """Which roster attributes the weights reproduce, as a sentence for the report.
-
-    A roster may hold any subset of the attributes (e.g. only 所属部署), so the report
-    says which ones were used instead of assuming all four. With one attribute, raking
-    is post-stratification, and the sentence says so.
-
-    Examples
-    --------
-    >>> describe_margins(["department"])
-    '重み付けに使った職員名簿の属性: department(1つだけなので、この属性の集団ごとの人数に合わせる事後層化と同じです)。'
-    """
-    margins = list(margins)
-    label = codebook.label_of if codebook is not None else str
-    names = [label(a) for a in margins]
-    if language == "en":
-        tail = " (one attribute only: the same as post-stratification)" if len(margins) == 1 else ""
-        return f"Roster attributes the weights reproduce: {', '.join(names)}{tail}."
-    tail = "(1つだけなので、この属性の集団ごとの人数に合わせる事後層化と同じです)" if len(margins) == 1 else ""
-    return f"重み付けに使った職員名簿の属性: {'・'.join(names)}{tail}。"
 
 
 # =========================================================================== reliability
@@ -269,19 +214,15 @@ def reliability(survey: pd.DataFrame, codebook, *, low_alpha: float = LOW_ALPHA)
         res = cronbach_alpha(items[cols])
         note = ""
         if not np.isfinite(res["alpha"]):
-            note = ALPHA_NOTES["one_item"] if res["n_items"] < 2 else ALPHA_NOTES["few"] if res["n"] < 3 else ALPHA_NOTES["no_variance"]
+            note = "one_item" if res["n_items"] < 2 else "few" if res["n"] < 3 else "no_variance"  # a code of ALPHA_NOTES; words in views.survey
         rows.append({"construct": cid, "label": c.label, "area": c.area, "n_items": res["n_items"], "n": res["n"], "alpha": res["alpha"], "ci_low": res["ci_low"], "ci_high": res["ci_high"], "note": note})
     out = pd.DataFrame(rows, columns=["construct", "label", "area", "n_items", "n", "alpha", "ci_low", "ci_high", "note"])
     out["flag_low"] = out["alpha"] < low_alpha
     return out
 
 
-#: Why a construct has no alpha (the ``note`` column of :func:`reliability`; shown next to —).
-ALPHA_NOTES = {
-    "one_item": "設問が1つのため計算できません(α係数は2問以上の構成概念で定義されます)",
-    "few": "回答者が3人未満のため計算できません",
-    "no_variance": "回答のばらつきがないため計算できません",
-}
+#: Why alpha is missing: the codes of ``reliability()["note"]`` (words: ``i18n.TEXT["survey.alpha_note.<code>"]``).
+ALPHA_NOTES = ("one_item", "few", "no_variance")
 
 
 def alpha_if_dropped(survey: pd.DataFrame, codebook) -> pd.DataFrame:
@@ -313,17 +254,6 @@ def alpha_if_dropped(survey: pd.DataFrame, codebook) -> pd.DataFrame:
         d["change"] = d["alpha_if_dropped"] - d["alpha"]
         frames.append(d[out_cols])
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=out_cols)
-
-
-def describe_reliability(rel: pd.DataFrame) -> str:
-    """One sentence for alt text: range of alpha and the constructs under the threshold."""
-    rel = rel[rel["alpha"].notna()] if "alpha" in rel else rel
-    if rel.empty:
-        return "α係数を計算できる構成概念がありません。"
-    lo, hi = rel.loc[rel["alpha"].idxmin()], rel.loc[rel["alpha"].idxmax()]
-    low = rel.loc[rel["flag_low"], "label"].tolist()
-    tail = f"0.6未満は{'、'.join(low)}。" if low else "すべて0.6以上。"
-    return f"α係数は{lo['label']}の{lo['alpha']:.2f}から{hi['label']}の{hi['alpha']:.2f}。{tail}"
 
 
 # =========================================================================== distributions
@@ -397,17 +327,6 @@ def item_distribution(survey: pd.DataFrame, codebook, *, by: str | Sequence[str]
     out = pd.concat(parts, ignore_index=True).sort_values(["_block", "_order"], kind="stable").reset_index(drop=True)
     out["share"] = np.where(out["n_group"] > 0, out["n"] / out["n_group"].where(out["n_group"] > 0, 1), np.nan)
     return out[columns]
-
-
-def describe_item_distribution(dist: pd.DataFrame, codebook) -> str:
-    """Alt text: the items with the highest and lowest share of positive answers (whole staff)."""
-    pos = positive_shares(dist, codebook)
-    pos = pos[pos["attribute"] == OVERALL_ATTRIBUTE].dropna(subset=["share_positive"])
-    if pos.empty:
-        return "表示できる項目がありません。"
-    hi, lo = pos.loc[pos["share_positive"].idxmax()], pos.loc[pos["share_positive"].idxmin()]
-    return (f"{len(pos)}項目の回答分布。肯定的な回答(ややそう思う・とてもそう思う)が最も多いのは「{hi['item']}」({hi['share_positive'] * 100:.0f}%)、"
-            f"最も少ないのは「{lo['item']}」({lo['share_positive'] * 100:.0f}%)。")
 
 
 def positive_shares(dist: pd.DataFrame, codebook) -> pd.DataFrame:
@@ -509,16 +428,6 @@ def weighted_estimates(survey: pd.DataFrame, codebook, *, weights: pd.Series, sc
     return pd.DataFrame(rows)
 
 
-def describe_weighted_estimates(est: pd.DataFrame) -> str:
-    """Alt text: the construct whose mean changes most when weighted, and the design effect."""
-    con = est[est["kind"] == "construct"].dropna(subset=["difference"])
-    if con.empty:
-        return "推定できる構成概念がありません。"
-    big = con.loc[con["difference"].abs().idxmax()]
-    return (f"重み付けで平均が最も動くのは{big['label']}({big['unweighted']:.2f}→{big['weighted']:.2f}、差{big['difference']:+.2f})。"
-            f"重みによるデザイン効果は{con['deff'].median():.2f}(有効回答者数は約{con['n_eff'].median():.0f}人相当)。")
-
-
 # =========================================================================== group comparisons
 def group_differences(scores: pd.DataFrame, survey: pd.DataFrame, *, attributes: str | Sequence[str], constructs: Sequence[str] | None = None) -> pd.DataFrame:
     """Construct scores of each group against the rest of the respondents.
@@ -597,22 +506,6 @@ def _comparison_keys(table: pd.DataFrame, block: Sequence[str]) -> list:
     return [b if k == 2 else (*b, g) for b, k, g in zip(blocks, sizes, table["group"])]
 
 
-def describe_group_differences(diffs: pd.DataFrame, codebook, *, q_level: float = Q_LEVEL) -> str:
-    """Alt text: how many visible cells differ clearly, and the largest gaps each way."""
-    vis = diffs.dropna(subset=["diff", "q_value"])
-    sig = vis[vis["q_value"] < q_level]
-    if sig.empty:
-        return f"表示している{len(vis)}の組み合わせで、全体との明確な差(q<{q_level})はありません。"
-    lo = sig.loc[sig["diff"].idxmin()]
-    hi = sig.loc[sig["diff"].idxmax()]
-    text = f"{len(vis)}の組み合わせのうち{len(sig)}で全体との明確な差(q<{q_level})。"
-    if lo["diff"] < 0:
-        text += f"最も低いのは{lo['group']}の{codebook.label_of(lo['construct'])}({lo['diff']:+.2f})。"
-    if hi["diff"] > 0:
-        text += f"最も高いのは{hi['group']}の{codebook.label_of(hi['construct'])}({hi['diff']:+.2f})。"
-    return text
-
-
 def support_needs(diffs: pd.DataFrame, codebook, opportunities: Sequence[dict] = (), *, q_level: float = Q_LEVEL) -> pd.DataFrame:
     """Who needs what: groups clearly below the whole staff on a construct, with matching opportunities.
 
@@ -646,34 +539,6 @@ def support_needs(diffs: pd.DataFrame, codebook, opportunities: Sequence[dict] =
         opportunities=d["construct"].map(lambda c: "、".join(by_construct.get(c, []))),
     )
     return out[cols].reset_index(drop=True)
-
-
-def support_findings(needs: pd.DataFrame, *, max_items: int = 5, q_level: float = Q_LEVEL, language: str = "ja") -> list[str]:
-    """One sentence per group of :func:`support_needs` (largest gap first), for pub.finding.
-
-    Each names the constructs where the group is clearly below the whole staff, with the
-    gap in points, and the opportunities that address them (most often matched first).
-    """
-    out = []
-    if needs.empty:
-        return out
-    for (attr_label, group), block in needs.groupby(["attribute_label", "group"], sort=False):
-        en = language == "en"
-        gaps = (", " if en else "、").join(f"{r.label} ({r.diff:+.2f} points)" if en else f"{r.label}({r.diff:+.2f}点)" for r in block.itertuples())
-        counts: dict[str, int] = {}
-        for text in block["opportunities"]:
-            for o in filter(None, str(text).split("、")):
-                counts[o] = counts.get(o, 0) + 1
-        opp = sorted(counts, key=lambda o: -counts[o])
-        if en:
-            tail = f" → opportunities that fit: {', '.join(opp[:3])}" if opp else ""
-            out.append(f"{attr_label} \u201c{group}\u201d (n={int(block['n'].iloc[0])}) is clearly below all staff (q<{q_level}) in {gaps}{tail}.")
-        else:
-            tail = f" → 合う機会: {'、'.join(opp[:3])}" if opp else ""
-            out.append(f"{attr_label}「{group}」(n={int(block['n'].iloc[0])})は、{gaps}が全体よりはっきり低い(q<{q_level}){tail}。")
-        if len(out) >= max_items:
-            break
-    return out
 
 
 # =========================================================================== hypotheses
@@ -735,11 +600,13 @@ def test_hypotheses(m, scores: pd.DataFrame | None = None, *, q_level: float = Q
         comparisons; NaN when degenerate, see :func:`rank_biserial_ci`), ``p_value``
         (two-sided Mann–Whitney), ``q_value`` (Benjamini–Hochberg over the register), then
         the details: ``measure``, ``kind`` (construct / item / tool), ``attribute``,
-        ``group``, ``versus`` (groups joined by "・"; 「…以外」 when omitted), ``expected``
+        ``group``, ``versus`` (the register's values joined by "・"; "" when omitted),
+        ``versus_rest`` (True when ``versus`` is the rest of the staff, 「…以外」), ``expected``
         (higher / lower), ``n_group``, ``n_versus``, ``n`` (the smaller of the two, used by
         the privacy filter), ``value_group``, ``value_versus`` (mean score or answer; share
-        using for tools), ``note`` (why there is no verdict or interval, and the
-        response-rate caveat, in Japanese), then ``equivalence_ci_low``,
+        using for tools), ``note`` (codes joined by ";": ``few_respondents``
+        no verdict, ``no_interval``, ``response_rates`` caveat, ``clear_but_small``; the
+        words come from :func:`dxanalysis.views.survey.hypothesis_note`), then ``equivalence_ci_low``,
         ``equivalence_ci_high`` (the ``1 − 2·equivalence_alpha`` = 90% DeLong interval used
         for 差は小さい), ``equivalence_p`` (TOST p that ``|r| < equivalence_margin``,
         unadjusted), ``response_rate_group``, ``response_rate_versus`` (respondents /
@@ -762,10 +629,10 @@ def test_hypotheses(m, scores: pd.DataFrame | None = None, *, q_level: float = Q
 
     Respondents are compared as they answered (unweighted). When the compared groups
     answered at very different rates, the answers of each side may not represent its
-    staff equally; ``response_caveat`` flags it and ``note`` states both rates.
+    staff equally; ``response_caveat`` flags it and ``note`` has ``response_rates``.
     """
     cols = ["hypothesis_id", "statement", "verdict", "effect_size", "ci_low", "ci_high", "p_value", "q_value", "measure", "kind", "attribute",
-            "group", "versus", "expected", "n_group", "n_versus", "n", "value_group", "value_versus", "note",
+            "group", "versus", "versus_rest", "expected", "n_group", "n_versus", "n", "value_group", "value_versus", "note",
             "equivalence_ci_low", "equivalence_ci_high", "equivalence_p", "response_rate_group", "response_rate_versus", "response_caveat"]
     if scores is None:
         scores = construct_scores(m.survey, m.codebook)
@@ -793,33 +660,34 @@ def test_hypotheses(m, scores: pd.DataFrame | None = None, *, q_level: float = Q
         in_v = col.isin(versus).to_numpy() if versus else (col.notna().to_numpy() & ~in_g)
         y = values.to_numpy(dtype=float)
         a, b = y[in_g & ~np.isnan(y)], y[in_v & ~np.isnan(y)]
-        g_name = "・".join(group)
-        v_name = "・".join(versus) if versus else f"{g_name}以外"
+        g_name = "・".join(group)  # the group's values, as the register names them (data)
+        v_name = "・".join(versus)  # "" with versus_rest: the words "<group>以外" come from views.survey
         row = {"hypothesis_id": hid, "statement": h.get("statement", ""), "measure": h["measure"], "kind": kind, "attribute": attr,
-               "group": g_name, "versus": v_name, "expected": expected,
+               "group": g_name, "versus": v_name, "versus_rest": not versus, "expected": expected,
                "n_group": len(a), "n_versus": len(b), "n": min(len(a), len(b)),
                "value_group": float(a.mean()) if len(a) else np.nan, "value_versus": float(b.mean()) if len(b) else np.nan, "note": "",
                "equivalence_ci_low": np.nan, "equivalence_ci_high": np.nan, "equivalence_p": np.nan,
                "response_rate_group": np.nan, "response_rate_versus": np.nan, "response_caveat": False}
         if min(len(a), len(b)) < max(min_n, 2):
-            row.update(effect_size=np.nan, ci_low=np.nan, ci_high=np.nan, p_value=np.nan, note="人数が少ないため判定しない")
+            row.update(effect_size=np.nan, ci_low=np.nan, ci_high=np.nan, p_value=np.nan, note="few_respondents")
         else:
             notes = []
             lo, hi = rank_biserial_ci(a, b, confidence=confidence)
             eq_lo, eq_hi = rank_biserial_ci(a, b, confidence=1 - 2 * equivalence_alpha)
             if rank_biserial_degenerate(a, b):
-                notes.append("一方の全員が他方の全員より高い(または全員が同じ値)ため、信頼区間は計算できない")
+                notes.append("no_interval")
             rg = _pooled_response_rate(m, attr, group)
             rv = _pooled_response_rate(m, attr, versus, exclude=group)
             caveat = bool(np.isfinite(rg) and np.isfinite(rv) and min(rg, rv) > 0 and max(rg, rv) / min(rg, rv) >= response_ratio)
             if caveat:
-                notes.append(f"回答率の差が大きい({rg * 100:.0f}%と{rv * 100:.0f}%)。答えた人が職員を代表していない可能性がある")
+                notes.append("response_rates")
             row.update(effect_size=rank_biserial(a, b), ci_low=lo, ci_high=hi, p_value=_mann_whitney(a, b),
                        equivalence_ci_low=eq_lo, equivalence_ci_high=eq_hi, equivalence_p=rank_biserial_equivalence_p(a, b, margin=equivalence_margin),
-                       response_rate_group=rg, response_rate_versus=rv, response_caveat=caveat, note="。".join(notes))
+                       response_rate_group=rg, response_rate_versus=rv, response_caveat=caveat, note=";".join(notes))
         rows.append(row)
     out = pd.DataFrame(rows, columns=[c for c in cols if c not in ("verdict", "q_value")])
     out["response_caveat"] = out["response_caveat"].astype(bool)
+    out["versus_rest"] = out["versus_rest"].astype(bool)
     out["q_value"] = bh_adjust(out["p_value"]) if len(out) else []
     sign = np.where(out["expected"] == "higher", 1.0, -1.0) if len(out) else np.array([])
     aligned = out["effect_size"].to_numpy(dtype=float) * sign
@@ -828,76 +696,11 @@ def test_hypotheses(m, scores: pd.DataFrame | None = None, *, q_level: float = Q
     out["verdict"] = np.select([clear & (aligned > 0), clear & (aligned < 0), ~clear & small], [SUPPORTED, CONTRADICTED, SMALL_DIFFERENCE], INCONCLUSIVE)
     tiny_but_clear = clear & small
     if tiny_but_clear.any():
-        out.loc[tiny_but_clear, "note"] = [("。".join(filter(None, [t, f"差ははっきりしているが小さい(|r|<{equivalence_margin:g})"]))) for t in out.loc[tiny_but_clear, "note"]]
+        out.loc[tiny_but_clear, "note"] = [";".join(filter(None, [t, "clear_but_small"])) for t in out.loc[tiny_but_clear, "note"]]
     return out[cols]
 
 
 test_hypotheses.__test__ = False  # not a pytest test, despite the name
-
-
-def _caveat_text(r, language: str = "ja") -> str:
-    if not bool(r["response_caveat"]) or pd.isna(r["response_rate_group"]) or pd.isna(r["response_rate_versus"]):
-        return ""
-    if language == "en":
-        return (f" Note: response rates differ strongly ({r['group']} {r['response_rate_group'] * 100:.0f}%, {r['versus']} {r['response_rate_versus'] * 100:.0f}%),"
-                " so those who answered may not represent all staff.")
-    return (f"ただし回答率が{r['group']}は{r['response_rate_group'] * 100:.0f}%、{r['versus']}は{r['response_rate_versus'] * 100:.0f}%と大きく違い、"
-            "答えた人が職員全体を代表していない可能性があります。")
-
-
-def hypothesis_findings(hyp: pd.DataFrame, *, equivalence_margin: float = EQUIVALENCE_MARGIN, language: str = "ja") -> list[str]:
-    """Sentences for the report summary: a count of verdicts, each hypothesis that came out
-    the other way (「このデータでは予想と逆」), then each expected difference that is small.
-
-    Built from the privacy-filtered table: hidden rows (NaN effect) are not described.
-    Intervals are labelled unadjusted (the verdicts use the BH q-values); a response-rate
-    caveat follows when the compared groups answered at very different rates.
-    """
-    if hyp.empty:
-        return []
-    counts = hyp["verdict"].value_counts()
-    if language == "en":
-        return _hypothesis_findings_en(hyp, counts, equivalence_margin)
-    parts = [f"{verdict_label(v)}{counts.get(v, 0)}件" for v in VERDICTS if v != SMALL_DIFFERENCE or counts.get(v, 0)]
-    out = [f"事前仮説{len(hyp)}件のうち、{'・'.join(parts)}。"]
-    for _, r in hyp[(hyp["verdict"] == CONTRADICTED) & hyp["effect_size"].notna()].iterrows():
-        direction = "高い" if r["effect_size"] > 0 else "低い"
-        out.append(f"このデータでは予想と逆({r['hypothesis_id']}): 「{r['statement']}」とは逆に、{r['group']}のほうが{r['versus']}より{direction}"
-                   f"(効果量 r={r['effect_size']:+.2f}、95%信頼区間 {r['ci_low']:+.2f}〜{r['ci_high']:+.2f}〔多重比較の補正なし〕、q{_q_text(r['q_value'])})。"
-                   + _caveat_text(r))
-    for _, r in hyp[(hyp["verdict"] == SMALL_DIFFERENCE) & hyp["effect_size"].notna()].iterrows():
-        out.append(f"予想した差はほとんどない({r['hypothesis_id']}): 「{r['statement']}」について、{r['group']}と{r['versus']}の差は小さい"
-                   f"(効果量 r={r['effect_size']:+.2f}、90%信頼区間 {r['equivalence_ci_low']:+.2f}〜{r['equivalence_ci_high']:+.2f} が"
-                   f"±{equivalence_margin:g}の内側)。" + _caveat_text(r))
-    return out
-
-
-def _hypothesis_findings_en(hyp: pd.DataFrame, counts, equivalence_margin: float) -> list[str]:
-    parts = [f"{counts.get(v, 0)} {verdict_label(v, 'en')}" for v in VERDICTS if v != SMALL_DIFFERENCE or counts.get(v, 0)]
-    out = [f"Of {len(hyp)} prior hypotheses: {', '.join(parts)}."]
-    for _, r in hyp[(hyp["verdict"] == CONTRADICTED) & hyp["effect_size"].notna()].iterrows():
-        direction = "higher" if r["effect_size"] > 0 else "lower"
-        out.append(f"The opposite of what was expected ({r['hypothesis_id']}): contrary to \u201c{r['statement']}\u201d, {r['group']} scored {direction} than {r['versus']}"
-                   f" (effect size r={r['effect_size']:+.2f}, 95% confidence interval {r['ci_low']:+.2f} to {r['ci_high']:+.2f} [not adjusted for multiple comparisons],"
-                   f" q{_q_text(r['q_value'])})." + _caveat_text(r, "en"))
-    for _, r in hyp[(hyp["verdict"] == SMALL_DIFFERENCE) & hyp["effect_size"].notna()].iterrows():
-        out.append(f"Hardly any of the expected difference ({r['hypothesis_id']}): for \u201c{r['statement']}\u201d, the difference between {r['group']} and {r['versus']} is small"
-                   f" (effect size r={r['effect_size']:+.2f}; its 90% confidence interval {r['equivalence_ci_low']:+.2f} to {r['equivalence_ci_high']:+.2f}"
-                   f" lies within ±{equivalence_margin:g})." + _caveat_text(r, "en"))
-    return out
-
-
-def describe_hypotheses(hyp: pd.DataFrame, language: str = "ja") -> str:
-    """Alt text of the hypothesis chart."""
-    if language == "en":
-        if hyp.empty:
-            return "No prior hypotheses are registered."
-        return ("Effect size of each hypothesis (expected direction to the right) with its 95% confidence interval (not adjusted for multiple comparisons). "
-                + "; ".join(f"{r.hypothesis_id}: {verdict_label(r.verdict, 'en')}" for r in hyp.itertuples()) + ".")
-    if hyp.empty:
-        return "事前仮説は登録されていません。"
-    return ("各仮説の効果量(予想した方向を右)と95%信頼区間(多重比較の補正なし)。"
-            + "、".join(f"{r.hypothesis_id}は{'このデータでは予想と逆(反証)' if r.verdict == CONTRADICTED else verdict_label(r.verdict)}" for r in hyp.itertuples()) + "。")
 
 
 # =========================================================================== tools
@@ -924,15 +727,6 @@ def tool_use(survey: pd.DataFrame, codebook, by: str | Sequence[str] | None = No
         out["share"] = np.where(out["n"] > 0, out["n_using"] / out["n"].where(out["n"] > 0, 1), np.nan)
     out["ci_low"], out["ci_high"] = wilson_interval(out["n_using"], out["n"], confidence=confidence)
     return out
-
-
-def describe_tool_use(use: pd.DataFrame) -> str:
-    """Alt text: most and least used tools (whole staff)."""
-    o = use[use["attribute"] == OVERALL_ATTRIBUTE].dropna(subset=["share"])
-    if o.empty:
-        return "ツール利用の回答がありません。"
-    hi, lo = o.loc[o["share"].idxmax()], o.loc[o["share"].idxmin()]
-    return f"最も使われているのは{hi['label']}({hi['share'] * 100:.0f}%)、最も少ないのは{lo['label']}({lo['share'] * 100:.0f}%)。"
 
 
 # =========================================================================== measures by group
@@ -997,20 +791,6 @@ def measure_by_group(survey: pd.DataFrame, codebook, *, measure: str, attribute:
 
 
 # =========================================================================== response warnings
-def low_response_warning(rates: pd.DataFrame, codebook=None, language: str = "ja") -> str | None:
-    """A warning sentence naming visible groups whose response rate is low, or None."""
-    low = rates[rates["low_response"].astype(bool) & rates["response_rate"].notna()]
-    if low.empty:
-        return None
-    if language == "en":
-        names = ", ".join(f"{(codebook.label_of(r.attribute) + ' ') if codebook is not None else ''}{r.group} ({r.response_rate * 100:.0f}%)" for r in low.itertuples())
-        return (f"Some groups answered at under {LOW_RESPONSE_RATE * 100:.0f}%: {names}. Their results may lean towards the few who answered."
-                " Estimates for all staff are corrected by weighting to the roster.")
-    names = "、".join(f"{(codebook.label_of(r.attribute) + ' ') if codebook is not None else ''}{r.group}({r.response_rate * 100:.0f}%)" for r in low.itertuples())
-    return (f"回答率が{LOW_RESPONSE_RATE * 100:.0f}%未満の集団があります: {names}。これらの集団の結果は、回答した一部の職員の傾向に偏っている"
-            "おそれがあります。全職員の推定は名簿への重み付けで補正しています。")
-
-
 def clear_differences(diffs: pd.DataFrame, codebook, *, q_level: float = Q_LEVEL) -> pd.DataFrame:
     """The visible rows of :func:`group_differences` with ``q_value < q_level``, labelled.
 
@@ -1031,114 +811,3 @@ def respondent_scores(survey: pd.DataFrame, scores: pd.DataFrame, weights: pd.Se
     if weights is not None:
         out["weight"] = weights
     return out
-
-
-#: Japanese column headers for the tables of notebook 01 (``pub.table(..., labels=LABELS)``).
-LABELS = {
-    "label": "名称", "area": "DXリテラシー標準の領域", "flag_low": "α<0.6(要注意)", "construct": "構成概念ID",
-    "item_id": "項目ID", "item": "項目", "reverse": "逆転項目", "alpha_if_dropped": "除いた場合のα", "change": "αの変化", "r_drop": "残りとの相関",
-    "kind": "種類", "measure_id": "指標ID", "statistic": "統計量", "n_weighted": "重み付けに使った回答者数", "unweighted": "重みなし",
-    "weighted": "重み付き(全職員推定)", "difference": "差(重み付き−重みなし)", "deff": "デザイン効果", "n_eff": "有効回答者数",
-    "measure": "指標", "versus": "比較対象", "expected": "予想の向き", "n_group": "回答者数(群)", "n_versus": "回答者数(比較対象)",
-    "value_group": "値(群)", "value_versus": "値(比較対象)", "note": "備考", "attribute_label": "属性", "opportunities": "合う機会(研修など)",
-    "tool_id": "ツールID", "n_using": "利用者数", "share": "利用割合", "staff": "職員数",
-}
-
-
-# =========================================================================== display views
-# Publisher formats ``ci_low``/``ci_high`` as percentages (right for shares and rates). The
-# views below turn tables whose intervals are not percentages into display frames with the
-# interval as text, Japanese labels for ids, and only the columns a reader needs. They
-# are built from the privacy-filtered tables, so hidden rows stay hidden (NaN → 「—」).
-def _num(v, fmt: str) -> str:
-    return "—" if v is None or (isinstance(v, float) and np.isnan(v)) else format(v, fmt)
-
-
-def _interval(lo, hi, fmt: str) -> str:
-    if any(v is None or (isinstance(v, float) and np.isnan(v)) for v in (lo, hi)):
-        return "—"
-    return f"{format(lo, fmt)} 〜 {format(hi, fmt)}"
-
-
-def _keep_flags(view: pd.DataFrame, source: pd.DataFrame) -> pd.DataFrame:
-    for c in ("suppressed", "suppression_reason"):
-        if c in source.columns:
-            view[c] = source[c].to_numpy()
-    return view
-
-
-def hypotheses_view(hyp: pd.DataFrame, language: str = "ja") -> pd.DataFrame:
-    """Display frame of :func:`test_hypotheses` (after privacy filtering).
-
-    Columns: ``hypothesis_id``, ``statement``, ``verdict``, ``comparison`` (群 vs 比較対象
-    with n), ``values`` (mean or share of each side), ``effect_size``, ``effect_ci`` (95%
-    interval as text, not adjusted for multiple comparisons), ``q_value``,
-    ``response_rates`` (response rate of each side, as text), ``note`` (and the privacy
-    flags of ``hyp``).
-    """
-    pct = hyp["kind"].eq("tool")
-    rg = hyp["response_rate_group"] if "response_rate_group" in hyp else pd.Series(np.nan, index=hyp.index)
-    rv = hyp["response_rate_versus"] if "response_rate_versus" in hyp else pd.Series(np.nan, index=hyp.index)
-    view = pd.DataFrame({
-        "hypothesis_id": hyp["hypothesis_id"],
-        "statement": hyp["statement"],
-        "verdict": [verdict_label(v, language) for v in hyp["verdict"]],
-        "comparison": [f"{g}(n={_num(a, '.0f')}) {_AND[language == 'en']} {v}(n={_num(b, '.0f')})" for g, v, a, b in zip(hyp["group"], hyp["versus"], hyp["n_group"], hyp["n_versus"])],
-        "values": [f"{_num(a * 100 if p else a, '.0f' if p else '.2f')}{'%' if p else ''} {_AND[language == 'en']} {_num(b * 100 if p else b, '.0f' if p else '.2f')}{'%' if p else ''}"
-                   for a, b, p in zip(hyp["value_group"], hyp["value_versus"], pct)],
-        "effect_size": hyp["effect_size"],
-        "effect_ci": [_interval(lo, hi, "+.2f") for lo, hi in zip(hyp["ci_low"], hyp["ci_high"])],
-        "q_value": hyp["q_value"],
-        "response_rates": ["—" if pd.isna(a) or pd.isna(b) else f"{a * 100:.0f}% {_AND[language == 'en']} {b * 100:.0f}%" for a, b in zip(rg, rv)],
-        "note": hyp["note"].fillna("") if "note" in hyp else "",
-    })
-    return _keep_flags(view, hyp)
-
-
-_AND = ("と", "vs")
-
-
-def reliability_view(rel: pd.DataFrame) -> pd.DataFrame:
-    """Display frame of :func:`reliability`: ``label``, ``area``, ``n_items``, ``n``,
-    ``alpha``, ``alpha_ci`` (Feldt 95% as text), ``flag_low``, and ``note`` (why alpha is
-    —) when some construct has none."""
-    view = pd.DataFrame({
-        "label": rel["label"], "area": rel["area"], "n_items": rel["n_items"].map(lambda v: _num(v, ".0f")), "n": rel["n"],
-        "alpha": rel["alpha"], "alpha_ci": [_interval(lo, hi, ".2f") for lo, hi in zip(rel["ci_low"], rel["ci_high"])], "flag_low": rel["flag_low"],
-    })
-    if "note" in rel and rel["note"].fillna("").astype(bool).any():
-        view["note"] = rel["note"].fillna("")
-    return _keep_flags(view, rel)
-
-
-STATISTIC_LABELS = {"mean": "平均点(1〜5)", "share_positive": "肯定的な回答の割合", "share_using": "利用している割合"}
-
-
-def estimates_view(est: pd.DataFrame, *, kinds: Sequence[str] = ("construct", "tool")) -> pd.DataFrame:
-    """Display frame of :func:`weighted_estimates` for the given kinds: ``label``,
-    ``statistic``, ``n``, ``unweighted``, ``weighted``, ``weighted_ci``, ``difference``
-    (all as text: points for means, % for shares), ``deff``, ``n_eff``."""
-    e = est[est["kind"].isin(list(kinds))]
-    rows = []
-    for r in e.itertuples():
-        share = r.statistic != "mean"
-        f = (lambda v: _num(v * 100, ".1f") + "%" if not (isinstance(v, float) and np.isnan(v)) else "—") if share else (lambda v: _num(v, ".2f"))
-        d = (lambda v: _num(v * 100, "+.1f") + "ポイント" if not np.isnan(v) else "—") if share else (lambda v: _num(v, "+.2f"))
-        rows.append({"label": r.label, "statistic": STATISTIC_LABELS.get(r.statistic, r.statistic), "n": r.n, "unweighted": f(r.unweighted), "weighted": f(r.weighted),
-                     "weighted_ci": f"{f(r.ci_low)} 〜 {f(r.ci_high)}", "difference": d(r.difference), "deff": r.deff, "n_eff": _num(r.n_eff, ".0f")})
-    view = pd.DataFrame(rows, columns=["label", "statistic", "n", "unweighted", "weighted", "weighted_ci", "difference", "deff", "n_eff"])
-    return _keep_flags(view, e)
-
-
-def rates_view(rates: pd.DataFrame, codebook) -> pd.DataFrame:
-    """Display frame of :func:`response_rates`: attribute ids replaced by their labels."""
-    view = rates.copy()
-    view["attribute"] = view["attribute"].map(codebook.label_of)
-    return view
-
-
-LABELS.update({
-    "comparison": "比較(回答者数)", "values": "値(群 と 比較対象)", "effect_ci": "効果量の95%信頼区間(多重比較の補正なし)", "alpha_ci": "α係数の95%信頼区間",
-    "response_rates": "回答率(群 と 比較対象)",
-    "weighted_ci": "重み付き推定の95%信頼区間", "statistic": "指標の種類",
-})

@@ -29,6 +29,7 @@ import pandas as pd
 
 # The statistics live in dxanalysis.stats; re-exported here for notebooks and older code.
 from .stats.effects import rank_biserial_paired as rank_biserial
+from . import i18n
 from .stats.proportions import paired_share_difference_ci, wilson_interval
 from .stats.tests import (  # noqa: F401
     MCNEMAR_EXACT_BELOW,
@@ -905,7 +906,7 @@ def did_estimates(pairs: pd.DataFrame, *, labels: Mapping[str, str] | None = Non
     -----
     The estimate is the training's effect only if both groups would have changed alike
     without it (parallel trends) and if who attended is unrelated to how people would
-    have changed anyway (no self-selection). See :func:`did_caveat`.
+    have changed anyway (no self-selection). See :func:`dxanalysis.views.training.did_caveat`.
     """
     import statsmodels.formula.api as smf
 
@@ -957,54 +958,6 @@ def did_estimates(pairs: pd.DataFrame, *, labels: Mapping[str, str] | None = Non
     if len(out):
         out["q_value"] = bh_adjust(out["p_value"])
     return out
-
-
-def did_caveat(did: pd.DataFrame, *, language: str = "ja") -> str:
-    """Plain-language reading of :func:`did_estimates`, or why there is none."""
-    if did is None or did.empty:
-        if language == "en":
-            return ("There are no answers from staff who did not attend at the same two times, so the change "
-                    "cannot be attributed to the training: it may also reflect other events or simply answering twice.")
-        return ("研修を受けていない職員の同じ時期の回答がないため、研修前後の変化が研修によるものかどうかは判断できません。"
-                "変化には、同じ時期の他の出来事や、同じ質問に2回答えたことの影響も含まれている可能性があります。")
-    if language == "en":
-        return ("The difference-in-differences compares the change of participants with the change of non-participants "
-                "over the same period. It is the training's effect only if both groups would otherwise have changed alike "
-                "(parallel trends) and if attending was not chosen by those who were about to change anyway (self-selection). "
-                "The direction of any such bias is unknown, so read it as a rough guide, not as proof of an effect.")
-    return ("差の差(DID)は、受講者の変化から、同じ期間の非受講者の変化を差し引いた値です。"
-            "これを研修の効果と読めるのは、研修がなければ両者が同じように変化したはず(平行トレンド)で、"
-            "もともと伸びやすい人が受講を選んだ(自己選択)のではない場合に限られます。"
-            "偏りの向きは分からないため、効果の証明ではなく目安として読んでください。")
-
-
-def did_finding(did: pd.DataFrame, *, language: str = "ja") -> str:
-    """A short key finding from the (privacy-filtered) DID table, with its assumptions.
-
-    Likert estimates are in scale points (点), yes/no estimates in percentage points
-    (ポイント). Without an estimate, the sentence says the change cannot be attributed.
-    """
-    vis = did.dropna(subset=["estimate"]) if did is not None and len(did) else pd.DataFrame()
-    if vis.empty:
-        return did_caveat(vis, language=language)
-    en = language == "en"
-
-    def one(r) -> str:
-        if pd.isna(r["ci_low"]):
-            return f"「{r['label']}」変化なし" if not en else f"{r['label']} no change"
-        if r["kind"] == "yesno":
-            v, lo, hi, u = r["estimate"] * 100, r["ci_low"] * 100, r["ci_high"] * 100, ("pp" if en else "ポイント")
-            return f"「{r['label']}」{v:+.0f}{u}(95%信頼区間 {lo:.0f}–{hi:.0f})" if not en else f"{r['label']} {v:+.0f} {u} (95% CI {lo:.0f} to {hi:.0f})"
-        u = "点" if not en else " points"
-        return f"「{r['label']}」{r['estimate']:+.2f}{u}(95%信頼区間 {r['ci_low']:.2f}–{r['ci_high']:.2f})" if not en else f"{r['label']} {r['estimate']:+.2f}{u} (95% CI {r['ci_low']:.2f} to {r['ci_high']:.2f})"
-
-    k = int((vis["ci_low"] > 0).sum())
-    parts = "、".join(one(r) for r in vis.to_dict("records"))
-    if en:
-        return (f"Net of the non-participants' change (difference-in-differences), participants gained more on {k} of {len(vis)} items: "
-                f"{'; '.join(one(r) for r in vis.to_dict('records'))}. This assumes parallel trends and no self-selection.")
-    return (f"非受講者の変化を差し引いた差(差の差)で、{len(vis)}項目中{k}項目は受講者の伸びが大きい: {parts}。"
-            "両者が研修なしでも同じように変化し(平行トレンド)、伸びやすい人が受講を選んでいない(自己選択がない)ことを仮定した推定です。")
 
 
 def did_means(pairs: pd.DataFrame, *, labels: Mapping[str, str] | None = None, language: str = "ja") -> pd.DataFrame:
@@ -1245,7 +1198,7 @@ def effect_matrix(table: pd.DataFrame, *, language: str = "ja", alpha: float = 0
         if pd.isna(r["effect_size"]):
             return hidden_mark if r.get("suppressed", False) else "—"
         if pd.notna(r["ci_low"]):
-            ci = f" ({r['ci_low']:.2f}〜{r['ci_high']:.2f})"
+            ci = " (" + i18n.t("range.tight", language, low=f"{r['ci_low']:.2f}", high=f"{r['ci_high']:.2f}") + ")"
         else:
             ci = f" ({same_way})" if isinstance(r.get("ci_note"), str) and r["ci_note"] else ""
         star = "*" if pd.notna(r["q_value"]) and r["q_value"] < alpha else ""
@@ -1293,91 +1246,3 @@ def publish_headlines(pub, heads: pd.DataFrame, *, name: str = "training_headlin
         if not r.suppressed:
             pub.finding(r.sentence, section=section, kind="training")
     return shown
-
-
-# --------------------------------------------------------------------------- words for alt text and notes
-def _signed(v: float) -> str:
-    return f"{v:+.2f}"
-
-
-def describe_distribution(dist: pd.DataFrame, *, at_least: int = 4) -> str:
-    """One sentence listing the distribution and the share at or above ``at_least``."""
-    vis = dist.dropna(subset=["share"])
-    if vis.empty:
-        return "回答者が少ないため分布は表示していません。"
-    parts = "、".join(f"「{r.label}」{int(r.count)}人({format_percent(int(r.count), int(r.n))})" for r in vis.itertuples())
-    top = vis[vis["value"] >= at_least]
-    n = int(vis["n"].iloc[0])
-    k = int(top["count"].sum())
-    return f"回答の分布は{parts}。{at_least}以上は合わせて{format_percent(k, n)}({k}/{n}人)。"
-
-
-def describe_changes(tests: pd.DataFrame) -> str:
-    """Which item had the most and fewest pairs rising, and how many fell."""
-    vis = tests.dropna(subset=["share_improved"])
-    if vis.empty:
-        return "表示できる項目がありません。"
-    hi = vis.loc[vis["share_improved"].idxmax()]
-    lo = vis.loc[vis["share_improved"].idxmin()]
-    wmin = vis.loc[vis["share_worse"].idxmin()]
-    wmax = vis.loc[vis["share_worse"].idxmax()]
-
-    def pct(r, col: str) -> str:
-        return format_percent(int(r[f"n_{col}"]), int(r["n_pairs"]))
-
-    return (f"研修前より回答が上がった人の割合は「{hi['label']}」が最も高く{pct(hi, 'improved')}、"
-            f"最も低い「{lo['label']}」で{pct(lo, 'improved')}。"
-            f"下がった人は各項目{pct(wmin, 'worse')}〜{pct(wmax, 'worse')}。")
-
-
-def describe_effects(table: pd.DataFrame, *, label_col: str = "label", unit: str = "", alpha: float = 0.05) -> str:
-    """Largest and smallest effect with intervals, and how many items changed (q < ``alpha``).
-
-    The count of "changed" items uses the q-values (the decision rule of the tables), not
-    whether an interval includes 0: the intervals and the tests are different methods and
-    may disagree near the boundary. Rows without an interval (all changed the same way)
-    say so.
-    """
-    col = "effect_size" if "effect_size" in table.columns else "estimate"
-    vis = table.dropna(subset=[col])
-    if vis.empty:
-        return "表示できる結果がありません(人数が少ないため非表示)。"
-    hi = vis.loc[vis[col].idxmax()]
-    lo = vis.loc[vis[col].idxmin()]
-    hidden = int(table[col].isna().sum())
-
-    def one(r):
-        if pd.notna(r["ci_low"]):
-            ci = f"、95%区間 {r['ci_low']:.2f}〜{r['ci_high']:.2f}"
-        elif isinstance(r.get("ci_note"), str) and r["ci_note"]:
-            ci = "、変化した人は全員が同じ向きのため区間なし"
-        else:
-            ci = ""
-        return f"「{r[label_col]}」({_signed(r[col])}{unit}{ci})"
-
-    text = f"最も大きいのは{one(hi)}、最も小さいのは{one(lo)}。"
-    if "q_value" in vis.columns:
-        tested = vis.dropna(subset=["q_value"])
-        k = int((tested["q_value"] < alpha).sum())
-        text += f"q値が{alpha}未満(変化あり)は{len(tested)}件中{k}件。"
-    if hidden:
-        text += f"人数が少ない{hidden}件は非表示。"
-    return text
-
-
-def describe_did(did: pd.DataFrame) -> str:
-    """The difference-in-differences per item in one sentence (for alt text)."""
-    if did is None or did.empty:
-        return "非受講者のデータがないため、差の差は推定できません。"
-    parts = "、".join(f"「{r.label}」{_signed(r.estimate)}" + (f"(95%区間 {r.ci_low:.2f}〜{r.ci_high:.2f})" if pd.notna(r.ci_low) else "") for r in did.dropna(subset=["estimate"]).itertuples())
-    return f"受講者の変化から非受講者の変化を引いた差は{parts}。"
-
-
-def describe_shares_by_wave(data: pd.DataFrame) -> str:
-    """Share per wave for each item, as 「item」a%→b%→c%."""
-    parts = []
-    for label, sub in data.groupby("label", sort=False):
-        seq = "→".join(f"{w}{format_percent(int(k), int(n))}" for w, s, k, n in zip(sub["wave_label"], sub["share"], sub["numerator"], sub["n"]) if pd.notna(s))
-        parts.append(f"「{label}」{seq}")
-    n = int(data["n"].max()) if len(data) else 0
-    return f"同じ受講者{n}人の割合の推移: " + "、".join(parts) + "。"

@@ -39,7 +39,6 @@ from .roadmap import TARGET_PREFIX, fiscal_year_label, parse_fiscal_year
 __all__ = [
     "WaveData",
     "add_segments",
-    "change_findings",
     "changes_by_group",
     "check_inputs",
     "item_matching",
@@ -70,8 +69,6 @@ LABELS = {
     "header_changed": "設問文の変更", "measure": "打ち手", "kpi": "KPI", "source": "実績の出どころ", "actual": "実績",
     "expected": "計画線上の値", "expected_basis": "計画線の根拠", "target": "その年度の目標", "clear": "はっきりした変化",
 }
-STATISTIC_LABELS = {"mean": "平均点(1〜5)", "share_positive": "肯定的な回答の割合", "share_using": "利用している割合"}
-BASIS_LABELS = {"target": "その年度の目標", "interpolated": "基準年の実績と次の目標を結んだ線", "none": "—"}
 
 
 # --------------------------------------------------------------------------- matching
@@ -107,22 +104,6 @@ def item_matching(m, *, language: str | None = None) -> pd.DataFrame:
                          "match_label": MATCH_LABELS.get(lang, MATCH_LABELS["ja"])[match], "header_before": hb, "header_now": hn,
                          "header_changed": bool(hb is not None and hn is not None and nfkc(hb) != nfkc(hn))})
     return pd.DataFrame(rows, columns=["kind", "measure_id", "label", "match", "match_label", "header_before", "header_now", "header_changed"])
-
-
-def describe_matching(matching: pd.DataFrame, language: str = "ja") -> str:
-    """One sentence: how many items are compared, added, dropped, reworded (words from :mod:`dxanalysis.i18n`)."""
-    both = matching[matching["match"] == "both"]
-    t = lambda key, **kw: i18n.t(f"waves.matching.{key}", language, **kw)  # noqa: E731
-    sep = t("list_sep")
-    parts = [t("compared", n=len(both))]
-    for key in ("added", "dropped"):
-        sub = matching[matching["match"] == key]
-        if len(sub):
-            parts.append(t(key, labels=sep.join(sub["label"])))
-    reworded = both[both["header_changed"]]
-    if len(reworded):
-        parts.append(t("reworded", labels=sep.join(reworded["label"])))
-    return t("sentence_sep").join(parts) + t("end")
 
 
 # --------------------------------------------------------------------------- per-wave data
@@ -419,7 +400,7 @@ def changes_by_group(data: Sequence[WaveData], m, *, attributes: Sequence[str], 
         for attr in attributes:
             if attr not in d.survey.columns or attr not in current.survey.columns:
                 continue
-            label = "セグメント" if attr == "segment" else m.codebook.label_of(attr)
+            label = i18n.t("waves.segment", m.language) if attr == "segment" else m.codebook.label_of(attr)
             groups = list(current.survey[attr].cat.categories) if hasattr(current.survey[attr], "cat") else sorted(current.survey[attr].dropna().unique())
             for g in groups:
                 ins = [(x.survey[attr] == g).to_numpy() for x in (d, current)]
@@ -568,200 +549,3 @@ def kpi_progress(m, estimates: pd.DataFrame, *, language: str | None = None) -> 
     out = pd.DataFrame(rows, columns=KPI_COLUMNS)
     out["next_target_fy"] = out["next_target_fy"].astype("Int64")
     return out
-
-
-# --------------------------------------------------------------------------- words
-def _fmt(v: float, statistic: str, signed: bool = False, language: str = "ja") -> str:
-    if statistic == "mean":
-        return f"{v:+.2f}" if signed else f"{v:.2f}"
-    return (f"{v * 100:+.1f} points" if language == "en" else f"{v * 100:+.1f}ポイント") if signed else f"{v * 100:.1f}%"
-
-
-def describe_change(r, language: str = "ja") -> str:
-    """One sentence about one row of :func:`wave_changes` (or a group row with ``statistic``)."""
-    st = getattr(r, "statistic", "mean")
-    if language == "en":
-        direction = "Up." if r.change > 0 else "Down."
-        if not r.q_value < Q_LEVEL:
-            direction = "No clear change."
-        f = lambda v, signed=False: _fmt(v, st, signed, "en")  # noqa: E731
-        return (f"{r.label}: FY{int(r.fy_from)} {f(r.estimate_from)} → FY{int(r.fy_to)} {f(r.estimate_to)}"
-                f" (change {f(r.change, True)}, 95% confidence interval {f(r.ci_low, True)} to {f(r.ci_high, True)}, q = {r.q_value:.3g}). {direction}")
-    direction = "上がりました" if r.change > 0 else "下がりました"
-    if not r.q_value < Q_LEVEL:
-        direction = "はっきりした変化はありません"
-    return (f"{r.label}: {fiscal_year_label(int(r.fy_from))} {_fmt(r.estimate_from, st)} → {fiscal_year_label(int(r.fy_to))} {_fmt(r.estimate_to, st)}"
-            f"(変化 {_fmt(r.change, st, True)}、95%信頼区間 {_fmt(r.ci_low, st, True)}〜{_fmt(r.ci_high, st, True)}、q = {r.q_value:.3g})。{direction}。")
-
-
-def describe_changes(changes: pd.DataFrame, *, kind: str = "construct", language: str = "ja") -> list[str]:
-    """Sentences for the constructs (or items, tools): clear changes first, then the rest in one sentence."""
-    sub = changes[changes["kind"] == kind]
-    clear = sub[sub["clear"]].sort_values("change", ascending=False)
-    out = [describe_change(r, language) for r in clear.itertuples()]
-    rest = sub[~sub["clear"]]
-    if len(rest) and language == "en":
-        out.append(f"{', '.join(rest['label'])}: the difference from last time is within chance (q ≥ {Q_LEVEL}).")
-    elif len(rest):
-        out.append(f"{'・'.join(rest['label'])}は、前回との差が偶然の範囲を超えません(q ≥ {Q_LEVEL})。")
-    return out
-
-
-def describe_group_changes(groups: pd.DataFrame, *, attribute: str = "segment", k: int = 3, language: str = "ja") -> list[str]:
-    """The clearest changes within groups of one attribute (hidden rows skipped)."""
-    sub = groups[(groups["attribute"] == attribute) & groups["clear"].fillna(False).astype(bool)]
-    if "suppressed" in sub.columns:
-        sub = sub[~sub["suppressed"].fillna(False).astype(bool)]
-    sub = sub.reindex(sub["change"].abs().sort_values(ascending=False).index).head(k)
-    if language == "en":
-        return [f"{r.attribute_label} \u201c{r.group}\u201d, {r.label}: {r.estimate_from:.2f} → {r.estimate_to:.2f} (change {r.change:+.2f}, 95% confidence interval {r.ci_low:+.2f} to {r.ci_high:+.2f})."
-                for r in sub.itertuples()]
-    return [f"{r.attribute_label}「{r.group}」の{r.label}: {r.estimate_from:.2f} → {r.estimate_to:.2f}(変化 {r.change:+.2f}、95%信頼区間 {r.ci_low:+.2f}〜{r.ci_high:+.2f})。"
-            for r in sub.itertuples()]
-
-
-def describe_shift(shift: pd.DataFrame, language: str = "ja") -> str:
-    """Alt text / note for the segment shares."""
-    if language == "en":
-        if shift.empty:
-            return "No segments to compare."
-        clear = shift[shift["clear"].fillna(False).astype(bool)]
-        parts = [f"{r.segment_name} {r.share_from * 100:.0f}% → {r.share_to * 100:.0f}%" for r in shift.itertuples() if pd.notna(r.share_from)]
-        tail = (" Segments whose share changed clearly: " + ", ".join(clear["segment_name"]) + ".") if len(clear) else " No segment's share differs from last time beyond chance."
-        return "Share of all staff (estimate): " + ", ".join(parts) + "." + tail
-    if shift.empty:
-        return "比べられるセグメントがありません。"
-    clear = shift[shift["clear"].fillna(False).astype(bool)]
-    parts = [f"{r.segment_name} {r.share_from * 100:.0f}% → {r.share_to * 100:.0f}%" for r in shift.itertuples() if pd.notna(r.share_from)]
-    tail = ("割合がはっきり変わったセグメント: " + "、".join(clear["segment_name"]) + "。") if len(clear) else "どのセグメントの割合も、前回との差は偶然の範囲を超えません。"
-    return "職員全体に占める割合(推定): " + "、".join(parts) + "。" + tail
-
-
-def describe_kpis(kpis: pd.DataFrame, language: str = "ja") -> list[str]:
-    """One sentence per measure: the latest year's status."""
-    if kpis.empty:
-        return []
-    latest = kpis.sort_values("fiscal_year").groupby("measure_id", sort=False).tail(1)
-    out = []
-    for r in latest.sort_values("measure_id").itertuples():
-        if r.status in ("baseline", "no_target"):
-            continue
-        num = _kpi_number
-        if language == "en":
-            ci = f" (95% confidence interval {num(r.ci_low)} to {num(r.ci_high)})" if pd.notna(r.ci_low) else ""
-            out.append(f"{r.measure_id} {r.measure}: result for {r.fy_label} {num(r.actual)}{ci}, planned line {num(r.expected)}: {STATUS_LABELS['en'].get(r.status, r.status_label)}.")
-            continue
-        ci = f"(95%信頼区間 {num(r.ci_low)}〜{num(r.ci_high)})" if pd.notna(r.ci_low) else ""
-        out.append(f"{r.measure_id} {r.measure}: {r.fy_label}の実績 {num(r.actual)}{ci}、計画線上の値 {num(r.expected)} に対して「{r.status_label}」。")
-    return out
-
-
-def change_findings(changes: pd.DataFrame, groups: pd.DataFrame | None = None, kpis: pd.DataFrame | None = None, *, max_items: int = 2, language: str = "ja") -> list[str]:
-    """The 「前回からの変化」 summary for index.html (kind ``change``).
-
-    In this order (the summary shows the first three): up to ``max_items`` clear construct
-    changes (or a sentence that none changed clearly), the KPIs of the latest year by status
-    (naming those behind plan), the clearest change within a segment.
-    """
-    en = language == "en"
-    out = [describe_change(r, language) for r in changes[(changes["kind"] == "construct") & changes["clear"]].sort_values("change", ascending=False).head(max_items).itertuples()]
-    if not out:
-        out.append("No clear change in the construct means since the last survey." if en else "構成概念の平均点には、前回からはっきりした変化は見られません。")
-    if kpis is not None and len(kpis):
-        latest = kpis.sort_values("fiscal_year").groupby("measure_id").tail(1)
-        judged = latest[latest["status"].isin(["ahead", "on_track", "behind"])]
-        if len(judged):
-            parts = []
-            for st in ("behind", "on_track", "ahead"):
-                sub = judged[judged["status"] == st]
-                if len(sub):
-                    if en:
-                        names = f" ({', '.join(sub['measure_id'] + ' ' + sub['measure'])})" if st == "behind" else ""
-                        parts.append(f"{STATUS_LABELS['en'][st]} {len(sub)}{names}")
-                    else:
-                        names = f"({'、'.join(sub['measure_id'] + ' ' + sub['measure'])})" if st == "behind" else ""
-                        parts.append(f"{STATUS_LABELS['ja'][st]} {len(sub)}件{names}")
-            if en:
-                out.append(f"KPIs (results of FY{int(judged['fiscal_year'].max())}): " + ", ".join(parts) + ".")
-            else:
-                out.append(f"KPI({fiscal_year_label(int(judged['fiscal_year'].max()))}の実績): " + "、".join(parts) + "。")
-    if groups is not None:
-        out += describe_group_changes(groups, attribute="segment", k=1, language=language)
-    return out
-
-
-# --------------------------------------------------------------------------- views
-def estimates_view(est: pd.DataFrame, *, kinds: Sequence[str] = ("construct", "tool")) -> pd.DataFrame:
-    """Estimates per wave for display: one row per measure, one column per year (estimate and interval)."""
-    sub = est[est["kind"].isin(kinds)]
-    rows = []
-    for (_mid, label, st), g in sub.groupby(["measure_id", "label", "statistic"], sort=False):
-        row = {"指標": label, "集計": STATISTIC_LABELS.get(st, st)}
-        for r in g.sort_values("fiscal_year").itertuples():
-            row[f"{r.fy_label}"] = f"{_fmt(r.estimate, st)}({_fmt(r.ci_low, st)}〜{_fmt(r.ci_high, st)}、n={r.n})" if pd.notna(r.estimate) else "—"
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def changes_view(changes: pd.DataFrame, *, kinds: Sequence[str] = ("construct", "tool")) -> pd.DataFrame:
-    """wave_changes for display (Japanese headers, formatted numbers)."""
-    sub = changes[changes["kind"].isin(kinds)]
-    return pd.DataFrame({
-        "指標": sub["label"], "集計": sub["statistic"].map(STATISTIC_LABELS),
-        "前回": [f"{fiscal_year_label(int(a))} {_fmt(v, s)}" if pd.notna(v) else "—" for a, v, s in zip(sub["fy_from"], sub["estimate_from"], sub["statistic"])],
-        "今回": [f"{fiscal_year_label(int(a))} {_fmt(v, s)}" if pd.notna(v) else "—" for a, v, s in zip(sub["fy_to"], sub["estimate_to"], sub["statistic"])],
-        "変化(95%信頼区間)": [f"{_fmt(c, s, True)}({_fmt(lo, s, True)}〜{_fmt(hi, s, True)})" if pd.notna(c) else "—" for c, lo, hi, s in zip(sub["change"], sub["ci_low"], sub["ci_high"], sub["statistic"])],
-        "q値": [f"{q:.3g}" if pd.notna(q) else "—" for q in sub["q_value"]],
-        "はっきりした変化": ["○" if c else "" for c in sub["clear"]],
-    })
-
-
-def groups_view(groups: pd.DataFrame) -> pd.DataFrame:
-    """changes_by_group for display: one row per attribute and group, one column per construct.
-
-    Each cell reads 「+0.24(+0.10〜+0.38)」 with ○ for a clear change; rows hidden by
-    ``Publisher.table`` read 非表示(少人数).
-    """
-    hidden = groups["suppressed"].fillna(False).astype(bool) if "suppressed" in groups.columns else pd.Series(False, index=groups.index)
-    cells = ["非表示(少人数)" if h or pd.isna(r.change) else f"{r.change:+.2f}({r.ci_low:+.2f}〜{r.ci_high:+.2f})" + (" ○" if r.clear else "")
-             for r, h in zip(groups.itertuples(), hidden)]
-    d = groups.assign(cell=cells)
-    wide = d.pivot_table(index=["attribute_label", "group"], columns="label", values="cell", aggfunc="first", sort=False)
-    wide = wide[list(dict.fromkeys(d["label"]))].reset_index()
-    wide.columns.name = None
-    return wide.rename(columns={"attribute_label": "属性", "group": "区分"})
-
-
-def shift_view(shift: pd.DataFrame) -> pd.DataFrame:
-    hidden = shift["suppressed"].fillna(False).astype(bool) if "suppressed" in shift.columns else pd.Series(False, index=shift.index)
-    return pd.DataFrame({
-        "セグメント": shift["segment_name"],
-        "前回の割合": ["非表示(少人数)" if h else f"{v * 100:.1f}%" for v, h in zip(shift["share_from"], hidden)],
-        "今回の割合": ["非表示(少人数)" if h else f"{v * 100:.1f}%" for v, h in zip(shift["share_to"], hidden)],
-        "変化(95%信頼区間)": ["非表示(少人数)" if h else f"{c * 100:+.1f}({lo * 100:+.1f}〜{hi * 100:+.1f})ポイント" for c, lo, hi, h in zip(shift["change"], shift["ci_low"], shift["ci_high"], hidden)],
-        "q値": ["—" if h else f"{q:.3g}" for q, h in zip(shift["q_value"], hidden)],
-    })
-
-
-def _kpi_number(v) -> str:
-    """Whole numbers as they are (4, 10), others with two decimals (2.80, 0.50)."""
-    if pd.isna(v):
-        return "—"
-    return str(int(v)) if float(v).is_integer() else f"{v:.2f}"
-
-
-def kpi_view(kpis: pd.DataFrame) -> pd.DataFrame:
-    num = _kpi_number
-    return pd.DataFrame({
-        "打ち手": kpis["measure_id"] + " " + kpis["measure"], "KPI": kpis["kpi"], "年度": kpis["fy_label"],
-        "実績(95%信頼区間)": [num(a) + (f"({num(lo)}〜{num(hi)})" if pd.notna(lo) else "") for a, lo, hi in zip(kpis["actual"], kpis["ci_low"], kpis["ci_high"])],
-        "計画線上の値": [num(v) for v in kpis["expected"]], "根拠": kpis["expected_basis"].map(BASIS_LABELS),
-        "次の目標": [f"{fiscal_year_label(int(fy))} {num(v)}" if pd.notna(fy) else "—" for fy, v in zip(kpis["next_target_fy"], kpis["next_target"])],
-        "判定": kpis["status_label"],
-    })
-
-
-def matching_view(matching: pd.DataFrame) -> pd.DataFrame:
-    sub = matching[(matching["match"] != "both") | matching["header_changed"]]
-    return pd.DataFrame({"ID": sub["measure_id"], "設問": sub["label"], "対応": sub["match_label"] + np.where(sub["header_changed"], "(設問文の変更あり)", ""),
-                         "前回の設問文": sub["header_before"].fillna("—"), "今回の設問文": sub["header_now"].fillna("—")})

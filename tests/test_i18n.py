@@ -43,18 +43,16 @@ def test_glossary_and_summary_headings_in_both_languages():
     assert set(report.STATUS_LABELS["en"]) == set(report.STATUS_LABELS["ja"])
 
 
-_CALL = re.compile(r"\b(pub\.table|publish_headlines|publish|publish_comments)\(")
+_CALL = re.compile(r"\b(pub\.table|publish_headlines|training\.publish|publish_comments)\(")
 
 
-def _captioned_tables(source: str) -> list[str]:
-    """Names of the tables a notebook cell publishes with a caption (calls may span lines)."""
+def _shown_tables(source: str) -> list[str]:
+    """Names of the tables a notebook cell shows (``pub.table`` without ``show=False``, ``training.publish``…; calls may span lines)."""
     names = []
     starts = [m for m in _CALL.finditer(source)]
     for i, m in enumerate(starts):
         end = starts[i + 1].start() if i + 1 < len(starts) else len(source)
         call = source[m.end():end]
-        if "caption=" not in call.split("\npub.")[0]:
-            continue
         if m.group(1) == "publish_comments":
             continue  # captions built by text.py from its own (ja, en) catalogue
         if m.group(1) == "publish_headlines":
@@ -71,24 +69,40 @@ def _captioned_tables(source: str) -> list[str]:
             depth += ch in "([{"
             depth -= ch in ")]}"
             cur += ch
+        if "show=False" in args:
+            continue
         pos = 1 if m.group(1) == "pub.table" else 2  # pub.table(df, "name", …) / training.publish(pub, df, "name", …)
         name = re.fullmatch(r'"(\w+)"', args[pos]) if len(args) > pos else None
         names.append(name.group(1) if name else f"? {args[pos] if len(args) > pos else call[:40]}")
     return names
 
 
-def test_every_notebook_caption_is_in_the_catalogue():
-    """A table shown with a caption in a notebook gets its English caption from the catalogue."""
-    missing, seen = [], 0
+def test_every_shown_table_takes_its_caption_from_the_catalogue():
+    """Notebooks type no captions: the Publisher looks each shown table's caption up by name, in both languages."""
+    missing, literal, seen = [], [], 0
     for path in NOTEBOOKS:
         nb = nbformat.read(str(path), as_version=4)
         for cell in nb.cells:
             if cell.cell_type == "code":
-                found = _captioned_tables(cell.source)
+                found = _shown_tables(cell.source)
                 seen += len(found)
                 missing += [f"{path.stem}: {name}" for name in found if name not in i18n.TABLE_CAPTIONS]
-    assert seen >= 40, seen  # the parser still finds the notebooks' captioned tables
-    assert not missing, f"captions without an entry in i18n.TABLE_CAPTIONS: {missing}"
+                literal += [f"{path.stem}: {line.strip()[:80]}" for line in cell.source.splitlines() if re.search(r"\bcaption=", line)]
+    assert seen >= 40, seen  # the parser still finds the notebooks' shown tables
+    assert not missing, f"shown tables without an entry in i18n.TABLE_CAPTIONS: {missing}"
+    assert not literal, f"captions typed in notebooks (put them in i18n.TABLE_CAPTIONS): {literal}"
+
+
+def test_japanese_table_takes_catalogue_caption_by_name(tmp_path):
+    import pandas as pd
+
+    pub = report.Publisher(tmp_path, language="ja", display=False, notebook="x")
+    pub.table(pd.DataFrame({"k": [1]}), "hypotheses_view", n_col=None)
+    meta = json.loads((tmp_path / "meta" / "hypotheses_view.json").read_text(encoding="utf-8"))
+    assert meta["caption"] == "事前仮説の判定"
+    pub.table(pd.DataFrame({"k": [1]}), "rank_sensitivity_summary", n_col=None, caption_params={"top_n": 10})
+    meta = json.loads((tmp_path / "meta" / "rank_sensitivity_summary.json").read_text(encoding="utf-8"))
+    assert meta["caption"].startswith("上位10位以内の項目")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -147,9 +161,19 @@ def test_english_table_takes_catalogue_caption_and_headers(tmp_path):
 
 
 # --------------------------------------------------------------------------- the English sample, end to end
-#: Reader-facing elements that must hold no Japanese beyond data values in an English run.
-#: Figure alt texts and prose notes are counted (tests/i18n_check.py) but not yet required.
-REQUIRED_ENGLISH = {"heading", "caption", "table header", "glossary"}
+#: Japanese an English run may still show besides data values, each with its reason (file regex, text regex).
+KNOWN_LEFTOVERS = [
+    # dictionary forms of the comments' words (janome base forms such as 限る of 限られて): text.py (issue-18-text)
+    (r"figures/(training_)?comment_terms\.svg", r"[\u3040-\u30ff\u3400-\u9fff]+"),
+    (r"\d\d_\w+\.html", r"^Co-occurrence network of .*「"),  # text.publish_comments quotes the terms with 「」 (text.py)
+    # the raw register: a hypothesis group of several values, joined by ・ as test_hypotheses stores it (the views join them in English)
+    (r"tables/hypotheses\.csv", r"^[^,]+・[^,]+$"),
+]
+
+
+def _known(row) -> bool:
+    page, _kind, text = row
+    return any(re.fullmatch(f, page) and re.search(t, text) for f, t in KNOWN_LEFTOVERS)
 
 
 @pytest.fixture(scope="module")
@@ -173,16 +197,19 @@ def english_sample(tmp_path_factory):
 
 
 @pytest.mark.slow
-def test_english_sample_has_english_headings_captions_headers_and_glossary(english_sample):
-    """Issue #18: only data values (department names, item labels, …) stay Japanese."""
+def test_english_sample_is_in_english_beyond_data_values(english_sample):
+    """Issue #18: only data values (department names, item labels, …) stay Japanese, in every
+    reader-facing string of every page, shared table and chart (``tests/i18n_check.py``)."""
     import sys
 
     sys.path.insert(0, str(Path(__file__).parent))
     from i18n_check import leftovers
 
+    from i18n_check import DATA_KINDS
+
     report, data = english_sample
     rows = leftovers(report, data)
-    bad = [r for r in rows if r[1] in REQUIRED_ENGLISH]
-    assert not bad, "\n".join("\t".join(r) for r in bad[:40])
+    bad = [r for r in rows if r[1] not in DATA_KINDS and not _known(r)]
+    assert not bad, "\n".join("\t".join(r) for r in bad[:40])  # headings, captions, cells, findings, notes, alt texts, axis labels…
     index = (report / "index.html").read_text(encoding="utf-8")
     assert 'lang="en"' in index and "Glossary" in index and "What we got wrong" in index

@@ -26,6 +26,7 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("privacy", ["privacy"]),
     ("statistics", ["stats.*"]),
     ("steps", ["survey", "segments", "training", "roadmap", "freetext", "waves", "compare", "cache"]),
+    ("views", ["views.*"]),  # statistics' results and codes → words (i18n); steps never import views
     ("drafting", ["codebook_draft", "questionnaire", "sample"]),
     ("plots", ["plots.*"]),
     ("publishing", ["report", "explore", "audit", "text"]),  # text: the free-text section (freetext computes, plots.text draws)

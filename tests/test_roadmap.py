@@ -12,6 +12,7 @@ import pytest
 
 from dxanalysis import io
 from dxanalysis import roadmap as rm
+from dxanalysis.views import roadmap as vrm  # the words of notebook 03
 from dxanalysis.validate import InputError
 
 from conftest import write_csv
@@ -127,7 +128,7 @@ def test_gap_scores_ties_share_the_best_rank():
     assert g.set_index("item_id")["tied"].to_dict() == {"Q": True, "P": True, "T": False, "R": True, "S": True}
     # display order within a tie: larger gap, then importance, then id (the rank stays shared)
     assert g["item_id"].tolist() == ["Q", "P", "T", "R", "S"]
-    assert rm.describe_priorities(g, k=1) == "優先度が高い項目は 1位(同点) Q q(19.2点)、1位(同点) P p(19.2点)。"
+    assert vrm.describe_priorities(g, k=1) == "優先度が高い項目は 1位(同点) Q q(19.2点)、1位(同点) P p(19.2点)。"
     assert rm.rank_text(2, True) == "2位(同点)" and rm.rank_text(3) == "3位"
     # 0.1-level inputs give products exact far below the tie tolerance: 2.3 vs 2.2999999999 is one tie
     near = _assessment([("U", "D", "u", 0.7, 3.0, 4, 3), ("V", "D", "v", 1.0, 3.3, 4, 3)])
@@ -181,7 +182,7 @@ def test_rank_sensitivity_hand_computed():
     assert rm.sensitivity_labels(wide)["rank_gap_minus50"] == "ギャップ −50%"
     # an item can leave the top: with top=1 Y (rank 2 under gap ×1.5) does not stay
     assert not rm.rank_stability(rm.rank_sensitivity(XYZ, top=1, rating_shift=0), top=1).set_index("item_id").loc["Y", "stays_top"]
-    text = rm.describe_stability(rm.rank_stability(sens, top=2), top=2, sens=sens)
+    text = vrm.describe_stability(rm.rank_stability(sens, top=2), top=2, sens=sens)
     assert text.startswith("試した6通りの条件(重み(指数)を1つずつ±50%に: 6通り)では、上位2項目のうち2項目が常に2位以内。")
     assert "重みの決め方によらず" not in text and "試していない重みや評価では、順位が変わることがあります" in text
 
@@ -214,7 +215,7 @@ def test_rank_sensitivity_ratings_and_survey_bounds_hand_computed():
     assert summary.loc["Z", "survey_ranks"] == "1〜2位" and summary.loc["X", "survey_ranks"] == "2〜3位" and summary.loc["Y", "rating_ranks"] == "1〜3位"
     labels = rm.sensitivity_labels(rm.sensitivity_table(sens, top=3))
     assert labels["rank_rating_importance_plus1"] == "重要度の評価 +1" and labels["rank_survey_low"] == "アンケートの現状レベル 区間の下限"
-    text = rm.describe_stability(rm.rank_stability(sens, top=3), top=3, sens=sens)
+    text = vrm.describe_stability(rm.rank_stability(sens, top=3), top=3, sens=sens)
     assert text.startswith("試した12通りの条件(重み(指数)を1つずつ±50%に: 6通り、その項目の重要度・実現容易性の評価を±1段階(1〜5の範囲内): 4通り、"
                            "アンケートから求めた現状レベルを95%信頼区間の下限・上限に: 2通り)では")
 
@@ -291,7 +292,7 @@ def test_load_inputs_valid(tiny):
     assert ms.loc["M02", "depends_on"] == ["M01"] and ms.loc["M02", "start_fy"] == 2027
     assert ms.loc["M01", "target_2027"] == 80.0 and pd.isna(ms.loc["M02", "target_2026"])
     # the summary names the survey construct by its label, not its id
-    summary = rm.input_summary(inp, fiscal_year=2025, codebook=m.codebook).set_index("description")["value"]
+    summary = vrm.input_summary(inp, fiscal_year=2025, codebook=m.codebook).set_index("description")["value"]
     assert summary["アンケートから現状レベルを求める項目"] == f"A02 データ活用スキル(アンケートの「{m.codebook.label_of('data')}」)"
     assert m.codebook.label_of("data") != "data"
 
@@ -406,7 +407,7 @@ def test_dependency_check():
     # both measures are named, with their start years in the era the report uses
     assert flagged["note"].iloc[0] == "M3 活用(令和8年度開始)は、前提の M2 基盤(令和9年度開始)より先に始まります。開始年度を見直してください。"
     assert flagged["dependency_measure"].iloc[0] == "基盤"
-    assert "M3 活用(令和8年度開始。前提の M2 基盤は令和9年度開始)" in rm.describe_roadmap(rm.roadmap_table(_measures(MEASURES)), deps)
+    assert "M3 活用(令和8年度開始。前提の M2 基盤は令和9年度開始)" in vrm.describe_roadmap(rm.roadmap_table(_measures(MEASURES)), deps)
     assert not deps.set_index(["measure_id", "dependency"]).loc[("M4", "M2"), "starts_later"]  # same year is not "later"
     view = rm.dependency_view(deps)
     assert view.columns.tolist() == ["measure", "start_fy", "dependency", "dependency_start_fy", "starts_later", "note"]
@@ -555,7 +556,7 @@ def test_sample_tied_items_share_rank_2(sample_municipality):
     assert g.loc["A08", "rank"] == 1 and not g.loc["A08", "tied"]
     assert g.loc[["A01", "A04"], "rank"].tolist() == [2, 2] and g.loc[["A01", "A04"], "tied"].all()
     assert g.loc[["A02", "A03", "A06"], "rank"].tolist() == [4, 4, 4]
-    assert rm.describe_priorities(g.reset_index()).startswith("優先度が高い項目は 1位 A08 階層別・目的別のDX研修の実施(32.0点)、2位(同点) A01")
+    assert vrm.describe_priorities(g.reset_index()).startswith("優先度が高い項目は 1位 A08 階層別・目的別のDX研修の実施(32.0点)、2位(同点) A01")
 
 
 def test_staff_weights_pass_raking_problems_on_as_notes(tiny):

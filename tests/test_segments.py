@@ -202,7 +202,8 @@ def test_one_segment_gets_no_opportunity():
     z = pd.DataFrame({"mind": [0.0], "why": [0.0], "data": [0.0], "tech": [0.0]}, index=pd.Index([1], name="segment"))
     opp = segments.match_opportunities(z, CATALOGUE, FOUR)
     assert opp.empty
-    assert "セグメントに合わせて勧められる機会がありませんでした" in segments.describe_opportunities(opp)
+    from dxanalysis.views import segments as vsegments  # the words of notebook 02
+    assert "セグメントに合わせて勧められる機会がありませんでした" in vsegments.describe_opportunities(opp)
 
 
 # --------------------------------------------------------------------------- weighted shares: interval and notes

@@ -16,6 +16,7 @@ import pytest
 from dxanalysis import io
 from dxanalysis import stats as st  # the statistics, tested here against R
 from dxanalysis import survey as sv
+from dxanalysis.views import survey as vsv  # the words of notebook 01
 from dxanalysis.config import Codebook
 from dxanalysis.plots import setup_style
 from dxanalysis.plots import survey as psv
@@ -292,17 +293,18 @@ def test_hypothesis_small_difference_and_response_rate_caveat():
     assert r["verdict"] == "equivalent"
     assert (r["ci_low"], r["ci_high"]) == pytest.approx((2 * 0.4516802797 - 1, 2 * 0.5416530536 - 1), abs=1e-9)
     assert (r["response_rate_group"], r["response_rate_versus"]) == pytest.approx((0.25, 0.75))
-    assert r["response_caveat"] and "25%" in r["note"] and "75%" in r["note"]
+    assert r["response_caveat"] and r["note"] == "response_rates"  # a code; the words (with both rates) come from the view
+    assert "25%" in vsv.hypothesis_note(r) and "75%" in vsv.hypothesis_note(r) and "25% and 75%" in vsv.hypothesis_note(r, "en")
     assert sv.test_hypotheses(m, equivalence_margin=0.05).iloc[0]["verdict"] == "inconclusive"  # a stricter margin is not met
     m.roster = pd.DataFrame({"department": ["総務部", "福祉部"], "staff": [400, 500]})  # 75% vs 60%: ratio 1.25
     assert not sv.test_hypotheses(m).iloc[0]["response_caveat"]
-    texts = sv.hypothesis_findings(sv.test_hypotheses(m))
+    texts = vsv.hypothesis_findings(sv.test_hypotheses(m))
     assert texts[0] == "事前仮説1件のうち、支持0件・反証0件・差は小さい1件・判定不能0件。"
     assert "差は小さい" in texts[1] and "90%信頼区間 -0.08〜+0.07" in texts[1]  # 2·0.4589−1, 2·0.5344−1
-    en = sv.hypothesis_findings(sv.test_hypotheses(m), language="en")
+    en = vsv.hypothesis_findings(sv.test_hypotheses(m), language="en")
     assert en[0] == "Of 1 prior hypotheses: 0 supported, 0 refuted, 1 equivalent (small difference), 0 inconclusive."
     assert "90% confidence interval -0.08 to +0.07" in en[1]
-    assert list(sv.hypotheses_view(sv.test_hypotheses(m), language="en")["verdict"]) == ["equivalent (small difference)"]
+    assert list(vsv.hypotheses_view(sv.test_hypotheses(m), language="en")["verdict"]) == ["equivalent (small difference)"]
 
 
 def test_hypothesis_at_complete_separation_has_verdict_but_no_interval():
@@ -315,9 +317,9 @@ def test_hypothesis_at_complete_separation_has_verdict_but_no_interval():
     # wilcox.test(c(4,5,4,5,5), c(1,2,2,1,2,3,2), exact=FALSE, correct=TRUE)$p.value -> 0.0044913536
     assert r["p_value"] == pytest.approx(0.0044913536, abs=1e-9) and r["verdict"] == "supported"
     assert r["effect_size"] == pytest.approx(1.0) and np.isnan(r["ci_low"]) and np.isnan(r["ci_high"])
-    assert "信頼区間は計算できない" in r["note"]
+    assert r["note"] == "no_interval"
     assert np.isnan(r["response_rate_group"]) and not r["response_caveat"]  # no roster: no rates
-    view = sv.hypotheses_view(sv.test_hypotheses(SimpleNamespace(survey=survey, codebook=cb, hypotheses=hyp, min_group_size=5, language="ja")))
+    view = vsv.hypotheses_view(sv.test_hypotheses(SimpleNamespace(survey=survey, codebook=cb, hypotheses=hyp, min_group_size=5, language="ja")))
     assert view["effect_ci"].iloc[0] == "—" and "信頼区間は計算できない" in view["note"].iloc[0]
 
 
@@ -412,11 +414,11 @@ def test_department_only_roster(tiny):
     assert rates["attribute"].unique().tolist() == ["department"]
     assert rates["n"].tolist() == [3, 2] and rates["staff"].tolist() == [22, 17]
     # the alt text names the attributes drawn (no fixed 「職層・年代・雇用形態」): 3/22 = 14%, 2/17 = 12%, 5/39 = 13%
-    text = sv.describe_response_rates(rates, overall=len(m.survey) / m.roster["staff"].sum(), codebook=m.codebook)
+    text = vsv.describe_response_rates(rates, overall=len(m.survey) / m.roster["staff"].sum(), codebook=m.codebook)
     assert text == "所属部署別の回答率と95%信頼区間の横棒グラフ。全体の回答率は13%。最も高いのは総務部(14%)、最も低いのは福祉部(12%)。"
-    assert sv.describe_response_rates(rates.iloc[0:0], codebook=m.codebook) == "表示できる集団がありません。"
-    assert sv.describe_margins(margins, m.codebook) == "重み付けに使った職員名簿の属性: 所属部署(1つだけなので、この属性の集団ごとの人数に合わせる事後層化と同じです)。"
-    assert sv.describe_margins(["department", "age_band"], m.codebook) == "重み付けに使った職員名簿の属性: 所属部署・年代。"
+    assert vsv.describe_response_rates(rates.iloc[0:0], codebook=m.codebook) == "表示できる集団がありません。"
+    assert vsv.describe_margins(margins, m.codebook) == "重み付けに使った職員名簿の属性: 所属部署(1つだけなので、この属性の集団ごとの人数に合わせる事後層化と同じです)。"
+    assert vsv.describe_margins(["department", "age_band"], m.codebook) == "重み付けに使った職員名簿の属性: 所属部署・年代。"
     # one margin: raking is post-stratification, weight = staff / respondents of the department (N_h / n_h)
     w = sv.rake_weights(m.survey, m.roster, margins=margins)
     expected = m.survey["department"].astype(str).map({"総務部": 22 / 3, "福祉部": 17 / 2}).astype(float)
@@ -501,7 +503,7 @@ def test_hypothesis_verdicts_on_planted_effects():
     verdict = dict(zip(h["hypothesis_id"], h["verdict"]))
     assert verdict == {"A": "supported", "B": "refuted", "C": "inconclusive", "D": "supported", "E": "supported"}
     d = h.set_index("hypothesis_id").loc["D"]
-    assert d["kind"] == "tool" and d["versus"] == "福祉部以外"
+    assert d["kind"] == "tool" and d["versus"] == "" and d["versus_rest"] and vsv.versus_name(d) == "福祉部以外" and vsv.versus_name(d, "en") == "staff other than 福祉部"
     assert d["effect_size"] == pytest.approx(d["value_group"] - d["value_versus"])  # r = share difference
     assert (h["ci_low"] <= h["effect_size"]).all() and (h["effect_size"] <= h["ci_high"]).all()
     # R on the frame of _fake_municipality() (write.csv, with the construct scores as columns mind, data):
@@ -511,7 +513,7 @@ def test_hypothesis_verdicts_on_planted_effects():
     # p.adjust(p, "BH") -> 4.4412029878e-15 1.4837029631e-17 9.8580725442e-01 8.6245561359e-18 2.5184378669e-13
     np.testing.assert_allclose(h["p_value"], [2.6647217927e-15, 5.9348118525e-18, 9.8580725442e-01, 1.7249112272e-18, 2.0147502935e-13], rtol=1e-9)
     np.testing.assert_allclose(h["q_value"], [4.4412029878e-15, 1.4837029631e-17, 9.8580725442e-01, 8.6245561359e-18, 2.5184378669e-13], rtol=1e-9)
-    texts = sv.hypothesis_findings(h)
+    texts = vsv.hypothesis_findings(h)
     assert texts[0] == "事前仮説5件のうち、支持3件・反証1件・判定不能1件。"
     contradicted = [t for t in texts[1:] if "(B)" in t]
     assert len(contradicted) == 1 and contradicted[0].startswith("このデータでは予想と逆(B)") and "多重比較の補正なし" in contradicted[0]
@@ -599,7 +601,7 @@ def test_sample_hypotheses_come_out_as_planted(sample):
         row = h.loc[t["id"]]
         # 差は小さい refines 判定不能 (no clear difference, and the 90% interval is inside ±0.1):
         # the planted "no difference" hypotheses (H3, H5) may come out as either
-        planted = {sv.verdict_label(c): c for c in sv.VERDICTS}[t["verdict"]]  # truth.yaml words the verdict in Japanese
+        planted = {vsv.verdict_label(c): c for c in sv.VERDICTS}[t["verdict"]]  # truth.yaml words the verdict in Japanese
         allowed = {"inconclusive", "equivalent"} if planted == "inconclusive" else {planted}
         assert row["verdict"] in allowed, (t["id"], row["verdict"], t["verdict"])
         # the generator's own scipy computation on its latent arrays (truth.yaml, 3 significant digits)

@@ -17,6 +17,7 @@ import pytest
 
 from dxanalysis import stats as st  # the statistics, tested here against R
 from dxanalysis import training as tr
+from dxanalysis.views import training as vtr  # the words of notebook 04
 from dxanalysis.io import TrainingData
 from dxanalysis.survey import wilson_interval
 
@@ -398,11 +399,11 @@ def test_did_matches_r_sandwich():
 def test_did_without_non_participants_is_empty_and_says_why():
     did = tr.did_estimates(pairs_frame([1, 2, 3], [2, 3, 4]))
     assert did.empty
-    assert "判断できません" in tr.did_caveat(did)
+    assert "判断できません" in vtr.did_caveat(did)
 
 
 def test_did_caveat_does_not_assume_the_direction_of_bias():
-    text = tr.did_caveat(pd.DataFrame({"estimate": [0.5]}))
+    text = vtr.did_caveat(pd.DataFrame({"estimate": [0.5]}))
     assert "偏りの向きは分からないため、効果の証明ではなく目安として読んでください" in text
     assert "上限" not in text
 
@@ -562,13 +563,13 @@ def test_effect_matrix_marks_hidden_groups():
 def test_describe_effects_counts_changes_by_q_value_not_interval():
     table = pd.DataFrame({"label": ["a", "b"], "effect_size": [-0.095, 0.6], "ci_low": [-0.199, np.nan], "ci_high": [0.006, np.nan],
                           "ci_note": ["", "全員が同じ向き"], "q_value": [0.156, 0.001]})
-    text = tr.describe_effects(table)
+    text = vtr.describe_effects(table)
     assert "q値が0.05未満(変化あり)は2件中1件" in text and "区間なし" in text and "0をまたぐ" not in text
 
 
 def test_did_finding_states_units_and_assumptions():
     did = pd.DataFrame({"item": ["a", "b"], "label": ["前向き", "改善"], "kind": ["likert", "yesno"], "estimate": [0.61, 0.29], "ci_low": [0.36, 0.14], "ci_high": [0.85, 0.43]})
-    text = tr.did_finding(did)
+    text = vtr.did_finding(did)
     assert "「前向き」+0.61点(95%信頼区間 0.36–0.85)" in text and "「改善」+29ポイント(95%信頼区間 14–43)" in text
     assert "平行トレンド" in text and "2項目中2項目" in text
 

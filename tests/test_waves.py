@@ -16,6 +16,7 @@ import yaml
 from conftest import SAMPLE, write_csv
 
 from dxanalysis import io, waves
+from dxanalysis.views import waves as vwaves  # the words of notebook 06
 from dxanalysis.validate import InputError
 
 CODEBOOK = {
@@ -327,6 +328,6 @@ def test_run_without_waves_is_not_applicable(tiny, tmp_path):
 def test_describe_matching_words_come_from_the_catalogue():
     # one body for both languages; the sentences are the ones the notebook showed before the move
     m = pd.DataFrame({"match": ["both", "both", "added", "dropped", "dropped"], "label": ["A", "B", "C", "D", "E"], "header_changed": [True, False, False, False, False]})
-    assert waves.describe_matching(m, "ja") == "両方の年度にある設問・ツール 2 件を比べます。今回から追加: C(比較なし)。今回は削除: D、E(比較なし)。設問文が変わったもの: A(id が同じなので同じ設問として比べます)。"
-    assert waves.describe_matching(m, "en") == ("2 items and tools present in both years are compared. Added this year: C (not compared). Dropped this year: D, E (not compared). "
+    assert vwaves.describe_matching(m, "ja") == "両方の年度にある設問・ツール 2 件を比べます。今回から追加: C(比較なし)。今回は削除: D、E(比較なし)。設問文が変わったもの: A(id が同じなので同じ設問として比べます)。"
+    assert vwaves.describe_matching(m, "en") == ("2 items and tools present in both years are compared. Added this year: C (not compared). Dropped this year: D, E (not compared). "
                                                 "Reworded: A (same id, so compared as the same item).")

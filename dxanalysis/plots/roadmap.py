@@ -12,6 +12,7 @@ import pandas as pd
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from .. import i18n
 from ..roadmap import QUADRANT_LABELS, WEIGHT_LABELS, fiscal_year_label
 from .style import QUALITATIVE
 
@@ -20,7 +21,7 @@ TARGET_COLOR = QUALITATIVE[0]  # blue
 FLAG_COLOR = QUALITATIVE[3]  # vermillion
 
 
-def current_vs_target(domains: pd.DataFrame, *, ax=None, level_max: float = 5.0):
+def current_vs_target(domains: pd.DataFrame, *, ax=None, level_max: float = 5.0, language: str = "ja"):
     """Dumbbells of the mean current and target level per domain (0–5 scale).
 
     ``domains`` is :func:`dxanalysis.roadmap.domain_gaps` output; domains are drawn top
@@ -31,14 +32,14 @@ def current_vs_target(domains: pd.DataFrame, *, ax=None, level_max: float = 5.0)
     df = domains.iloc[::-1]
     y = np.arange(len(df))
     ax.hlines(y, df["current_mean"], df["target_mean"], color="#999999", lw=3, zorder=1)
-    ax.scatter(df["current_mean"], y, color=CURRENT_COLOR, s=70, zorder=2, label="現状(平均)")
-    ax.scatter(df["target_mean"], y, color=TARGET_COLOR, marker="D", s=60, zorder=2, label="3年後の目標(平均)")
+    ax.scatter(df["current_mean"], y, color=CURRENT_COLOR, s=70, zorder=2, label=i18n.t("plot.roadmap.current", language))
+    ax.scatter(df["target_mean"], y, color=TARGET_COLOR, marker="D", s=60, zorder=2, label=i18n.t("plot.roadmap.target", language))
     for yi, t, g in zip(y, df["target_mean"], df["gap_mean"]):
         ax.text(t + 0.12, yi, f"+{g:.1f}", va="center", fontsize=9)
-    ax.set_yticks(y, [f"{d}({n}項目)" for d, n in zip(df["domain"], df["n_items"])])
+    ax.set_yticks(y, [i18n.t("plot.roadmap.domain", language, domain=d, n=n) for d, n in zip(df["domain"], df["n_items"])])
     ax.set_xlim(0, level_max + 0.6)
     ax.set_xticks(range(int(level_max) + 1))
-    ax.set_xlabel("成熟度レベル(0=未着手 … 3=全庁的 … 5=先進的)")
+    ax.set_xlabel(i18n.t("plot.roadmap.level_axis", language))
     ax.grid(axis="x", color="#e5e5e5", zorder=0)
     ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2, fontsize=9, frameon=False)
     return ax
@@ -89,8 +90,8 @@ def gap_matrix(quad: pd.DataFrame, *, gap_split: float = 2.0, importance_split: 
     ax.set_xlim(0.5, xmax)
     ax.set_ylim(ymin, ymax)
     ax.set_xticks(range(1, 6))
-    ax.set_xlabel("重要度(1=低い … 5=高い)")
-    ax.set_ylabel("ギャップ(目標レベル − 現状レベル)")
+    ax.set_xlabel(i18n.t("plot.roadmap.importance_axis", language))
+    ax.set_ylabel(i18n.t("plot.roadmap.gap_axis", language))
     return ax
 
 
@@ -109,10 +110,10 @@ def _scenario_legend(family: str, criterion: str, change: float, up: bool, langu
     names = WEIGHT_LABELS["en" if language == "en" else "ja"]
     sign = "+" if up else "−"
     if family == "weight":
-        return f"{names[criterion]}の重み {sign}{abs(round((change - 1) * 100))}%"
+        return i18n.t("plot.roadmap.weight_scenario", language, name=names[criterion], change=f"{sign}{abs(round((change - 1) * 100))}%")
     if family == "rating":
-        return f"{names[criterion]}の評価 {sign}{abs(change):g}(その項目のみ)"
-    return f"アンケートの現状レベル 区間の{'上限' if up else '下限'}"
+        return i18n.t("plot.roadmap.rating_scenario", language, name=names[criterion], change=f"{sign}{abs(change):g}")
+    return i18n.t("plot.roadmap.survey_upper" if up else "plot.roadmap.survey_lower", language)
 
 
 def rank_stability(sens: pd.DataFrame, stability: pd.DataFrame, *, top: int = 10, ax=None, language: str = "ja"):
@@ -141,14 +142,14 @@ def rank_stability(sens: pd.DataFrame, stability: pd.DataFrame, *, top: int = 10
     # the base rank is a ring, so a scenario marker on the same rank stays visible inside it
     ax.scatter(st["base_rank"], y, facecolors="none", edgecolors="black", s=170, linewidths=1.8, zorder=3)
     ax.axvline(top + 0.5, color=FLAG_COLOR, ls="--", lw=1)
-    ax.text(top + 0.6, -0.6, f"← {top}位以内", color=FLAG_COLOR, fontsize=9, va="bottom", ha="left")
+    ax.text(top + 0.6, -0.6, i18n.t("plot.roadmap.top", language, top=top), color=FLAG_COLOR, fontsize=9, va="bottom", ha="left")
     ax.set_yticks(y, [f"{i} {t}" for i, t in zip(st["item_id"], st["item"])])
     ax.set_ylim(len(st) - 0.5, -0.75)
     hi = int(max(st["rank_max"].max(), top)) + 1
     ax.set_xlim(0.5, hi + 0.5)
     ax.set_xticks(range(1, hi + 1))
-    ax.set_xlabel("順位(左ほど優先度が高い。同点は同じ順位)")
-    handles = [Line2D([], [], marker="o", markerfacecolor="none", markeredgecolor="black", markersize=10, markeredgewidth=1.8, ls="", label="選んだ重みでの順位")]
+    ax.set_xlabel(i18n.t("plot.roadmap.rank_axis", language))
+    handles = [Line2D([], [], marker="o", markerfacecolor="none", markeredgecolor="black", markersize=10, markeredgewidth=1.8, ls="", label=i18n.t("plot.roadmap.base_rank", language))]
     for key in _SCENARIO_STYLE:
         for up in (True, False):
             if (*key, up) in seen:
@@ -174,13 +175,13 @@ def gantt(roadmap: pd.DataFrame, *, dependencies: pd.DataFrame | None = None, ax
     late = {}
     if dependencies is not None:
         for r in dependencies[dependencies["starts_later"]].itertuples():
-            late.setdefault(r.measure_id, []).append(f"前提の{r.dependency}は{fiscal_year_label(r.dependency_start_fy, language=language)}開始")
+            late.setdefault(r.measure_id, []).append(i18n.t("plot.roadmap.late", language, dependency=r.dependency, start=fiscal_year_label(r.dependency_start_fy, language=language)))
     for i, r in df.iterrows():
         bad = r["measure_id"] in flagged
         ax.barh(i, r["end_fy"] - r["start_fy"] + 1, left=r["start_fy"] - 0.5, height=0.6,
                 color=FLAG_COLOR if bad else TARGET_COLOR, alpha=0.7 if bad else 0.85, hatch="//" if bad else None, edgecolor="white")
         if r["measure_id"] in late:
-            ax.text(r["start_fy"] - 0.45, i, "※" + "、".join(late[r["measure_id"]]), va="center", ha="left", fontsize=9,
+            ax.text(r["start_fy"] - 0.45, i, "※" + i18n.t("list.sep", language).join(late[r["measure_id"]]), va="center", ha="left", fontsize=9,
                     bbox=dict(boxstyle="round,pad=0.2", facecolor="white", edgecolor=FLAG_COLOR, alpha=0.95))
     years = list(range(int(df["start_fy"].min()), int(df["end_fy"].max()) + 1))
     ax.set_xticks(years, [f"{fiscal_year_label(y, language=language)}\n({y})" for y in years])
@@ -188,11 +189,11 @@ def gantt(roadmap: pd.DataFrame, *, dependencies: pd.DataFrame | None = None, ax
     for y in years[:-1]:
         ax.axvline(y + 0.5, color="#dddddd", lw=1, zorder=0)
     deps = df["depends_on"].fillna("").astype(str)
-    ax.set_yticks(range(len(df)), [f"{m} {n}" + (f"(前提: {d.replace(';', '・')})" if d else "") for m, n, d in zip(df["measure_id"], df["measure"], deps)])
+    ax.set_yticks(range(len(df)), [f"{m} {n}" + (i18n.t("plot.roadmap.needs", language, ids=i18n.t("list.dot", language).join(d.split(";"))) if d else "") for m, n, d in zip(df["measure_id"], df["measure"], deps)])
     ax.invert_yaxis()
     ax.tick_params(axis="x", top=True, labeltop=True, bottom=False, labelbottom=False)
-    handles = [Patch(color=TARGET_COLOR, label="実施期間")]
+    handles = [Patch(color=TARGET_COLOR, label=i18n.t("plot.roadmap.period", language))]
     if flagged:
-        handles.append(Patch(facecolor=FLAG_COLOR, hatch="//", edgecolor="white", label="前提の打ち手が後から始まる(要見直し)"))
+        handles.append(Patch(facecolor=FLAG_COLOR, hatch="//", edgecolor="white", label=i18n.t("plot.roadmap.late_legend", language)))
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0, -0.02), ncol=2, fontsize=9, frameon=False)
     return ax

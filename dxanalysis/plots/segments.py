@@ -11,10 +11,11 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
+from .. import i18n
 from .style import DIVERGING_CMAP, QUALITATIVE
 
-HIDDEN = "非表示(少人数)"
-METHOD_STYLE = {"kmeans": {"color": QUALITATIVE[0], "marker": "o", "label": "k平均法"}, "gmm": {"color": QUALITATIVE[1], "marker": "s", "label": "混合ガウスモデル"}}
+HIDDEN = i18n.t("hidden")  # the Japanese mark; the charts take i18n.t("hidden", language)
+METHOD_STYLE = {"kmeans": {"color": QUALITATIVE[0], "marker": "o"}, "gmm": {"color": QUALITATIVE[1], "marker": "s"}}  # labels: i18n "plot.segments.method.<id>"
 
 
 def _wrap(text: str, width: int = 8) -> str:
@@ -29,7 +30,7 @@ def segment_label(segment, name, width: int | None = None) -> str:
     return _wrap(text, width) if width else text
 
 
-def selection_criteria(data: pd.DataFrame, *, stability_threshold: float = 0.8, axes=None):
+def selection_criteria(data: pd.DataFrame, *, stability_threshold: float = 0.8, axes=None, language: str = "ja"):
     """Silhouette, BIC and resampling stability per k, side by side, chosen k marked.
 
     ``data`` is ``SegmentModel.selection_`` (columns ``k``, ``method``, ``silhouette``,
@@ -43,20 +44,21 @@ def selection_criteria(data: pd.DataFrame, *, stability_threshold: float = 0.8, 
     chosen = data[data["chosen"]]
     k_chosen = int(chosen["k"].iloc[0]) if len(chosen) else None
     panels = [
-        ("silhouette", "平均シルエット幅(大きいほど明確)", None),
-        ("bic", "BIC(混合ガウスモデル・小さいほど良い)", None),
-        ("stability_ari", "再標本化の安定性 ARI(1 = 毎回同じ)", stability_threshold),
+        ("silhouette", i18n.t("plot.segments.silhouette", language), None),
+        ("bic", i18n.t("plot.segments.bic", language), None),
+        ("stability_ari", i18n.t("plot.segments.stability", language), stability_threshold),
     ]
     for ax, (col, title, line) in zip(axes, panels):
         for method, d in data.groupby("method", sort=False):
             d = d.dropna(subset=[col]).sort_values("k")
             if d.empty:
                 continue
-            st = METHOD_STYLE.get(method, {"color": "#333333", "marker": "o", "label": method})
-            ax.plot(d["k"], d[col], marker=st["marker"], color=st["color"], label=st["label"], lw=1.5, ms=5)
+            st = METHOD_STYLE.get(method, {"color": "#333333", "marker": "o"})
+            name = i18n.t(f"plot.segments.method.{method}", language) if f"plot.segments.method.{method}" in i18n.TEXT else method
+            ax.plot(d["k"], d[col], marker=st["marker"], color=st["color"], label=name, lw=1.5, ms=5)
         if line is not None:
             ax.axhline(line, color="#777777", ls=":", lw=1)
-            ax.text(ax.get_xlim()[1], line, f"基準 {line:.1f} ", va="bottom", ha="right", fontsize=8, color="#555555")
+            ax.text(ax.get_xlim()[1], line, i18n.t("plot.segments.threshold", language, value=f"{line:.1f}"), va="bottom", ha="right", fontsize=8, color="#555555")
         if k_chosen is not None:
             ax.axvline(k_chosen, color="#333333", ls="--", lw=1)
             row = chosen.iloc[0]
@@ -65,18 +67,18 @@ def selection_criteria(data: pd.DataFrame, *, stability_threshold: float = 0.8, 
         if col == "bic":
             single = data[(data["k"] == 1) & data["bic"].notna()]
             if len(single):
-                ax.annotate("分けない\n(k=1)", (1, float(single["bic"].iloc[0])), xytext=(6, -2), textcoords="offset points", fontsize=8, va="top", color="#555555")
+                ax.annotate(i18n.t("plot.segments.k1", language), (1, float(single["bic"].iloc[0])), xytext=(6, -2), textcoords="offset points", fontsize=8, va="top", color="#555555")
         ax.set_title(title, fontsize=10)
-        ax.set_xlabel("セグメント数 k")
+        ax.set_xlabel(i18n.t("plot.segments.k_axis", language))
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     if k_chosen is not None:
         for ax in axes:
-            ax.text(k_chosen, ax.get_ylim()[0], f" 選んだ k={k_chosen}", va="bottom", ha="left", fontsize=8, color="#333333")
+            ax.text(k_chosen, ax.get_ylim()[0], i18n.t("plot.segments.chosen", language, k=k_chosen), va="bottom", ha="left", fontsize=8, color="#333333")
     axes[0].legend(fontsize=8, frameon=False, loc="upper right")
     return axes
 
 
-def segment_sizes(data: pd.DataFrame, *, ax=None):
+def segment_sizes(data: pd.DataFrame, *, ax=None, language: str = "ja"):
     """Share of respondents and estimated share of all staff (weighted) per segment.
 
     ``data`` is the segment table (``segment``, ``name``, ``share``, ``weighted_share``
@@ -94,20 +96,20 @@ def segment_sizes(data: pd.DataFrame, *, ax=None):
     lo = df["weighted_ci_low"].to_numpy(dtype=float) if "weighted_ci_low" in df else np.full(len(df), np.nan)
     hi = df["weighted_ci_high"].to_numpy(dtype=float) if "weighted_ci_high" in df else np.full(len(df), np.nan)
     has_ci = ~(np.isnan(wshare) | np.isnan(lo) | np.isnan(hi))
-    ax.barh(y + h / 2, np.nan_to_num(share), height=h, color=QUALITATIVE[0], label="回答者に占める割合")
+    ax.barh(y + h / 2, np.nan_to_num(share), height=h, color=QUALITATIVE[0], label=i18n.t("plot.segments.share", language))
     if not np.all(np.isnan(wshare)):
-        label = "職員全体の推定割合(重み付け、線は95%信頼区間)" if has_ci.any() else "職員全体の推定割合(重み付け)"
+        label = i18n.t("plot.segments.weighted_ci" if has_ci.any() else "plot.segments.weighted", language)
         ax.barh(y - h / 2, np.nan_to_num(wshare), height=h, color=QUALITATIVE[5], label=label)
     if has_ci.any():
         ax.errorbar(wshare[has_ci], (y - h / 2)[has_ci], xerr=np.vstack([wshare[has_ci] - lo[has_ci], hi[has_ci] - wshare[has_ci]]),
                     fmt="none", ecolor="#333333", elinewidth=1, capsize=3, zorder=3)
     for yi, s, w, l, u, c in zip(y, share, wshare, lo, hi, has_ci):
         if np.isnan(s):
-            ax.text(0.005, yi, HIDDEN, va="center", fontsize=9)
+            ax.text(0.005, yi, i18n.t("hidden", language), va="center", fontsize=9)
             continue
         ax.text(s + 0.005, yi + h / 2, f"{s * 100:.0f}%", va="center", fontsize=8)
         if not np.isnan(w):
-            text = f"{w * 100:.0f}%({l * 100:.0f}〜{u * 100:.0f}%)" if c else f"{w * 100:.0f}%"
+            text = i18n.t("plot.segments.share_ci", language, share=f"{w * 100:.0f}%", low=f"{l * 100:.0f}", high=f"{u * 100:.0f}%") if c else f"{w * 100:.0f}%"
             ax.text((u if c else w) + 0.005, yi - h / 2, text, va="center", fontsize=8)
     ax.set_yticks(y, [segment_label(s, n) for s, n in zip(df["segment"], df["name"])])
     top = np.nanmax(np.concatenate([share, wshare, hi])) if len(df) and not np.all(np.isnan(share)) else 0.5
@@ -117,7 +119,7 @@ def segment_sizes(data: pd.DataFrame, *, ax=None):
     return ax
 
 
-def profile_heatmap(data: pd.DataFrame, *, ax=None, limit: float = 1.5):
+def profile_heatmap(data: pd.DataFrame, *, ax=None, limit: float = 1.5, language: str = "ja"):
     """Construct means per segment: colour = difference from the staff in SD, text = mean.
 
     ``data`` is :func:`dxanalysis.segments.segment_profiles` output (``segment``,
@@ -144,12 +146,12 @@ def profile_heatmap(data: pd.DataFrame, *, ax=None, limit: float = 1.5):
     for spine in ax.spines.values():
         spine.set_visible(False)
     cbar = ax.get_figure().colorbar(im, ax=ax, fraction=0.04, pad=0.02)
-    cbar.set_label("職員平均との差(標準偏差)", fontsize=8)
-    ax.set_title("構成概念の平均点(1〜5点、色は職員全体との差)", fontsize=10)
+    cbar.set_label(i18n.t("plot.segments.z_axis", language), fontsize=8)
+    ax.set_title(i18n.t("plot.segments.profile_title", language), fontsize=10)
     return ax
 
 
-def segment_map(names: pd.DataFrame, sizes: pd.DataFrame, *, threshold: float = 0.3, ax=None):
+def segment_map(names: pd.DataFrame, sizes: pd.DataFrame, *, threshold: float = 0.3, ax=None, language: str = "ja"):
     """Each segment on the motivation × skill plane, bubble area = respondents.
 
     ``names`` is :func:`dxanalysis.segments.name_segments` output (``segment``,
@@ -176,13 +178,13 @@ def segment_map(names: pd.DataFrame, sizes: pd.DataFrame, *, threshold: float = 
     ax.axhline(0, color="#666666", lw=0.8)
     ax.set_xlim(-lim, lim)
     ax.set_ylim(-lim, lim)
-    ax.set_xlabel("スキル(What・How の構成概念、職員平均との差・標準偏差)")
-    ax.set_ylabel("意欲(マインド・Why、職員平均との差)")
+    ax.set_xlabel(i18n.t("plot.segments.skill_axis", language))
+    ax.set_ylabel(i18n.t("plot.segments.motivation_axis", language))
     ax.set_aspect("equal")
     return ax
 
 
-def composition_bars(data: pd.DataFrame, *, attribute: str, ax=None):
+def composition_bars(data: pd.DataFrame, *, attribute: str, ax=None, language: str = "ja"):
     """How each group splits over the segments (100% stacked bars, one bar per group).
 
     ``data`` is the composition table after :func:`dxanalysis.segments.suppress_composition`
@@ -209,20 +211,20 @@ def composition_bars(data: pd.DataFrame, *, attribute: str, ax=None):
     hidden = wide.isna().any(axis=1).to_numpy()
     rest = np.where(hidden, np.clip(1 - left, 0, 1), 0)
     if rest.any():
-        ax.barh(y, rest, left=left, color="#D9D9D9", label=HIDDEN, edgecolor="white", lw=0.5)
+        ax.barh(y, rest, left=left, color="#D9D9D9", label=i18n.t("hidden", language), edgecolor="white", lw=0.5)
         for yi, (l, w, hid) in enumerate(zip(left, rest, hidden)):
             if hid and w == 0 and l == 0:
-                ax.text(0.01, yi, HIDDEN, va="center", fontsize=8)
+                ax.text(0.01, yi, i18n.t("hidden", language), va="center", fontsize=8)
     ax.set_yticks(y, groups, fontsize=9)
     ax.set_xlim(0, 1)
     ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     label = d["attribute_label"].iloc[0] if "attribute_label" in d and len(d) else attribute
-    ax.set_title(f"{label}ごとのセグメントの割合", fontsize=10)
+    ax.set_title(i18n.t("plot.segments.composition_title", language, attribute=label), fontsize=10)
     ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return ax
 
 
-def composition_panels(data: pd.DataFrame, *, attributes=None, axes=None):
+def composition_panels(data: pd.DataFrame, *, attributes=None, axes=None, language: str = "ja"):
     """:func:`composition_bars` for several attributes, one panel each (stacked vertically).
 
     ``attributes`` defaults to every attribute in ``data`` (table order). Returns the
@@ -234,7 +236,7 @@ def composition_panels(data: pd.DataFrame, *, attributes=None, axes=None):
         _, axes = plt.subplots(len(attributes), 1, figsize=(9.5, sum(heights) + 0.4 * len(attributes)), gridspec_kw={"height_ratios": heights}, squeeze=False, constrained_layout=True)
     axes = np.asarray(axes).ravel()
     for i, (ax, attr) in enumerate(zip(axes, attributes)):
-        composition_bars(data, attribute=attr, ax=ax)
+        composition_bars(data, attribute=attr, ax=ax, language=language)
         if i:
             legend = ax.get_legend()
             if legend is not None:

@@ -10,7 +10,7 @@ from .. import i18n
 from .style import QUALITATIVE
 
 
-def response_rates(data: pd.DataFrame, *, attribute: str | None = None, ax=None, label: str = "回答率"):
+def response_rates(data: pd.DataFrame, *, attribute: str | None = None, ax=None, label: str | None = None, language: str = "ja"):
     """Horizontal bars of response rate per group with Wilson 95% intervals.
 
     ``data`` is :func:`dxanalysis.survey.response_rates` output (after privacy
@@ -19,6 +19,7 @@ def response_rates(data: pd.DataFrame, *, attribute: str | None = None, ax=None,
     """
     if ax is None:
         ax = plt.gca()
+    label = i18n.t("plot.response_rate", language) if label is None else label
     df = data if attribute is None else data[data["attribute"] == attribute]
     df = df.iloc[::-1]
     y = np.arange(len(df))
@@ -28,15 +29,16 @@ def response_rates(data: pd.DataFrame, *, attribute: str | None = None, ax=None,
     ax.barh(y, np.nan_to_num(rate), color=QUALITATIVE[0], alpha=0.85)
     ax.errorbar(np.nan_to_num(rate), y, xerr=[np.nan_to_num(lo), np.nan_to_num(hi)], fmt="none", ecolor="#333333", capsize=3, lw=1)
     for yi, r, h in zip(y, rate, df["ci_high"].to_numpy(dtype=float)):
-        ax.text(0.005 if np.isnan(r) else h + 0.015, yi, "非表示(少人数)" if np.isnan(r) else f"{r * 100:.0f}%", va="center", fontsize=9)
+        ax.text(0.005 if np.isnan(r) else h + 0.015, yi, i18n.t("hidden", language) if np.isnan(r) else f"{r * 100:.0f}%", va="center", fontsize=9)
     ax.set_yticks(y, df["group"].astype(str))
     ax.set_xlim(0, 1)
     ax.xaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
-    ax.set_xlabel(f"{label}(横線は95%信頼区間)")
+    ax.set_xlabel(i18n.t("plot.with_ci", language, label=label))
     return ax
 
 
-HIDDEN_TEXT = "非表示(少人数)"
+#: the mark of a hidden group in the Japanese charts (``i18n.t("hidden", language)`` in either language)
+HIDDEN_TEXT = i18n.t("hidden")
 
 
 def _diverging_colors(k: int) -> list:
@@ -48,7 +50,7 @@ def _diverging_colors(k: int) -> list:
     return [cmap(v) for v in np.linspace(0.1, 0.9, k)]
 
 
-def likert_bars(data: pd.DataFrame, *, row: str = "item", ax=None, area: bool = True, legend: bool = True, n_col: str = "n_group"):
+def likert_bars(data: pd.DataFrame, *, row: str = "item", ax=None, area: bool = True, legend: bool = True, n_col: str = "n_group", language: str = "ja"):
     """Diverging stacked bars of Likert answers: negative left, neutral centred, positive right.
 
     Parameters
@@ -91,7 +93,7 @@ def likert_bars(data: pd.DataFrame, *, row: str = "item", ax=None, area: bool = 
         sub = sub.dropna(subset=["value"]).set_index("value").reindex(values)
         shares = sub["share"].to_numpy(dtype=float)
         rev = r.get("reverse", False)
-        name = str(r[row]) + ("(逆転項目)" if row == "item" and pd.notna(rev) and bool(rev) else "")
+        name = str(r[row]) + (i18n.t("plot.reversed", language) if row == "item" and pd.notna(rev) and bool(rev) else "")
         bars.append((y, name, shares, sub[n_col].iloc[0] if n_col in sub.columns and len(sub) else np.nan))
         positions.append(y)
         ticklabels.append(name)
@@ -99,7 +101,7 @@ def likert_bars(data: pd.DataFrame, *, row: str = "item", ax=None, area: bool = 
     mid = (k - 1) / 2
     for yi, _name, shares, n in bars:
         if np.isnan(shares).all():
-            ax.text(0, yi, HIDDEN_TEXT, ha="center", va="center", fontsize=8, color="#555555")
+            ax.text(0, yi, i18n.t("hidden", language), ha="center", va="center", fontsize=8, color="#555555")
             continue
         neg = shares[: int(np.floor(mid))].sum() + (shares[int(mid)] / 2 if k % 2 else 0)
         left = -neg
@@ -117,13 +119,13 @@ def likert_bars(data: pd.DataFrame, *, row: str = "item", ax=None, area: bool = 
     ax.set_xlim(-1, 1)
     ax.axvline(0, color="#333333", lw=0.8)
     ax.set_xticks(np.linspace(-1, 1, 9), [f"{abs(v) * 100:.0f}%" for v in np.linspace(-1, 1, 9)])
-    ax.set_xlabel("← 否定的な回答   回答の割合(数字は%)   肯定的な回答 →")
+    ax.set_xlabel(i18n.t("plot.likert_axis", language))
     if legend:
         ax.legend(ncol=k, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False, fontsize=8)
     return ax
 
 
-def reliability(data: pd.DataFrame, *, ax=None, threshold: float = 0.6):
+def reliability(data: pd.DataFrame, *, ax=None, threshold: float = 0.6, language: str = "ja"):
     """Cronbach's alpha per construct with its 95% interval; dashed line at ``threshold``.
 
     ``data`` is :func:`dxanalysis.survey.reliability` output. Returns the Axes.
@@ -139,15 +141,15 @@ def reliability(data: pd.DataFrame, *, ax=None, threshold: float = 0.6):
     for yi, a in zip(y, df["alpha"]):
         ax.text(a, yi - 0.3, f"{a:.2f}", ha="center", fontsize=8)
     ax.axvline(threshold, color=QUALITATIVE[3], ls="--", lw=1)
-    ax.text(threshold, len(df) - 0.4, f" {threshold}未満は要注意", color=QUALITATIVE[3], fontsize=8, va="bottom")
+    ax.text(threshold, len(df) - 0.4, i18n.t("plot.alpha_threshold", language, threshold=threshold), color=QUALITATIVE[3], fontsize=8, va="bottom")
     ax.set_yticks(y, df["label"] if "label" in df.columns else df["construct"])
     ax.set_ylim(len(df) - 0.3, -0.7)
     ax.set_xlim(min(0.3, float(np.nanmin(df["ci_low"])) - 0.05), 1.0)
-    ax.set_xlabel("α係数(横線は95%信頼区間・Feldt法)")
+    ax.set_xlabel(i18n.t("plot.alpha_axis", language))
     return ax
 
 
-def weighted_comparison(data: pd.DataFrame, *, ax=None, kind: str = "construct"):
+def weighted_comparison(data: pd.DataFrame, *, ax=None, kind: str = "construct", language: str = "ja"):
     """Unweighted (hollow) and roster-weighted (filled, with 95% interval) estimates side by side.
 
     ``data`` is :func:`dxanalysis.survey.weighted_estimates` output; ``kind`` selects
@@ -160,20 +162,20 @@ def weighted_comparison(data: pd.DataFrame, *, ax=None, kind: str = "construct")
     share = kind != "construct"
     ax.hlines(y, df["unweighted"], df["weighted"], color="#999999", lw=2)
     ax.errorbar(df["weighted"], y, xerr=[df["weighted"] - df["ci_low"], df["ci_high"] - df["weighted"]], fmt="none", ecolor=QUALITATIVE[0], capsize=3, lw=1)
-    ax.scatter(df["unweighted"], y, facecolors="white", edgecolors="#555555", s=40, zorder=3, label="回答者そのまま(重みなし)")
-    ax.scatter(df["weighted"], y, color=QUALITATIVE[0], s=40, zorder=4, label="職員名簿に重み付け(全職員の推定)")
+    ax.scatter(df["unweighted"], y, facecolors="white", edgecolors="#555555", s=40, zorder=3, label=i18n.t("plot.unweighted", language))
+    ax.scatter(df["weighted"], y, color=QUALITATIVE[0], s=40, zorder=4, label=i18n.t("plot.weighted", language))
     ax.set_yticks(y, df["label"])
     ax.set_ylim(len(df) - 0.5, -0.5)
     if share:
         ax.xaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
-        ax.set_xlabel("割合(横線は重み付け推定の95%信頼区間)")
+        ax.set_xlabel(i18n.t("plot.weighted_share_axis", language))
     else:
-        ax.set_xlabel("構成概念の平均点(1〜5、横線は重み付け推定の95%信頼区間)")
+        ax.set_xlabel(i18n.t("plot.weighted_mean_axis", language))
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False, fontsize=8)
     return ax
 
 
-def difference_heatmap(data: pd.DataFrame, *, labels: dict | None = None, attribute_labels: dict | None = None, ax=None, q_level: float = 0.05, limit: float | None = None):
+def difference_heatmap(data: pd.DataFrame, *, labels: dict | None = None, attribute_labels: dict | None = None, ax=None, q_level: float = 0.05, limit: float | None = None, language: str = "ja"):
     """Heatmap of group − whole-staff differences in construct scores.
 
     Parameters
@@ -232,11 +234,11 @@ def difference_heatmap(data: pd.DataFrame, *, labels: dict | None = None, attrib
     for side in ("top", "right", "left", "bottom"):
         ax.spines[side].set_visible(False)
     cbar = ax.figure.colorbar(im, ax=ax, fraction=0.025, pad=0.01)
-    cbar.set_label("全体との差(点)")
+    cbar.set_label(i18n.t("plot.diff_axis", language))
     return ax
 
 
-def hypotheses(data: pd.DataFrame, *, margin: float | None = 0.1, ax=None):
+def hypotheses(data: pd.DataFrame, *, margin: float | None = 0.1, ax=None, language: str = "ja"):
     """Forest plot of the hypothesis register: effect in the expected direction, with intervals.
 
     ``data`` is :func:`dxanalysis.survey.test_hypotheses` output. Right of zero = as the
@@ -264,31 +266,31 @@ def hypotheses(data: pd.DataFrame, *, margin: float | None = 0.1, ax=None):
     lo, hi = flipped("ci_low", "ci_high")
     elo, ehi = flipped("equivalence_ci_low", "equivalence_ci_high")
     if margin:
-        ax.axvspan(-margin, margin, color=QUALITATIVE[2], alpha=0.12, lw=0, label=f"差は小さいとみなす範囲(|r|<{margin:g})")
+        ax.axvspan(-margin, margin, color=QUALITATIVE[2], alpha=0.12, lw=0, label=i18n.t("plot.equivalence_band", language, margin=f"{margin:g}"))
     y = np.arange(len(df))
     for yi, e, l, h, el, eh, v in zip(y, eff, lo, hi, elo, ehi, df["verdict"]):
         c = colors.get(v, "#888888")
         if np.isnan(e):
-            ax.text(0, yi, HIDDEN_TEXT, ha="center", va="center", fontsize=8, color="#555555")
+            ax.text(0, yi, i18n.t("hidden", language), ha="center", va="center", fontsize=8, color="#555555")
             continue
         if not np.isnan(l):
             ax.plot([l, h], [yi, yi], color=c, lw=1.5)
         if not np.isnan(el):
             ax.plot([el, eh], [yi, yi], color=c, lw=5, alpha=0.55, solid_capstyle="butt")
         ax.scatter([e], [yi], color=c, s=50, zorder=3)
-        label = "反証(予想と逆)" if v == "refuted" else i18n.t(f"verdict.{v}") if f"verdict.{v}" in i18n.TEXT else v
+        label = i18n.t("plot.refuted", language) if v == "refuted" else i18n.t(f"verdict.{v}", language) if f"verdict.{v}" in i18n.TEXT else v
         ax.text(1.02, yi, label, transform=ax.get_yaxis_transform(), va="center", fontsize=9, color=c, fontweight="bold")
     ax.axvline(0, color="#333333", lw=0.8)
     ax.set_yticks(y, [f"{h}: {s}" for h, s in zip(df["hypothesis_id"], df["statement"])], fontsize=9)
     ax.set_ylim(len(df) - 0.5, -0.5)
     ax.set_xlim(-1, 1)
-    ax.set_xlabel("← 予想と逆     効果量(順位双列相関 r)     予想どおり →\n細い線: 95%信頼区間(多重比較の補正なし)  太い線: 90%信頼区間(「差は小さい」の判定用)")
+    ax.set_xlabel(i18n.t("plot.hypotheses_axis", language))
     if margin:
         ax.legend(loc="lower left", fontsize=8, frameon=False, bbox_to_anchor=(0, 1.0))
     return ax
 
 
-def share_bars(data: pd.DataFrame, *, label_col: str = "label", ax=None, xlabel: str = "利用している割合"):
+def share_bars(data: pd.DataFrame, *, label_col: str = "label", ax=None, xlabel: str | None = None, language: str = "ja"):
     """Horizontal bars of shares with Wilson 95% intervals (e.g. tool use, whole staff).
 
     ``data`` has ``share``, ``ci_low``, ``ci_high``, ``n`` and ``label_col``; hidden rows
@@ -302,18 +304,18 @@ def share_bars(data: pd.DataFrame, *, label_col: str = "label", ax=None, xlabel:
     ax.barh(y, np.nan_to_num(s), color=QUALITATIVE[2], alpha=0.85)
     ax.errorbar(np.nan_to_num(s), y, xerr=[np.nan_to_num(s - df["ci_low"].to_numpy(float)), np.nan_to_num(df["ci_high"].to_numpy(float) - s)], fmt="none", ecolor="#333333", capsize=3, lw=1)
     for yi, v, n, h in zip(y, s, df["n"], df["ci_high"].to_numpy(dtype=float)):
-        ax.text(0.005 if np.isnan(v) else h + 0.015, yi, HIDDEN_TEXT if np.isnan(v) else f"{v * 100:.0f}%(n={int(n)})", va="center", fontsize=8)
+        ax.text(0.005 if np.isnan(v) else h + 0.015, yi, i18n.t("hidden", language) if np.isnan(v) else i18n.t("plot.share_n", language, share=f"{v * 100:.0f}%", n=int(n)), va="center", fontsize=8)
     ax.set_yticks(y, df[label_col].astype(str))
     ax.set_ylim(len(df) - 0.5, -0.5)
     ax.set_xlim(0, 1.2)
     ax.set_xticks(np.linspace(0, 1, 6))
     ax.xaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
-    ax.set_xlabel(f"{xlabel}(横線は95%信頼区間)")
+    ax.set_xlabel(i18n.t("plot.with_ci", language, label=i18n.t("plot.share_using", language) if xlabel is None else xlabel))
     return ax
 
 
 def share_heatmap(data: pd.DataFrame, *, row: str, col: str, value: str = "share", row_labels: dict | None = None, col_group: str | None = None,
-                  group_labels: dict | None = None, ax=None, cmap: str = "Blues", percent: bool = True, colorbar_label: str = "割合"):
+                  group_labels: dict | None = None, ax=None, cmap: str = "Blues", percent: bool = True, colorbar_label: str | None = None, language: str = "ja"):
     """Heatmap of a share (or mean) for rows × columns, values printed; NaN = hidden.
 
     Used for tool use by group and for the static version of the explorer (share of
@@ -355,11 +357,12 @@ def share_heatmap(data: pd.DataFrame, *, row: str, col: str, value: str = "share
     cbar = ax.figure.colorbar(im, ax=ax, fraction=0.03, pad=0.01)
     if percent:
         cbar.ax.yaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
-    cbar.set_label(colorbar_label + ("(数字は%、—は非表示)" if percent else "(—は非表示)"))
+    colorbar_label = i18n.t("plot.share_using", language) if colorbar_label is None else colorbar_label
+    cbar.set_label(colorbar_label + i18n.t("plot.percent_hidden" if percent else "plot.hidden_dash", language))
     return ax
 
 
-def group_means(data: pd.DataFrame, *, ax=None, xlabel: str = "平均点", percent: bool = False):
+def group_means(data: pd.DataFrame, *, ax=None, xlabel: str | None = None, percent: bool = False, language: str = "ja"):
     """Dot and 95% interval per group, with the whole staff as a dashed line.
 
     ``data`` is :func:`dxanalysis.survey.measure_by_group` output after privacy
@@ -374,21 +377,21 @@ def group_means(data: pd.DataFrame, *, ax=None, xlabel: str = "平均点", perce
     ax.errorbar(m, y, xerr=[m - df["ci_low"].to_numpy(float), df["ci_high"].to_numpy(float) - m], fmt="o", color=QUALITATIVE[0], ecolor="#555555", capsize=3)
     for yi, v, n in zip(y, m, df["n"]):
         if np.isnan(v):
-            ax.text(0.02, yi, HIDDEN_TEXT, transform=ax.get_yaxis_transform(), va="center", fontsize=8, color="#555555")
+            ax.text(0.02, yi, i18n.t("hidden", language), transform=ax.get_yaxis_transform(), va="center", fontsize=8, color="#555555")
         else:
             ax.text(1.01, yi, f"n={int(n)}", transform=ax.get_yaxis_transform(), va="center", fontsize=8, color="#444444")
     if len(overall):
-        ax.axvline(float(overall["mean"].iloc[0]), color="#333333", ls="--", lw=1, label="全体")
+        ax.axvline(float(overall["mean"].iloc[0]), color="#333333", ls="--", lw=1, label=i18n.t("survey.overall", language))
         ax.legend(frameon=False, fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0))
     ax.set_yticks(y, df["group"].astype(str))
     ax.set_ylim(len(df) - 0.5, -0.5)
     if percent:
         ax.xaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
-    ax.set_xlabel(f"{xlabel}(横線は95%信頼区間)")
+    ax.set_xlabel(i18n.t("plot.with_ci", language, label=i18n.t("plot.mean", language) if xlabel is None else xlabel))
     return ax
 
 
-def response_rate_panels(data: pd.DataFrame, *, labels: dict | None = None, axes=None):
+def response_rate_panels(data: pd.DataFrame, *, labels: dict | None = None, axes=None, language: str = "ja"):
     """One :func:`response_rates` panel per attribute of a long response-rate table.
 
     Returns the array of Axes (pass ``axes`` from ``plt.subplots`` with one row per attribute).
@@ -398,6 +401,6 @@ def response_rate_panels(data: pd.DataFrame, *, labels: dict | None = None, axes
         _, axes = plt.subplots(len(attrs), 1, squeeze=False)
     axes = np.asarray(axes).ravel()
     for a, ax in zip(attrs, axes):
-        response_rates(data, attribute=a, ax=ax)
+        response_rates(data, attribute=a, ax=ax, language=language)
         ax.set_title((labels or {}).get(a, a), loc="left")
     return axes

@@ -12,10 +12,11 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import PercentFormatter
 
+from .. import i18n
 from .style import DIVERGING, QUALITATIVE
 
-HIDDEN = "非表示(少人数)"
-SAME_WAY = "全員が同じ向き(区間なし)"
+HIDDEN = i18n.t("hidden")  # the Japanese marks; the charts take i18n.t(..., language)
+SAME_WAY = i18n.t("plot.training.same_way")
 
 
 def _wrap(text: str, width: int = 16) -> str:
@@ -29,7 +30,7 @@ def _wrap(text: str, width: int = 16) -> str:
     return "\n".join(out)
 
 
-def distribution(data: pd.DataFrame, *, ax=None, title: str | None = None):
+def distribution(data: pd.DataFrame, *, ax=None, title: str | None = None, language: str = "ja"):
     """Vertical bars of an answer distribution (:func:`training.likert_distribution`).
 
     Bar height = share, coloured low (red) to high (blue); each bar is labelled with its
@@ -46,18 +47,18 @@ def distribution(data: pd.DataFrame, *, ax=None, title: str | None = None):
     ax.errorbar(x, np.nan_to_num(share), yerr=[lo, hi], fmt="none", ecolor="#333333", capsize=3, lw=0.8)
     top = data["ci_high"].to_numpy(dtype=float)
     for xi, s, c, t in zip(x, share, data["count"], top):
-        txt = HIDDEN if np.isnan(s) else f"{int(c)}人({s * 100:.0f}%)"
+        txt = i18n.t("hidden", language) if np.isnan(s) else i18n.t("plot.training.count_share", language, count=int(c), share=f"{s * 100:.0f}%")
         ax.text(xi, (0 if np.isnan(t) else t) + 0.02, txt, ha="center", va="bottom", fontsize=9)
     ax.set_xticks(x, [_wrap(v, 9) for v in data["label"]], fontsize=9)
     ax.set_ylim(0, 1.12)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-    ax.set_ylabel("割合(縦線は95%信頼区間)")
+    ax.set_ylabel(i18n.t("plot.training.share_axis", language))
     if title:
         ax.set_title(title)
     return ax
 
 
-def change_shares(data: pd.DataFrame, *, ax=None, title: str | None = None):
+def change_shares(data: pd.DataFrame, *, ax=None, title: str | None = None, language: str = "ja"):
     """Stacked horizontal bars: share of pairs whose answer fell / stayed / rose, per item.
 
     ``data`` is :func:`training.paired_tests` output (one row per item, ``label``,
@@ -68,7 +69,7 @@ def change_shares(data: pd.DataFrame, *, ax=None, title: str | None = None):
     df = data.iloc[::-1]
     y = np.arange(len(df))
     left = np.zeros(len(df))
-    parts = [("share_worse", "下がった", DIVERGING[1]), ("share_same", "変わらない", DIVERGING[2]), ("share_improved", "上がった", DIVERGING[4])]
+    parts = [("share_worse", i18n.t("plot.training.worse", language), DIVERGING[1]), ("share_same", i18n.t("plot.training.same", language), DIVERGING[2]), ("share_improved", i18n.t("plot.training.improved", language), DIVERGING[4])]
     for col, name, colour in parts:
         v = np.nan_to_num(df[col].to_numpy(dtype=float))
         ax.barh(y, v, left=left, color=colour, label=name, edgecolor="white", linewidth=0.5)
@@ -78,19 +79,19 @@ def change_shares(data: pd.DataFrame, *, ax=None, title: str | None = None):
         left += v
     for yi, total in zip(y, df["share_improved"].to_numpy(dtype=float)):
         if np.isnan(total):
-            ax.text(0.01, yi, HIDDEN, va="center", fontsize=9)
+            ax.text(0.01, yi, i18n.t("hidden", language), va="center", fontsize=9)
     n = df["n_pairs"].to_numpy(dtype=float)
     ax.set_yticks(y, [f"{_wrap(lab)}\n(n={int(k)})" if not np.isnan(k) else _wrap(lab) for lab, k in zip(df["label"], n)])
     ax.set_xlim(0, 1)
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
-    ax.set_xlabel("研修前と比べた研修後の回答(同じ人の前後を比較)")
+    ax.set_xlabel(i18n.t("plot.training.change_axis", language))
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, frameon=False)
     if title:
         ax.set_title(title, pad=28)
     return ax
 
 
-def effects(data: pd.DataFrame, *, label_col: str = "label", ax=None, xlabel: str = "効果量(事後−事前、0 = 変化なし)", xlim: tuple[float, float] | None = (-1, 1), title: str | None = None):
+def effects(data: pd.DataFrame, *, label_col: str = "label", ax=None, xlabel: str | None = None, xlim: tuple[float, float] | None = (-1, 1), title: str | None = None, language: str = "ja"):
     """Dot-and-whisker chart of effect sizes with their intervals, one row per line of ``data``.
 
     ``data`` has ``effect_size`` (or ``estimate``), ``ci_low``, ``ci_high`` and
@@ -112,23 +113,23 @@ def effects(data: pd.DataFrame, *, label_col: str = "label", ax=None, xlabel: st
     x0 = xlim[0] if xlim else np.nanmin(np.append(lo, 0))
     for yi, e in zip(y, est):
         if np.isnan(e):
-            ax.text(x0 + 0.02 * (abs(x0) + 1), yi, HIDDEN, va="center", fontsize=9, color="#555555")
+            ax.text(x0 + 0.02 * (abs(x0) + 1), yi, i18n.t("hidden", language), va="center", fontsize=9, color="#555555")
     # an effect without an interval (every change went one way): say why there is no whisker
     notes = df["ci_note"].to_numpy(dtype=object) if "ci_note" in df.columns else np.full(len(df), None)
     for yi, e, l, note in zip(y, est, lo, notes):
         if not np.isnan(e) and np.isnan(l) and isinstance(note, str) and note:
             right = e > (xlim[0] + xlim[1]) / 2 if xlim else e > 0  # write on the side with room
-            ax.text(e + (-0.05 if right else 0.05), yi, SAME_WAY, ha="right" if right else "left", va="center", fontsize=8, color="#555555")
+            ax.text(e + (-0.05 if right else 0.05), yi, i18n.t("plot.training.same_way", language), ha="right" if right else "left", va="center", fontsize=8, color="#555555")
     ax.set_yticks(y, [_wrap(v, 22) for v in df[label_col]])
     if xlim:
         ax.set_xlim(*xlim)
-    ax.set_xlabel(xlabel)
+    ax.set_xlabel(i18n.t("plot.training.effect_axis", language) if xlabel is None else xlabel)
     if title:
         ax.set_title(title)
     return ax
 
 
-def did_means(data: pd.DataFrame, *, ax=None, title: str | None = None):
+def did_means(data: pd.DataFrame, *, ax=None, title: str | None = None, language: str = "ja"):
     """Arrows from the mean before to the mean after, participants vs non-participants.
 
     ``data`` is :func:`training.did_means` output (``label``, ``group``,
@@ -155,14 +156,14 @@ def did_means(data: pd.DataFrame, *, ax=None, title: str | None = None):
     vals = data["mean"].to_numpy(dtype=float)
     if np.isfinite(vals).any():
         ax.set_xlim(max(0, np.nanmin(vals) - 0.4), np.nanmax(vals) + 0.4)
-    ax.set_xlabel("平均(点は研修前、矢印の先は研修直後)")
+    ax.set_xlabel(i18n.t("plot.training.did_axis", language))
     ax.legend(handles=list(handles.values()), loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False)
     if title:
         ax.set_title(title, pad=24)
     return ax
 
 
-def shares_by_wave(data: pd.DataFrame, *, ax=None, title: str | None = None):
+def shares_by_wave(data: pd.DataFrame, *, ax=None, title: str | None = None, language: str = "ja"):
     """Lines of the share agreeing (or saying yes) over the waves, one line per item.
 
     ``data`` is :func:`training.shares_by_wave` output; error bars are Wilson 95%.
@@ -180,7 +181,7 @@ def shares_by_wave(data: pd.DataFrame, *, ax=None, title: str | None = None):
     ax.set_xticks(x, waves)
     ax.set_ylim(0, 1)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-    ax.set_ylabel("肯定的(4・5)または「はい」の割合")
+    ax.set_ylabel(i18n.t("plot.training.positive_axis", language))
     ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False, fontsize=9)
     if title:
         ax.set_title(title)

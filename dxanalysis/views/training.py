@@ -1,0 +1,141 @@
+"""Words of notebook 04 (研修評価): alt texts and display tables from :mod:`dxanalysis.training`.
+
+Every function takes ``language`` and builds its text from the catalogue keys
+``training.*`` of :data:`dxanalysis.i18n.TEXT`, one body for both languages.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .. import i18n
+from ..training import effect_matrix as _effect_matrix
+from ..training import format_percent
+
+
+def _t(key: str, language: str, **params) -> str:
+    return i18n.t(f"training.{key}", language, **params)
+
+
+def _signed(v: float) -> str:
+    return f"{v:+.2f}"
+
+
+def effect_matrix(table: pd.DataFrame, *, language: str = "ja", alpha: float = 0.05) -> pd.DataFrame:
+    """:func:`dxanalysis.training.effect_matrix` in ``language`` (a view for ``Publisher.table``)."""
+    return _effect_matrix(table, language=language, alpha=alpha)
+
+
+def describe_distribution(dist: pd.DataFrame, *, at_least: int = 4, language: str = "ja") -> str:
+    """One sentence listing the distribution and the share at or above ``at_least``."""
+    vis = dist.dropna(subset=["share"])
+    if vis.empty:
+        return _t("distribution.none", language)
+    parts = i18n.t("list.sep", language).join(_t("distribution.part", language, label=r.label, count=int(r.count), share=format_percent(int(r.count), int(r.n), language=language))
+                                             for r in vis.itertuples())
+    top = vis[vis["value"] >= at_least]
+    n = int(vis["n"].iloc[0])
+    k = int(top["count"].sum())
+    return _t("distribution", language, parts=parts, at_least=at_least, share=format_percent(k, n, language=language), k=k, n=n)
+
+
+def describe_changes(tests: pd.DataFrame, language: str = "ja") -> str:
+    """Which item had the most and fewest pairs rising, and how many fell."""
+    vis = tests.dropna(subset=["share_improved"])
+    if vis.empty:
+        return _t("changes.none", language)
+    hi = vis.loc[vis["share_improved"].idxmax()]
+    lo = vis.loc[vis["share_improved"].idxmin()]
+    wmin = vis.loc[vis["share_worse"].idxmin()]
+    wmax = vis.loc[vis["share_worse"].idxmax()]
+
+    def pct(r, col: str) -> str:
+        return format_percent(int(r[f"n_{col}"]), int(r["n_pairs"]), language=language)
+
+    return _t("changes", language, high=hi["label"], high_share=pct(hi, "improved"), low=lo["label"], low_share=pct(lo, "improved"),
+              worse_min=pct(wmin, "worse"), worse_max=pct(wmax, "worse"))
+
+
+def describe_effects(table: pd.DataFrame, *, label_col: str = "label", unit: str = "", alpha: float = 0.05, language: str = "ja") -> str:
+    """Largest and smallest effect with intervals, and how many items changed (q < ``alpha``).
+
+    The count of "changed" items uses the q-values (the decision rule of the tables), not
+    whether an interval includes 0: the intervals and the tests are different methods and
+    may disagree near the boundary. Rows without an interval (all changed the same way)
+    say so.
+    """
+    col = "effect_size" if "effect_size" in table.columns else "estimate"
+    vis = table.dropna(subset=[col])
+    if vis.empty:
+        return _t("effects.none", language)
+    hi = vis.loc[vis[col].idxmax()]
+    lo = vis.loc[vis[col].idxmin()]
+    hidden = int(table[col].isna().sum())
+
+    def one(r):
+        if pd.notna(r["ci_low"]):
+            ci = _t("effects.ci", language, low=f"{r['ci_low']:.2f}", high=f"{r['ci_high']:.2f}")
+        elif isinstance(r.get("ci_note"), str) and r["ci_note"]:
+            ci = _t("effects.same_way", language)
+        else:
+            ci = ""
+        return _t("effects.one", language, label=r[label_col], value=_signed(r[col]) + unit, ci=ci)
+
+    text = _t("effects", language, high=one(hi), low=one(lo))
+    if "q_value" in vis.columns:
+        tested = vis.dropna(subset=["q_value"])
+        k = int((tested["q_value"] < alpha).sum())
+        text += _t("effects.changed", language, alpha=alpha, n=len(tested), k=k)
+    if hidden:
+        text += _t("effects.hidden", language, n=hidden)
+    return text
+
+
+def describe_did(did: pd.DataFrame, language: str = "ja") -> str:
+    """The difference-in-differences per item in one sentence (for alt text)."""
+    if did is None or did.empty:
+        return _t("did.none", language)
+    parts = i18n.t("list.sep", language).join(
+        _t("did.part", language, label=r.label, estimate=_signed(r.estimate), ci=_t("did.ci", language, low=f"{r.ci_low:.2f}", high=f"{r.ci_high:.2f}") if pd.notna(r.ci_low) else "")
+        for r in did.dropna(subset=["estimate"]).itertuples())
+    return _t("did", language, parts=parts)
+
+
+def describe_shares_by_wave(data: pd.DataFrame, language: str = "ja") -> str:
+    """Share per wave for each item, as 「item」a%→b%→c%."""
+    parts = []
+    for label, sub in data.groupby("label", sort=False):
+        seq = "→".join(_t("wave_share", language, wave=w, share=format_percent(int(k), int(n), language=language))
+                       for w, s, k, n in zip(sub["wave_label"], sub["share"], sub["numerator"], sub["n"]) if pd.notna(s))
+        parts.append(_t("shares.part", language, label=label, seq=seq))
+    n = int(data["n"].max()) if len(data) else 0
+    return _t("shares", language, n=n, parts=i18n.t("list.sep", language).join(parts))
+
+
+def did_caveat(did: pd.DataFrame, *, language: str = "ja") -> str:
+    """Plain-language reading of :func:`~dxanalysis.training.did_estimates`, or why there is none."""
+    if did is None or did.empty:
+        return _t("did.no_comparison", language)
+    return _t("did.caveat", language)
+
+
+def did_finding(did: pd.DataFrame, *, language: str = "ja") -> str:
+    """A short key finding from the (privacy-filtered) DID table, with its assumptions.
+
+    Likert estimates are in scale points (点), yes/no estimates in percentage points
+    (ポイント). Without an estimate, the sentence says the change cannot be attributed.
+    """
+    vis = did.dropna(subset=["estimate"]) if did is not None and len(did) else pd.DataFrame()
+    if vis.empty:
+        return did_caveat(vis, language=language)
+
+    def one(r) -> str:
+        if pd.isna(r["ci_low"]):
+            return _t("did.item_none", language, label=r["label"])
+        if r["kind"] == "yesno":
+            return _t("did.item_share", language, label=r["label"], value=f"{r['estimate'] * 100:+.0f}", low=f"{r['ci_low'] * 100:.0f}", high=f"{r['ci_high'] * 100:.0f}")
+        return _t("did.item_mean", language, label=r["label"], value=f"{r['estimate']:+.2f}", low=f"{r['ci_low']:.2f}", high=f"{r['ci_high']:.2f}")
+
+    k = int((vis["ci_low"] > 0).sum())
+    parts = _t("did.sep", language).join(one(r) for r in vis.to_dict("records"))
+    return _t("did.finding", language, n=len(vis), k=k, parts=parts)

@@ -1,0 +1,148 @@
+"""Views (issue #18, words in one place): one body per sentence, words from the catalogue.
+
+The Japanese sentences are pinned to what the step modules wrote before the move (the
+Japanese run is unchanged); the English ones hold no Japanese beyond the data values.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+from types import SimpleNamespace
+
+import nbformat
+import numpy as np
+import pandas as pd
+import pytest
+
+from dxanalysis import i18n
+from dxanalysis.views import roadmap as vroadmap
+from dxanalysis.views import segments as vseg
+from dxanalysis.views import training as vtraining
+from dxanalysis.views import waves as vwaves
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = {"データ活用", "Web会議", "推進役", "学びたい層", "前向き", "試す自信", "不満", "満足", "推進体制", "業務改革", "慎重派", "所属部署", "総務部", "福祉部"}
+
+
+def _cases(language: str) -> dict[str, str]:
+    row = SimpleNamespace(label="データ活用", fy_from=2024, fy_to=2025, estimate_from=2.56, estimate_to=2.80, change=0.24, ci_low=0.10, ci_high=0.38, q_value=0.00518, statistic="mean")
+    share = SimpleNamespace(label="Web会議", fy_from=2024, fy_to=2025, estimate_from=0.816, estimate_to=0.791, change=-0.025, ci_low=-0.079, ci_high=0.029, q_value=0.4, statistic="share_using")
+    shift = pd.DataFrame({"segment_name": ["推進役", "学びたい層"], "share_from": [0.21, 0.30], "share_to": [0.24, 0.31], "clear": [True, False]})
+    tests = pd.DataFrame({"label": ["前向き", "試す自信"], "share_improved": [0.5, 0.3], "share_worse": [0.1, 0.05], "n_improved": [10, 6], "n_worse": [2, 1], "n_pairs": [20, 20],
+                          "effect_size": [0.6, 0.3], "ci_low": [0.4, np.nan], "ci_high": [0.8, np.nan], "ci_note": ["", "same"], "q_value": [0.01, 0.2]})
+    dist = pd.DataFrame({"label": ["不満", "満足"], "count": [2, 18], "n": [20, 20], "share": [0.1, 0.9], "value": [1, 5]})
+    did = pd.DataFrame({"label": ["前向き"], "estimate": [0.61], "ci_low": [0.36], "ci_high": [0.86]})
+    domains = pd.DataFrame({"domain": ["推進体制", "業務改革"], "gap_mean": [2.0, 0.7]})
+    prof = pd.DataFrame({"segment": [1, 1, 2, 2], "segment_name": ["推進役", "推進役", "慎重派", "慎重派"], "construct_label": ["データ活用", "Web会議", "データ活用", "Web会議"],
+                         "z": [0.5, 0.2, 0.3, -0.4], "mean": [3.5, 3.2, 3.3, 2.6]})
+    comp = pd.DataFrame({"attribute": ["department"] * 2, "attribute_label": ["所属部署"] * 2, "segment": [1, 1], "segment_name": ["推進役"] * 2, "group": ["総務部", "福祉部"],
+                         "group_share": [0.5, 0.2]})
+    return {
+        "change": vwaves.describe_change(row, language),
+        "change_share": vwaves.describe_change(share, language),
+        "shift": vwaves.describe_shift(shift, language),
+        "t_changes": vtraining.describe_changes(tests, language=language),
+        "t_effects": vtraining.describe_effects(tests, language=language),
+        "t_dist": vtraining.describe_distribution(dist, language=language),
+        "t_did": vtraining.describe_did(did, language=language),
+        "r_domains": vroadmap.describe_domain_gaps(domains, language=language),
+        "g_profiles": vseg.describe_profiles(prof, language=language),
+        "g_comp": vseg.describe_compositions(comp, language=language),
+    }
+
+
+#: what the step modules wrote before the sentences moved to the views (the Japanese run is unchanged)
+PINNED_JA = {
+    "change": "データ活用: 令和6年度 2.56 → 令和7年度 2.80(変化 +0.24、95%信頼区間 +0.10〜+0.38、q = 0.00518)。上がりました。",
+    "change_share": "Web会議: 令和6年度 81.6% → 令和7年度 79.1%(変化 -2.5ポイント、95%信頼区間 -7.9ポイント〜+2.9ポイント、q = 0.4)。はっきりした変化はありません。",
+    "shift": "職員全体に占める割合(推定): 推進役 21% → 24%、学びたい層 30% → 31%。割合がはっきり変わったセグメント: 推進役。",
+    "t_changes": "研修前より回答が上がった人の割合は「前向き」が最も高く50%、最も低い「試す自信」で30%。下がった人は各項目5%〜10%。",
+    "t_effects": "最も大きいのは「前向き」(+0.60、95%区間 0.40〜0.80)、最も小さいのは「試す自信」(+0.30、変化した人は全員が同じ向きのため区間なし)。q値が0.05未満(変化あり)は2件中1件。",
+    "t_dist": "回答の分布は「不満」2人(10%)、「満足」18人(90%)。4以上は合わせて90%(18/20人)。",
+    "t_did": "受講者の変化から非受講者の変化を引いた差は「前向き」+0.61(95%区間 0.36〜0.86)。",
+    "r_domains": "ギャップ(目標−現状)の平均が最も大きい領域は「推進体制」(2.0段階)、最も小さいのは「業務改革」(0.7段階)。",
+    "g_profiles": "構成概念の平均(1〜5点): 1「推進役」はすべての構成概念で職員平均を上回る(最も上回るのはデータ活用 3.50点)。"
+                  "2「慎重派」はデータ活用が職員平均を最も上回り(3.30点)、Web会議が最も下回る(2.60点)。",
+    "g_comp": "所属部署別: 1「推進役」の割合が最も高いのは総務部(50%)。",
+}
+
+
+def test_japanese_sentences_are_unchanged_by_the_move():
+    assert _cases("ja") == PINNED_JA
+
+
+def test_merge_note_in_both_languages():
+    model = SimpleNamespace(merged_=[(5, 2)], min_segment_size=10, k_=5, n_segments_=4)
+    assert vseg.describe_merges(model) == "人数が10人未満のセグメントが1つあったため、中心が最も近いセグメントに統合しました(統合前 k=5、統合後 4)。"
+    assert vseg.describe_merges(model, "en") == "1 segments had fewer than 10 people and were merged into the segment with the nearest centre (k=5 before, 4 after)."
+    assert vseg.describe_merges(SimpleNamespace(merged_=[])) is None
+
+
+def test_english_sentences_hold_no_japanese_beyond_data_values():
+    for key, text in _cases("en").items():
+        rest = text
+        for v in sorted(DATA, key=len, reverse=True):
+            rest = rest.replace(v, " ")
+        assert not i18n.has_japanese(rest), f"{key}: {text}"
+    en = _cases("en")
+    assert en["change"] == "データ活用: FY2024 2.56 → FY2025 2.80 (change +0.24, 95% confidence interval +0.10 to +0.38, q = 0.00518). Up."
+    assert "-2.5 points" in en["change_share"] and "No clear change." in en["change_share"]
+
+
+# --------------------------------------------------------------------------- every key used exists
+_LITERAL_KEY = re.compile(r"""(?:i18n\.t|pub\.text|\.text)\(\s*f?["']([\w.]+)["']""")
+
+
+def _view_keys(path: Path) -> set[str]:
+    """Keys a views module looks up through its ``_t("…")`` helper (prefix + key)."""
+    src = path.read_text(encoding="utf-8")
+    prefix = re.search(r'i18n\.t\(f"(\w+)\.\{key\}"', src)
+    if not prefix:
+        return set()
+    keys = set()
+    for node in ast.walk(ast.parse(src)):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "_t" and node.args and isinstance(node.args[0], ast.Constant):
+            keys.add(f"{prefix.group(1)}.{node.args[0].value}")
+    return keys
+
+
+def test_every_catalogue_key_used_exists():
+    used: dict[str, str] = {}
+    for path in [*sorted((ROOT / "dxanalysis").rglob("*.py"))]:
+        for key in _LITERAL_KEY.findall(path.read_text(encoding="utf-8")):
+            if "{" not in key:
+                used[key] = path.name
+        for key in _view_keys(path):
+            used[key] = path.name
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        nb = nbformat.read(str(path), as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                for key in _LITERAL_KEY.findall(cell.source):
+                    used[key] = path.name
+    dynamic = {k for k in used if k.endswith(".")}  # f-string prefixes such as "verdict."
+    missing = {k: where for k, where in used.items() if k not in i18n.TEXT and k not in dynamic and "." in k}
+    assert len(used) > 150, len(used)
+    assert not missing, missing
+
+
+@pytest.mark.parametrize("key", sorted(i18n.TEXT))
+def test_catalogue_entry_has_both_languages_and_the_same_placeholders(key):
+    import string
+
+    ja, en = i18n.TEXT[key]
+    fields = [{f for _, f, _, _ in string.Formatter().parse(t) if f} for t in (ja, en)]
+    assert ja.strip() and en.strip()
+    assert fields[0] == fields[1]
+    assert not i18n.has_japanese(en)
+
+
+def test_segment_weighting_and_opportunities_in_both_languages():
+    res = SimpleNamespace(weights=pd.Series([1.0]), design_effect=1.2345, n_eff=412.6)
+    opp = pd.DataFrame({"rank": [1, 2, 1], "segment": [1, 1, 2], "segment_name": ["推進役", "推進役", "慎重派"], "opportunity": ["A研修", "B", "C研修"]})
+    assert vseg.describe_weighting(res) == ("職員全体の推定割合の95%信頼区間は、重みのばらつきによるデザイン効果 1.23(回答者509人が、重みのない約413人分の情報に相当)"
+                                            "を考慮したWilsonの方法で計算しました。")
+    assert vseg.describe_opportunities(opp) == "セグメントごとに最初に勧める機会: 1「推進役」→A研修、2「慎重派」→C研修。"
+    assert vseg.describe_opportunities(opp, language="en") == "First opportunity for each segment: 1 \u201c推進役\u201d → A研修, 2 \u201c慎重派\u201d → C研修."
