@@ -166,7 +166,7 @@ def test_batch_on_a_real_cluster_equals_a_local_run(tmp_path, cluster):
 
 
 def test_unreachable_scheduler_says_so_in_japanese(tmp_path, capsys):
-    data = write_sample(tmp_path / "data" / "town1", n_respondents=30, seed=1, municipality_id="town1", name="試験町")
+    data = write_sample(tmp_path / "data" / "town1", n_respondents=60, seed=1, municipality_id="town1", name="試験町")
     address = f"tcp://127.0.0.1:{_free_port()}"  # nothing listens there
     t0 = time.monotonic()
     assert main(["run", str(data), "--reports", str(tmp_path / "r"), "--scheduler", address, "--no-progress"]) == 2
