@@ -28,7 +28,8 @@ Projection to 1,741 municipalities (printed, and stored in ``benchmarks/results.
     wall(W)     = t_start + max(1,741 × (c̄ + o_w) / W,  1,741 × m)
                   o_w = the part of the overhead spent on the workers (the rest is the main
                   process, m CPU-s per municipality, which is serial and bounds the wall
-                  whatever W is); t_start = measured cluster start.
+                  whatever W is; on a LocalCluster m also holds the scheduler, which runs
+                  in the same process); t_start = measured cluster start.
     uncertainty = ± 1.96 × s / √N × 1,741 / W   (s = sd of per-municipality CPU-s: the mean
                   is estimated from N municipalities)
 
