@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.cluster import KMeans
-from sklearn.metrics import adjusted_rand_score, silhouette_score
+from sklearn.metrics import adjusted_rand_score, pairwise_distances, silhouette_score
 from sklearn.mixture import GaussianMixture
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -161,6 +161,11 @@ class SegmentModel(ClusterMixin, BaseEstimator):
         Above this many rows the silhouette is computed on a random subset of this size.
     max_resample_size : int, default 5000
         Upper bound of the subsample size (keeps large data sets fast).
+    selection_sample_size : int or None, default 10000
+        Above this many rows, k is chosen (silhouette, BIC, stability) on a seeded random
+        subset of this many rows, and the chosen model is then refitted on all rows,
+        starting from the subset's solution (see Notes). ``None`` or 0: always all rows.
+        Data of this size or smaller are fitted exactly as without it.
 
     Attributes
     ----------
@@ -205,6 +210,9 @@ class SegmentModel(ClusterMixin, BaseEstimator):
         The fitted ``KMeans`` or ``GaussianMixture`` behind ``labels_``.
     label_map_ : ndarray
         Model label → segment number.
+    selection_rows_ : int
+        Rows the criteria of ``selection_`` and ``stability_`` were computed on (all rows,
+        or ``selection_sample_size``).
     n_features_in_, feature_names_in_
         As in scikit-learn.
 
@@ -228,6 +236,19 @@ class SegmentModel(ClusterMixin, BaseEstimator):
     ``n_resamples`` subsamples (the same subsamples for every k and method), refit on the
     subsample, predict every row, and compare with the full-data labels by the adjusted
     Rand index (Hubert & Arabie 1985): 1 = identical partitions, 0 = chance agreement.
+
+    **Large data** (more rows than ``selection_sample_size``): the criteria are computed on
+    a random subset of ``selection_sample_size`` rows drawn without replacement with the
+    seed (the same subset on every run), then the chosen k and method are refitted on all
+    rows, initialised at the subset's centres (k-means) or means, weights and precisions
+    (Gaussian mixture), so the segments are the same structure with centres estimated
+    from everybody. At 10,000 rows the silhouette is already estimated on 5,000 rows and
+    each stability refit on 5,000 (``silhouette_sample_size``, ``max_resample_size``); a
+    centre of a segment with ≥ 5 % of the staff is estimated from ≥ 500 rows (standard
+    error ≤ 0.05 SD of a standardised feature), far below the separation that decides k.
+    The BIC is that of a 10,000-respondent survey: structure too faint to show in 10,000
+    respondents is not reported as segments. Fitting every k on 100,000 rows cost ≈ 50
+    CPU-s for the same k (``benchmarks/bench_segments.py``).
 
     **Numbering**: segments are sorted by (1) the mean of ``order_features`` in three
     bands (above ``+order_threshold``, between, below ``−order_threshold``), high band
@@ -255,6 +276,7 @@ class SegmentModel(ClusterMixin, BaseEstimator):
         order_threshold=LEVEL_THRESHOLD,
         silhouette_sample_size=5000,
         max_resample_size=5000,
+        selection_sample_size=10000,
     ):
         self.n_segments = n_segments
         self.k_range = k_range
@@ -271,6 +293,7 @@ class SegmentModel(ClusterMixin, BaseEstimator):
         self.order_threshold = order_threshold
         self.silhouette_sample_size = silhouette_sample_size
         self.max_resample_size = max_resample_size
+        self.selection_sample_size = selection_sample_size
 
     # ------------------------------------------------------------------ helpers
     def _check_params(self, n: int) -> list[int]:
@@ -303,9 +326,12 @@ class SegmentModel(ClusterMixin, BaseEstimator):
     def _labels(est, X) -> np.ndarray:
         return est.labels_ if hasattr(est, "labels_") else est.predict(X)
 
-    def _silhouette(self, X, labels, seed: int) -> float:
+    def _silhouette(self, X, labels, seed: int, sampled=None) -> float:
         if len(np.unique(labels)) < 2:
             return float("nan")
+        if sampled is not None:  # (indices, their distance matrix): the subset silhouette_score(sample_size=…) draws, computed once
+            idx, dist = sampled
+            return float(silhouette_score(dist, labels[idx], metric="precomputed"))
         size = self.silhouette_sample_size if self.silhouette_sample_size and len(X) > self.silhouette_sample_size else None
         return float(silhouette_score(X, labels, sample_size=size, random_state=seed))
 
@@ -322,6 +348,13 @@ class SegmentModel(ClusterMixin, BaseEstimator):
             else:
                 raise ValueError(f"SegmentModel: order feature {f!r} is not a column of X ({names})")
         return cols or None
+
+    def _refit(self, est, method: str, k: int, seed: int, X):
+        """``est`` (fitted on a subset) refitted on ``X``, initialised at its solution."""
+        if method == "kmeans":
+            return KMeans(n_clusters=k, init=est.cluster_centers_, n_init=1, random_state=seed).fit(X)
+        return GaussianMixture(n_components=k, covariance_type=self.covariance_type, n_init=1, random_state=seed,
+                               weights_init=est.weights_, means_init=est.means_, precisions_init=est.precisions_).fit(X)
 
     # ------------------------------------------------------------------ fit
     def fit(self, X, y=None):
@@ -341,17 +374,31 @@ class SegmentModel(ClusterMixin, BaseEstimator):
 
         if isinstance(X, pd.DataFrame) and X.isna().any().any():
             raise ValueError("SegmentModel.fit: X has missing values; drop incomplete rows first (construct_features(m).dropna())")
-        X = validate_data(self, X, dtype=np.float64)
-        n = X.shape[0]
-        ks = self._check_params(n)
+        X_all = validate_data(self, X, dtype=np.float64)
+        n_all = X_all.shape[0]
+        self._check_params(n_all)
         rs = check_random_state(self.random_state)
         base_seed = self.random_state if isinstance(self.random_state, (int, np.integer)) else int(rs.randint(0, 2**31 - 1))
+        # large data: the criteria on a seeded subset (its own generator, so smaller data draw exactly as before)
+        cap = int(self.selection_sample_size or 0)
+        if cap and n_all > cap:
+            X = X_all[np.sort(np.random.RandomState(base_seed).choice(n_all, size=cap, replace=False))]
+        else:
+            X = X_all
+        n = X.shape[0]
+        self.selection_rows_ = n
+        ks = self._check_params(n)
         # the same subsamples for every k and method (paired comparison)
         sub_n = max(2, min(int(round(self.resample_fraction * n)), int(self.max_resample_size)))
         resamples = [(np.sort(rs.choice(n, size=sub_n, replace=False)), int(rs.randint(0, 2**31 - 1))) for _ in range(int(self.n_resamples))]
 
         rows, stab_rows, fitted = [], [], {}
         with threadpool_limits(limits=1):
+            sampled = None
+            if self.silhouette_sample_size and n > self.silhouette_sample_size:
+                # the rows silhouette_score(sample_size=…, random_state=base_seed) would draw; their distances once for all k and methods
+                idx = check_random_state(base_seed).permutation(n)[: int(self.silhouette_sample_size)]
+                sampled = (idx, pairwise_distances(X[idx]))
             # k = 1: one Gaussian for everybody, the "no segments" model the BIC compares against
             single = self._estimator("gmm", 1, base_seed).fit(X)
             fitted[(1, "gmm")] = (single, np.zeros(n, dtype=int))
@@ -371,11 +418,12 @@ class SegmentModel(ClusterMixin, BaseEstimator):
                     rows.append({
                         "k": k,
                         "method": method,
-                        "silhouette": self._silhouette(X, labels, base_seed),
+                        "silhouette": self._silhouette(X, labels, base_seed, sampled),
                         "bic": float(est.bic(X)) if method == "gmm" else float("nan"),
                         "stability_ari": float(np.mean(aris)) if aris else float("nan"),
                         "stability_sd": float(np.std(aris, ddof=1)) if len(aris) > 1 else float("nan"),
                     })
+            del sampled
         sel = pd.DataFrame(rows)
         sel["stable"] = sel["stability_ari"].isna() | (sel["stability_ari"] >= self.stability_threshold)
         self.stability_ = pd.DataFrame(stab_rows, columns=["k", "method", "resample", "ari"])
@@ -411,6 +459,11 @@ class SegmentModel(ClusterMixin, BaseEstimator):
         self.k_ = k
         self.method_ = self.method
         self.model_, raw = fitted[(k, self.method)]
+        if X is not X_all:  # refit the chosen model on all rows, from the subset's solution
+            with threadpool_limits(limits=1):
+                self.model_ = self._refit(self.model_, self.method if k > 1 else "gmm", k, base_seed, X_all)
+                raw = self._labels(self.model_, X_all)
+            X, n = X_all, n_all
 
         # merge segments below min_segment_size into the nearest centre
         n_raw = k
@@ -969,7 +1022,8 @@ def rake_with_notes(survey: pd.DataFrame, roster: pd.DataFrame, *, margins: Sequ
         staff.index = staff.index.astype(str)
         staff = staff[staff > 0].astype(float)
         values = survey.loc[complete, a].astype(str)
-        empty = [g for g in staff.index if g not in set(values)]
+        present = set(values.unique())
+        empty = [g for g in staff.index if g not in present]
         if empty:
             groups = "」「".join(empty)
             notes.append(f"Roster {label(a)} '{groups}' has staff but no respondent: its staff were spread over the other categories, so the whole-staff estimates do not represent them."

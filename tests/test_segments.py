@@ -522,3 +522,65 @@ def test_plots_draw_from_tables(sample):
     fig, ax = plt.subplots()
     pseg.segment_map(res.names, res.table, ax=ax)
     assert len(ax.texts) == len(res.names)
+
+
+# --------------------------------------------------------------------------- large data (issue 17)
+#: sha256 of data/sample's respondent → segment column (comma-joined) from fit_segments with the defaults,
+#: computed with the code of main at d859cdc, before the large-data path (selection on a subset) existed.
+SAMPLE_ASSIGNMENT_SHA256 = "5b6e51beeac9c6a950673bd6330a03e14bf2943072efd26b0cdd7d5c4338d683"
+
+
+def test_sample_result_unchanged_by_the_large_data_path(sample):
+    import hashlib
+
+    _, res = sample
+    assert res.model.selection_rows_ == 500 and res.model.k_ == 4 and res.model.rule_ == "silhouette"
+    labels = res.assignment["segment"].astype("Int64").astype(str).str.cat(sep=",")
+    assert hashlib.sha256(labels.encode()).hexdigest() == SAMPLE_ASSIGNMENT_SHA256
+
+
+def test_sampled_silhouette_equals_sklearn_sample_size():
+    """Above silhouette_sample_size the distances of the sampled rows are computed once; each value must equal
+    sklearn's silhouette_score(sample_size=…, random_state=seed) of an independently refitted estimator."""
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import silhouette_score
+    from sklearn.mixture import GaussianMixture
+
+    X, _ = blobs(3, n=600, seed=5)
+    model = SegmentModel(k_range=(2, 4), silhouette_sample_size=200, selection_sample_size=None, random_state=7, **FAST).fit(X)
+    for row in model.selection_[model.selection_["k"] >= 2].itertuples():
+        if row.method == "kmeans":
+            labels = KMeans(n_clusters=row.k, n_init=3, random_state=7).fit(X).labels_
+        else:
+            labels = GaussianMixture(n_components=row.k, random_state=7).fit(X).predict(X)
+        assert row.silhouette == pytest.approx(silhouette_score(X, labels, sample_size=200, random_state=7), abs=1e-9)
+
+
+@pytest.fixture(scope="module")
+def generated_6000(tmp_path_factory):
+    from dxanalysis.sample import write_sample
+
+    folder = write_sample(tmp_path_factory.mktemp("large") / "large", n_respondents=6000, seed=11, municipality_id="large", name="大規模市")
+    m = io.load_municipality(folder)
+    planted = pd.read_csv(folder / "truth" / "planted_segments.csv", dtype={"respondent_id": str}, encoding="utf-8-sig")
+    return segments.construct_features(m).dropna(), planted
+
+
+def test_large_data_k_on_a_subset_equals_the_full_fit(generated_6000):
+    """6,000 generated respondents with 4 planted segments: k chosen on 2,000 rows (then refitted on all rows)
+    is the k of the fit on all 6,000 rows, with the same partition."""
+    X, planted = generated_6000
+    opts = {"n_resamples": 5, "min_segment_size": 3}
+    full = SegmentModel(selection_sample_size=None, **opts).fit(X)
+    sub = SegmentModel(selection_sample_size=2000, **opts).fit(X)
+    again = SegmentModel(selection_sample_size=2000, **opts).fit(X)
+    assert full.selection_rows_ == len(X) > 5900 and sub.selection_rows_ == 2000
+    assert sub.k_ == full.k_ == 4 and sub.criterion_k_ == full.criterion_k_ and sub.rule_ == full.rule_ == "silhouette"
+    assert len(sub.labels_) == len(X) and sub.profiles_["n"].sum() == len(X)
+    assert adjusted_rand_score(full.labels_, sub.labels_) >= 0.99
+    np.testing.assert_array_equal(sub.labels_, again.labels_)  # the subset is drawn from the seed
+    truth = planted.set_index("respondent_id").loc[X.index.astype(str), "segment"].to_numpy()
+    assert adjusted_rand_score(truth, sub.labels_) >= 0.8
+    # the centres are the means of all rows per segment (not of the subset)
+    for s in range(1, sub.n_segments_ + 1):
+        np.testing.assert_allclose(sub.cluster_centers_[s - 1], X.to_numpy()[sub.labels_ == s].mean(axis=0))
