@@ -28,7 +28,7 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("drafting", ["codebook_draft", "questionnaire", "sample"]),
     ("plots", ["plots.*"]),
     ("publishing", ["report", "explore", "audit"]),
-    ("running", ["runner"]),
+    ("running", ["backends", "manifest", "runner"]),
     ("interface", ["cli"]),
 ]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import time
 
-from dxanalysis import runner
+from dxanalysis import manifest, runner
 
 
 def _publish(tmp_path):
@@ -24,7 +24,7 @@ def test_unchanged_stats_need_no_hashing(tmp_path, monkeypatch):
     def no_hash(path):
         raise AssertionError(f"hashed {path}")
 
-    monkeypatch.setattr(runner, "file_hash", no_hash)
+    monkeypatch.setattr(manifest, "file_hash", no_hash)  # output_problems lives in manifest.py
     assert runner.output_problems(outputs, report, stats) == []
 
 
