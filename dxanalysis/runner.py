@@ -42,7 +42,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from . import __version__, fsutil
+from . import __version__, executor, fsutil
 from .config import NOTEBOOKS, NOTEBOOKS_DIR, PACKAGE_DIR, REPORTS_DIR, load_codebook, load_config, municipality_folders, package_hash  # noqa: F401 (municipality_folders, package_hash: moved to config, re-exported)
 from .backends import SchedulerUnavailable, _DaskBackend, _descendants, _exit_with_parent, _is_kernel, _kill_processes, _PoolBackend, _probe, _processes, _SerialBackend, make_backend  # noqa: F401 (moved to backends.py, re-exported)
 from .manifest import (  # noqa: F401 (moved to manifest.py, re-exported)
@@ -349,15 +349,26 @@ def notebook_title(nb) -> str:
 def execute_notebook(nb_path: Path, out_path: Path, parameters: dict, *, cwd: Path, cell_timeout: int = DEFAULT_CELL_TIMEOUT) -> None:
     """Run one notebook with papermill on this interpreter's kernel.
 
+    In a pool worker or a ``workers=1`` run (:func:`executor.enabled`) the notebook runs on
+    the process's warm kernel (:class:`executor.WarmKernel`: imports done once, state reset
+    before each notebook); otherwise, and when the warm kernel cannot be set up, on a
+    kernel of its own started by papermill.
+
     The kernel's working directory is set through nbclient's ``resources`` instead of
     papermill's ``cwd`` (which calls ``os.chdir`` for the whole process and so races when
     a Dask worker runs several notebooks in threads). ``cell_timeout`` (seconds, 0 = none)
     limits each cell.
     """
     _lighten_imports()
+    _start_watchdog()
+    if executor.enabled():
+        try:
+            executor.current(ensure_kernel()).execute_notebook(nb_path, out_path, parameters, cwd=cwd, cell_timeout=cell_timeout)
+            return
+        except executor.KernelSetupError:
+            pass  # the warm kernel could not be set up: this notebook gets a kernel of its own
     import papermill as pm
 
-    _start_watchdog()
     pm.execute_notebook(
         str(nb_path),
         str(out_path),
@@ -393,7 +404,11 @@ def _watch_kernels() -> None:
     while True:
         time.sleep(_WATCHDOG_POLL)
         now, alive = time.monotonic(), set()
+        idle = executor.idle_kernel_pids()  # warm kernels waiting for their next notebook are idle by design
         for child in me.children(recursive=False):
+            if child.pid in idle:
+                seen.pop(child.pid, None)
+                continue
             try:
                 if "ipykernel_launcher" not in " ".join(child.cmdline()):
                     continue
@@ -701,6 +716,10 @@ def _worker_init() -> None:
 
     from . import io, report  # noqa: F401
     ensure_kernel()
+    import atexit
+
+    executor.enable()
+    atexit.register(executor.shutdown_all)
 
 
 
@@ -1190,6 +1209,7 @@ class _BatchRun:
     def run(self) -> BatchResult:
         munis = self.munis
         aborted = False
+        warm = executor._ENABLED[0]
         try:
             for muni in munis:
                 if muni.error is not None:
@@ -1203,6 +1223,8 @@ class _BatchRun:
                     self.tick(len(muni.results))
             if any(m.needs_validation and m.error is None for m in munis) or self.want_comparison:
                 self.backend = make_backend(self.workers, self.scheduler, initializer=_worker_init)
+                if isinstance(self.backend, _SerialBackend):
+                    executor.enable()  # one warm kernel in this process for this run's notebooks
             for muni in munis:
                 if muni.needs_validation and muni.error is None:
                     self.schedule(0, 0.0, validate_task, str(muni.folder), "validate", muni)
@@ -1235,6 +1257,9 @@ class _BatchRun:
         finally:
             if self.backend is not None and not aborted:
                 self.backend.close()
+            if isinstance(self.backend, _SerialBackend):
+                executor.shutdown_all()
+                executor.enable(warm)
             if self.bar is not None:
                 self.bar.close()
         self.collect()

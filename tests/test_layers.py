@@ -28,7 +28,7 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("drafting", ["codebook_draft", "questionnaire", "sample"]),
     ("plots", ["plots.*"]),
     ("publishing", ["report", "explore", "audit"]),
-    ("running", ["backends", "manifest", "runner"]),
+    ("running", ["backends", "manifest", "executor", "runner"]),
     ("interface", ["cli"]),
 ]
 
