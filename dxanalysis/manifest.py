@@ -15,6 +15,7 @@ Moved out of ``runner.py`` (issue #18, item 5); ``runner`` re-exports every name
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import platform
@@ -143,7 +144,8 @@ def output_problems(outputs: dict, report_dir: Path, stats: dict | None = None) 
     return bad
 
 
-def package_versions() -> dict[str, str]:
+@functools.lru_cache(maxsize=1)
+def _versions() -> tuple:
     from importlib.metadata import PackageNotFoundError, version
 
     out = {"python": platform.python_version(), "dxanalysis": __version__}
@@ -152,7 +154,12 @@ def package_versions() -> dict[str, str]:
             out[pkg] = version(pkg)
         except PackageNotFoundError:
             pass
-    return out
+    return tuple(out.items())
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of Python, the package and the libraries, looked up once per process (every manifest records them)."""
+    return dict(_versions())
 
 
 def read_manifest(report_dir: Path) -> dict:
@@ -231,6 +238,8 @@ def build_manifest(muni, order: list[str], *, final: bool, publishing: str = "")
         "parameters": {"data_dir": str(muni.folder.resolve()), "min_group_size": cfg.min_group_size, "language": cfg.language},
         "footer": muni.footer,
         "tables_source": muni.tables_source,
+        "index_source": getattr(muni, "index_source", ""),
+        "index_stat": getattr(muni, "index_stat", None),
         "audited": muni.audited,
         "notebooks": [asdict(r) for r in results],
     }

@@ -753,6 +753,8 @@ class _Muni:
     interrupted: set = field(default_factory=set)  # notebooks an earlier run left unfinished (scratch folders found)
     reasons: dict = field(default_factory=dict)  # notebook -> why it re-runs although nothing changed
     tables_source: str = ""  # digest of the tables tables.xlsx was last built from
+    index_source: str = ""  # digest of what index.html was last built from (index_digest)
+    index_stat: list | None = None  # [size, mtime_ns, inode] of that index.html
     audited: str = ""  # digest of the shared files the last passed privacy audit saw (audit_digest)
 
 
@@ -794,6 +796,7 @@ def _plan_notebooks(muni: _Muni, *, selected: list[Path], all_notebooks: list[Pa
     muni.interrupted = stale_staging(muni.report_dir)
     manifest = read_manifest(muni.report_dir)
     muni.tables_source = manifest.get("tables_source", "")
+    muni.index_source, muni.index_stat = manifest.get("index_source", ""), manifest.get("index_stat")
     muni.audited = manifest.get("audited", "")
     muni.previous = {e.get("notebook"): e for e in manifest.get("notebooks", []) if isinstance(e, dict)}
     same_inputs = bool(manifest) and manifest.get("inputs_hash") == muni.inputs_hash
@@ -873,10 +876,21 @@ def _audit(muni: _Muni, order: list[str]) -> list:
     return rows
 
 
-def _write_municipality(muni: _Muni, order: list[str]) -> Path:
-    """tables.xlsx, index.html, then manifest.json of one municipality, after all its notebooks finished."""
-    from .report import write_index, write_tables_xlsx
+def index_digest(muni: _Muni, results: list[NotebookResult]) -> str:
+    """Everything ``index.html`` is built from: the rows (status, link, error), the findings files' hashes, the footer, tables.xlsx, the package."""
+    findings = sorted((k, v) for r in results for k, v in (r.outputs or {}).items() if k.startswith("findings/"))
+    rows = [(r.notebook, r.status, r.html, r.error) for r in results]
+    cfg = muni.cfg
+    return _digest([rows, findings, muni.footer, (muni.report_dir / "tables.xlsx").exists(), cfg.name, cfg.language, package_hash()])
 
+
+def _write_municipality(muni: _Muni, order: list[str]) -> Path:
+    """tables.xlsx, index.html, then manifest.json of one municipality, after all its notebooks finished.
+
+    ``index.html`` is rewritten only when what it shows changed (:func:`index_digest`) or the
+    file is not the one written then (size, mtime, inode): a second unchanged run imports
+    neither the report module nor pandas.
+    """
     cfg = muni.cfg
     rows = {**muni.carried, **muni.results}
     results = [rows[n] for n in order if n in rows] + [r for n, r in rows.items() if n not in order]
@@ -885,8 +899,16 @@ def _write_municipality(muni: _Muni, order: list[str]) -> Path:
     ran = any(r.status in {"ok", "failed"} for r in muni.results.values())
     if ran or source != muni.tables_source or not (muni.report_dir / "tables.xlsx").exists():  # unchanged tables: keep the workbook (2-3 s each)
         _failpoint("before_index")
+        from .report import write_tables_xlsx
+
         write_tables_xlsx(muni.report_dir, language=cfg.language)  # every shared table, a sheet each, for slides
-    index = write_index(muni.report_dir, cfg=cfg, results=results, footer=muni.footer)
+    index = muni.report_dir / "index.html"
+    key = index_digest(muni, results)
+    if ran or key != muni.index_source or _stat(index) is None or _stat(index) != muni.index_stat:
+        from .report import write_index
+
+        index = write_index(muni.report_dir, cfg=cfg, results=results, footer=muni.footer)
+        muni.index_source, muni.index_stat = key, _stat(index)
     muni.tables_source = source
     save_manifest(muni.report_dir, build_manifest(muni, order, final=True))  # last: it vouches for everything above
     return index
@@ -1015,6 +1037,7 @@ def run_batch(
     ReportsLocked
         Another run holds a report folder (after ``wait`` seconds).
     """
+    _lighten_imports()  # the index and the shared notebooks import nbformat in this process too
     with stop_on_signals(), ExitStack() as locks:
         return _BatchRun(folders, reports_root=Path(reports_root), notebooks=notebooks, notebooks_dir=Path(notebooks_dir), workers=workers, scheduler=scheduler, force=force,
                          progress=progress, compare=compare, error_pages=error_pages, cell_timeout=cell_timeout, wait=wait, locks=locks).run()
