@@ -235,6 +235,7 @@ def build_manifest(muni, order: list[str], *, final: bool, publishing: str = "")
         "versions": package_versions(),
         "inputs": muni.hashes,
         "inputs_hash": muni.inputs_hash,
+        "item_ids": list(muni.item_ids) if getattr(muni, "item_ids", None) is not None else None,  # the instrument (05 groups by it), for the next unchanged run
         "parameters": {"data_dir": str(muni.folder.resolve()), "min_group_size": cfg.min_group_size, "language": cfg.language},
         "footer": muni.footer,
         "tables_source": muni.tables_source,

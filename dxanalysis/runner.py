@@ -787,14 +787,18 @@ def _plan_notebooks(muni: _Muni, *, selected: list[Path], all_notebooks: list[Pa
     if muni.error is not None:
         return muni
     cfg, folder = muni.cfg, muni.folder
-    try:
-        muni.item_ids = tuple(load_codebook(cfg.input_path("codebook"), cfg.language).item_ids)
-    except InputError:
-        muni.item_ids = None  # validation reports it
     muni.hashes = input_hashes(folder)
     muni.inputs_hash = inputs_digest(muni.hashes)
     muni.interrupted = stale_staging(muni.report_dir)
     manifest = read_manifest(muni.report_dir)
+    recorded = manifest.get("item_ids")
+    if manifest.get("inputs_hash") == muni.inputs_hash and isinstance(recorded, list):
+        muni.item_ids = tuple(recorded)  # same inputs, same codebook: parsing the YAML again was most of an unchanged run
+    else:
+        try:
+            muni.item_ids = tuple(load_codebook(cfg.input_path("codebook"), cfg.language).item_ids)
+        except InputError:
+            muni.item_ids = None  # validation reports it
     muni.tables_source = manifest.get("tables_source", "")
     muni.index_source, muni.index_stat = manifest.get("index_source", ""), manifest.get("index_stat")
     muni.audited = manifest.get("audited", "")

@@ -117,3 +117,25 @@ def test_package_hash_follows_a_changed_source_file(tmp_path):
     assert config.package_hash(pkg) != first
     target.write_text(text, encoding="utf-8")
     assert config.package_hash(pkg) == first
+
+
+def test_unchanged_run_reuses_the_recorded_instrument(tiny, tmp_path, monkeypatch):
+    import json
+
+    from test_batch import MINI_01, _notebook
+
+    from dxanalysis.config import load_codebook
+
+    nbs = tmp_path / "nbs"
+    _notebook(nbs / "01_current_state.ipynb", MINI_01, "01 テスト")
+    kw = dict(reports_root=tmp_path / "reports", notebooks_dir=nbs, workers=1, progress=False)
+    runner.run_batch([tiny], **kw)
+    manifest = json.loads((tmp_path / "reports" / "tiny" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["item_ids"] == list(load_codebook(tiny / "codebook.yaml").item_ids)
+    parsed = []
+    monkeypatch.setattr(runner, "load_codebook", lambda *a, **k: parsed.append(1) or load_codebook(*a, **k))
+    assert [r.status for r in runner.run_batch([tiny], **kw).results] == ["skipped"] and parsed == []  # same inputs: not parsed again
+    with open(tiny / "roster.csv", "a", encoding="utf-8-sig") as f:
+        f.write("総務部,30代以下,0\n")
+    runner.run_batch([tiny], **kw)
+    assert parsed == [1]  # other inputs: parsed
