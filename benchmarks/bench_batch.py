@@ -4,6 +4,7 @@ Usage (from the project root)::
 
     .venv/bin/python benchmarks/bench_batch.py single  [--repeat 3]
     .venv/bin/python benchmarks/bench_batch.py many    [--municipalities 20 --respondents 300]
+    .venv/bin/python benchmarks/bench_batch.py many --unchanged-only   # only the unchanged re-run (20 folders filled with 03 once)
     .venv/bin/python benchmarks/bench_batch.py scale   [--sizes 1000 10000 100000]
     .venv/bin/python benchmarks/bench_batch.py all     # the three above, in this order
     # add --snapshot to run a frozen copy of the package and notebooks (see snapshot())
@@ -191,6 +192,30 @@ def bench_many(work: Path, *, municipalities: int, respondents: int, log: Path, 
     return res
 
 
+def bench_unchanged(work: Path, *, municipalities: int, respondents: int, log: Path, notebook: str = "03_roadmap", rounds: int = 3) -> dict:
+    """Only the unchanged re-run: ``municipalities`` generated folders, reports filled once with ``notebook``, then re-runs.
+
+    The first fill runs one notebook per municipality (``--notebook``, default the
+    cheapest, 03_roadmap) so the report folders exist; each re-run passes the same
+    ``--notebook``, so nothing changed. The first re-run rewrites the indexes (the statuses
+    go from done to unchanged); the later ones are the steady state. Also one municipality
+    alone.
+    """
+    data = work / "unchanged" / "data"
+    for i in range(1, municipalities + 1):
+        write_sample(data / f"city{i:02d}", n=respondents, seed=1000 + i, mid=f"city{i:02d}")
+    reports = work / "unchanged" / "reports"
+    sel = ("--notebook", notebook)
+    fill = measure(dx("run", str(data), "--reports", str(reports), *sel, "--force", "--no-progress"), label=f"{municipalities} municipalities, {notebook} (fill)", log=log)
+    reruns = [measure(dx("run", str(data), "--reports", str(reports), *sel, "--no-progress"), label=f"{municipalities} municipalities unchanged re-run #{i}", log=log) for i in range(rounds)]
+    one = [measure(dx("run", str(data / "city01"), "--reports", str(reports), *sel, "--no-progress"), label=f"one municipality unchanged re-run #{i}", log=log) for i in range(rounds)]
+    res = {"municipalities": municipalities, "respondents": respondents, "notebook": notebook, "fill": fill, "reruns": reruns, "one": one}
+    print(f"unchanged: {municipalities} municipalities re-run " + ", ".join(f"{r['wall_s']} s wall / {r['cpu_s']} CPU-s" for r in reruns)
+          + "; one municipality " + ", ".join(f"{r['wall_s']} s / {r['cpu_s']} CPU-s" for r in one), flush=True)
+    record("unchanged", res)
+    return res
+
+
 def bench_scale(work: Path, *, sizes: list[int], log: Path) -> dict:
     """A generated survey of 1,000 / 10,000 / 100,000 respondents through notebooks 01 and 02."""
     rows = []
@@ -218,6 +243,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--respondents", type=int, default=300, help="respondents per municipality (single, many)")
     p.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
     p.add_argument("--no-serial", action="store_true", help="many: skip the --workers 1 run (only the parallel run and the unchanged re-run)")
+    p.add_argument("--unchanged-only", action="store_true", help="many: only the unchanged re-run (reports filled once with --fill-notebook)")
+    p.add_argument("--fill-notebook", default="03_roadmap", help="with --unchanged-only: the notebook that fills the report folders first")
     p.add_argument("--work", default=None, help="scratch folder (default: a new temporary folder, removed at the end)")
     p.add_argument("--keep", action="store_true", help="keep the scratch folder")
     p.add_argument("--snapshot", action="store_true", help="run a frozen copy of dxanalysis/ and notebooks/ (others may be editing the project)")
@@ -237,7 +264,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.what in ("single", "all"):
             bench_single(work, repeat=args.repeat, respondents=args.respondents, log=log)
-        if args.what in ("many", "all"):
+        if args.what == "many" and args.unchanged_only:
+            bench_unchanged(work, municipalities=args.municipalities, respondents=args.respondents, log=log, notebook=args.fill_notebook)
+        elif args.what in ("many", "all"):
             bench_many(work, municipalities=args.municipalities, respondents=args.respondents, log=log, serial=not args.no_serial)
         if args.what in ("scale", "all"):
             bench_scale(work, sizes=args.sizes, log=log)

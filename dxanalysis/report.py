@@ -113,6 +113,23 @@ def _sentences(text) -> list[str]:
     return [str(t) for t in texts if t is not None and str(t).strip()]
 
 
+def _tight_bbox(fig):
+    """The box ``savefig(bbox_inches="tight")`` would crop to, computed once for a chart's three images.
+
+    Each ``savefig(..., bbox_inches="tight")`` lays the whole figure out once more only to
+    find this box (≈ 40 % of saving a chart: PNG, SVG and the inline PNG, measured in
+    docs/performance.md); the same layout pass (``draw_without_rendering``) runs once here.
+    Falls back to ``"tight"`` on a canvas without a renderer.
+    """
+    import matplotlib
+
+    get_renderer = getattr(fig.canvas, "get_renderer", None)
+    if get_renderer is None:
+        return "tight"
+    fig.draw_without_rendering()
+    return fig.get_tightbbox(get_renderer()).padded(matplotlib.rcParams["savefig.pad_inches"])
+
+
 class Publisher:
     """Writes and shows every shared table and figure of one notebook run.
 
@@ -260,11 +277,12 @@ class Publisher:
         if hasattr(fig, "get_figure") and fig.get_figure() is not None and not hasattr(fig, "savefig"):
             fig = fig.get_figure()
         png_path = self.report_dir / "figures" / f"{name}.png"
-        fig.savefig(png_path, dpi=200, bbox_inches="tight")
-        fig.savefig(self.report_dir / "figures" / f"{name}.svg", bbox_inches="tight")
+        bbox = _tight_bbox(fig)
+        fig.savefig(png_path, dpi=200, bbox_inches=bbox)
+        fig.savefig(self.report_dir / "figures" / f"{name}.svg", bbox_inches=bbox)
         if self.display and show:
             buf = io.BytesIO()
-            fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+            fig.savefig(buf, format="png", dpi=110, bbox_inches=bbox)
             data = base64.b64encode(buf.getvalue()).decode("ascii")
             cap = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
             self._show_html(f'<figure class="dx-figure"><img src="data:image/png;base64,{data}" alt="{html.escape(alt, quote=True)}">{cap}</figure>')

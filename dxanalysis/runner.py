@@ -31,23 +31,52 @@ import html
 import itertools
 import json
 import os
-import platform
 import re
 import signal
 import sys
 import tempfile
 import threading
 import time
-from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from . import __version__, fsutil
+from . import __version__, executor, fsutil
 from .config import NOTEBOOKS, NOTEBOOKS_DIR, PACKAGE_DIR, REPORTS_DIR, load_codebook, load_config, municipality_folders, package_hash  # noqa: F401 (municipality_folders, package_hash: moved to config, re-exported)
+from .backends import SchedulerUnavailable, _DaskBackend, _descendants, _exit_with_parent, _is_kernel, _kill_processes, _PoolBackend, _probe, _processes, _SerialBackend, make_backend  # noqa: F401 (moved to backends.py, re-exported)
+from .manifest import (  # noqa: F401 (moved to manifest.py, re-exported)
+    PATH_PARAMETERS,
+    REASON_INTERRUPTED,
+    REASON_MISSING,
+    REASONS_EN,
+    NotebookResult,
+    _digest,
+    _reusable,
+    _stat,
+    audit_digest,
+    build_manifest,
+    file_hash,
+    input_hashes,
+    inputs_digest,
+    output_problems,
+    output_stats,
+    package_versions,
+    read_manifest,
+    reuse_verdict,
+    save_manifest,
+    skipped_result,
+    tables_digest,
+    task_hashes,
+)
 from .runlock import ReportLock, ReportsLocked
 from .validate import InputError, Problem
+
+_skipped = skipped_result  # old names, still importable
+_read_manifest = read_manifest
+_save_manifest = save_manifest
+_manifest = build_manifest
+_backend = make_backend
 
 KERNEL_NAME = "dxanalysis-python"
 #: Set to "1" in the kernels the runner starts (papermill, no front end). Interactive
@@ -57,8 +86,6 @@ HEADLESS_ENV = "DXANALYSIS_HEADLESS"
 #: The cross-municipality notebook and its report folder (``reports/_comparison``).
 COMPARISON_NOTEBOOK = "05_comparison"
 COMPARISON_ID = "_comparison"
-#: Notebook parameters that are paths: left out of the hash (content, not location, counts).
-PATH_PARAMETERS = {"data_dir", "report_dir", "data_dirs"}
 #: Source files whose content is part of the package hash.
 
 #: Longest one cell may run (seconds) before the notebook counts as hung and is retried
@@ -71,36 +98,6 @@ _KERNEL_LOCK = threading.Lock()
 
 
 # ----------------------------------------------------------------------------- results
-@dataclass
-class NotebookResult:
-    """Outcome of one notebook run (one row of the run summary).
-
-    ``status`` is ``ok``, ``failed``, ``skipped`` (unchanged since the last successful
-    run; the previous HTML is kept), ``interrupted`` (the run was stopped by a signal
-    before this notebook finished; its previous result is untouched) or ``input_error``
-    (the municipality's inputs broke the data contract; no notebook ran; ``notebook`` is
-    ``"-"``). ``reason`` says why an unchanged notebook ran again (:data:`REASON_MISSING`,
-    :data:`REASON_INTERRUPTED`); ``outputs`` maps every file the notebook published
-    (path relative to the report folder) to its SHA-256, and ``stats`` to its
-    ``[size, mtime_ns, inode]`` when published (:func:`output_stats`), so an unchanged
-    re-run compares file stats and hashes only files whose stats differ.
-    """
-
-    municipality: str
-    notebook: str
-    status: str
-    seconds: float = 0.0
-    error: str = ""
-    html: str = ""
-    started: str = ""
-    finished: str = ""
-    hash: str = ""
-    hashes: dict = field(default_factory=dict)
-    attempts: int = 1
-    reason: str = ""
-    outputs: dict = field(default_factory=dict)
-    stats: dict = field(default_factory=dict)
-
 
 @dataclass
 class NotebookTask:
@@ -299,47 +296,6 @@ def ensure_kernel() -> str:
     return KERNEL_NAME
 
 
-# ----------------------------------------------------------------------------- hashes
-def file_hash(path: Path) -> str:
-    """SHA-256 of a file's bytes, read in blocks (a 100,000-respondent export stays cheap)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def input_hashes(folder: Path) -> dict[str, str]:
-    """SHA-256 of every input file in a municipality folder (``truth/`` excluded)."""
-    folder = Path(folder)
-    return {
-        p.relative_to(folder).as_posix(): file_hash(p)
-        for p in sorted(folder.rglob("*"))
-        if p.is_file() and "truth" not in p.relative_to(folder).parts and not any(part.startswith(".") for part in p.relative_to(folder).parts)
-    }
-
-
-def _digest(obj) -> str:
-    return hashlib.sha256(json.dumps(obj, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
-
-
-def inputs_digest(hashes: dict[str, str]) -> str:
-    """One hash for a folder's input hashes (shown as ``manifest`` in report footers)."""
-    return _digest(hashes)
-
-
-def task_hashes(*, inputs: str, parameters: dict, notebook: Path, package: str) -> dict[str, str]:
-    """The four hashes that decide whether a notebook must run again, and their combination.
-
-    Returns ``{"inputs", "parameters", "notebook", "package", "task"}``. Path parameters
-    (``data_dir``, ``report_dir``, ``data_dirs``) are left out: the inputs hash already
-    covers the content, so moving a folder does not force a re-run.
-    """
-    params = {k: v for k, v in parameters.items() if k not in PATH_PARAMETERS}
-    out = {"inputs": inputs, "parameters": _digest(params), "notebook": file_hash(Path(notebook)), "package": package}
-    out["task"] = _digest(out)
-    return out
-
 
 # ----------------------------------------------------------------------------- one notebook
 def notebook_paths(names: list[str] | None = None, notebooks_dir: Path = NOTEBOOKS_DIR) -> list[Path]:
@@ -393,15 +349,26 @@ def notebook_title(nb) -> str:
 def execute_notebook(nb_path: Path, out_path: Path, parameters: dict, *, cwd: Path, cell_timeout: int = DEFAULT_CELL_TIMEOUT) -> None:
     """Run one notebook with papermill on this interpreter's kernel.
 
+    In a pool worker or a ``workers=1`` run (:func:`executor.enabled`) the notebook runs on
+    the process's warm kernel (:class:`executor.WarmKernel`: imports done once, state reset
+    before each notebook); otherwise, and when the warm kernel cannot be set up, on a
+    kernel of its own started by papermill.
+
     The kernel's working directory is set through nbclient's ``resources`` instead of
     papermill's ``cwd`` (which calls ``os.chdir`` for the whole process and so races when
     a Dask worker runs several notebooks in threads). ``cell_timeout`` (seconds, 0 = none)
     limits each cell.
     """
     _lighten_imports()
+    _start_watchdog()
+    if executor.enabled():
+        try:
+            executor.current(ensure_kernel()).execute_notebook(nb_path, out_path, parameters, cwd=cwd, cell_timeout=cell_timeout)
+            return
+        except executor.KernelSetupError:
+            pass  # the warm kernel could not be set up: this notebook gets a kernel of its own
     import papermill as pm
 
-    _start_watchdog()
     pm.execute_notebook(
         str(nb_path),
         str(out_path),
@@ -437,7 +404,11 @@ def _watch_kernels() -> None:
     while True:
         time.sleep(_WATCHDOG_POLL)
         now, alive = time.monotonic(), set()
+        idle = executor.idle_kernel_pids()  # warm kernels waiting for their next notebook are idle by design
         for child in me.children(recursive=False):
+            if child.pid in idle:
+                seen.pop(child.pid, None)
+                continue
             try:
                 if "ipykernel_launcher" not in " ".join(child.cmdline()):
                     continue
@@ -696,45 +667,6 @@ def stale_staging(report_dir: Path) -> set[str]:
     return names
 
 
-def _stat(path: Path) -> list[int] | None:
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return [st.st_size, st.st_mtime_ns, st.st_ino]
-
-
-def output_stats(outputs: dict, report_dir: Path) -> dict[str, list[int]]:
-    """``{path: [size, mtime_ns, inode]}`` of published outputs, recorded next to their hashes."""
-    out = {}
-    for rel in outputs:
-        st = _stat(Path(report_dir) / rel)
-        if st is not None:
-            out[rel] = st
-    return out
-
-
-def output_problems(outputs: dict, report_dir: Path, stats: dict | None = None) -> list[str]:
-    """Recorded outputs that are missing or whose content changed (an empty record counts as missing).
-
-    With ``stats`` (:func:`output_stats` at publishing), a file whose size, modification
-    time (nanoseconds) and inode are all as recorded is taken as unchanged without
-    reading it; any difference (an edit, a copy, a restore from backup) falls back to
-    comparing its SHA-256. Publishing moves files with ``os.replace``, which keeps all three.
-    """
-    if not outputs:
-        return ["(出力の記録がありません)"]
-    stats = stats or {}
-    bad = []
-    for rel, digest in sorted(outputs.items()):
-        path = Path(report_dir) / rel
-        recorded = stats.get(rel)
-        if recorded is not None and list(recorded) == _stat(path):
-            continue
-        if not path.is_file() or file_hash(path) != digest:
-            bad.append(rel)
-    return bad
-
 
 def _failpoint(name: str) -> None:
     """Fault injection for the fault tests: kill this run's process group at a named point.
@@ -784,219 +716,13 @@ def _worker_init() -> None:
 
     from . import io, report  # noqa: F401
     ensure_kernel()
+    import atexit
+
+    executor.enable()
+    atexit.register(executor.shutdown_all)
 
 
-def _exit_with_parent(parent: int, poll: float = 0.5) -> None:
-    """End this worker (and so its kernel) as soon as its parent process has died."""
-    while True:
-        time.sleep(poll)
-        if os.getppid() != parent:
-            _kill_processes(_descendants(os.getpid()))
-            os._exit(1)
 
-
-def _descendants(pid: int) -> list:
-    """psutil processes under ``pid`` (recursive); [] without psutil."""
-    try:
-        import psutil
-
-        return psutil.Process(pid).children(recursive=True)
-    except Exception:  # noqa: BLE001 - psutil missing or the process already gone
-        return []
-
-
-def _processes(pids: Iterable[int]) -> list:
-    """psutil processes for the pids still alive."""
-    import psutil
-
-    out = []
-    for pid in pids:
-        try:
-            out.append(psutil.Process(pid))
-        except psutil.Error:
-            continue
-    return out
-
-
-def _kill_processes(procs: list, timeout: float = 3.0) -> None:
-    """SIGKILL these processes and wait (up to ``timeout`` s) until they are gone."""
-    if not procs:
-        return
-    import psutil
-
-    for proc in procs:
-        try:
-            proc.kill()
-        except psutil.Error:
-            pass
-    psutil.wait_procs(procs, timeout=timeout)
-
-
-def package_versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = {"python": platform.python_version(), "dxanalysis": __version__}
-    for pkg in ("pandas", "numpy", "scipy", "statsmodels", "scikit-learn", "matplotlib", "seaborn", "papermill", "nbconvert"):
-        try:
-            out[pkg] = version(pkg)
-        except PackageNotFoundError:
-            pass
-    return out
-
-
-# ----------------------------------------------------------------------------- backends
-class _SerialBackend:
-    """Runs tasks in this process, one at a time, in submission order."""
-
-    capacity = 1
-
-    def __init__(self):
-        self._queue: deque = deque()
-
-    def submit(self, fn: Callable, *args, priority: int = 0):
-        handle = object()
-        self._queue.append((handle, fn, args))
-        return handle
-
-    def __len__(self) -> int:
-        return len(self._queue)
-
-    def next_done(self):
-        handle, fn, args = self._queue.popleft()
-        try:
-            return handle, fn(*args), None
-        except Exception as exc:  # noqa: BLE001
-            return handle, None, exc
-
-    def close(self) -> None:
-        self._queue.clear()
-
-    def abort(self) -> None:
-        """Stop at once: drop the queue and kill the kernels this process started."""
-        self._queue.clear()
-        _kill_processes([p for p in _descendants(os.getpid()) if _is_kernel(p)])
-
-
-class _PoolBackend:
-    """A pool of worker processes (``spawn`` start method, as on Windows)."""
-
-    def __init__(self, workers: int):
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor
-
-        self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"), initializer=_worker_init)
-        self._pending: set = set()
-        self.capacity = workers  # the pool's queue is FIFO: keep it short so priorities apply
-
-    def submit(self, fn: Callable, *args, priority: int = 0):
-        fut = self._pool.submit(fn, *args)
-        self._pending.add(fut)
-        return fut
-
-    def __len__(self) -> int:
-        return len(self._pending)
-
-    def next_done(self):
-        from concurrent.futures import FIRST_COMPLETED, wait
-
-        done, _ = wait(self._pending, return_when=FIRST_COMPLETED)
-        fut = min(done, key=id)
-        self._pending.discard(fut)
-        exc = fut.exception()
-        return fut, (None if exc else fut.result()), exc
-
-    def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
-
-    def abort(self) -> None:
-        """Stop at once: kill every worker process and the kernels under it, cancel the rest."""
-        workers = [w for w in list((getattr(self._pool, "_processes", None) or {}).values())]
-        procs = []
-        for w in workers:
-            procs += _descendants(w.pid)
-            procs += _processes([w.pid])
-        _kill_processes(procs)
-        for w in workers:
-            w.join(timeout=1)
-        self._pool.shutdown(wait=False, cancel_futures=True)
-
-
-class SchedulerUnavailable(RuntimeError):
-    """The Dask scheduler cannot be reached, or dask.distributed is not installed."""
-
-
-class _DaskBackend:
-    """Tasks sent to an existing Dask distributed scheduler (``distributed`` imported lazily)."""
-
-    def __init__(self, address: str):
-        try:
-            from distributed import Client, as_completed
-        except ImportError as exc:  # pragma: no cover - depends on the install
-            raise SchedulerUnavailable("--scheduler には dask.distributed が必要です: pip install 'dxanalysis[dask]' / --scheduler needs the [dask] extra") from exc
-        _probe(address)
-        try:
-            self.client = Client(address, timeout="20s")
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise SchedulerUnavailable(f"Dask スケジューラ {address} に接続できません ({type(exc).__name__}: {exc}) / cannot reach the Dask scheduler") from exc
-        self._completed = as_completed()
-        self._n = 0
-        self.capacity = 1 << 30  # the scheduler orders the tasks itself (by priority)
-
-    def submit(self, fn: Callable, *args, priority: int = 0):
-        fut = self.client.submit(fn, *args, pure=False, priority=priority)
-        self._completed.add(fut)
-        self._n += 1
-        return fut
-
-    def __len__(self) -> int:
-        return self._n
-
-    def next_done(self):
-        fut = next(self._completed)
-        self._n -= 1
-        try:
-            return fut, fut.result(), None
-        except Exception as exc:  # noqa: BLE001
-            return fut, None, exc
-
-    def close(self) -> None:
-        self.client.close()
-
-    def abort(self, futures: Iterable = ()) -> None:
-        """Cancel the submitted futures (a notebook already running on a worker ends there; nothing of it is published)."""
-        try:
-            self.client.cancel(list(futures))
-        finally:
-            self.client.close()
-
-
-def _probe(address: str, timeout: float = 5.0) -> None:
-    """Fail fast (not after the client's retries) when nothing listens at a tcp:// address."""
-    import socket
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(address if "://" in address else f"tcp://{address}")
-    if parts.scheme not in {"tcp", "tls"} or not parts.hostname:
-        return
-    try:
-        socket.create_connection((parts.hostname, parts.port or 8786), timeout=timeout).close()
-    except OSError as exc:
-        raise SchedulerUnavailable(f"Dask スケジューラ {address} に接続できません ({exc}) / cannot reach the Dask scheduler") from exc
-
-
-def _is_kernel(proc) -> bool:
-    try:
-        return "ipykernel" in " ".join(proc.cmdline())
-    except Exception:  # noqa: BLE001
-        return False
-
-
-def _backend(workers: int, scheduler: str | None):
-    if scheduler:
-        return _DaskBackend(scheduler)
-    if workers <= 1:
-        return _SerialBackend()
-    return _PoolBackend(workers)
 
 
 # ----------------------------------------------------------------------------- one municipality in a batch
@@ -1027,57 +753,9 @@ class _Muni:
     interrupted: set = field(default_factory=set)  # notebooks an earlier run left unfinished (scratch folders found)
     reasons: dict = field(default_factory=dict)  # notebook -> why it re-runs although nothing changed
     tables_source: str = ""  # digest of the tables tables.xlsx was last built from
+    index_source: str = ""  # digest of what index.html was last built from (index_digest)
+    index_stat: list | None = None  # [size, mtime_ns, inode] of that index.html
     audited: str = ""  # digest of the shared files the last passed privacy audit saw (audit_digest)
-
-
-def _read_manifest(report_dir: Path) -> dict:
-    path = report_dir / "manifest.json"
-    if not path.exists():
-        return {}
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-
-
-#: Why a notebook whose inputs, parameters, notebook and package are unchanged runs again.
-REASON_MISSING = "出力の欠落"
-REASON_INTERRUPTED = "前回の実行が中断"
-REASONS_EN = {REASON_MISSING: "missing outputs", REASON_INTERRUPTED: "previous run interrupted"}
-
-
-def reuse_verdict(prev: dict | None, task_hash: str, report_dir: Path) -> tuple[bool, str]:
-    """May a previous run's output stand in for this one? Returns ``(reusable, reason)``.
-
-    Reusable only when the recorded hash matches, the recorded status is ``ok`` or
-    ``skipped``, and every recorded output exists with its recorded SHA-256 (files
-    whose recorded size, mtime and inode are unchanged are not read, :func:`output_problems`). ``reason``
-    (:data:`REASON_MISSING` with the first missing file, or :data:`REASON_INTERRUPTED`)
-    explains a re-run that no change asked for; it is "" when something changed.
-    """
-    if not prev:
-        return False, ""
-    if prev.get("status") == "publishing":  # killed while moving its files into place
-        return False, REASON_INTERRUPTED
-    if prev.get("hash") != task_hash or prev.get("status") not in {"ok", "skipped"}:
-        return False, ""
-    bad = output_problems(prev.get("outputs") or {}, report_dir, prev.get("stats") or {})
-    if bad:
-        more = f" ほか {len(bad) - 1} 件" if len(bad) > 1 else ""
-        return False, f"{REASON_MISSING}: {bad[0]}{more}"
-    return True, ""
-
-
-def _reusable(prev: dict | None, task_hash: str, report_dir: Path) -> bool:
-    """A previous run's output may stand in for this one (see :func:`reuse_verdict`)."""
-    return reuse_verdict(prev, task_hash, report_dir)[0]
-
-
-def _skipped(prev: dict, municipality: str, report_dir: Path) -> NotebookResult:
-    """The result of a reused notebook; its outputs were just verified, so their current stats are recorded."""
-    outputs = dict(prev.get("outputs") or {})
-    return NotebookResult(municipality, prev["notebook"], "skipped", 0.0, "", prev.get("html", ""), prev.get("started", ""), prev.get("finished", ""), prev.get("hash", ""),
-                          dict(prev.get("hashes", {})), int(prev.get("attempts", 1)), "", outputs, output_stats(outputs, report_dir))
 
 
 def _identify(folder: Path, *, reports_root: Path, taken: dict[str, Path]) -> _Muni:
@@ -1109,15 +787,20 @@ def _plan_notebooks(muni: _Muni, *, selected: list[Path], all_notebooks: list[Pa
     if muni.error is not None:
         return muni
     cfg, folder = muni.cfg, muni.folder
-    try:
-        muni.item_ids = tuple(load_codebook(cfg.input_path("codebook"), cfg.language).item_ids)
-    except InputError:
-        muni.item_ids = None  # validation reports it
     muni.hashes = input_hashes(folder)
     muni.inputs_hash = inputs_digest(muni.hashes)
     muni.interrupted = stale_staging(muni.report_dir)
-    manifest = _read_manifest(muni.report_dir)
+    manifest = read_manifest(muni.report_dir)
+    recorded = manifest.get("item_ids")
+    if manifest.get("inputs_hash") == muni.inputs_hash and isinstance(recorded, list):
+        muni.item_ids = tuple(recorded)  # same inputs, same codebook: parsing the YAML again was most of an unchanged run
+    else:
+        try:
+            muni.item_ids = tuple(load_codebook(cfg.input_path("codebook"), cfg.language).item_ids)
+        except InputError:
+            muni.item_ids = None  # validation reports it
     muni.tables_source = manifest.get("tables_source", "")
+    muni.index_source, muni.index_stat = manifest.get("index_source", ""), manifest.get("index_stat")
     muni.audited = manifest.get("audited", "")
     muni.previous = {e.get("notebook"): e for e in manifest.get("notebooks", []) if isinstance(e, dict)}
     same_inputs = bool(manifest) and manifest.get("inputs_hash") == muni.inputs_hash
@@ -1136,7 +819,7 @@ def _plan_notebooks(muni: _Muni, *, selected: list[Path], all_notebooks: list[Pa
             continue
         reusable, why = reuse_verdict(prev, hashes["task"], muni.report_dir)
         if reusable and not force:
-            muni.results[nb_path.stem] = _skipped(prev, cfg.id, muni.report_dir)
+            muni.results[nb_path.stem] = skipped_result(prev, cfg.id, muni.report_dir)
             continue
         if nb_path.stem in muni.interrupted and not why.startswith(REASON_MISSING):
             why = why or REASON_INTERRUPTED
@@ -1146,41 +829,6 @@ def _plan_notebooks(muni: _Muni, *, selected: list[Path], all_notebooks: list[Pa
     # inputs identical to those of a recorded run passed validation then; skip it (it is the slow part of a no-op run)
     muni.needs_validation = bool(muni.planned) or not same_inputs or not muni.footer
     return muni
-
-
-def _manifest(muni: _Muni, order: list[str], *, final: bool, publishing: str = "") -> dict:
-    """The municipality's ``manifest.json`` as it stands.
-
-    While the run goes on (``final=False``) the entries of notebooks not yet done are
-    the previous run's, so a run stopped at any point leaves a manifest that describes
-    exactly the files on disk. ``publishing`` marks the notebook whose files are being
-    moved into place (a run killed then is re-run next time as interrupted).
-    """
-    cfg = muni.cfg
-    rows = {**muni.carried, **muni.results}
-    entries = {n: NotebookResult(**{k: e.get(k, v) for k, v in asdict(NotebookResult(cfg.id, n, "")).items()}) for n, e in muni.previous.items() if n and not final}
-    entries.update(rows)
-    if publishing:
-        entries[publishing] = NotebookResult(**{**asdict(entries.get(publishing) or NotebookResult(cfg.id, publishing, "")), "status": "publishing"})
-    results = [entries[n] for n in order if n in entries] + [r for n, r in entries.items() if n not in order]
-    return {
-        "municipality": cfg.id,
-        "name": cfg.name,
-        "package_version": __version__,
-        "package_hash": package_hash(),
-        "versions": package_versions(),
-        "inputs": muni.hashes,
-        "inputs_hash": muni.inputs_hash,
-        "parameters": {"data_dir": str(muni.folder.resolve()), "min_group_size": cfg.min_group_size, "language": cfg.language},
-        "footer": muni.footer,
-        "tables_source": muni.tables_source,
-        "audited": muni.audited,
-        "notebooks": [asdict(r) for r in results],
-    }
-
-
-def _save_manifest(report_dir: Path, manifest: dict) -> None:
-    fsutil.atomic_write_text(Path(report_dir) / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2))
 
 
 def _commit_task(muni: _Muni, res: NotebookResult, task: NotebookTask, order: list[str]) -> None:
@@ -1195,7 +843,7 @@ def _commit_task(muni: _Muni, res: NotebookResult, task: NotebookTask, order: li
             path = muni.report_dir / "manifest.json"
             before = path.read_bytes() if path.exists() else None
             try:
-                _save_manifest(muni.report_dir, _manifest(muni, order, final=False, publishing=res.notebook))
+                save_manifest(muni.report_dir, build_manifest(muni, order, final=False, publishing=res.notebook))
                 res.outputs = publish_outputs(Path(task.work_dir), muni.report_dir, res.notebook, ok=res.status == "ok")
                 res.stats = output_stats(res.outputs, muni.report_dir)
             except OSError:  # rolled back: the manifest goes back to what it was, so the folder is exactly as before
@@ -1205,7 +853,7 @@ def _commit_task(muni: _Muni, res: NotebookResult, task: NotebookTask, order: li
             res.html = _published_html(res)
         muni.results[res.notebook] = res
         _failpoint("before_manifest")
-        _save_manifest(muni.report_dir, _manifest(muni, order, final=False))
+        save_manifest(muni.report_dir, build_manifest(muni, order, final=False))
 
 
 def _restore(path: Path, before: bytes | None) -> None:
@@ -1219,22 +867,6 @@ def _restore(path: Path, before: bytes | None) -> None:
         pass
 
 
-def tables_digest(results: Iterable[NotebookResult]) -> str:
-    """Digest of the shared tables (``tables/``, ``meta/``) the results recorded: what tables.xlsx is built from."""
-    return _digest(sorted((k, v) for r in results for k, v in (r.outputs or {}).items() if k.startswith(("tables/", "meta/"))))
-
-
-def audit_digest(muni: _Muni) -> str:
-    """What the privacy audit reads, as one digest: every shared output's hash (not ``private/``), ``tables.xlsx``, the footer, the package.
-
-    ``index.html`` is built from these (results, findings, footer), so it is covered too.
-    """
-    rows = {**muni.carried, **muni.results}
-    shared = sorted((k, v) for r in rows.values() for k, v in (r.outputs or {}).items() if not k.startswith("private/"))
-    xlsx = muni.report_dir / "tables.xlsx"
-    return _digest([shared, file_hash(xlsx) if xlsx.is_file() else "", muni.footer, package_hash()])
-
-
 def _audit(muni: _Muni, order: list[str]) -> list:
     """The privacy audit's failed rows, skipped when nothing ran and the audited files are those of the last passed audit."""
     key = audit_digest(muni)
@@ -1244,14 +876,25 @@ def _audit(muni: _Muni, order: list[str]) -> list:
     rows = audit_failed_rows(muni.report_dir, municipality=muni.id, language=muni.cfg.language)
     if not rows:
         muni.audited = key
-        _save_manifest(muni.report_dir, _manifest(muni, order, final=True))
+        save_manifest(muni.report_dir, build_manifest(muni, order, final=True))
     return rows
 
 
-def _write_municipality(muni: _Muni, order: list[str]) -> Path:
-    """tables.xlsx, index.html, then manifest.json of one municipality, after all its notebooks finished."""
-    from .report import write_index, write_tables_xlsx
+def index_digest(muni: _Muni, results: list[NotebookResult]) -> str:
+    """Everything ``index.html`` is built from: the rows (status, link, error), the findings files' hashes, the footer, tables.xlsx, the package."""
+    findings = sorted((k, v) for r in results for k, v in (r.outputs or {}).items() if k.startswith("findings/"))
+    rows = [(r.notebook, r.status, r.html, r.error) for r in results]
+    cfg = muni.cfg
+    return _digest([rows, findings, muni.footer, (muni.report_dir / "tables.xlsx").exists(), cfg.name, cfg.language, package_hash()])
 
+
+def _write_municipality(muni: _Muni, order: list[str]) -> Path:
+    """tables.xlsx, index.html, then manifest.json of one municipality, after all its notebooks finished.
+
+    ``index.html`` is rewritten only when what it shows changed (:func:`index_digest`) or the
+    file is not the one written then (size, mtime, inode): a second unchanged run imports
+    neither the report module nor pandas.
+    """
     cfg = muni.cfg
     rows = {**muni.carried, **muni.results}
     results = [rows[n] for n in order if n in rows] + [r for n, r in rows.items() if n not in order]
@@ -1260,10 +903,18 @@ def _write_municipality(muni: _Muni, order: list[str]) -> Path:
     ran = any(r.status in {"ok", "failed"} for r in muni.results.values())
     if ran or source != muni.tables_source or not (muni.report_dir / "tables.xlsx").exists():  # unchanged tables: keep the workbook (2-3 s each)
         _failpoint("before_index")
+        from .report import write_tables_xlsx
+
         write_tables_xlsx(muni.report_dir, language=cfg.language)  # every shared table, a sheet each, for slides
-    index = write_index(muni.report_dir, cfg=cfg, results=results, footer=muni.footer)
+    index = muni.report_dir / "index.html"
+    key = index_digest(muni, results)
+    if ran or key != muni.index_source or _stat(index) is None or _stat(index) != muni.index_stat:
+        from .report import write_index
+
+        index = write_index(muni.report_dir, cfg=cfg, results=results, footer=muni.footer)
+        muni.index_source, muni.index_stat = key, _stat(index)
     muni.tables_source = source
-    _save_manifest(muni.report_dir, _manifest(muni, order, final=True))  # last: it vouches for everything above
+    save_manifest(muni.report_dir, build_manifest(muni, order, final=True))  # last: it vouches for everything above
     return index
 
 
@@ -1390,9 +1041,10 @@ def run_batch(
     ReportsLocked
         Another run holds a report folder (after ``wait`` seconds).
     """
+    _lighten_imports()  # the index and the shared notebooks import nbformat in this process too
     with stop_on_signals(), ExitStack() as locks:
-        return _run_batch(folders, reports_root=Path(reports_root), notebooks=notebooks, notebooks_dir=Path(notebooks_dir), workers=workers, scheduler=scheduler, force=force,
-                          progress=progress, compare=compare, error_pages=error_pages, cell_timeout=cell_timeout, wait=wait, locks=locks)
+        return _BatchRun(folders, reports_root=Path(reports_root), notebooks=notebooks, notebooks_dir=Path(notebooks_dir), workers=workers, scheduler=scheduler, force=force,
+                         progress=progress, compare=compare, error_pages=error_pages, cell_timeout=cell_timeout, wait=wait, locks=locks).run()
 
 
 def _lock_report_folders(munis: list[_Muni], reports_root: Path, *, error_pages: bool, comparison: bool, wait: float, locks: ExitStack, batch: BatchResult) -> None:
@@ -1411,199 +1063,234 @@ def _lock_report_folders(munis: list[_Muni], reports_root: Path, *, error_pages:
             batch.notes.append(lock.note)
 
 
-def _run_batch(folders, *, reports_root: Path, notebooks, notebooks_dir: Path, workers, scheduler, force, progress, compare, error_pages, cell_timeout, wait, locks: ExitStack) -> BatchResult:
-    t_start = time.perf_counter()
-    folders = [Path(f) for f in folders]
-    all_notebooks = notebook_paths(None, notebooks_dir)
-    selected = notebook_paths([n for n in (notebooks or []) if n != COMPARISON_NOTEBOOK], notebooks_dir) if notebooks else all_notebooks
-    if notebooks and all(n == COMPARISON_NOTEBOOK for n in notebooks):
-        selected = []
-    order = [p.stem for p in all_notebooks]
-    comparison_nb = notebooks_dir / f"{COMPARISON_NOTEBOOK}.ipynb"
-    want_comparison = compare and comparison_nb.exists() and (not notebooks or COMPARISON_NOTEBOOK in notebooks)
-    pkg = package_hash()
-    batch = BatchResult()
+class _BatchRun:
+    """One call of :func:`run_batch`: plan every municipality, hand tasks to a backend, publish as they finish.
 
-    taken: dict[str, Path] = {}
-    munis = [_identify(f, reports_root=reports_root, taken=taken) for f in folders]
-    want_comparison = want_comparison and sum(m.error is None for m in munis) >= 2
-    _lock_report_folders(munis, reports_root, error_pages=error_pages, comparison=want_comparison, wait=wait, locks=locks, batch=batch)
-    munis = [_plan_notebooks(m, selected=selected, all_notebooks=all_notebooks, pkg_hash=pkg, force=force) for m in munis]
-    n_tasks = sum(len(m.planned) for m in munis)
-    if workers is None:
-        workers = os.cpu_count() or 1
-    workers = max(1, min(workers, n_tasks + (1 if want_comparison else 0))) if n_tasks or want_comparison else 1
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
+    ``run()`` is the loop; the steps it uses are methods: ``schedule``/``pump`` (a
+    priority queue in front of the backend: validations first, then the comparison,
+    then the longest notebooks first), ``on_validated``/``on_notebook``/``on_comparison``
+    (what a finished task leads to), ``finish`` (a municipality's tables.xlsx,
+    index.html, manifest and audit), ``collect`` (the rows as they stand, also after a
+    stop) and ``stop`` (workers and kernels killed, scratch folders dropped).
+    """
 
-        bar = tqdm(total=sum(len(m.planned) + len(m.results) for m in munis), desc="ノートブック", unit="nb", file=sys.stderr, dynamic_ncols=True)
+    def __init__(self, folders, *, reports_root: Path, notebooks, notebooks_dir: Path, workers, scheduler, force, progress, compare, error_pages, cell_timeout, wait, locks: ExitStack):
+        self.t_start = time.perf_counter()
+        self.reports_root, self.scheduler, self.force, self.cell_timeout = reports_root, scheduler, force, cell_timeout
+        folders = [Path(f) for f in folders]
+        all_notebooks = notebook_paths(None, notebooks_dir)
+        selected = notebook_paths([n for n in (notebooks or []) if n != COMPARISON_NOTEBOOK], notebooks_dir) if notebooks else all_notebooks
+        if notebooks and all(n == COMPARISON_NOTEBOOK for n in notebooks):
+            selected = []
+        self.order = [p.stem for p in all_notebooks]
+        self.comparison_nb = notebooks_dir / f"{COMPARISON_NOTEBOOK}.ipynb"
+        want_comparison = compare and self.comparison_nb.exists() and (not notebooks or COMPARISON_NOTEBOOK in notebooks)
+        self.pkg = package_hash()
+        self.batch = BatchResult()
+        self.error_pages = error_pages
 
-    def tick(k: int = 1) -> None:
-        if bar is not None:
-            bar.update(k)
-            bar.set_postfix_str(f"自治体 {sum(m.finished for m in munis)}/{len(munis)}")
+        taken: dict[str, Path] = {}
+        munis = [_identify(f, reports_root=reports_root, taken=taken) for f in folders]
+        self.want_comparison = want_comparison and sum(m.error is None for m in munis) >= 2
+        _lock_report_folders(munis, reports_root, error_pages=error_pages, comparison=self.want_comparison, wait=wait, locks=locks, batch=self.batch)
+        self.munis = [_plan_notebooks(m, selected=selected, all_notebooks=all_notebooks, pkg_hash=self.pkg, force=force) for m in munis]
+        n_tasks = sum(len(m.planned) for m in self.munis)
+        if workers is None:
+            workers = os.cpu_count() or 1
+        self.workers = max(1, min(workers, n_tasks + (1 if self.want_comparison else 0))) if n_tasks or self.want_comparison else 1
+        self.bar = None
+        if progress:
+            from tqdm.auto import tqdm
 
-    backend = None
-    handles: dict = {}
-    ready: list = []  # heap of (class, -expected seconds, sequence, fn, arg, kind, obj)
-    seq = itertools.count()
-    comparison_task: list[NotebookTask] = []
+            self.bar = tqdm(total=sum(len(m.planned) + len(m.results) for m in self.munis), desc="ノートブック", unit="nb", file=sys.stderr, dynamic_ncols=True)
+        self.backend = None
+        self.handles: dict = {}
+        self.ready: list = []  # heap of (class, -expected seconds, sequence, fn, arg, kind, obj)
+        self.seq = itertools.count()
+        self.comparison_task: list[NotebookTask] = []
 
-    def schedule(klass: int, expected: float, fn, arg, kind: str, obj) -> None:
+    # ------------------------------------------------------------------ bookkeeping
+    def tick(self, k: int = 1) -> None:
+        if self.bar is not None:
+            self.bar.update(k)
+            self.bar.set_postfix_str(f"自治体 {sum(m.finished for m in self.munis)}/{len(self.munis)}")
+
+    def schedule(self, klass: int, expected: float, fn, arg, kind: str, obj) -> None:
         """Queue a task: validations first, then the comparison, then the longest notebooks first."""
-        heapq.heappush(ready, (klass, -expected, next(seq), fn, arg, kind, obj))
+        heapq.heappush(self.ready, (klass, -expected, next(self.seq), fn, arg, kind, obj))
 
-    def pump() -> None:
-        while ready and len(handles) < backend.capacity:
-            klass, neg, _, fn, arg, kind, obj = heapq.heappop(ready)
-            handles[backend.submit(fn, arg, priority=100 - 10 * klass)] = (kind, obj)
+    def pump(self) -> None:
+        while self.ready and len(self.handles) < self.backend.capacity:
+            klass, neg, _, fn, arg, kind, obj = heapq.heappop(self.ready)
+            self.handles[self.backend.submit(fn, arg, priority=100 - 10 * klass)] = (kind, obj)
 
-    def finish(muni: _Muni) -> None:
+    def finish(self, muni: _Muni) -> None:
         muni.finished = True
         if muni.error is None:
             if muni.results:  # nothing of this municipality was selected (e.g. only 05): leave its folder alone
-                batch.reports[muni.id] = _write_municipality(muni, order)
-                batch.results.extend(_audit(muni, order))  # a leak fails the run
-        elif error_pages:
+                self.batch.reports[muni.id] = _write_municipality(muni, self.order)
+                self.batch.results.extend(_audit(muni, self.order))  # a leak fails the run
+        elif self.error_pages:
             write_error_page(muni.report_dir, name=getattr(muni.cfg, "name", muni.folder.name), error=muni.error)
-            batch.reports[muni.id] = muni.report_dir / "index.html"
-        tick(0)
+            self.batch.reports[muni.id] = muni.report_dir / "index.html"
+        self.tick(0)
 
-    def collect() -> None:
+    def collect(self) -> None:
         """Fill ``batch`` with the rows as they stand (also after a stop)."""
+        batch = self.batch
         batch.results, batch.input_errors = [], []
-        for muni in munis:
+        for muni in self.munis:
             if muni.error is not None:
                 batch.input_errors.append(InputErrorRecord(muni.folder, muni.id, muni.error))
             else:
                 for nb_path, hashes in muni.planned:  # planned but never finished: stopped by a signal or a write error
                     if nb_path.stem not in muni.results:
                         muni.results[nb_path.stem] = NotebookResult(muni.id, nb_path.stem, "interrupted", hash=hashes["task"], hashes=hashes, reason=muni.reasons.get(nb_path.stem, ""))
-                batch.results.extend(muni.results[n] for n in order if n in muni.results)
-        if comparison_task and batch.comparison is None:
-            task = comparison_task[0]
+                batch.results.extend(muni.results[n] for n in self.order if n in muni.results)
+        if self.comparison_task and batch.comparison is None:
+            task = self.comparison_task[0]
             batch.comparison = NotebookResult(COMPARISON_ID, COMPARISON_NOTEBOOK, "interrupted", hash=task.hash, hashes=task.hashes, reason=task.reason)
-        batch.seconds = round(time.perf_counter() - t_start, 2)
+        batch.seconds = round(time.perf_counter() - self.t_start, 2)
 
-    def stop() -> None:
+    def stop(self) -> None:
         """Stop workers and kernels at once, drop this run's scratch folders."""
         _ignore_signals()
-        if backend is not None:
-            if isinstance(backend, _DaskBackend):
-                backend.abort(handles)
+        if self.backend is not None:
+            if isinstance(self.backend, _DaskBackend):
+                self.backend.abort(self.handles)
             else:
-                backend.abort()
-        for kind, obj in handles.values():
+                self.backend.abort()
+        for kind, obj in self.handles.values():
             task = obj[1] if kind == "notebook" else obj
             if isinstance(task, NotebookTask) and task.work_dir:
                 _discard(Path(task.work_dir))
 
-    aborted = False
-    try:
-        for muni in munis:
-            if muni.error is not None:
-                tick(len(muni.planned))
-                finish(muni)
-            elif not muni.needs_validation:
-                muni.validated = True  # nothing to run, and these inputs passed validation before
-                tick(len(muni.results))
-                finish(muni)
-            else:
-                tick(len(muni.results))
-        if any(m.needs_validation and m.error is None for m in munis) or want_comparison:
-            backend = _backend(workers, scheduler)
-        for muni in munis:
-            if muni.needs_validation and muni.error is None:
-                schedule(0, 0.0, validate_task, str(muni.folder), "validate", muni)
-        comparison_decided = False
-        while True:
-            if not comparison_decided and all(m.validated or m.error is not None for m in munis):
-                comparison_decided = True
-                if want_comparison:
-                    task = _comparison_task(munis, reports_root, comparison_nb, pkg, force, batch)
-                    if isinstance(task, NotebookResult):
-                        batch.comparison = task
-                        if bar is not None:
-                            bar.total += 1
-                            tick()
-                    elif task is not None:
-                        if bar is not None:
-                            bar.total += 1
-                            bar.refresh()
-                        task.cell_timeout = cell_timeout
-                        comparison_task.append(task)
-                        schedule(1, 0.0, execute_task, task, "comparison", task)
-            pump()
-            if not handles:
-                break
-            handle, value, exc = backend.next_done()
-            kind, obj = handles.pop(handle)
-            if kind == "validate":
-                muni = obj
-                muni.validated = True
-                if exc is not None:
-                    value = {"ok": False, "problems": [Problem(file="municipality.yaml", code="bad_value", params={"detail": f"検査が異常終了しました: {first_error_line(exc)}"})], "language": getattr(muni.cfg, "language", "ja"), "n_respondents": 0}
-                if not value["ok"]:
-                    muni.error = InputError(value["problems"], value["language"])
-                    tick(len(muni.planned))
-                    finish(muni)
-                    continue
-                from .report import footer_text
+    # ------------------------------------------------------------------ what a finished task leads to
+    def decide_comparison(self) -> None:
+        """Once every municipality is validated (or broken): skip, reuse or queue ``05_comparison``."""
+        if not self.want_comparison:
+            return
+        task = _comparison_task(self.munis, self.reports_root, self.comparison_nb, self.pkg, self.force, self.batch)
+        if isinstance(task, NotebookResult):
+            self.batch.comparison = task
+            if self.bar is not None:
+                self.bar.total += 1
+                self.tick()
+        elif task is not None:
+            if self.bar is not None:
+                self.bar.total += 1
+                self.bar.refresh()
+            task.cell_timeout = self.cell_timeout
+            self.comparison_task.append(task)
+            self.schedule(1, 0.0, execute_task, task, "comparison", task)
 
-                cfg = muni.cfg
-                muni.n_respondents = value["n_respondents"]
-                muni.footer = footer_text(municipality=cfg.name, data_date=cfg.data_date, n_respondents=muni.n_respondents, min_group_size=cfg.min_group_size, manifest_hash=muni.inputs_hash, language=cfg.language)
-                for nb_path, hashes in muni.planned:
-                    task = NotebookTask(cfg.id, str(nb_path.resolve()), str(muni.report_dir.resolve()), {"data_dir": str(muni.folder.resolve())}, cfg.language, muni.footer, hashes["task"], hashes, cell_timeout,
-                                        str(staging_dir(muni.report_dir.resolve(), nb_path.stem)), muni.reasons.get(nb_path.stem, ""))
-                    expected = float((muni.previous.get(nb_path.stem) or {}).get("seconds") or 0.0)
-                    schedule(2, expected, execute_task, task, "notebook", (muni, task))
-                    muni.outstanding += 1
-                if not muni.planned:
-                    finish(muni)
-            elif kind == "notebook":
-                muni, task = obj
-                res = value if exc is None else NotebookResult(muni.id, Path(task.notebook).stem, "failed", error=f"worker: {first_error_line(exc)}", hash=task.hash, hashes=task.hashes, reason=task.reason)
-                _commit_task(muni, res, task, order)
-                muni.outstanding -= 1
-                tick()
-                if muni.outstanding == 0:
-                    finish(muni)
-            else:  # comparison
-                task = obj
-                res = value if exc is None else NotebookResult(COMPARISON_ID, COMPARISON_NOTEBOOK, "failed", error=f"worker: {first_error_line(exc)}", hash=task.hash, hashes=task.hashes, reason=task.reason)
-                with _critical():
-                    if res.status in {"ok", "failed"}:
-                        try:
-                            res.outputs = publish_outputs(Path(task.work_dir), reports_root / COMPARISON_ID, COMPARISON_NOTEBOOK, ok=res.status == "ok")
-                            res.stats = output_stats(res.outputs, reports_root / COMPARISON_ID)
-                        except OSError:
-                            _discard(Path(task.work_dir))
-                            raise
-                        res.html = _published_html(res)
-                    batch.comparison = res
-                    _write_comparison(reports_root / COMPARISON_ID, res, task, munis)
-                batch.reports[COMPARISON_ID] = reports_root / COMPARISON_ID / "index.html"
-                tick()
-    except KeyboardInterrupt as exc:
-        aborted = True
-        stop()
-        collect()
-        raise RunInterrupted(getattr(exc, "signum", signal.SIGINT), batch) from None
-    except OSError as err:
-        aborted = True
-        stop()
-        collect()
-        raise ReportWriteError(fsutil.write_error_text(err), batch) from err
-    finally:
-        if backend is not None and not aborted:
-            backend.close()
-        if bar is not None:
-            bar.close()
+    def on_validated(self, muni: _Muni, value, exc) -> None:
+        muni.validated = True
+        if exc is not None:
+            value = {"ok": False, "problems": [Problem(file="municipality.yaml", code="bad_value", params={"detail": f"検査が異常終了しました: {first_error_line(exc)}"})], "language": getattr(muni.cfg, "language", "ja"), "n_respondents": 0}
+        if not value["ok"]:
+            muni.error = InputError(value["problems"], value["language"])
+            self.tick(len(muni.planned))
+            self.finish(muni)
+            return
+        from .report import footer_text
 
-    collect()
-    return batch
+        cfg = muni.cfg
+        muni.n_respondents = value["n_respondents"]
+        muni.footer = footer_text(municipality=cfg.name, data_date=cfg.data_date, n_respondents=muni.n_respondents, min_group_size=cfg.min_group_size, manifest_hash=muni.inputs_hash, language=cfg.language)
+        for nb_path, hashes in muni.planned:
+            task = NotebookTask(cfg.id, str(nb_path.resolve()), str(muni.report_dir.resolve()), {"data_dir": str(muni.folder.resolve())}, cfg.language, muni.footer, hashes["task"], hashes, self.cell_timeout,
+                                str(staging_dir(muni.report_dir.resolve(), nb_path.stem)), muni.reasons.get(nb_path.stem, ""))
+            expected = float((muni.previous.get(nb_path.stem) or {}).get("seconds") or 0.0)
+            self.schedule(2, expected, execute_task, task, "notebook", (muni, task))
+            muni.outstanding += 1
+        if not muni.planned:
+            self.finish(muni)
+
+    def on_notebook(self, muni: _Muni, task: NotebookTask, value, exc) -> None:
+        res = value if exc is None else NotebookResult(muni.id, Path(task.notebook).stem, "failed", error=f"worker: {first_error_line(exc)}", hash=task.hash, hashes=task.hashes, reason=task.reason)
+        _commit_task(muni, res, task, self.order)
+        muni.outstanding -= 1
+        self.tick()
+        if muni.outstanding == 0:
+            self.finish(muni)
+
+    def on_comparison(self, task: NotebookTask, value, exc) -> None:
+        reports_root = self.reports_root
+        res = value if exc is None else NotebookResult(COMPARISON_ID, COMPARISON_NOTEBOOK, "failed", error=f"worker: {first_error_line(exc)}", hash=task.hash, hashes=task.hashes, reason=task.reason)
+        with _critical():
+            if res.status in {"ok", "failed"}:
+                try:
+                    res.outputs = publish_outputs(Path(task.work_dir), reports_root / COMPARISON_ID, COMPARISON_NOTEBOOK, ok=res.status == "ok")
+                    res.stats = output_stats(res.outputs, reports_root / COMPARISON_ID)
+                except OSError:
+                    _discard(Path(task.work_dir))
+                    raise
+                res.html = _published_html(res)
+            self.batch.comparison = res
+            _write_comparison(reports_root / COMPARISON_ID, res, task, self.munis)
+        self.batch.reports[COMPARISON_ID] = reports_root / COMPARISON_ID / "index.html"
+        self.tick()
+
+    # ------------------------------------------------------------------ the loop
+    def run(self) -> BatchResult:
+        munis = self.munis
+        aborted = False
+        warm = executor._ENABLED[0]
+        try:
+            for muni in munis:
+                if muni.error is not None:
+                    self.tick(len(muni.planned))
+                    self.finish(muni)
+                elif not muni.needs_validation:
+                    muni.validated = True  # nothing to run, and these inputs passed validation before
+                    self.tick(len(muni.results))
+                    self.finish(muni)
+                else:
+                    self.tick(len(muni.results))
+            if any(m.needs_validation and m.error is None for m in munis) or self.want_comparison:
+                self.backend = make_backend(self.workers, self.scheduler, initializer=_worker_init)
+                if isinstance(self.backend, _SerialBackend):
+                    executor.enable()  # one warm kernel in this process for this run's notebooks
+            for muni in munis:
+                if muni.needs_validation and muni.error is None:
+                    self.schedule(0, 0.0, validate_task, str(muni.folder), "validate", muni)
+            comparison_decided = False
+            while True:
+                if not comparison_decided and all(m.validated or m.error is not None for m in munis):
+                    comparison_decided = True
+                    self.decide_comparison()
+                self.pump()
+                if not self.handles:
+                    break
+                handle, value, exc = self.backend.next_done()
+                kind, obj = self.handles.pop(handle)
+                if kind == "validate":
+                    self.on_validated(obj, value, exc)
+                elif kind == "notebook":
+                    self.on_notebook(*obj, value, exc)
+                else:
+                    self.on_comparison(obj, value, exc)
+        except KeyboardInterrupt as exc:
+            aborted = True
+            self.stop()
+            self.collect()
+            raise RunInterrupted(getattr(exc, "signum", signal.SIGINT), self.batch) from None
+        except OSError as err:
+            aborted = True
+            self.stop()
+            self.collect()
+            raise ReportWriteError(fsutil.write_error_text(err), self.batch) from err
+        finally:
+            if self.backend is not None and not aborted:
+                self.backend.close()
+            if isinstance(self.backend, _SerialBackend):
+                executor.shutdown_all()
+                executor.enable(warm)
+            if self.bar is not None:
+                self.bar.close()
+        self.collect()
+        return self.batch
 
 
 # ----------------------------------------------------------------------------- comparison
@@ -1625,13 +1312,13 @@ def _comparison_task(munis: list[_Muni], reports_root: Path, nb_path: Path, pkg:
     data_dirs = [str(m.folder.resolve()) for m in members]
     inputs = _digest(sorted((m.id, m.inputs_hash) for m in members))
     hashes = task_hashes(inputs=inputs, parameters={}, notebook=nb_path, package=pkg)
-    prev = {e.get("notebook"): e for e in _read_manifest(report_dir).get("notebooks", []) if isinstance(e, dict)}.get(COMPARISON_NOTEBOOK)
+    prev = {e.get("notebook"): e for e in read_manifest(report_dir).get("notebooks", []) if isinstance(e, dict)}.get(COMPARISON_NOTEBOOK)
     interrupted = stale_staging(report_dir)
     reusable, why = reuse_verdict(prev, hashes["task"], report_dir)
     if COMPARISON_NOTEBOOK in interrupted and not why:
         why = REASON_INTERRUPTED
     if not force and reusable:
-        res = _skipped(prev, COMPARISON_ID, report_dir)
+        res = skipped_result(prev, COMPARISON_ID, report_dir)
         task = NotebookTask(COMPARISON_ID, str(nb_path.resolve()), str(report_dir.resolve()), {"data_dirs": data_dirs}, members[0].cfg.language, "", hashes["task"], hashes)
         _write_comparison(report_dir, res, task, munis)
         batch.reports[COMPARISON_ID] = report_dir / "index.html"
@@ -1663,7 +1350,7 @@ def _write_comparison(report_dir: Path, res: NotebookResult, task: NotebookTask,
         "footer": task.footer,
         "notebooks": [asdict(res)],
     }
-    manifest["footer"] = task.footer or _read_manifest(report_dir).get("footer", "")
+    manifest["footer"] = task.footer or read_manifest(report_dir).get("footer", "")
     report_dir.mkdir(parents=True, exist_ok=True)
     cfg = SimpleNamespace(name=manifest["name"], language=lang)
     links = []
@@ -1674,7 +1361,7 @@ def _write_comparison(report_dir: Path, res: NotebookResult, task: NotebookTask,
     head = "比較した自治体" if lang != "en" else "Municipalities compared"
     extra = f'<h2 id="members">{head}</h2><ul>{"".join(links)}</ul>' if links else ""
     write_index(report_dir, cfg=cfg, results=[res], footer=manifest["footer"], extra_html=extra)
-    _save_manifest(report_dir, manifest)  # last: it vouches for the files above
+    save_manifest(report_dir, manifest)  # last: it vouches for the files above
 
 
 # ----------------------------------------------------------------------------- one municipality (API kept)

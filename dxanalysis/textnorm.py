@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import unicodedata
 
-import pandas as pd
-
 
 def nfkc(value):
     """NFKC-normalise and strip a text cell; other values are returned unchanged."""
@@ -28,6 +26,11 @@ def nfkc_text(text) -> str:
     kept) and every answer becomes a string, so the text functions (redaction, tokenising,
     key words in context) need no check for missing values. Formerly ``text.nfkc``.
     """
-    if text is None or (not isinstance(text, str) and pd.isna(text)):
+    if text is None:
         return ""
+    if not isinstance(text, str):
+        import pandas as pd  # here, not at the top: `dxanalysis run` on unchanged folders never needs pandas
+
+        if pd.isna(text):
+            return ""
     return unicodedata.normalize("NFKC", str(text))

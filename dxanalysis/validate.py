@@ -11,9 +11,10 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported where a frame is built: `dxanalysis run` on unchanged folders never needs it
+    import pandas as pd
 
 # Message templates: code -> (Japanese, English). ``{value}`` etc. are filled from Problem.params.
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -418,7 +419,7 @@ class Problem:
             parts.append(f"{lab.get(self.row_kind, lab['row'])}: {self.row}")
         if self.column is not None:
             parts.append(f"{lab['key' if self.is_yaml else 'column']}: 「{self.column}」")
-        if self.value is not None and not (isinstance(self.value, float) and pd.isna(self.value)):
+        if self.value is not None and not (isinstance(self.value, float) and self.value != self.value):  # NaN
             parts.append(f"{lab['value']}: {self.value!s}")
         return " ".join(parts) + " — " + self.message(language)
 
@@ -455,6 +456,8 @@ class InputError(Exception):
 
 def problems_frame(problems: list[Problem], language: str = "ja") -> pd.DataFrame:
     """Problems as a tidy table: file, row, column, value, severity, message."""
+    import pandas as pd
+
     return pd.DataFrame(
         [
             {

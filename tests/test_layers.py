@@ -30,7 +30,7 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("drafting", ["codebook_draft", "questionnaire", "sample"]),
     ("plots", ["plots.*"]),
     ("publishing", ["report", "explore", "audit", "text"]),  # text: the free-text section (freetext computes, plots.text draws)
-    ("running", ["runner"]),
+    ("running", ["backends", "manifest", "executor", "runner"]),
     ("interface", ["cli"]),
 ]
 

@@ -45,6 +45,28 @@ def test_figure_needs_alt_and_writes_png_svg(tmp_path):
     assert (tmp_path / "figures" / "bars.png").exists() and (tmp_path / "figures" / "bars.svg").exists()
 
 
+def test_figure_crops_as_savefig_tight_does(tmp_path):
+    """The box computed once for a chart's three images is the one ``bbox_inches="tight"`` finds."""
+    import io
+
+    from PIL import Image
+
+    from dxanalysis.plots import setup_style
+
+    setup_style()
+    pub = Publisher(tmp_path, display=False)
+    fig, ax = plt.subplots(figsize=(6, 3), layout="constrained")
+    ax.barh(["とても長い部署の名前が入る行", "総務部"], [3, 1])
+    ax.set_title("題名", loc="left")
+    fig.legend(["凡例"], loc="outside upper right")
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=200, bbox_inches="tight")
+    want = Image.open(buf).size
+    pub.figure(fig, "long", alt="長い名前の部署が3")
+    got = Image.open(tmp_path / "figures" / "long.png").size
+    assert abs(got[0] - want[0]) <= 2 and abs(got[1] - want[1]) <= 2, (got, want)
+
+
 def test_render_hides_code_and_is_self_contained(tmp_path):
     nb = nbformat.v4.new_notebook()
     nb.cells = [

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from dxanalysis import runner
+from dxanalysis import manifest, runner
 
 
 def _publish(tmp_path):
@@ -26,7 +26,7 @@ def test_unchanged_stats_need_no_hashing(tmp_path, monkeypatch):
     def no_hash(path):
         raise AssertionError(f"hashed {path}")
 
-    monkeypatch.setattr(runner, "file_hash", no_hash)
+    monkeypatch.setattr(manifest, "file_hash", no_hash)  # output_problems lives in manifest.py
     assert runner.output_problems(outputs, report, stats) == []
 
 
@@ -75,3 +75,70 @@ def test_unchanged_run_skips_the_audit_and_a_changed_shared_file_does_not(tiny, 
     xlsx.write_bytes(xlsx.read_bytes() + b"\0")  # a shared file changed outside the run
     runner.run_batch([tiny], **kw)
     assert audits == [1]
+
+
+def test_second_unchanged_run_keeps_index_and_imports_no_heavy_library(tiny, tmp_path):
+    """An unchanged run needs neither pandas nor matplotlib, papermill or nbformat once the index is up to date."""
+    import json
+    import subprocess
+    import sys
+
+    from test_batch import MINI_01, ROOT, _notebook
+
+    nbs = tmp_path / "nbs"
+    _notebook(nbs / "01_current_state.ipynb", MINI_01, "01 テスト")
+    kw = dict(reports_root=tmp_path / "reports", notebooks_dir=nbs, workers=1, progress=False)
+    runner.run_batch([tiny], **kw)
+    assert [r.status for r in runner.run_batch([tiny], **kw).results] == ["skipped"]  # writes the index with 変更なし
+    index = tmp_path / "reports" / "tiny" / "index.html"
+    stamp = index.stat().st_mtime_ns
+    code = ("import sys\nfrom dxanalysis.cli import main\nrc = main(['run', sys.argv[1], '--reports', sys.argv[2], '--notebooks-dir', sys.argv[3], '--no-progress'])\n"
+            "heavy = sorted(m for m in ('pandas', 'matplotlib', 'papermill', 'nbformat', 'nbconvert', 'numpy') if m in sys.modules)\n"
+            "print('HEAVY=' + ','.join(heavy)); sys.exit(rc)")
+    r = subprocess.run([sys.executable, "-c", code, str(tiny), str(tmp_path / "reports"), str(nbs)], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "HEAVY=\n" in r.stdout and "変更なし" in r.stdout
+    assert index.stat().st_mtime_ns == stamp  # nothing it shows changed
+    assert json.loads((tmp_path / "reports" / "tiny" / "manifest.json").read_text(encoding="utf-8"))["index_source"]
+    index.write_text("edited", encoding="utf-8")  # an index that is not the one written: rewritten
+    runner.run_batch([tiny], **kw)
+    assert "変更なし" in index.read_text(encoding="utf-8")
+
+
+def test_package_hash_follows_a_changed_source_file(tmp_path):
+    import shutil
+
+    from dxanalysis import config
+
+    pkg = tmp_path / "dxanalysis"
+    shutil.copytree(config.PACKAGE_DIR, pkg, ignore=shutil.ignore_patterns("__pycache__"))
+    first = config.package_hash(pkg)
+    assert config.package_hash(pkg) == first
+    target = pkg / "survey.py"
+    text = target.read_text(encoding="utf-8")
+    target.write_text(text.replace("def ", "def  ", 1), encoding="utf-8")
+    assert config.package_hash(pkg) != first
+    target.write_text(text, encoding="utf-8")
+    assert config.package_hash(pkg) == first
+
+
+def test_unchanged_run_reuses_the_recorded_instrument(tiny, tmp_path, monkeypatch):
+    import json
+
+    from test_batch import MINI_01, _notebook
+
+    from dxanalysis.config import load_codebook
+
+    nbs = tmp_path / "nbs"
+    _notebook(nbs / "01_current_state.ipynb", MINI_01, "01 テスト")
+    kw = dict(reports_root=tmp_path / "reports", notebooks_dir=nbs, workers=1, progress=False)
+    runner.run_batch([tiny], **kw)
+    manifest = json.loads((tmp_path / "reports" / "tiny" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["item_ids"] == list(load_codebook(tiny / "codebook.yaml").item_ids)
+    parsed = []
+    monkeypatch.setattr(runner, "load_codebook", lambda *a, **k: parsed.append(1) or load_codebook(*a, **k))
+    assert [r.status for r in runner.run_batch([tiny], **kw).results] == ["skipped"] and parsed == []  # same inputs: not parsed again
+    with open(tiny / "roster.csv", "a", encoding="utf-8-sig") as f:
+        f.write("総務部,30代以下,0\n")
+    runner.run_batch([tiny], **kw)
+    assert parsed == [1]  # other inputs: parsed

@@ -1,0 +1,79 @@
+"""Explorer redraw time (issue 17): one redraw of the ipywidgets explorer after a filter change.
+
+Usage (from the project root)::
+
+    .venv/bin/python benchmarks/bench_explorer.py [--data data/sample] [--repeat 7]
+
+Headless: the explorer's widgets are built (ipywidgets works without a front end; the
+``Output`` widget just collects), then a filter dropdown is changed the way a user
+changes it, which calls ``Explorer._on_change`` → ``Explorer.update`` (recompute the
+view, draw the chart, encode the PNG, rebuild the table). Timed per redraw: wall and CPU
+seconds of this process; median of ``--repeat`` changes, for a construct, an item and a
+tool measure (items draw a stacked Likert chart, the slowest). The load average is
+recorded. Results are printed and appended to ``benchmarks/results.jsonl``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+def _cpu() -> float:
+    t = os.times()
+    return t.user + t.system
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--data", default=str(ROOT / "data" / "sample"))
+    p.add_argument("--repeat", type=int, default=7)
+    a = p.parse_args(argv)
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    os.environ.pop("DXANALYSIS_HEADLESS", None)
+
+    from dxanalysis import explore, io, survey
+    from dxanalysis.plots import setup_style
+
+    setup_style()
+    m = io.load_municipality(a.data)
+    scores = survey.construct_scores(m.survey, m.codebook)
+    ex = explore.Explorer(m, scores=scores)
+    ex.build()
+    measures = [v for _, v in explore.measure_options(m.codebook, m.language)]
+    kinds = {}
+    for mid in measures:
+        kinds.setdefault(explore._kind(m.codebook, mid), mid)
+    attr = ex.attribute
+    filt_attr, dd = next((aid, d) for aid, d in ex.widgets["filters"].items() if aid != attr)
+    values = [v for _, v in dd.options if v]
+    rows = {}
+    for kind, mid in kinds.items():
+        ex.widgets["measure"].value = mid  # one redraw, not timed (first draw of this measure)
+        walls, cpus = [], []
+        for i in range(a.repeat):
+            value = values[i % len(values)] if i % 2 == 0 else ""  # alternate: one group, then everyone
+            t0, c0 = time.perf_counter(), _cpu()
+            dd.value = value  # what a user does: the observer redraws
+            walls.append(time.perf_counter() - t0)
+            cpus.append(_cpu() - c0)
+        rows[kind] = {"measure": mid, "median_wall_s": round(statistics.median(walls), 3), "median_cpu_s": round(statistics.median(cpus), 3),
+                      "max_wall_s": round(max(walls), 3), "n": a.repeat}
+        print(f"{kind:9s} {mid:24s} redraw median {rows[kind]['median_wall_s']:.3f} s wall, {rows[kind]['median_cpu_s']:.3f} s CPU (max {rows[kind]['max_wall_s']:.3f} s)", flush=True)
+    load = os.getloadavg()
+    print(f"load average {load}")
+    import bench_batch as bb
+
+    bb.record("explorer-redraw", {"data": a.data, "filter": filt_attr, "rows": rows, "load": load})
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
