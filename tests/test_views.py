@@ -146,3 +146,66 @@ def test_segment_weighting_and_opportunities_in_both_languages():
                                             "を考慮したWilsonの方法で計算しました。")
     assert vseg.describe_opportunities(opp) == "セグメントごとに最初に勧める機会: 1「推進役」→A研修、2「慎重派」→C研修。"
     assert vseg.describe_opportunities(opp, language="en") == "First opportunity for each segment: 1 \u201c推進役\u201d → A研修, 2 \u201c慎重派\u201d → C研修."
+
+
+# --------------------------------------------------------------------------- segments: number of segments, sizes, training targets
+def _seg_model(rule="silhouette", k=3, structure=True, k_sil=3, k_bic=3, sil=0.51, ari=1.0):
+    sel = pd.DataFrame({"method": ["kmeans", "gmm", "gmm", "gmm"], "k": [k, 1, 3, 4], "chosen": [True, False, False, False],
+                        "silhouette": [sil, np.nan, np.nan, np.nan], "stability_ari": [ari, np.nan, np.nan, np.nan], "bic": [np.nan, 5012.34, 4890.12, 4950.5]})
+    return SimpleNamespace(selection_=sel, criterion_k_={"silhouette": k_sil, "bic": k_bic}, k_=k, rule_=rule, stability_threshold=0.8,
+                           structure_found_=structure, bic_single_=5012.34)
+
+
+SEG_MODELS = {
+    "agree": _seg_model(), "disagree": _seg_model(k_bic=4), "unstable": _seg_model(rule="silhouette_unstable", ari=0.55), "bic": _seg_model(rule="bic", sil=np.nan),
+    "given": _seg_model(rule="given", k_sil=4, k_bic=4), "none": _seg_model(structure=False, k_bic=1),
+    "k1": _seg_model(rule="bic", k=1, structure=False, k_sil=2, k_bic=1, sil=np.nan, ari=np.nan),
+}
+SEG_TABLE = pd.DataFrame({"segment": [1, 2, 3], "name": ["推進役", "学びたい層", "慎重派"], "n": [120, 132, np.nan], "share": [0.24, 0.26, np.nan],
+                          "weighted_share": [0.238, 0.311, np.nan], "weighted_ci_low": [0.1996, 0.2684, np.nan], "weighted_ci_high": [0.2815, 0.3573, np.nan]})
+SEG_TARGETS = pd.DataFrame({"segment": [2, 3], "segment_name": ["学びたい層", "慎重派"], "reason": ["スキルが低い", "意欲が低い"]})
+
+
+def _seg_cases(language: str) -> dict[str, str]:
+    out = {}
+    for name, model in SEG_MODELS.items():
+        out[f"selection.{name}"] = vseg.describe_selection(model, language=language)
+        out[f"support.{name}"] = vseg.describe_support(model, language)
+        out[f"table.{name}"] = vseg.describe_table(SEG_TABLE, model=model, language=language)
+    out["targets"] = vseg.describe_training_targets(SEG_TARGETS, SEG_TABLE, "ハンズオン研修", language=language)
+    out["targets.none"] = vseg.describe_training_targets(SEG_TARGETS.iloc[:0], SEG_TABLE, "ハンズオン研修", language=language)
+    return out
+
+
+#: what segments.describe_selection / describe_support / describe_table / describe_training_targets wrote before the move
+SEG_PINNED_JA = {
+    "selection.agree": "安定性の基準(再標本化ARI≥0.8)を満たすkのうち平均シルエット幅が最大のk=3を選択。k=3のシルエット0.51、再標本化ARI1.00。シルエット(k平均法)とBIC(混合ガウスモデル)はどちらも同じk=3を支持し、k=3のBIC 4,890.1は分けないモデル(k=1)のBIC 5,012.3より小さい。",
+    "selection.disagree": "安定性の基準(再標本化ARI≥0.8)を満たすkのうち平均シルエット幅が最大のk=3を選択。k=3のシルエット0.51、再標本化ARI1.00。シルエット(k平均法)はk=3、BIC(混合ガウスモデル)はk=4を支持し、基準が一致しない(k=4のBIC 4,950.5は分けないモデル(k=1)のBIC 5,012.3より小さい)。",
+    "selection.unstable": "安定性の基準を満たすkがなく、平均シルエット幅が最大のk=3を選択(解釈に注意)。k=3のシルエット0.51、再標本化ARI0.55。シルエット(k平均法)とBIC(混合ガウスモデル)はどちらも同じk=3を支持し、k=3のBIC 4,890.1は分けないモデル(k=1)のBIC 5,012.3より小さい。",
+    "selection.given": "セグメント数はアドバイザーが3に指定。k=3のシルエット0.51、再標本化ARI1.00。シルエット(k平均法)とBIC(混合ガウスモデル)はどちらも同じk=4を支持し、k=4のBIC 4,950.5は分けないモデル(k=1)のBIC 5,012.3より小さい。",
+    "selection.none": "安定性の基準(再標本化ARI≥0.8)を満たすkのうち平均シルエット幅が最大のk=3を選択。k=3のシルエット0.51、再標本化ARI1.00。混合ガウスモデルのBICは、セグメントに分けないモデル(k=1、全員が1つのまとまり)で最も小さく(5,012.3)、データには明確なセグメント構造が見つかりませんでした。k=3のセグメントは、連続的に分布する得点を便宜上区切ったもので、はっきり分かれた集団ではありません。境目付近の職員はどちらのセグメントにも入りうるので、名称と人数は目安として読んでください。",
+    "selection.k1": "全員を1つのセグメントとし、セグメントには分けませんでした。混合ガウスモデルのBICは、セグメントに分けないモデル(k=1、全員が1つのまとまり)で最も小さく(5,012.3)、データには明確なセグメント構造が見つかりませんでした。",
+    "support.bic": "再標本化の安定性ARI 1.00、混合ガウスモデルのBICもk=3で最小で、分けないモデル(k=1)より小さい",
+    "table.agree": "回答者を3つのセグメントに分けました(根拠: 再標本化の安定性ARI 1.00、平均シルエット幅 0.51が最大、混合ガウスモデルのBICもk=3で最小で、分けないモデル(k=1)より小さい): 1「推進役」120人(回答者の24%。職員全体では推定24%、95%信頼区間20〜28%)、2「学びたい層」132人(回答者の26%。職員全体では推定31%、95%信頼区間27〜36%)。",
+    "table.none": "明確なセグメント構造は見つかりませんでした(混合ガウスモデルのBICでは分けないモデル(k=1)が最も良く、明確なセグメント構造は見つかっていない)。便宜上3つに区切ると: 1「推進役」120人(回答者の24%。職員全体では推定24%、95%信頼区間20〜28%)、2「学びたい層」132人(回答者の26%。職員全体では推定31%、95%信頼区間27〜36%)。",
+    "table.k1": "明確なセグメント構造は見つかりませんでした(混合ガウスモデルのBICでは分けないモデル(k=1)が最も良く、明確なセグメント構造は見つかっていない)。便宜上3つに区切ると: 1「推進役」120人(回答者の24%。職員全体では推定24%、95%信頼区間20〜28%)、2「学びたい層」132人(回答者の26%。職員全体では推定31%、95%信頼区間27〜36%)。",
+    "targets": "研修「ハンズオン研修」の対象は セグメント2「学びたい層」(回答者の26%。職員全体では推定31%、95%信頼区間27〜36%; 理由: スキルが低い)、セグメント3「慎重派」(少人数; 理由: 意欲が低い)。",
+    "targets.none": "研修「ハンズオン研修」を第一の推奨とするセグメントはありません。",
+}
+
+
+def test_segment_sentences_in_japanese_are_unchanged_by_the_move():
+    got = _seg_cases("ja")
+    assert {k: got[k] for k in SEG_PINNED_JA} == SEG_PINNED_JA
+
+
+def test_segment_sentences_in_english_hold_no_japanese_beyond_data_values():
+    data = {"推進役", "学びたい層", "慎重派", "ハンズオン研修", "スキルが低い", "意欲が低い"}
+    for key, text in _seg_cases("en").items():
+        rest = text
+        for v in sorted(data, key=len, reverse=True):
+            rest = rest.replace(v, " ")
+        assert not i18n.has_japanese(rest), f"{key}: {text}"
+    en = _seg_cases("en")
+    assert en["support.disagree"] == "resampling stability ARI 1.00, mean silhouette width 0.51 (the largest), but the Gaussian mixture's BIC is lowest at k=4: the criteria disagree"
+    assert "(24% of respondents; an estimated 24% of all staff, 95% confidence interval 20–28%)" in en["table.agree"]
