@@ -209,3 +209,15 @@ def test_segment_sentences_in_english_hold_no_japanese_beyond_data_values():
     en = _seg_cases("en")
     assert en["support.disagree"] == "resampling stability ARI 1.00, mean silhouette width 0.51 (the largest), but the Gaussian mixture's BIC is lowest at k=4: the criteria disagree"
     assert "(24% of respondents; an estimated 24% of all staff, 95% confidence interval 20–28%)" in en["table.agree"]
+
+
+def test_wave_codes_labelled_by_the_view_as_before():
+    """The step returns ``match`` / ``status`` codes; the view adds the labels the step wrote before the move."""
+    matching = pd.DataFrame({"kind": ["item"] * 3, "measure_id": ["a", "b", "c"], "label": ["A", "B", "C"], "match": ["both", "added", "dropped"],
+                             "header_before": ["x", None, "z"], "header_now": ["x", "y", None], "header_changed": [False, False, False]})
+    ja = vwaves.label_matching(matching)
+    assert list(ja.columns) == ["kind", "measure_id", "label", "match", "match_label", "header_before", "header_now", "header_changed"]
+    assert ja["match_label"].tolist() == ["両方の年度", "今回から追加", "今回は削除"]
+    assert vwaves.label_matching(matching, "en")["match_label"].tolist() == ["both years", "added this year", "dropped this year"]
+    assert [vwaves.status_label(s) for s in ("ahead", "on_track", "behind", "baseline", "no_target")] == ["計画より先行", "計画どおり", "計画より遅れ", "基準年(前回の値)", "目標なし"]
+    assert [vwaves.status_label(s, "en") for s in ("ahead", "on_track", "behind", "baseline", "no_target")] == ["ahead", "on track", "behind", "baseline", "no target"]
