@@ -221,3 +221,57 @@ def test_wave_codes_labelled_by_the_view_as_before():
     assert vwaves.label_matching(matching, "en")["match_label"].tolist() == ["both years", "added this year", "dropped this year"]
     assert [vwaves.status_label(s) for s in ("ahead", "on_track", "behind", "baseline", "no_target")] == ["計画より先行", "計画どおり", "計画より遅れ", "基準年(前回の値)", "目標なし"]
     assert [vwaves.status_label(s, "en") for s in ("ahead", "on_track", "behind", "baseline", "no_target")] == ["ahead", "on track", "behind", "baseline", "no target"]
+
+
+# --------------------------------------------------------------------------- training: headlines, notes, method texts
+def _pairs(before, after, kind="likert"):
+    n = len(before)
+    return pd.DataFrame({"key": [f"k{i}" for i in range(n)], "group": "participant", "item": "a", "kind": kind,
+                         "before": np.array(before, float), "after": np.array(after, float), "row_before": 2, "row_after": 2})
+
+
+def _training_cases(language: str) -> dict[str, str]:
+    from dxanalysis import training as tr
+
+    out = {"share": vtraining.share_sentence("満足", 199, 200, 0.972, 0.999, language=language), "share.0": vtraining.share_sentence("満足", 0, 0, np.nan, np.nan, language=language),
+           "same_up": tr.same_direction_note(6, 0, 6, language=language), "same_down": tr.same_direction_note(0, 4, 10, language=language)}
+    for role in ("satisfaction", "attitude", "planned_action", "comment"):
+        out[f"role.{role}"] = vtraining.role_note(role, language=language)
+    for name, b, a, kind in [("p.up", [3] * 6, [4] * 6, "likert"), ("p.mixed", [3, 4, 2, 5, 3, 1, 2, 4], [4, 3, 4, 5, 5, 2, 3, 4], "likert"), ("p.none", [3] * 4, [3] * 4, "likert"),
+                             ("p.yesno", [0, 0, 1, 0, 1, 0, 0, 1], [1, 1, 1, 0, 1, 1, 0, 1], "yesno")]:
+        t = tr.paired_tests(_pairs(b, a, kind), n_boot=200, language=language).iloc[0]
+        out[name] = f"{t['method']} | {t['ci_note']}"
+    heads = pd.DataFrame([{"metric": "satisfied", "label": "研修に満足", "n": 4, "sentence": "x"}])
+    out["head.hidden"] = vtraining.headline_text(heads, "satisfied", min_group_size=5, language=language)
+    out["head.none"] = vtraining.headline_text(heads, "positive_after", min_group_size=5, language=language)
+    return out
+
+
+#: what training.share_sentence / same_direction_note / METHOD_TEXT / ROLE_MISSING / headline_text wrote before the move
+TRAINING_PINNED_JA = {
+    "share": "満足: 99.5%(199/200人、95%信頼区間 97.2–99.9%)",
+    "share.0": "満足: 回答なし",
+    "same_up": "全員が同じ向き(変化した6人は全員上がった)。上がった人 100%(6/6人、95%信頼区間 61.0–100.0%)",
+    "same_down": "全員が同じ向き(変化した4人は全員下がった)。下がった人 40%(4/10人、95%信頼区間 16.8–68.7%)",
+    "role.satisfaction": "研修の満足度の設問がないため省略",
+    "role.comment": "研修の感想の設問がないため省略",
+    "p.up": "Wilcoxon符号付順位検定(Pratt法、正確法)。効果量: 順位双列相関。効果量の区間なし(全員が同じ向き) | 全員が同じ向き(変化した6人は全員上がった)。上がった人 100%(6/6人、95%信頼区間 61.0–100.0%)",
+    "p.mixed": "Wilcoxon符号付順位検定(Pratt法、正確法)。効果量: 順位双列相関。区間: ブートストラップ200回 | ",
+    "p.yesno": "McNemar検定(正確二項検定)。効果量: 「はい」の割合の差。区間: Newcombe法(Wilson区間の組合せ) | ",
+    "p.none": "全員が前後で同じ回答(差がすべて0)のため検定できません | ",
+    "head.hidden": "研修に満足: 非表示(少人数)",
+    "head.none": "該当する項目がありません。",
+}
+
+
+def test_training_words_in_japanese_are_unchanged_by_the_move():
+    got = _training_cases("ja")
+    assert {k: got[k] for k in TRAINING_PINNED_JA} == TRAINING_PINNED_JA
+
+
+def test_training_words_in_english_hold_no_japanese_beyond_data_values():
+    for key, text in _training_cases("en").items():
+        assert not i18n.has_japanese(text.replace("満足", " ").replace("研修に", " ")), f"{key}: {text}"
+    en = _training_cases("en")
+    assert en["share"] == "満足: 99.5% (199/200, 95% CI 97.2–99.9%)"
+    assert en["same_up"] == "all changed the same way (all 6 who changed rose). rose: 100% (6/6, 95% CI 61.0–100.0%)"
