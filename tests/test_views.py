@@ -275,3 +275,27 @@ def test_training_words_in_english_hold_no_japanese_beyond_data_values():
     en = _training_cases("en")
     assert en["share"] == "満足: 99.5% (199/200, 95% CI 97.2–99.9%)"
     assert en["same_up"] == "all changed the same way (all 6 who changed rose). rose: 100% (6/6, 95% CI 61.0–100.0%)"
+
+
+# --------------------------------------------------------------------------- roadmap: labels, dependency notes, sensitivity summary
+def test_roadmap_words_in_japanese_are_unchanged_by_the_move():
+    """What roadmap.py's WEIGHT_LABELS / QUADRANT_LABELS / FAMILY_LABELS / dependency_check / fy_labels /
+    sensitivity_summary wrote before the move to the catalogue and views.roadmap."""
+    from dxanalysis import roadmap as rm
+
+    assert [rm.weight_label(w) for w in rm.WEIGHT_NAMES] == ["ギャップ", "重要度", "実現容易性"]
+    assert [rm.quadrant_label(*k) for k in rm.QUADRANTS] == ["重点課題(最優先で取り組む)", "計画的に取り組む", "維持・強化する", "経過を見守る"]
+    assert [rm.family_label(f) for f in rm.FAMILIES] == ["重みの変更", "評価±1", "アンケートの区間"]
+    assert vroadmap.fy_labels(["fy_2026", "target_2027", "x"]) == {"fy_2026": "令和8年度", "target_2027": "令和9年度目標"}
+    assert vroadmap.fy_labels(["fy_2026", "target_2027"], "en") == {"fy_2026": "FY2026", "target_2027": "FY2027 target"}
+    ms = pd.DataFrame({"measure_id": ["M06", "M07"], "measure": ["データ活用ワークショップ", "基盤の整備"], "start_fy": [2026, 2027], "end_fy": [2027, 2028],
+                       "depends_on": [["M07"], []]})
+    assert rm.dependency_check(ms)["note"].tolist() == ["M06 データ活用ワークショップ(令和8年度開始)は、前提の M07 基盤の整備(令和9年度開始)より先に始まります。開始年度を見直してください。"]
+    assert rm.dependency_check(ms, language="en")["note"].tolist() == ["M06 データ活用ワークショップ (FY2026) starts before M07 基盤の整備 (FY2027), which it depends on. Review the start years."]
+    sens = pd.DataFrame({"item_id": ["A1"] * 3, "item": ["x"] * 3, "base_rank": [2] * 3, "family": ["weight", "rating", "survey"], "scenario_id": ["g", "r", "s"],
+                         "rank": [5, 2, 1]})
+    ja = vroadmap.sensitivity_summary(sens, top=3).iloc[0]
+    assert (ja["weight_ranks"], ja["rating_ranks"], ja["survey_ranks"]) == ("2〜5位", "2位", "1〜2位")
+    en = vroadmap.sensitivity_summary(sens, top=3, language="en").iloc[0]
+    assert (en["weight_ranks"], en["rating_ranks"], en["survey_ranks"], en.name) == ("#2–5", "#2", "#1–2", 0)
+    assert rm.rank_stability(sens, top=3)["moved_by"].iloc[0] == "重みの変更・アンケートの区間"
