@@ -299,3 +299,49 @@ def test_roadmap_words_in_japanese_are_unchanged_by_the_move():
     en = vroadmap.sensitivity_summary(sens, top=3, language="en").iloc[0]
     assert (en["weight_ranks"], en["rating_ranks"], en["survey_ranks"], en.name) == ("#2–5", "#2", "#1–2", 0)
     assert rm.rank_stability(sens, top=3)["moved_by"].iloc[0] == "重みの変更・アンケートの区間"
+
+
+# --------------------------------------------------------------------------- compare (notebook 05)
+def _compare_cases(mod, language):
+    rates = pd.DataFrame({"name": ["A市", "B町"], "response_rate": [0.42, 0.71]})
+    same = pd.DataFrame({"name": ["A市", "B町"], "response_rate": [0.42, 0.418]})
+    scores = pd.DataFrame({"municipality": ["a", "b", "a", "b"], "name": ["A市", "B町"] * 2, "construct": ["c1", "c1", "c2", "c2"], "construct_label": ["データ活用"] * 2 + ["マインド"] * 2,
+                           "weighted": [2.5, 3.1, 3.0, 3.05], "ci_low": [2.3, 2.9, 2.8, 2.9], "ci_high": [2.7, 3.3, 3.2, 3.2]})
+    scores_ov = scores.assign(ci_low=[2.3, 2.4, 2.8, 2.9], ci_high=[2.7, 3.3, 3.2, 3.2])
+    shares = pd.DataFrame({"municipality": ["a", "b", "a", "b"], "name": ["A市", "B町"] * 2, "segment": [1, 1, 2, 2], "segment_name": ["推進役"] * 2 + ["慎重派"] * 2, "share": [0.2, 0.35, 0.8, 0.65]})
+    return {"rates": mod.describe_response_rates(rates, language=language), "rates.same": mod.describe_response_rates(same, language=language),
+            "rates.none": mod.describe_response_rates(rates.iloc[:0], language=language),
+            "scores": mod.describe_construct_scores(scores, language=language), "scores.ov": mod.describe_construct_scores(scores_ov, language=language),
+            "scores.none": mod.describe_construct_scores(scores.iloc[:1], language=language),
+            "shares": mod.describe_segment_shares(shares, language=language), "shares.none": mod.describe_segment_shares(shares.iloc[:0], language=language)}
+
+
+#: what compare.describe_* wrote before the move to views.compare
+COMPARE_PINNED = {
+    "ja": {
+        "rates": "回答率はA市の42%からB町の71%まで。",
+        "rates.same": "回答率はどの自治体も約42%。",
+        "rates.none": "表示できる自治体がありません。",
+        "scores": "自治体間の差が最も大きいのはデータ活用で、B町が3.10、A市が2.50(重み付き平均)。95%信頼区間は重なっていません。",
+        "scores.ov": "自治体間の差が最も大きいのはデータ活用で、B町が3.10、A市が2.50(重み付き平均)。95%信頼区間は重なっており、はっきりした差とはいえません。",
+        "scores.none": "比較できる自治体がありません。",
+        "shares": "割合の差が最も大きいのはセグメント2(慎重派)で、A市は80%、B町は65%。",
+        "shares.none": "比較できる自治体がありません。"
+    },
+    "en": {
+        "rates": "Response rates range from 42% (A市) to 71% (B町).",
+        "rates.same": "All response rates are about 42%.",
+        "rates.none": "No municipality can be shown.",
+        "scores": "Municipalities differ most on データ活用: B町 3.10 vs A市 2.50 (weighted means); the 95% intervals do not overlap.",
+        "scores.ov": "Municipalities differ most on データ活用: B町 3.10 vs A市 2.50 (weighted means); the 95% intervals overlap.",
+        "scores.none": "Nothing to compare.",
+        "shares": "The share of segment 2 (慎重派) differs most: 80% in A市 vs 65% in B町.",
+        "shares.none": "Nothing to compare."
+    }
+}
+
+
+def test_compare_sentences_unchanged_by_the_move():
+    from dxanalysis.views import compare as vcmp
+
+    assert {language: _compare_cases(vcmp, language) for language in ("ja", "en")} == COMPARE_PINNED
