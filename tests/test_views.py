@@ -345,3 +345,11 @@ def test_compare_sentences_unchanged_by_the_move():
     from dxanalysis.views import compare as vcmp
 
     assert {language: _compare_cases(vcmp, language) for language in ("ja", "en")} == COMPARE_PINNED
+
+
+def test_explorer_chart_title_and_alt_in_both_languages():
+    """explore.explorer_view's chart title and alt text (were Japanese f-strings) through the explore.* keys."""
+    assert i18n.t("explore.chart_title", measure="クラウドの理解", attribute="年代", where=i18n.t("explore.chart_where", where="総務部")) == "クラウドの理解(年代別、総務部)"
+    assert i18n.t("explore.chart_title", "en", measure="Cloud", attribute="age band", where="") == "Cloud by age band"
+    assert (i18n.t("explore.alt", measure="データ活用", attribute="年代", high="20代以下", high_value="3.27", low="50代以上", low_value="2.47")
+            == "データ活用を年代別に示す図。最も高いのは20代以下(3.27)、最も低いのは50代以上(2.47)。")
