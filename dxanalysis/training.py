@@ -772,12 +772,11 @@ def effects_by_segment(
     items = dict(p[["item", "kind"]].drop_duplicates("item").itertuples(index=False))
     tgt = target_segment(p, target)
     blocks = []
-    en = language == "en"
     if tgt is not None:
         name = p.loc[p["segment"] == tgt, "segment_name"]
         name = name.iloc[0] if len(name) else str(tgt)
         is_t = p["segment"] == tgt
-        for sel, grp, seg in [(is_t, f"【対象】{tgt} {name}" if not en else f"[target] {tgt} {name}", float(tgt)), (~is_t, "【対象外】他のセグメント・区分なし" if not en else "[others] other segments, unassigned", np.nan)]:
+        for sel, grp, seg in [(is_t, i18n.t("training.group.target", language, segment=tgt, name=name), float(tgt)), (~is_t, i18n.t("training.group.others", language), np.nan)]:
             b = paired_tests(p[sel], items=items, labels=labels, group=None, n_boot=n_boot, random_state=random_state, language=language)
             b.insert(0, "segment", seg)
             b.insert(0, "group", grp)
@@ -867,7 +866,7 @@ def did_estimates(pairs: pd.DataFrame, *, labels: Mapping[str, str] | None = Non
         if (sub["after"] == sub["before"]).all():
             # nobody changed in either group: the estimate is exactly 0 and has no standard error
             rows.append({**base, "estimate": 0.0, "std_error": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p_value": np.nan, "q_value": np.nan,
-                         "method": "両群とも全員が前後で同じ回答のため検定できません" if language != "en" else "no change in either group: no test possible"})
+                         "method": _method("no_change_both", language)})
             continue
         long = pd.DataFrame(
             {
@@ -998,14 +997,6 @@ def followup_verdicts(fu: pd.DataFrame, *, alpha: float = 0.05, margin_likert: f
         (with the levels computed from the data, e.g. 「研修前よりは高い。直後からの低下の
         有無は判断できない(33%→24%)」: share "yes" or mean, right after → follow-up).
     """
-    texts = {
-        "ja": {"held": "効果が続いている(研修前より高く、直後からの低下は許容幅以内: {post})", "partly": "直後より下がったが、研修前よりは高い({post})",
-               "above_pre": "研修前よりは高い。直後からの低下の有無は判断できない({post})",
-               "not_shown": "研修前との差は確認できない(効果が続いたとは言えない: {pre})", "below": "研修前より低い({pre})", "untestable": "検定できない(人数不足または変化なし)"},
-        "en": {"held": "held (above before; any fall since right after is within the margin: {post})", "partly": "fell from right after, still above before ({post})",
-               "above_pre": "above before; whether it fell since right after cannot be judged ({post})",
-               "not_shown": "no difference from before can be shown ({pre})", "below": "below the level before ({pre})", "untestable": "no test possible"},
-    }[_lang(language)]
     rows = []
     for item in pd.unique(fu["item"]):
         pf = fu[(fu["item"] == item) & (fu["comparison"] == "pre_followup")].iloc[0]
@@ -1030,7 +1021,7 @@ def followup_verdicts(fu: pd.DataFrame, *, alpha: float = 0.05, margin_likert: f
         else:
             code = "not_shown"
         post_levels = _levels(po, language=language) if po is not None else ""
-        text = texts[code].format(post=post_levels, pre=_levels(pf, language=language)).replace("()", "").replace(": )", ")").replace(":)", ")")
+        text = i18n.t(f"training.verdict.{code}", language, post=post_levels, pre=_levels(pf, language=language)).replace("()", "").replace(": )", ")").replace(":)", ")")
         rows.append({"item": item, "label": pf["label"], "n_pairs": int(pf["n_pairs"]), "effect_pre_followup": pf["effect_size"],
                      "effect_post_followup": po["effect_size"] if po is not None else np.nan,
                      "ci_low_post_followup": po["ci_low"] if po is not None else np.nan, "ci_high_post_followup": po["ci_high"] if po is not None else np.nan,
@@ -1132,7 +1123,7 @@ def effect_matrix(table: pd.DataFrame, *, language: str = "ja", alpha: float = 0
 
     hidden_mark = SUPPRESSED_MARK.get(language, SUPPRESSED_MARK["ja"])
 
-    same_way = "全員が同じ向き" if language != "en" else "all changed the same way"
+    same_way = i18n.t("training.same_way", language)
 
     def cell(r) -> str:
         if pd.isna(r["effect_size"]):
