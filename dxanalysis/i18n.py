@@ -454,6 +454,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "plot.waves.chance": ("偶然の範囲", "within chance"),
     "plot.waves.change_axis": ("前回からの変化(平均点)", "Change since the last survey (mean score)"),
     "plot.waves.share_axis": ("職員全体に占める割合(推定、%)", "Share of all staff (estimate, %)"),
+    "plot.compare.weighted_mean": ("平均点(職員構成で重み付け)", "Mean score (weighted to the staff make-up)"),
     # plots.roadmap
     "plot.roadmap.current": ("現状(平均)", "Current (mean)"),
     "plot.roadmap.target": ("3年後の目標(平均)", "Target in 3 years (mean)"),
