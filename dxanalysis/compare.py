@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import i18n
 from . import survey as _survey
 
 #: Seed of the pooled segment model (the same as notebook 02's default).
@@ -135,8 +136,8 @@ def plan_comparison(municipalities: Sequence) -> Comparison:
     lang = ms[0].language if ms else "ja"
     groups = instrument_groups({m.config.id: m.codebook.item_ids for m in ms})
     chosen = set(groups[0]) if groups and len(groups[0]) >= 2 else set()
-    reason_text = "設問(item id)が比較対象の自治体と異なる" if lang != "en" else "different items from the compared municipalities"
-    alone_text = "同じ設問の自治体がほかにない" if lang != "en" else "no other municipality asked the same items"
+    reason_text = i18n.t("compare.reason.different", lang)
+    alone_text = i18n.t("compare.reason.alone", lang)
     rows = []
     for m in ms:
         compared = m.config.id in chosen
@@ -174,19 +175,7 @@ def response_rates(municipalities: Sequence, *, confidence: float = 0.95) -> pd.
     return out
 
 
-def describe_response_rates(rates: pd.DataFrame, *, language: str = "ja") -> str:
-    """One sentence: the highest and lowest visible response rate (alt text, finding)."""
-    vis = rates.dropna(subset=["response_rate"])
-    if vis.empty:
-        return "表示できる自治体がありません。" if language != "en" else "No municipality can be shown."
-    hi = vis.loc[vis["response_rate"].idxmax()]
-    lo = vis.loc[vis["response_rate"].idxmin()]
-    if round(hi["response_rate"] * 100) == round(lo["response_rate"] * 100):
-        rate = hi["response_rate"] * 100
-        return f"All response rates are about {rate:.0f}%." if language == "en" else f"回答率はどの自治体も約{rate:.0f}%。"
-    if language == "en":
-        return f"Response rates range from {lo['response_rate'] * 100:.0f}% ({lo['name']}) to {hi['response_rate'] * 100:.0f}% ({hi['name']})."
-    return f"回答率は{lo['name']}の{lo['response_rate'] * 100:.0f}%から{hi['name']}の{hi['response_rate'] * 100:.0f}%まで。"
+# describe_response_rates: moved to dxanalysis.views.compare (words in one place)
 
 
 # =========================================================================== construct scores
@@ -263,21 +252,7 @@ def construct_scores(municipalities: Sequence, *, confidence: float = 0.95, marg
     return out
 
 
-def describe_construct_scores(scores: pd.DataFrame, *, language: str = "ja") -> str:
-    """Alt text: for the construct where municipalities differ most, the top and bottom."""
-    vis = scores.dropna(subset=["weighted"])
-    if vis.empty or vis["municipality"].nunique() < 2:
-        return "比較できる自治体がありません。" if language != "en" else "Nothing to compare."
-    spread = vis.groupby("construct", sort=False)["weighted"].agg(lambda s: s.max() - s.min())
-    c = spread.idxmax()
-    rows = vis[vis["construct"] == c]
-    hi, lo = rows.loc[rows["weighted"].idxmax()], rows.loc[rows["weighted"].idxmin()]
-    overlap = hi["ci_low"] <= lo["ci_high"]
-    if language == "en":
-        return (f"Municipalities differ most on {hi['construct_label']}: {hi['name']} {hi['weighted']:.2f} vs {lo['name']} {lo['weighted']:.2f} (weighted means)"
-                + ("; the 95% intervals overlap." if overlap else "; the 95% intervals do not overlap."))
-    return (f"自治体間の差が最も大きいのは{hi['construct_label']}で、{hi['name']}が{hi['weighted']:.2f}、{lo['name']}が{lo['weighted']:.2f}(重み付き平均)"
-            + ("。95%信頼区間は重なっており、はっきりした差とはいえません。" if overlap else "。95%信頼区間は重なっていません。"))
+# describe_construct_scores: moved to dxanalysis.views.compare (words in one place)
 
 
 # =========================================================================== segments
@@ -396,18 +371,7 @@ def segment_shares(
     return out
 
 
-def describe_segment_shares(shares: pd.DataFrame, *, language: str = "ja") -> str:
-    """Alt text: the segment whose share differs most between municipalities."""
-    vis = shares.dropna(subset=["share"])
-    if vis.empty or vis["municipality"].nunique() < 2:
-        return "比較できる自治体がありません。" if language != "en" else "Nothing to compare."
-    spread = vis.groupby("segment")["share"].agg(lambda s: s.max() - s.min())
-    s = spread.idxmax()
-    rows = vis[vis["segment"] == s]
-    hi, lo = rows.loc[rows["share"].idxmax()], rows.loc[rows["share"].idxmin()]
-    if language == "en":
-        return f"The share of segment {s} ({hi['segment_name']}) differs most: {hi['share'] * 100:.0f}% in {hi['name']} vs {lo['share'] * 100:.0f}% in {lo['name']}."
-    return f"割合の差が最も大きいのはセグメント{s}({hi['segment_name']})で、{hi['name']}は{hi['share'] * 100:.0f}%、{lo['name']}は{lo['share'] * 100:.0f}%。"
+# describe_segment_shares: moved to dxanalysis.views.compare (words in one place)
 
 
 # =========================================================================== display

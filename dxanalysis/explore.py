@@ -110,13 +110,13 @@ def _kind(codebook, measure: str) -> str:
     raise KeyError(f"explorer: {measure!r} is not a construct, item or tool id")
 
 
-def _describe(table: pd.DataFrame, label: str, attr_label: str, kind: str) -> str:
+def _describe(table: pd.DataFrame, label: str, attr_label: str, kind: str, language: str = "ja") -> str:
     vis = table[(table["attribute"] != sv.OVERALL_ATTRIBUTE)].dropna(subset=["mean"])
     if vis.empty:
-        return f"{label}を{attr_label}別に示す図。表示できる集団がありません。"
+        return i18n.t("explore.alt.none", language, measure=label, attribute=attr_label)
     fmt = (lambda v: f"{v * 100:.0f}%") if kind == "tool" else (lambda v: f"{v:.2f}")
     hi, lo = vis.loc[vis["mean"].idxmax()], vis.loc[vis["mean"].idxmin()]
-    return f"{label}を{attr_label}別に示す図。最も高いのは{hi['group']}({fmt(hi['mean'])})、最も低いのは{lo['group']}({fmt(lo['mean'])})。"
+    return i18n.t("explore.alt", language, measure=label, attribute=attr_label, high=hi["group"], high_value=fmt(hi["mean"]), low=lo["group"], low_value=fmt(lo["mean"]))
 
 
 def group_table(m, *, measure: str, attribute: str, scores: pd.DataFrame | None = None, plan=None, min_group_size: int | None = None,
@@ -219,8 +219,9 @@ def explorer_view(m, *, measure: str, attribute: str, scores: pd.DataFrame | Non
     else:
         psv.group_means(table, ax=ax, xlabel=i18n.t("plot.share_using" if kind == "tool" else "survey.statistic.mean", language), percent=kind == "tool", language=language)
     where = " × ".join(str(v) for vs in (filters or {}).values() for v in vs)
-    ax.set_title(f"{label}({attr_label}別{'、' + where if where else ''})", loc="left", pad=30 if kind == "item" else 6)  # the item legend sits above the axes
-    alt = _describe(table, f"{label}({where})" if where else label, attr_label, kind)
+    ax.set_title(i18n.t("explore.chart_title", language, measure=label, attribute=attr_label, where=i18n.t("explore.chart_where", language, where=where) if where else ""),
+                 loc="left", pad=30 if kind == "item" else 6)  # the item legend sits above the axes
+    alt = _describe(table, i18n.t("explore.alt_label", language, measure=label, where=where) if where else label, attr_label, kind, language)
     return ExplorerView(measure=measure, attribute=attribute, kind=kind, table=table, figure=fig, alt=alt, distribution=dist)
 
 

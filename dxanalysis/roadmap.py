@@ -54,27 +54,22 @@ load_inputs = load_roadmap_inputs
 # --------------------------------------------------------------------------- constants
 #: The three priority weights (exponents of the weighted product, see :func:`priority_score`).
 WEIGHT_NAMES = ("gap", "importance", "feasibility")
-WEIGHT_LABELS = {
-    "ja": {"gap": "ギャップ", "importance": "重要度", "feasibility": "実現容易性"},
-    "en": {"gap": "gap", "importance": "importance", "feasibility": "feasibility"},
-}
 DEFAULT_WEIGHTS = {"gap": 1.0, "importance": 1.0, "feasibility": 1.0}
 
-#: Quadrants of the gap–importance matrix (high gap?, high importance?) → label.
-QUADRANT_LABELS = {
-    "ja": {
-        (True, True): "重点課題(最優先で取り組む)",
-        (True, False): "計画的に取り組む",
-        (False, True): "維持・強化する",
-        (False, False): "経過を見守る",
-    },
-    "en": {
-        (True, True): "Focus: act first",
-        (True, False): "Plan for later",
-        (False, True): "Maintain and strengthen",
-        (False, False): "Monitor",
-    },
-}
+#: Quadrants of the gap–importance matrix (high gap?, high importance?) → code; the words are the
+#: catalogue keys ``roadmap.quadrant.<code>`` (:func:`quadrant_label`).
+QUADRANTS = {(True, True): "focus", (True, False): "plan", (False, True): "maintain", (False, False): "monitor"}
+
+
+def weight_label(weight: str, language: str = "ja") -> str:
+    """ギャップ / 重要度 / 実現容易性 (gap / importance / feasibility) for a weight id (was ``WEIGHT_LABELS``)."""
+    return i18n.t(f"roadmap.weight.{weight}", language)
+
+
+def quadrant_label(large_gap: bool, high_importance: bool, language: str = "ja") -> str:
+    """The quadrant's label, e.g. 重点課題(最優先で取り組む) / Focus: act first (was ``QUADRANT_LABELS``)."""
+    return i18n.t(f"roadmap.quadrant.{QUADRANTS[(bool(large_gap), bool(high_importance))]}", language)
+
 
 #: Japanese headers of this module's tables (Publisher ``labels=`` and the Excel sheets).
 COLUMN_LABELS = {
@@ -187,14 +182,14 @@ def staff_weights(m, *, margins: Sequence[str] | None = None) -> tuple[pd.Series
     from . import survey as _survey
 
     margins = list(margins) if margins else [c for c in m.roster.columns if c != "staff"]
-    labels = "・".join(m.codebook.attributes[a].label if a in m.codebook.attributes else a for a in margins)
+    labels = i18n.t("list.dot", m.language).join(m.codebook.attributes[a].label if a in m.codebook.attributes else a for a in margins)
     if getattr(_survey, "rake_weights", None) is None:
-        return None, "重み付けなし(名簿による重み付けの関数がまだありません)", []
+        return None, i18n.t("roadmap.weights.none", m.language), []
     from .segments import rake_with_notes
 
     w, notes = rake_with_notes(m.survey, m.roster, margins=margins, codebook=m.codebook, language=m.language)
     w = pd.Series(np.asarray(w, dtype=float), index=m.survey.index, name="weight")
-    return w, f"名簿の{labels}の人数に合わせた重み付け(レイキング)", notes
+    return w, i18n.t("roadmap.weights.raked", m.language, labels=labels), notes
 
 
 def survey_levels(survey: pd.DataFrame, codebook, *, constructs: Sequence[str] | None = None, weights: pd.Series | None = None, assessment: pd.DataFrame | None = None, decimals: int = 1, confidence: float = 0.95) -> pd.DataFrame:
@@ -346,8 +341,7 @@ def weights_table(weights: Mapping[str, float] | None = None, *, change: float =
         (value × (1 + change)).
     """
     w = _weights(weights)
-    names = WEIGHT_LABELS["en" if language == "en" else "ja"]
-    return pd.DataFrame([{"weight": k, "label": names[k], "value": v, "low": v * (1 - change), "high": v * (1 + change)} for k, v in w.items()])
+    return pd.DataFrame([{"weight": k, "label": weight_label(k, language), "value": v, "low": v * (1 - change), "high": v * (1 + change)} for k, v in w.items()])
 
 
 def gap_notes(gaps: pd.DataFrame) -> list[str]:
@@ -454,37 +448,34 @@ def gap_quadrants(gaps: pd.DataFrame, *, gap_split: float = 2.0, importance_spli
     out = gaps.copy()
     out["large_gap"] = out["gap"] >= gap_split
     out["high_importance"] = out["importance"] >= importance_split
-    labels = QUADRANT_LABELS["en" if language == "en" else "ja"]
-    out["quadrant"] = [labels[(bool(a), bool(b))] for a, b in zip(out["large_gap"], out["high_importance"])]
+    out["quadrant"] = [quadrant_label(a, b, language) for a, b in zip(out["large_gap"], out["high_importance"])]
     return out
 
 
 # --------------------------------------------------------------------------- sensitivity
 #: Scenario families of :func:`rank_sensitivity`, in the order they are tried and shown.
 FAMILIES = ("weight", "rating", "survey")
-FAMILY_LABELS = {
-    "ja": {"weight": "重みの変更", "rating": "評価±1", "survey": "アンケートの区間"},
-    "en": {"weight": "weights", "rating": "ratings ±1", "survey": "survey interval"},
-}
-RATING_LABELS = {"ja": {"importance": "重要度の評価", "feasibility": "実現容易性の評価"}, "en": {"importance": "importance rating", "feasibility": "feasibility rating"}}
+
+
+def family_label(family: str, language: str = "ja") -> str:
+    """重みの変更 / 評価±1 / アンケートの区間 for a scenario family (was ``FAMILY_LABELS``)."""
+    return i18n.t(f"roadmap.family.{family}", language)
 
 
 def scenario_label(weight: str, factor: float, language: str = "ja") -> str:
     """Label of a weight scenario: 「ギャップ −50%」."""
     pct = round((factor - 1) * 100)
-    name = WEIGHT_LABELS["en" if language == "en" else "ja"][weight]
+    name = weight_label(weight, language)
     return f"{name} {'+' if pct > 0 else '−'}{abs(pct)}%"
 
 
 def _rating_label(criterion: str, shift: float, language: str = "ja") -> str:
-    name = RATING_LABELS["en" if language == "en" else "ja"][criterion]
+    name = i18n.t(f"roadmap.rating.{criterion}", language)
     return f"{name} {'+' if shift > 0 else '−'}{abs(shift):g}"
 
 
 def _survey_label(bound: str, language: str = "ja") -> str:
-    if language == "en":
-        return f"survey-based current level at the {'lower' if bound == 'low' else 'upper'} 95% bound"
-    return f"アンケートの現状レベル 区間の{'下限' if bound == 'low' else '上限'}"
+    return i18n.t(f"roadmap.survey_bound.{bound}", language)
 
 
 def rank_sensitivity(
@@ -585,7 +576,6 @@ def rank_stability(sens: pd.DataFrame, *, top: int = 10, language: str = "ja") -
         when the item is in the top ``top`` in every scenario), ``moved_by`` (the
         families whose scenarios changed its rank, e.g. 「重み±・評価±1」; empty when none).
     """
-    names = FAMILY_LABELS["en" if language == "en" else "ja"]
     g = sens.groupby(["item_id", "item", "base_rank"], sort=False)["rank"]
     out = g.agg(["min", "max"]).reset_index()
     out["rank_min"] = np.minimum(out["min"], out["base_rank"]).astype(int)
@@ -593,7 +583,7 @@ def rank_stability(sens: pd.DataFrame, *, top: int = 10, language: str = "ja") -
     out["rank_range"] = out["rank_max"] - out["rank_min"]
     out["stays_top"] = out["rank_max"] <= top
     fam = sens["family"] if "family" in sens.columns else pd.Series("weight", index=sens.index)
-    moved = sens.assign(family=fam)[sens["rank"] != sens["base_rank"]].groupby("item_id")["family"].agg(lambda f: (", " if language == "en" else "・").join(names[x] for x in FAMILIES if x in set(f)))
+    moved = sens.assign(family=fam)[sens["rank"] != sens["base_rank"]].groupby("item_id")["family"].agg(lambda f: i18n.t("roadmap.family.sep", language).join(family_label(x, language) for x in FAMILIES if x in set(f)))
     out["moved_by"] = out["item_id"].map(moved).fillna("")
     return out[["item_id", "item", "base_rank", "rank_min", "rank_max", "rank_range", "stays_top", "moved_by"]].sort_values("base_rank", kind="stable").reset_index(drop=True)
 
@@ -621,35 +611,6 @@ def sensitivity_table(sens: pd.DataFrame, *, top: int = 10, language: str = "ja"
     out.columns.name = None
     for c in order:
         out[c] = out[c].astype(int)
-    return out
-
-
-def sensitivity_summary(sens: pd.DataFrame, *, top: int = 10, language: str = "ja") -> pd.DataFrame:
-    """The rank range of each top item per scenario family, for display.
-
-    Returns
-    -------
-    DataFrame
-        ``item_id``, ``item``, ``base_rank``, ``weight_ranks``, ``rating_ranks``,
-        ``survey_ranks`` (text such as 「1〜6位」, or 「2位」 when the rank never moves; base
-        rank included; empty when the family was not tried), ``rank_min``, ``rank_max``,
-        ``stays_top``. The per-scenario ranks are in :func:`sensitivity_table`.
-    """
-    stab = rank_stability(sens, top=top, language=language)
-    out = stab[["item_id", "item", "base_rank"]].copy()
-    for fam in FAMILIES:
-        d = sens[sens["family"] == fam]
-        if d.empty:
-            out[f"{fam}_ranks"] = ""
-            continue
-        lo = d.groupby("item_id")["rank"].min()
-        hi = d.groupby("item_id")["rank"].max()
-        texts = []
-        for iid, base in zip(out["item_id"], out["base_rank"]):
-            a, b = min(int(lo.get(iid, base)), int(base)), max(int(hi.get(iid, base)), int(base))
-            texts.append(rank_text(a, language=language) if a == b else (f"{a}〜{b}位" if language != "en" else f"#{a}–{b}"))
-        out[f"{fam}_ranks"] = texts
-    out = out.merge(stab[["item_id", "rank_min", "rank_max", "stays_top"]], on="item_id")
     return out
 
 
@@ -697,12 +658,9 @@ def dependency_check(measures: pd.DataFrame, *, language: str = "ja") -> pd.Data
             ds, de = int(by_id.at[d, "start_fy"]), int(by_id.at[d, "end_fy"])
             later = ds > int(r.start_fy)
             dname = by_id.at[d, "measure"]
-            if language == "en":
-                note = (f"{r.measure_id} {r.measure} ({fiscal_year_label(r.start_fy, language='en')}) starts before {d} {dname} "
-                        f"({fiscal_year_label(ds, language='en')}), which it depends on. Review the start years.") if later else "ok"
-            else:
-                note = (f"{r.measure_id} {r.measure}({fiscal_year_label(r.start_fy)}開始)は、前提の {d} {dname}({fiscal_year_label(ds)}開始)より"
-                        "先に始まります。開始年度を見直してください。") if later else "問題なし"
+            note = (i18n.t("roadmap.dependency.later", language, measure_id=r.measure_id, measure=r.measure, start=fiscal_year_label(r.start_fy, language=language),
+                           dependency=d, dependency_measure=dname, dependency_start=fiscal_year_label(ds, language=language)) if later
+                    else i18n.t("roadmap.dependency.ok", language))
             rows.append({"measure_id": r.measure_id, "measure": r.measure, "start_fy": int(r.start_fy), "dependency": d, "dependency_measure": dname,
                          "dependency_start_fy": ds, "dependency_end_fy": de, "starts_later": later, "note": note})
     return pd.DataFrame(rows, columns=["measure_id", "measure", "start_fy", "dependency", "dependency_measure", "dependency_start_fy", "dependency_end_fy", "starts_later", "note"])
@@ -839,12 +797,13 @@ def kpi_wide(kpis: pd.DataFrame) -> pd.DataFrame:
 
 
 def fy_labels(columns: Sequence[str], language: str = "ja") -> dict[str, str]:
-    """Display headers for ``fy_<FY>`` / ``target_<FY>`` columns: 令和N年度(目標)."""
+    """Display headers for ``fy_<FY>`` / ``target_<FY>`` columns: 令和N年度 / 令和N年度目標 (FY2027 target); also the Excel sheets' headers."""
     out = {}
     for c in columns:
         m = re.match(r"(fy|target)_(\d{4})$", str(c))
         if m:
-            out[c] = fiscal_year_label(int(m.group(2)), language=language) + ("目標" if m.group(1) == "target" and language != "en" else "")
+            fy = fiscal_year_label(int(m.group(2)), language=language)
+            out[c] = i18n.t("roadmap.fy_target", language, fy=fy) if m.group(1) == "target" else fy
     return out
 
 

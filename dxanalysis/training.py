@@ -61,43 +61,14 @@ HELD_MARGIN_YESNO = 0.1
 
 PAIR_COLUMNS = ["key", "group", "item", "kind", "before", "after", "row_before", "row_after"]
 
-#: Plain-language method notes (the ``method`` column), Japanese / English.
-METHOD_TEXT = {
-    "ja": {
-        "no_pairs": "照合できた回答の組がないため検定できません",
-        "one_pair": "回答の組が1組だけのため検定できません",
-        "no_change": "全員が前後で同じ回答(差がすべて0)のため検定できません",
-        "wilcoxon_exact": "Wilcoxon符号付順位検定(Pratt法、正確法)",
-        "wilcoxon_approx": "Wilcoxon符号付順位検定(Pratt法、正規近似)",
-        "mcnemar_exact": "McNemar検定(正確二項検定)",
-        "mcnemar_chi2": "McNemar検定(連続性補正つきカイ二乗)",
-        "rank_biserial": "効果量: 順位双列相関",
-        "diff_share": "効果量: 「はい」の割合の差",
-        "ci_bootstrap": "区間: ブートストラップ{n_boot}回",
-        "ci_newcombe": "区間: Newcombe法(Wilson区間の組合せ)",
-        "ci_none": "効果量の区間なし(全員が同じ向き)",
-        "same_direction": "全員が同じ向き(変化した{k}人は全員{dir})。{who} {pct}({num}/{n}人、95%信頼区間 {lo}–{hi}%)",
-        "no_spread": "ブートストラップの区間が1点に縮むため、効果量の区間は出しません",
-        "up": "上がった", "down": "下がった", "who_up": "上がった人", "who_down": "下がった人",
-    },
-    "en": {
-        "no_pairs": "no matched pairs: no test possible",
-        "one_pair": "only one pair: no test possible",
-        "no_change": "every pair answered the same twice (all differences 0): no test possible",
-        "wilcoxon_exact": "Wilcoxon signed-rank (Pratt, exact)",
-        "wilcoxon_approx": "Wilcoxon signed-rank (Pratt, normal approximation)",
-        "mcnemar_exact": "McNemar (exact binomial)",
-        "mcnemar_chi2": "McNemar (chi-squared, continuity correction)",
-        "rank_biserial": "effect: matched-pairs rank-biserial (post − pre)",
-        "diff_share": "effect: difference in share 'yes' (post − pre)",
-        "ci_bootstrap": "CI: percentile bootstrap ({n_boot})",
-        "ci_newcombe": "CI: Newcombe (1998) method 10",
-        "ci_none": "no interval for the effect (all changed the same way)",
-        "same_direction": "all changed the same way (all {k} who changed {dir}). {who} {pct} ({num}/{n}, 95% CI {lo}–{hi}%)",
-        "no_spread": "the bootstrap interval collapses to a point: no interval given",
-        "up": "rose", "down": "fell", "who_up": "rose:", "who_down": "fell:",
-    },
-}
+#: Codes of the plain-language method notes (the ``method`` column); their words are the
+#: catalogue keys ``training.method.<code>`` of :data:`dxanalysis.i18n.TEXT`.
+METHOD_CODES = ("no_pairs", "one_pair", "no_change", "wilcoxon_exact", "wilcoxon_approx", "mcnemar_exact", "mcnemar_chi2",
+                "rank_biserial", "diff_share", "ci_bootstrap", "ci_newcombe", "ci_none", "no_spread")
+
+
+def _method(code: str, language: str, **params) -> str:
+    return i18n.t(f"training.method.{code}", language, **params)
 
 
 #: Japanese headers of this module's tables (passed as ``labels=`` to the Publisher).
@@ -117,7 +88,7 @@ COLUMN_LABELS = {
 }
 
 #: Text columns that carry counts or shares: blanked with the numbers of a hidden group
-#: (headline sentences are replaced by :func:`publish_headlines` itself).
+#: (headline sentences are replaced by :func:`dxanalysis.views.training.publish_headlines` itself).
 TEXT_VALUE_COLUMNS = ("ci_note", "verdict_text")
 
 
@@ -153,15 +124,6 @@ def item_scale(codebook, item: str):
 #: the comment id override them).
 ROLE_DEFAULTS = {"satisfaction": "satisfaction", "attitude": "attitude", "planned_action": "concrete_idea", "comment": "training_comment"}
 
-#: One-line notes for a section skipped because no item plays its role.
-ROLE_MISSING = {
-    "ja": {"satisfaction": "研修の満足度の設問がないため省略", "attitude": "研修前後の意識(デジタル化に前向きか)の設問がないため省略",
-           "planned_action": "業務の改善のイメージ(行動計画)の設問がないため省略", "comment": "研修の感想の設問がないため省略"},
-    "en": {"satisfaction": "Skipped: no satisfaction question", "attitude": "Skipped: no attitude question",
-           "planned_action": "Skipped: no planned-action question", "comment": "Skipped: no training comment question"},
-}
-
-
 def item_roles(codebook, *, defaults: Mapping[str, str | None] | None = None) -> dict[str, str | None]:
     """Role → training item id (``None`` when no item plays the role).
 
@@ -188,11 +150,6 @@ def item_roles(codebook, *, defaults: Mapping[str, str | None] | None = None) ->
     return out
 
 
-def role_note(role: str, *, language: str = "ja") -> str:
-    """The one-line note shown instead of a section whose role has no item."""
-    return ROLE_MISSING[_lang(language)][role]
-
-
 def positive_threshold(scale) -> int:
     """Smallest answer counted as positive on a Likert scale: the values above its midpoint.
 
@@ -213,18 +170,15 @@ def positive_rule(codebook, item: str, *, threshold: int | None = None, language
         e.g. 「4〜5 =「ややそう思う」以上、5段階」 or 「「はい」」).
     """
     it = next((i for i in codebook.training.items if i.id == item), None) if codebook is not None and codebook.training else None
-    en = language == "en"
     if it is None or it.kind == "yesno":
         yes = (codebook.training.yes[0] if codebook is not None and codebook.training and codebook.training.yes else "はい")
-        return {"kind": "yesno", "threshold": 1, "rule": "yes", "text": f"'{yes}'" if en else f"「{yes}」"}
+        return {"kind": "yesno", "threshold": 1, "rule": "yes", "text": i18n.t("training.rule.yes", language, yes=yes)}
     scale = codebook.scales[it.scale]
     t = int(threshold) if threshold else positive_threshold(scale)
     n_points = scale.max - scale.min + 1
     lab = scale.labels.get(t)
-    if en:
-        text = f"{t}–{scale.max} of {scale.min}–{scale.max}" + (f" ('{lab}' or higher)" if lab else "")
-    else:
-        text = f"{t}〜{scale.max}" + (f" =「{lab}」以上、{n_points}段階" if lab else f"、{n_points}段階")
+    text = (i18n.t("training.rule.likert_label", language, t=t, max=scale.max, label=lab, n_points=n_points) if lab
+            else i18n.t("training.rule.likert", language, t=t, max=scale.max, n_points=n_points))
     return {"kind": "likert", "threshold": t, "rule": "likert_at_least", "text": text}
 
 
@@ -504,21 +458,6 @@ def format_interval(ci_low: float, ci_high: float) -> str:
     return f"{ci_low * 100:.1f}–{ci_high * 100:.1f}"
 
 
-def share_sentence(label: str, numerator: int, n: int, ci_low: float, ci_high: float, *, language: str = "ja") -> str:
-    """「label: 26%(8/31人、95%信頼区間 13.7–43.2%)」: never a bare percentage.
-
-    The share is a whole percent (:func:`format_percent`: 100%/0% only when all/none),
-    both interval ends have one decimal (「88.6–100.0%」).
-    """
-    if not n:
-        return f"{label}: 回答なし" if language != "en" else f"{label}: no answers"
-    pct = format_percent(numerator, n, language=language)
-    ci = format_interval(ci_low, ci_high)
-    if language == "en":
-        return f"{label}: {pct} ({numerator}/{n}, 95% CI {ci}%)"
-    return f"{label}: {pct}({numerator}/{n}人、95%信頼区間 {ci}%)"
-
-
 def headlines(
     training,
     codebook,
@@ -556,7 +495,6 @@ def headlines(
     labels = item_labels(codebook)
     post = wave_answers(training, "post")
     rows = []
-    en = language == "en"
 
     def add(metric: str, item: str, label: str, values: pd.Series, rule: dict | None):
         v = values.dropna()
@@ -569,25 +507,25 @@ def headlines(
 
     if satisfaction_item and satisfaction_item in post.columns:
         rule = positive_rule(codebook, satisfaction_item, threshold=satisfied_min, language=language)
-        ja = f"研修に満足({rule['text']})" if rule["kind"] == "likert" else f"研修に満足(満足度の設問に{rule['text']})"
-        add("satisfied", satisfaction_item, ja if not en else f"satisfied with the training (answered {rule['text']})", hit(satisfaction_item, rule), rule)
+        label = i18n.t("training.headline.satisfied_likert" if rule["kind"] == "likert" else "training.headline.satisfied_yes", language, rule=rule["text"])
+        add("satisfied", satisfaction_item, label, hit(satisfaction_item, rule), rule)
     if attitude_item and attitude_item in post.columns:
         lab = labels.get(attitude_item, attitude_item)
         rule = positive_rule(codebook, attitude_item, threshold=positive_min, language=language)
-        ja = f"研修後、「{lab}」に肯定的({rule['text']})と回答" if rule["kind"] == "likert" else f"研修後、「{lab}」に{rule['text']}と回答"
-        add("positive_after", attitude_item, ja if not en else f"after training, answered {rule['text']}: {lab}", hit(attitude_item, rule), rule)
+        add("positive_after", attitude_item, _positive_label(lab, rule, language), hit(attitude_item, rule), rule)
         pairs, _ = match_waves(training, codebook)
         p = pairs[(pairs["item"] == attitude_item) & (pairs["group"] == "participant")].dropna(subset=["before", "after"])
         if len(p):
-            add("improved", attitude_item, f"研修前より「{lab}」の回答が上がった" if not en else f"answer rose from before: {lab}", (p["after"] > p["before"]).astype(float), None)
+            add("improved", attitude_item, i18n.t("training.headline.improved", language, label=lab), (p["after"] > p["before"]).astype(float), None)
     if idea_item and idea_item in post.columns:
         lab = labels.get(idea_item, idea_item)
         rule = positive_rule(codebook, idea_item, threshold=positive_min, language=language)
-        ja = f"研修後、「{lab}」に肯定的({rule['text']})と回答" if rule["kind"] == "likert" else f"研修後、「{lab}」に{rule['text']}と回答"
-        add("idea_after", idea_item, ja if not en else f"after training, answered {rule['text']}: {lab}", hit(idea_item, rule), rule)
-    out = pd.DataFrame(rows, columns=["metric", "item", "label", "rule", "threshold", "numerator", "n", "share", "ci_low", "ci_high"])
-    out["sentence"] = [share_sentence(r.label, r.numerator, r.n, r.ci_low, r.ci_high, language=language) for r in out.itertuples()]
-    return out
+        add("idea_after", idea_item, _positive_label(lab, rule, language), hit(idea_item, rule), rule)
+    return pd.DataFrame(rows, columns=["metric", "item", "label", "rule", "threshold", "numerator", "n", "share", "ci_low", "ci_high"])
+
+
+def _positive_label(label: str, rule: dict, language: str) -> str:
+    return i18n.t("training.headline.positive_likert" if rule["kind"] == "likert" else "training.headline.positive_yes", language, label=label, rule=rule["text"])
 
 
 # --------------------------------------------------------------------------- paired tests (L2)
@@ -616,16 +554,18 @@ def same_direction_note(n_up: int, n_down: int, n: int, *, confidence: float = 0
     """
     if (n_up > 0) == (n_down > 0):
         return ""
-    text = METHOD_TEXT[_lang(language)]
     k = n_up if n_up else n_down
     lo, hi = wilson_interval(k, n, confidence=confidence)
     lo_hi = format_interval(float(lo), float(hi)).split("–")
-    return text["same_direction"].format(k=k, dir=text["up" if n_up else "down"], who=text["who_up" if n_up else "who_down"],
-                                         pct=format_percent(k, n, language=language), num=k, n=n, lo=lo_hi[0], hi=lo_hi[1])
+    way = "up" if n_up else "down"
+    return i18n.t("training.same_direction", language, k=k, dir=i18n.t(f"training.same_direction.{way}", language), who=i18n.t(f"training.same_direction.who_{way}", language),
+                  pct=format_percent(k, n, language=language), num=k, n=n, lo=lo_hi[0], hi=lo_hi[1])
 
 
 def _paired_row(item: str, kind: str, before: np.ndarray, after: np.ndarray, *, n_boot: int, random_state: int, confidence: float, language: str) -> dict:
-    text = METHOD_TEXT[_lang(language)]
+    def text(code: str, **params) -> str:
+        return _method(code, language, **params)
+
     ok = ~(np.isnan(before) | np.isnan(after))
     before, after = before[ok], after[ok]
     d = after - before
@@ -642,41 +582,41 @@ def _paired_row(item: str, kind: str, before: np.ndarray, after: np.ndarray, *, 
     for k in ("improved", "same", "worse"):
         row[f"share_{k}"] = row[f"n_{k}"] / n if n else np.nan
     if n == 0:
-        row["method"] = text["no_pairs"]
+        row["method"] = text("no_pairs")
         return row
     effect = rank_biserial if kind == "likert" else (lambda x: np.mean(x, axis=-1))
     row["effect_size"] = float(effect(d))
     if n == 1:
-        row["method"] = text["one_pair"]
+        row["method"] = text("one_pair")
         return row
     if (d == 0).all():
-        row["method"] = text["no_change"]
+        row["method"] = text("no_change")
         return row
     if kind == "likert":
         res = wilcoxon_pratt(before, after)
-        test = text["wilcoxon_exact"] if res["exact"] else text["wilcoxon_approx"]
-        eff = text["rank_biserial"]
+        test = text("wilcoxon_exact") if res["exact"] else text("wilcoxon_approx")
+        eff = text("rank_biserial")
         note = same_direction_note(row["n_improved"], row["n_worse"], n, confidence=confidence, language=language)
         if note:
             # the bootstrap cannot resample a change in the direction never seen: no interval
             lo = hi = np.nan
-            ci = text["ci_none"]
+            ci = text("ci_none")
         else:
             lo, hi = _bootstrap_ci(d, effect, n_boot=n_boot, random_state=random_state, confidence=confidence)
-            ci = text["ci_bootstrap"].format(n_boot=n_boot)
+            ci = text("ci_bootstrap", n_boot=n_boot)
             if not hi > lo:
                 lo = hi = np.nan
-                note = text["no_spread"]
+                note = text("no_spread")
                 ci = note
     else:
         res = mcnemar_test(before, after)
-        test = text["mcnemar_exact"] if res["exact"] else text["mcnemar_chi2"]
-        eff = text["diff_share"]
+        test = text("mcnemar_exact") if res["exact"] else text("mcnemar_chi2")
+        eff = text("diff_share")
         lo, hi = paired_share_difference_ci(before, after, confidence=confidence)
-        ci, note = text["ci_newcombe"], ""
+        ci, note = text("ci_newcombe"), ""
     row["statistic"], row["p_value"] = res["statistic"], res["p_value"]
     row["ci_low"], row["ci_high"], row["ci_note"] = lo, hi, note
-    sep = "; " if language == "en" else "。"
+    sep = _method("sep", language)
     row["method"] = f"{test}{sep}{eff}{sep}{ci}"
     row["testable"] = True
     return row
@@ -832,12 +772,11 @@ def effects_by_segment(
     items = dict(p[["item", "kind"]].drop_duplicates("item").itertuples(index=False))
     tgt = target_segment(p, target)
     blocks = []
-    en = language == "en"
     if tgt is not None:
         name = p.loc[p["segment"] == tgt, "segment_name"]
         name = name.iloc[0] if len(name) else str(tgt)
         is_t = p["segment"] == tgt
-        for sel, grp, seg in [(is_t, f"【対象】{tgt} {name}" if not en else f"[target] {tgt} {name}", float(tgt)), (~is_t, "【対象外】他のセグメント・区分なし" if not en else "[others] other segments, unassigned", np.nan)]:
+        for sel, grp, seg in [(is_t, i18n.t("training.group.target", language, segment=tgt, name=name), float(tgt)), (~is_t, i18n.t("training.group.others", language), np.nan)]:
             b = paired_tests(p[sel], items=items, labels=labels, group=None, n_boot=n_boot, random_state=random_state, language=language)
             b.insert(0, "segment", seg)
             b.insert(0, "group", grp)
@@ -927,7 +866,7 @@ def did_estimates(pairs: pd.DataFrame, *, labels: Mapping[str, str] | None = Non
         if (sub["after"] == sub["before"]).all():
             # nobody changed in either group: the estimate is exactly 0 and has no standard error
             rows.append({**base, "estimate": 0.0, "std_error": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p_value": np.nan, "q_value": np.nan,
-                         "method": "両群とも全員が前後で同じ回答のため検定できません" if language != "en" else "no change in either group: no test possible"})
+                         "method": _method("no_change_both", language)})
             continue
         long = pd.DataFrame(
             {
@@ -1058,14 +997,6 @@ def followup_verdicts(fu: pd.DataFrame, *, alpha: float = 0.05, margin_likert: f
         (with the levels computed from the data, e.g. 「研修前よりは高い。直後からの低下の
         有無は判断できない(33%→24%)」: share "yes" or mean, right after → follow-up).
     """
-    texts = {
-        "ja": {"held": "効果が続いている(研修前より高く、直後からの低下は許容幅以内: {post})", "partly": "直後より下がったが、研修前よりは高い({post})",
-               "above_pre": "研修前よりは高い。直後からの低下の有無は判断できない({post})",
-               "not_shown": "研修前との差は確認できない(効果が続いたとは言えない: {pre})", "below": "研修前より低い({pre})", "untestable": "検定できない(人数不足または変化なし)"},
-        "en": {"held": "held (above before; any fall since right after is within the margin: {post})", "partly": "fell from right after, still above before ({post})",
-               "above_pre": "above before; whether it fell since right after cannot be judged ({post})",
-               "not_shown": "no difference from before can be shown ({pre})", "below": "below the level before ({pre})", "untestable": "no test possible"},
-    }[_lang(language)]
     rows = []
     for item in pd.unique(fu["item"]):
         pf = fu[(fu["item"] == item) & (fu["comparison"] == "pre_followup")].iloc[0]
@@ -1090,7 +1021,7 @@ def followup_verdicts(fu: pd.DataFrame, *, alpha: float = 0.05, margin_likert: f
         else:
             code = "not_shown"
         post_levels = _levels(po, language=language) if po is not None else ""
-        text = texts[code].format(post=post_levels, pre=_levels(pf, language=language)).replace("()", "").replace(": )", ")").replace(":)", ")")
+        text = i18n.t(f"training.verdict.{code}", language, post=post_levels, pre=_levels(pf, language=language)).replace("()", "").replace(": )", ")").replace(":)", ")")
         rows.append({"item": item, "label": pf["label"], "n_pairs": int(pf["n_pairs"]), "effect_pre_followup": pf["effect_size"],
                      "effect_post_followup": po["effect_size"] if po is not None else np.nan,
                      "ci_low_post_followup": po["ci_low"] if po is not None else np.nan, "ci_high_post_followup": po["ci_high"] if po is not None else np.nan,
@@ -1192,7 +1123,7 @@ def effect_matrix(table: pd.DataFrame, *, language: str = "ja", alpha: float = 0
 
     hidden_mark = SUPPRESSED_MARK.get(language, SUPPRESSED_MARK["ja"])
 
-    same_way = "全員が同じ向き" if language != "en" else "all changed the same way"
+    same_way = i18n.t("training.same_way", language)
 
     def cell(r) -> str:
         if pd.isna(r["effect_size"]):
@@ -1212,37 +1143,3 @@ def effect_matrix(table: pd.DataFrame, *, language: str = "ja", alpha: float = 0
         row["suppressed"] = bool(sub["suppressed"].all()) if "suppressed" in sub.columns else False
         rows.append(row)
     return pd.DataFrame(rows)
-
-
-def headline_text(heads: pd.DataFrame, metric: str, *, min_group_size: int, language: str = "ja") -> str:
-    """The sentence of one headline, or a plain note when it is missing or too small to show."""
-    from .privacy import SUPPRESSED_MARK
-
-    row = heads[heads["metric"] == metric]
-    if row.empty:
-        return "該当する項目がありません。" if language != "en" else "No such item."
-    r = row.iloc[0]
-    if r["n"] < min_group_size:
-        return f"{r['label']}: " + SUPPRESSED_MARK.get(language, SUPPRESSED_MARK["ja"])
-    return r["sentence"]
-
-
-def publish_headlines(pub, heads: pd.DataFrame, *, name: str = "training_headlines", caption: str | None = None, section: str | None = None) -> pd.DataFrame:
-    """Publish the headline table and record each visible sentence with ``pub.finding``.
-
-    A headline whose ``n`` is under ``pub.min_group_size`` is hidden: its numbers are
-    blanked by the privacy filter and its sentence replaced, so the count never leaks
-    through the text. Returns the filtered table.
-    """
-    from .privacy import SUPPRESSED_MARK
-
-    heads = heads.copy()
-    hidden = heads["n"] < pub.min_group_size
-    heads.loc[hidden, "sentence"] = SUPPRESSED_MARK.get(pub.language, SUPPRESSED_MARK["ja"])
-    labels = {**COLUMN_LABELS, "metric": "指標", "label": "内容", "sentence": "見出し(人数と95%信頼区間つき)"}
-    shown = publish(pub, heads, name, caption=caption, n_col="n", by="metric", labels=labels,
-                    columns=["label", "numerator", "n", "share", "ci_low", "ci_high"])
-    for r in shown.itertuples():
-        if not r.suppressed:
-            pub.finding(r.sentence, section=section, kind="training")
-    return shown

@@ -15,8 +15,8 @@ compared as independent samples:
 * :func:`segment_shift` — segment shares per wave with this year's model applied to both;
 * :func:`kpi_progress` — roadmap KPIs (measures.csv targets) against actual values.
 
-Numbers and codes are returned; Japanese words come from :data:`LABELS` and the
-``describe_*`` / ``*_view`` functions. Method: docs/waves.md.
+Numbers and codes are returned (``match``, ``status``); the words — labels of the codes,
+headers, sentences, display tables — are in :mod:`dxanalysis.views.waves`. Method: docs/waves.md.
 """
 
 from __future__ import annotations
@@ -52,27 +52,8 @@ __all__ = [
 
 Q_LEVEL = _survey.Q_LEVEL
 STATUSES = ("ahead", "on_track", "behind", "baseline", "no_target")
-STATUS_LABELS = {
-    "ja": {"ahead": "計画より先行", "on_track": "計画どおり", "behind": "計画より遅れ", "baseline": "基準年(前回の値)", "no_target": "目標なし"},
-    "en": {"ahead": "ahead", "on_track": "on track", "behind": "behind", "baseline": "baseline", "no_target": "no target"},
-}
-MATCH_LABELS = {"ja": {"both": "両方の年度", "added": "今回から追加", "dropped": "今回は削除"},
-                "en": {"both": "both years", "added": "added this year", "dropped": "dropped this year"}}
-#: Column headers of the tables of notebook 06 (Japanese).
-LABELS = {
-    "measure_id": "ID", "label": "指標", "kind": "種類", "statistic": "集計", "fiscal_year": "年度", "fy_label": "年度",
-    "n": "回答者数", "estimate": "推定値(重み付き)", "unweighted": "重みなし", "se": "標準誤差", "ci_low": "95%下限", "ci_high": "95%上限",
-    "fy_from": "前回", "fy_to": "今回", "estimate_from": "前回の推定値", "estimate_to": "今回の推定値", "change": "変化",
-    "p_value": "p値", "q_value": "q値", "n_from": "前回の回答者数", "n_to": "今回の回答者数", "attribute": "属性", "group": "区分",
-    "segment": "セグメント", "segment_name": "セグメント名", "share_from": "前回の割合", "share_to": "今回の割合",
-    "status": "判定", "status_label": "判定", "header_before": "前回の設問文", "header_now": "今回の設問文", "match": "対応",
-    "header_changed": "設問文の変更", "measure": "打ち手", "kpi": "KPI", "source": "実績の出どころ", "actual": "実績",
-    "expected": "計画線上の値", "expected_basis": "計画線の根拠", "target": "その年度の目標", "clear": "はっきりした変化",
-}
-
-
 # --------------------------------------------------------------------------- matching
-def item_matching(m, *, language: str | None = None) -> pd.DataFrame:
+def item_matching(m) -> pd.DataFrame:
     """Items and tools of every wave, matched by id.
 
     Returns
@@ -80,11 +61,11 @@ def item_matching(m, *, language: str | None = None) -> pd.DataFrame:
     DataFrame
         One row per item or tool id in any wave: ``kind`` (item / tool), ``measure_id``,
         ``label`` (this year's short label, else the earlier one), ``match`` (``both``,
-        ``added`` = only this year, ``dropped`` = only in an earlier wave), ``match_label``,
+        ``added`` = only this year, ``dropped`` = only in an earlier wave; its words:
+        :func:`dxanalysis.views.waves.label_matching`),
         ``header_before`` (the earliest wave's header), ``header_now``, ``header_changed``
         (the wording differs after NFKC).
     """
-    lang = language or m.language
     rows = []
     books = [w.codebook for w in m.waves]
     now = m.codebook
@@ -101,9 +82,9 @@ def item_matching(m, *, language: str | None = None) -> pd.DataFrame:
             hb = get_header(before, i) if before is not None else None
             hn = get_header(now, i) if is_now else None
             rows.append({"kind": kind, "measure_id": i, "label": get_label(now if is_now else before, i), "match": match,
-                         "match_label": MATCH_LABELS.get(lang, MATCH_LABELS["ja"])[match], "header_before": hb, "header_now": hn,
+                         "header_before": hb, "header_now": hn,
                          "header_changed": bool(hb is not None and hn is not None and nfkc(hb) != nfkc(hn))})
-    return pd.DataFrame(rows, columns=["kind", "measure_id", "label", "match", "match_label", "header_before", "header_now", "header_changed"])
+    return pd.DataFrame(rows, columns=["kind", "measure_id", "label", "match", "header_before", "header_now", "header_changed"])
 
 
 # --------------------------------------------------------------------------- per-wave data
@@ -460,7 +441,7 @@ def segment_shift(data: Sequence[WaveData]) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- KPIs
 KPI_COLUMNS = ["measure_id", "measure", "kpi", "source", "fiscal_year", "fy_label", "actual", "ci_low", "ci_high", "expected", "expected_basis",
-               "target", "next_target_fy", "next_target", "status", "status_label"]
+               "target", "next_target_fy", "next_target", "status"]
 
 
 def _number(v) -> float | None:
@@ -487,7 +468,7 @@ def kpi_progress(m, estimates: pd.DataFrame, *, language: str | None = None) -> 
         ``expected`` (where the plan puts that year), ``expected_basis`` (``target``: a
         target for that year; ``interpolated``: on the straight line from the first
         actual (the baseline) to the next target; ``none``), ``target`` (that year's),
-        ``next_target_fy``, ``next_target``, ``status``, ``status_label``.
+        ``next_target_fy``, ``next_target``, ``status`` (its words: :func:`dxanalysis.views.waves.label_kpis`).
 
     Notes
     -----
@@ -545,7 +526,7 @@ def kpi_progress(m, estimates: pd.DataFrame, *, language: str | None = None) -> 
             rows.append({"measure_id": mid, "measure": r["measure"], "kpi": r.get("kpi") if isinstance(r.get("kpi"), str) else "", "source": source,
                          "fiscal_year": fy, "fy_label": fiscal_year_label(fy, language=lang), "actual": val, "ci_low": lo, "ci_high": hi,
                          "expected": expected, "expected_basis": basis, "target": targets.get(fy, np.nan), "next_target_fy": nxt[0], "next_target": nxt[1],
-                         "status": status, "status_label": STATUS_LABELS.get(lang, STATUS_LABELS["ja"])[status]})
+                         "status": status})
     out = pd.DataFrame(rows, columns=KPI_COLUMNS)
     out["next_target_fy"] = out["next_target_fy"].astype("Int64")
     return out

@@ -16,6 +16,7 @@ from statsmodels.stats.proportion import proportion_confint
 
 from dxanalysis import io, segments, training
 from dxanalysis.validate import InputError
+from dxanalysis.views import training as vtraining
 from townmaker import Town, make_town
 from conftest import write_csv
 
@@ -33,7 +34,7 @@ def test_roles_from_codebook(tmp_path):
     m = _load(tmp_path, roles=True, training_comment=False)
     roles = training.item_roles(m.codebook)
     assert roles == {"satisfaction": "manzoku", "attitude": "positive", "planned_action": "idea", "comment": None}
-    assert training.role_note("comment") == "研修の感想の設問がないため省略"
+    assert vtraining.role_note("comment") == "研修の感想の設問がないため省略"
 
 
 def test_roles_fall_back_to_parameter_ids_and_skip_missing(tmp_path):

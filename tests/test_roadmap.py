@@ -211,7 +211,7 @@ def test_rank_sensitivity_ratings_and_survey_bounds_hand_computed():
     assert [r[(i, "survey_high")] for i in "ZYX"] == [2, 1, 2]
     stab = rm.rank_stability(sens, top=3).set_index("item_id")
     assert stab.loc["Z", "moved_by"].endswith("アンケートの区間")
-    summary = rm.sensitivity_summary(sens, top=3).set_index("item_id")
+    summary = vrm.sensitivity_summary(sens, top=3).set_index("item_id")
     assert summary.loc["Z", "survey_ranks"] == "1〜2位" and summary.loc["X", "survey_ranks"] == "2〜3位" and summary.loc["Y", "rating_ranks"] == "1〜3位"
     labels = rm.sensitivity_labels(rm.sensitivity_table(sens, top=3))
     assert labels["rank_rating_importance_plus1"] == "重要度の評価 +1" and labels["rank_survey_low"] == "アンケートの現状レベル 区間の下限"

@@ -17,6 +17,7 @@ from dxanalysis import io, segments
 from dxanalysis.config import Codebook
 from dxanalysis.plots import segments as pseg
 from dxanalysis.segments import SegmentModel
+from dxanalysis.views import segments as vseg
 
 from conftest import SAMPLE
 
@@ -168,13 +169,13 @@ def test_single_blob_bic_prefers_one_group():
     assert gmm.criterion_k_["bic"] == 1 and not gmm.structure_found_
     assert gmm.n_segments_ == 1 and gmm.rule_ == "bic" and set(gmm.labels_) == {1}
     assert set(gmm.predict(X[:5])) == {1}
-    text = segments.describe_selection(gmm)
+    text = vseg.describe_selection(gmm)
     assert "セグメントには分けませんでした" in text and "明確なセグメント構造が見つかりませんでした" in text
     # k-means still splits (the silhouette cannot score k = 1) but the report says plainly it is a convenience split
     assert km.n_segments_ >= 2 and not km.structure_found_ and km.criterion_k_["bic"] == 1
-    text = segments.describe_selection(km)
+    text = vseg.describe_selection(km)
     assert "明確なセグメント構造が見つかりませんでした" in text and "便宜上区切ったもの" in text
-    assert segments.describe_support(km).startswith("混合ガウスモデルのBICでは分けないモデル(k=1)が最も良く")
+    assert vseg.describe_support(km).startswith("混合ガウスモデルのBICでは分けないモデル(k=1)が最も良く")
 
 
 def test_clear_blobs_beat_one_group():
@@ -182,13 +183,13 @@ def test_clear_blobs_beat_one_group():
     est = SegmentModel(k_range=(2, 5), **FAST).fit(X)
     assert est.structure_found_ and est.criterion_k_["bic"] == 3
     assert est.bic_single_ > est.selection_.set_index(["method", "k"]).loc[("gmm", 3), "bic"]
-    assert "分けないモデル(k=1)より小さい" in segments.describe_support(est)
+    assert "分けないモデル(k=1)より小さい" in vseg.describe_support(est)
 
 
 def test_staff_facing_text_has_no_method_ids_or_parameter_names():
     X, _ = blobs(3, seed=2)
     est = SegmentModel(k_range=(2, 4), n_segments=3, **FAST).fit(X)
-    text = segments.describe_selection(est) + segments.describe_support(est)
+    text = vseg.describe_selection(est) + vseg.describe_support(est)
     # a given k is the advisor's choice, said in plain words (no "パラメータ")
     assert "アドバイザーが3に指定" in text and "数はアドバイザーが指定" in text and "パラメータ" not in text
     assert "k-means" not in text and "kmeans" not in text and "gmm" not in text
@@ -447,7 +448,7 @@ def test_sample_weighted_shares_match_r_survey(sample, planted):
     np.testing.assert_allclose(res.table["weighted_ci_high"], [0.2814815, 0.3573437, 0.2278670, 0.3077982], atol=1e-6)
     assert res.notes == []  # every roster category has respondents and raking converged
     # the sentences carry the interval, rounded as printed
-    text = segments.describe_table(res.table, model=res.model)
+    text = vseg.describe_table(res.table, model=res.model)
     assert "2「意欲は高いがスキルに不安」132人(回答者の26%。職員全体では推定31%、95%信頼区間27〜36%)" in text
     assert text.startswith("回答者を4つのセグメントに分けました(根拠: 再標本化の安定性ARI 1.00、平均シルエット幅 0.51が最大、混合ガウスモデルのBICもk=4で最小")
     assert "に分かれる" not in text
@@ -461,7 +462,7 @@ def test_sample_opportunities_and_training_target(sample):
     assert first.to_dict() == {1: "leader_track", 2: "hands_on", 3: "why_dialogue", 4: "basics_elearning"}
     targets = segments.training_targets(res.opportunities, "hands_on")
     assert targets["segment"].astype(int).tolist() == [2]  # the sample's training drew most participants from segment 2
-    assert "職員全体では推定31%、95%信頼区間27〜36%" in segments.describe_training_targets(targets, res.table, "ハンズオン研修")
+    assert "職員全体では推定31%、95%信頼区間27〜36%" in vseg.describe_training_targets(targets, res.table, "ハンズオン研修")
     assert "2" in m.measures.loc[m.measures["measure_id"] == "M01", "segments"].astype(str).iloc[0]
 
 

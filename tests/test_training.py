@@ -92,23 +92,23 @@ def test_wilson_30_of_30_matches_r():
 
 def test_share_sentence_never_bare_percentage():
     row = tr.share_row(30, 30, metric="positive", label="研修後、デジタル化に前向き")
-    s = tr.share_sentence(row["label"], row["numerator"], row["n"], row["ci_low"], row["ci_high"])
+    s = vtr.share_sentence(row["label"], row["numerator"], row["n"], row["ci_low"], row["ci_high"])
     assert s == "研修後、デジタル化に前向き: 100%(30/30人、95%信頼区間 88.6–100.0%)"
     row = tr.share_row(8, 31, metric="idea", label="具体的な改善をイメージできる")
     # R: prop.test(8, 31, correct = FALSE)$conf.int -> 0.1370171 0.4324614
     assert (round(row["ci_low"], 4), round(row["ci_high"], 4)) == (0.1370, 0.4325)
-    assert tr.share_sentence(row["label"], 8, 31, row["ci_low"], row["ci_high"]) == "具体的な改善をイメージできる: 26%(8/31人、95%信頼区間 13.7–43.2%)"
+    assert vtr.share_sentence(row["label"], 8, 31, row["ci_low"], row["ci_high"]) == "具体的な改善をイメージできる: 26%(8/31人、95%信頼区間 13.7–43.2%)"
 
 
 def test_share_sentence_no_100_or_0_unless_all_or_none():
     # R: prop.test(199, 200, correct = FALSE)$conf.int -> 0.9722262956 0.9991168313
     row = tr.share_row(199, 200, metric="m", label="満足")
     assert (round(row["ci_low"], 6), round(row["ci_high"], 6)) == (0.972226, 0.999117)
-    assert tr.share_sentence("満足", 199, 200, row["ci_low"], row["ci_high"]) == "満足: 99.5%(199/200人、95%信頼区間 97.2–99.9%)"
+    assert vtr.share_sentence("満足", 199, 200, row["ci_low"], row["ci_high"]) == "満足: 99.5%(199/200人、95%信頼区間 97.2–99.9%)"
     # R: prop.test(1, 300, correct = FALSE)$conf.int -> 0.0005886577 0.0186366937
     row = tr.share_row(1, 300, metric="m", label="不満")
     assert (round(row["ci_low"], 6), round(row["ci_high"], 6)) == (0.000589, 0.018637)
-    assert tr.share_sentence("不満", 1, 300, row["ci_low"], row["ci_high"]) == "不満: 0.3%(1/300人、95%信頼区間 0.1–1.9%)"
+    assert vtr.share_sentence("不満", 1, 300, row["ci_low"], row["ci_high"]) == "不満: 0.3%(1/300人、95%信頼区間 0.1–1.9%)"
     # 1999/2000 = 99.95% and 1/2001 = 0.05% round to 100.0 / 0.0 even with one decimal
     assert tr.format_percent(1999, 2000) == "99.9%超" and tr.format_percent(1, 2001) == "0.1%未満"
     assert tr.format_percent(30, 30) == "100%" and tr.format_percent(0, 30) == "0%"
@@ -118,7 +118,7 @@ def test_interval_ends_have_one_decimal_each():
     # R: prop.test(14, 44, correct = FALSE)$conf.int -> 0.1999930771 0.4655689606 (the sample's idea_after)
     row = tr.share_row(14, 44, metric="m", label="改善")
     assert round(row["ci_low"], 6) == 0.199993
-    assert tr.share_sentence("改善", 14, 44, row["ci_low"], row["ci_high"]) == "改善: 32%(14/44人、95%信頼区間 20.0–46.6%)"
+    assert vtr.share_sentence("改善", 14, 44, row["ci_low"], row["ci_high"]) == "改善: 32%(14/44人、95%信頼区間 20.0–46.6%)"
 
 
 # --------------------------------------------------------------------------- McNemar
@@ -527,9 +527,9 @@ def test_small_headline_is_hidden_in_table_sentence_and_findings(tmp_path):
     from dxanalysis.report import Publisher
 
     heads = pd.DataFrame([tr.share_row(3, 4, metric="satisfied", label="研修に満足"), tr.share_row(20, 30, metric="idea_after", label="改善をイメージできる")])
-    heads["sentence"] = [tr.share_sentence(r.label, r.numerator, r.n, r.ci_low, r.ci_high) for r in heads.itertuples()]
+    heads["sentence"] = [vtr.share_sentence(r.label, r.numerator, r.n, r.ci_low, r.ci_high) for r in heads.itertuples()]
     pub = Publisher(tmp_path, min_group_size=5, display=False, notebook="04_training")
-    shown = tr.publish_headlines(pub, heads)
+    shown = vtr.publish_headlines(pub, heads)
     assert shown["suppressed"].tolist() == [True, False]
     csv = pd.read_csv(tmp_path / "tables" / "training_headlines.csv")
     assert "3/4" not in " ".join(csv["sentence"].astype(str)) and np.isnan(csv.loc[0, "numerator"])

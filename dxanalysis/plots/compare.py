@@ -13,13 +13,14 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import PercentFormatter
 
+from .. import i18n
 from .style import QUALITATIVE
 
-HIDDEN = "非表示(少人数)"
+HIDDEN = i18n.t("hidden")  # Japanese; the charts take ``language`` and look the word up
 HIDDEN_COLOR = "#E0E0E0"
 
 
-def response_rates(data: pd.DataFrame, *, ax=None, label: str = "回答率"):
+def response_rates(data: pd.DataFrame, *, ax=None, label: str | None = None, language: str = "ja"):
     """One bar per municipality: response rate with its Wilson 95% interval.
 
     ``data`` is :func:`dxanalysis.compare.response_rates` output (``name``,
@@ -37,16 +38,16 @@ def response_rates(data: pd.DataFrame, *, ax=None, label: str = "回答率"):
     ax.barh(y, np.nan_to_num(rate), color=QUALITATIVE[0], alpha=0.85)
     ax.errorbar(np.nan_to_num(rate), y, xerr=[lo, hi], fmt="none", ecolor="#333333", capsize=3, lw=1)
     for yi, r, h in zip(y, rate, hi):
-        ax.text(0.005 if np.isnan(r) else r + h + 0.01, yi, HIDDEN if np.isnan(r) else f"{r * 100:.0f}%", va="center", fontsize=9)
+        ax.text(0.005 if np.isnan(r) else r + h + 0.01, yi, i18n.t("hidden", language) if np.isnan(r) else f"{r * 100:.0f}%", va="center", fontsize=9)
     ax.set_yticks(y, df["name"].astype(str))
     top = np.nanmax(df["ci_high"].to_numpy(dtype=float)) if np.isfinite(df["ci_high"].to_numpy(dtype=float)).any() else 1.0
     ax.set_xlim(0, min(1.0, top + 0.15))
     ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    ax.set_xlabel(f"{label}(横線は95%信頼区間)")
+    ax.set_xlabel(i18n.t("plot.with_ci", language, label=label or i18n.t("plot.response_rate", language)))
     return ax
 
 
-def construct_scores(data: pd.DataFrame, *, axes=None, ncols: int = 3, value: str = "weighted", xlabel: str = "平均点(職員構成で重み付け)"):
+def construct_scores(data: pd.DataFrame, *, axes=None, ncols: int = 3, value: str = "weighted", xlabel: str | None = None, language: str = "ja"):
     """Small multiples, one panel per construct: each municipality's score with its interval.
 
     Parameters
@@ -88,7 +89,7 @@ def construct_scores(data: pd.DataFrame, *, axes=None, ncols: int = 3, value: st
             ax.axvline(np.nanmean(v), color="#888888", ls="--", lw=0.8)
         for yi, vi in zip(y, v):
             if np.isnan(vi):
-                ax.text(xlim[0] + 0.02, yi, HIDDEN, va="center", fontsize=8, color="#555555")
+                ax.text(xlim[0] + 0.02, yi, i18n.t("hidden", language), va="center", fontsize=8, color="#555555")
         ax.set_yticks(y, names if i % ncols == 0 else [""] * len(names), fontsize=9)
         ax.set_xlim(*xlim)
         ax.set_ylim(-0.6, len(names) - 0.4)
@@ -98,11 +99,11 @@ def construct_scores(data: pd.DataFrame, *, axes=None, ncols: int = 3, value: st
     for ax in axes[len(constructs):]:
         ax.set_visible(False)
     for ax in axes[: len(constructs)][-ncols:]:
-        ax.set_xlabel(xlabel, fontsize=9)
+        ax.set_xlabel(xlabel or i18n.t("plot.compare.weighted_mean", language), fontsize=9)
     return axes[: len(constructs)]
 
 
-def segment_shares(data: pd.DataFrame, *, ax=None, value: str = "share", xlabel: str = "回答者に占める割合"):
+def segment_shares(data: pd.DataFrame, *, ax=None, value: str = "share", xlabel: str | None = None, language: str = "ja"):
     """One 100% bar per municipality, split into the pooled segments.
 
     ``data`` is :func:`dxanalysis.compare.segment_shares` output after the privacy filter:
@@ -136,10 +137,10 @@ def segment_shares(data: pd.DataFrame, *, ax=None, value: str = "share", xlabel:
     labels = [f"{s} {seg_names.get(s, s)}" for s in segs]
     if data[value].isna().any():
         handles.append(plt.Rectangle((0, 0), 1, 1, facecolor=HIDDEN_COLOR, hatch="///", edgecolor="white"))
-        labels.append(HIDDEN)
+        labels.append(i18n.t("hidden", language))
     ax.legend(handles, labels, fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.set_yticks(y, names)
     ax.set_xlim(0, 1)
     ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    ax.set_xlabel(xlabel)
+    ax.set_xlabel(xlabel or i18n.t("plot.segments.share", language))
     return ax

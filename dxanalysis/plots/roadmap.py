@@ -13,7 +13,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from .. import i18n
-from ..roadmap import QUADRANT_LABELS, WEIGHT_LABELS, fiscal_year_label
+from ..roadmap import QUADRANTS, fiscal_year_label, quadrant_label, weight_label
 from .style import QUALITATIVE
 
 CURRENT_COLOR = QUALITATIVE[1]  # orange
@@ -53,7 +53,7 @@ def gap_matrix(quad: pd.DataFrame, *, gap_split: float = 2.0, importance_split: 
     """
     if ax is None:
         ax = plt.gca()
-    labels = QUADRANT_LABELS["en" if language == "en" else "ja"]
+    labels = {key: quadrant_label(*key, language) for key in QUADRANTS}
     xmax = max(5.5, float(quad["importance"].max()) + 0.5)
     ymax = max(float(quad["gap"].max()) + 0.6, gap_split + 1)
     ymin = min(0.0, float(quad["gap"].min())) - 0.3
@@ -107,7 +107,7 @@ _SCENARIO_STYLE = {
 
 
 def _scenario_legend(family: str, criterion: str, change: float, up: bool, language: str) -> str:
-    names = WEIGHT_LABELS["en" if language == "en" else "ja"]
+    names = {w: weight_label(w, language) for w in ("gap", "importance", "feasibility")}
     sign = "+" if up else "−"
     if family == "weight":
         return i18n.t("plot.roadmap.weight_scenario", language, name=names[criterion], change=f"{sign}{abs(round((change - 1) * 100))}%")

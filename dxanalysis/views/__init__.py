@@ -9,6 +9,6 @@ languages. Views may import steps and ``i18n``; steps never import views
 
 from __future__ import annotations
 
-from . import roadmap, segments, survey, training, waves  # noqa: F401
+from . import compare, roadmap, segments, survey, training, waves  # noqa: F401
 
-__all__ = ["roadmap", "segments", "survey", "training", "waves"]
+__all__ = ["compare", "roadmap", "segments", "survey", "training", "waves"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import i18n
-from ..roadmap import QUADRANT_LABELS, RoadmapInputs, fiscal_year_label, rank_text
+from ..roadmap import FAMILIES, QUADRANTS, RoadmapInputs, fiscal_year_label, fy_labels, quadrant_label, rank_stability, rank_text  # noqa: F401 (fy_labels: headers of the views too)
 
 
 def _t(key: str, language: str, **params) -> str:
@@ -73,9 +73,9 @@ def describe_domain_gaps(domains: pd.DataFrame, language: str = "ja") -> str:
 
 def describe_quadrants(quad: pd.DataFrame, language: str = "ja") -> str:
     """How many items fall in each quadrant, and which are in the focus quadrant."""
-    labels = QUADRANT_LABELS["en" if language == "en" else "ja"]
+    labels = [quadrant_label(a, b, language) for a, b in QUADRANTS]
     focus = quad[quad["large_gap"] & quad["high_importance"]]
-    counts = i18n.t("list.sep", language).join(_t("quadrants.count", language, label=lab, n=int((quad["quadrant"] == lab).sum())) for lab in labels.values())
+    counts = i18n.t("list.sep", language).join(_t("quadrants.count", language, label=lab, n=int((quad["quadrant"] == lab).sum())) for lab in labels)
     ids = i18n.t("list.dot", language).join(focus.sort_values("rank")["item_id"]) or _t("inputs.none", language)
     return _t("quadrants", language, counts=counts, ids=ids)
 
@@ -140,3 +140,32 @@ def describe_stability(stab: pd.DataFrame, top: int = 10, *, sens: pd.DataFrame 
         out.append(_t("stability.worst", language, item_id=worst["item_id"], item=worst["item"], low=int(worst["rank_min"]), high=int(worst["rank_max"]), by=by))
     out.append(_t("stability.caveat", language))
     return "".join(out)
+
+
+def sensitivity_summary(sens: pd.DataFrame, *, top: int = 10, language: str = "ja") -> pd.DataFrame:
+    """The rank range of each top item per scenario family, for display (was ``roadmap.sensitivity_summary``).
+
+    Returns
+    -------
+    DataFrame
+        ``item_id``, ``item``, ``base_rank``, ``weight_ranks``, ``rating_ranks``,
+        ``survey_ranks`` (text such as 「1〜6位」, or 「2位」 when the rank never moves; base
+        rank included; empty when the family was not tried), ``rank_min``, ``rank_max``,
+        ``stays_top``. The per-scenario ranks are in :func:`sensitivity_table`.
+    """
+    stab = rank_stability(sens, top=top, language=language)
+    out = stab[["item_id", "item", "base_rank"]].copy()
+    for fam in FAMILIES:
+        d = sens[sens["family"] == fam]
+        if d.empty:
+            out[f"{fam}_ranks"] = ""
+            continue
+        lo = d.groupby("item_id")["rank"].min()
+        hi = d.groupby("item_id")["rank"].max()
+        texts = []
+        for iid, base in zip(out["item_id"], out["base_rank"]):
+            a, b = min(int(lo.get(iid, base)), int(base)), max(int(hi.get(iid, base)), int(base))
+            texts.append(rank_text(a, language=language) if a == b else _t("rank_range", language, low=a, high=b))
+        out[f"{fam}_ranks"] = texts
+    out = out.merge(stab[["item_id", "rank_min", "rank_max", "stays_top"]], on="item_id")
+    return out

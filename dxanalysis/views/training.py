@@ -9,8 +9,9 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import i18n
+from ..privacy import SUPPRESSED_MARK
+from ..training import COLUMN_LABELS, format_interval, format_percent, publish
 from ..training import effect_matrix as _effect_matrix
-from ..training import format_percent
 
 
 def _t(key: str, language: str, **params) -> str:
@@ -139,3 +140,59 @@ def did_finding(did: pd.DataFrame, *, language: str = "ja") -> str:
     k = int((vis["ci_low"] > 0).sum())
     parts = _t("did.sep", language).join(one(r) for r in vis.to_dict("records"))
     return _t("did.finding", language, n=len(vis), k=k, parts=parts)
+
+
+# --------------------------------------------------------------------------- headlines and notes (was training.share_sentence, headline_text, role_note, publish_headlines)
+#: Japanese headers of the headline table (English: ``i18n.COLUMN_LABELS_EN``).
+HEADLINE_LABELS = {**COLUMN_LABELS, "metric": "指標", "label": "内容", "sentence": "見出し(人数と95%信頼区間つき)"}
+
+
+def role_note(role: str, *, language: str = "ja") -> str:
+    """The one-line note shown instead of a section whose role has no item (was ``training.role_note``)."""
+    return _t(f"role_missing.{role}", language)
+
+
+def share_sentence(label: str, numerator: int, n: int, ci_low: float, ci_high: float, *, language: str = "ja") -> str:
+    """「label: 26%(8/31人、95%信頼区間 13.7–43.2%)」: never a bare percentage (was ``training.share_sentence``).
+
+    The share is a whole percent (:func:`~dxanalysis.training.format_percent`: 100%/0% only
+    when all/none), both interval ends have one decimal (「88.6–100.0%」).
+    """
+    if not n:
+        return _t("share.none", language, label=label)
+    return _t("share", language, label=label, pct=format_percent(numerator, n, language=language), num=numerator, n=n, ci=format_interval(ci_low, ci_high))
+
+
+def with_sentences(heads: pd.DataFrame, *, language: str = "ja") -> pd.DataFrame:
+    """:func:`~dxanalysis.training.headlines` with ``sentence``, the headline in words
+    (「研修後、「デジタル化に前向き」に「はい」と回答: 100%(30/30人、95%信頼区間 88.6–100.0%)」)."""
+    return heads.assign(sentence=[share_sentence(r.label, r.numerator, r.n, r.ci_low, r.ci_high, language=language) for r in heads.itertuples()])
+
+
+def headline_text(heads: pd.DataFrame, metric: str, *, min_group_size: int, language: str = "ja") -> str:
+    """The sentence of one headline, or a plain note when it is missing or too small to show (was ``training.headline_text``)."""
+    row = heads[heads["metric"] == metric]
+    if row.empty:
+        return _t("headline.none", language)
+    r = row.iloc[0]
+    if r["n"] < min_group_size:
+        return f"{r['label']}: " + SUPPRESSED_MARK.get(language, SUPPRESSED_MARK["ja"])
+    return r["sentence"]
+
+
+def publish_headlines(pub, heads: pd.DataFrame, *, name: str = "training_headlines", caption: str | None = None, section: str | None = None) -> pd.DataFrame:
+    """Publish the headline table and record each visible sentence with ``pub.finding`` (was ``training.publish_headlines``).
+
+    A headline whose ``n`` is under ``pub.min_group_size`` is hidden: its numbers are
+    blanked by the privacy filter and its sentence replaced, so the count never leaks
+    through the text. Returns the filtered table.
+    """
+    heads = heads.copy()
+    hidden = heads["n"] < pub.min_group_size
+    heads.loc[hidden, "sentence"] = SUPPRESSED_MARK.get(pub.language, SUPPRESSED_MARK["ja"])
+    shown = publish(pub, heads, name, caption=caption, n_col="n", by="metric", labels=HEADLINE_LABELS,
+                    columns=["label", "numerator", "n", "share", "ci_low", "ci_high"])
+    for r in shown.itertuples():
+        if not r.suppressed:
+            pub.finding(r.sentence, section=section, kind="training")
+    return shown

@@ -14,7 +14,19 @@ import pandas as pd
 
 from .. import i18n
 from ..roadmap import fiscal_year_label
-from ..waves import Q_LEVEL, STATUS_LABELS
+from ..waves import KPI_COLUMNS, Q_LEVEL
+
+#: Column headers of the tables of notebook 06 (Japanese; English: ``i18n.COLUMN_LABELS_EN``; was ``waves.LABELS``).
+LABELS = {
+    "measure_id": "ID", "label": "指標", "kind": "種類", "statistic": "集計", "fiscal_year": "年度", "fy_label": "年度",
+    "n": "回答者数", "estimate": "推定値(重み付き)", "unweighted": "重みなし", "se": "標準誤差", "ci_low": "95%下限", "ci_high": "95%上限",
+    "fy_from": "前回", "fy_to": "今回", "estimate_from": "前回の推定値", "estimate_to": "今回の推定値", "change": "変化",
+    "p_value": "p値", "q_value": "q値", "n_from": "前回の回答者数", "n_to": "今回の回答者数", "attribute": "属性", "group": "区分",
+    "segment": "セグメント", "segment_name": "セグメント名", "share_from": "前回の割合", "share_to": "今回の割合",
+    "status": "判定", "status_label": "判定", "header_before": "前回の設問文", "header_now": "今回の設問文", "match": "対応",
+    "header_changed": "設問文の変更", "measure": "打ち手", "kpi": "KPI", "source": "実績の出どころ", "actual": "実績",
+    "expected": "計画線上の値", "expected_basis": "計画線の根拠", "target": "その年度の目標", "clear": "はっきりした変化",
+}
 
 
 def _t(key: str, language: str, **params) -> str:
@@ -108,7 +120,28 @@ def _kpi_number(v) -> str:
 
 
 def status_label(status: str, language: str = "ja") -> str:
-    return STATUS_LABELS.get(language, STATUS_LABELS["ja"]).get(status, status)
+    """計画より先行 / ahead … for a ``status`` code of :func:`~dxanalysis.waves.kpi_progress` (was ``waves.STATUS_LABELS``)."""
+    key = f"waves.status.{status}"
+    return i18n.t(key, language) if key in i18n.TEXT else status
+
+
+def match_label(match: str, language: str = "ja") -> str:
+    """両方の年度 / both years … for a ``match`` code of :func:`~dxanalysis.waves.item_matching` (was ``waves.MATCH_LABELS``)."""
+    key = f"waves.match.{match}"
+    return i18n.t(key, language) if key in i18n.TEXT else match
+
+
+def label_matching(matching: pd.DataFrame, language: str = "ja") -> pd.DataFrame:
+    """:func:`~dxanalysis.waves.item_matching` with ``match_label`` after ``match`` (the ``wave_items`` table)."""
+    out = matching.copy()
+    out.insert(out.columns.get_loc("match") + 1, "match_label", [match_label(v, language) for v in out["match"]])
+    return out
+
+
+def label_kpis(kpis: pd.DataFrame, language: str = "ja") -> pd.DataFrame:
+    """:func:`~dxanalysis.waves.kpi_progress` with ``status_label`` last (the ``kpi_progress`` table)."""
+    out = kpis.assign(status_label=[status_label(v, language) for v in kpis["status"]])
+    return out[[*KPI_COLUMNS, "status_label"]]
 
 
 def describe_kpis(kpis: pd.DataFrame, language: str = "ja") -> list[str]:
@@ -228,5 +261,5 @@ def kpi_view(kpis: pd.DataFrame, language: str = "ja") -> pd.DataFrame:
 
 def matching_view(matching: pd.DataFrame, language: str = "ja") -> pd.DataFrame:
     sub = matching[(matching["match"] != "both") | matching["header_changed"]]
-    return pd.DataFrame({"ID": sub["measure_id"], "設問": sub["label"], "対応": sub["match_label"] + np.where(sub["header_changed"], _t("reworded_mark", language), ""),
+    return pd.DataFrame({"ID": sub["measure_id"], "設問": sub["label"], "対応": sub["match"].map(lambda v: match_label(v, language)) + np.where(sub["header_changed"], _t("reworded_mark", language), ""),
                          "前回の設問文": sub["header_before"].fillna("—"), "今回の設問文": sub["header_now"].fillna("—")})
