@@ -10,6 +10,8 @@ from test_batch import MINI_01, _notebook
 
 from dxanalysis import executor, runner
 
+pytestmark = pytest.mark.slow  # every test starts kernels and runs notebooks: make test, not make test-fast
+
 LEAKER = """
 import os, warnings, matplotlib, matplotlib.pyplot as plt
 import dxanalysis.config, dxanalysis.report

@@ -77,6 +77,7 @@ def test_unchanged_run_skips_the_audit_and_a_changed_shared_file_does_not(tiny, 
     assert audits == [1]
 
 
+@pytest.mark.slow  # end to end (CLI runs): make test, not make test-fast
 def test_second_unchanged_run_keeps_index_and_imports_no_heavy_library(tiny, tmp_path):
     """An unchanged run needs neither pandas nor matplotlib, papermill or nbformat once the index is up to date."""
     import json
@@ -122,6 +123,7 @@ def test_package_hash_follows_a_changed_source_file(tmp_path):
     assert config.package_hash(pkg) == first
 
 
+@pytest.mark.slow  # end to end (CLI runs): make test, not make test-fast
 def test_unchanged_run_reuses_the_recorded_instrument(tiny, tmp_path, monkeypatch):
     import json
 
