@@ -69,6 +69,15 @@ PINNED_JA = {
 }
 
 
+def _assert_english_beyond(cases: dict, data) -> None:
+    """Every English sentence holds no Japanese once the data values (longest first) are removed."""
+    for key, text in cases.items():
+        rest = text
+        for v in sorted(data, key=len, reverse=True):
+            rest = rest.replace(v, " ")
+        assert not i18n.has_japanese(rest), f"{key}: {text}"
+
+
 def test_japanese_sentences_are_unchanged_by_the_move():
     assert _cases("ja") == PINNED_JA
 
@@ -81,11 +90,7 @@ def test_merge_note_in_both_languages():
 
 
 def test_english_sentences_hold_no_japanese_beyond_data_values():
-    for key, text in _cases("en").items():
-        rest = text
-        for v in sorted(DATA, key=len, reverse=True):
-            rest = rest.replace(v, " ")
-        assert not i18n.has_japanese(rest), f"{key}: {text}"
+    _assert_english_beyond(_cases("en"), DATA)
     en = _cases("en")
     assert en["change"] == "データ活用: FY2024 2.56 → FY2025 2.80 (change +0.24, 95% confidence interval +0.10 to +0.38, q = 0.00518). Up."
     assert "-2.5 points" in en["change_share"] and "No clear change." in en["change_share"]
@@ -201,11 +206,7 @@ def test_segment_sentences_in_japanese_are_unchanged_by_the_move():
 
 def test_segment_sentences_in_english_hold_no_japanese_beyond_data_values():
     data = {"推進役", "学びたい層", "慎重派", "ハンズオン研修", "スキルが低い", "意欲が低い"}
-    for key, text in _seg_cases("en").items():
-        rest = text
-        for v in sorted(data, key=len, reverse=True):
-            rest = rest.replace(v, " ")
-        assert not i18n.has_japanese(rest), f"{key}: {text}"
+    _assert_english_beyond(_seg_cases("en"), data)
     en = _seg_cases("en")
     assert en["support.disagree"] == "resampling stability ARI 1.00, mean silhouette width 0.51 (the largest), but the Gaussian mixture's BIC is lowest at k=4: the criteria disagree"
     assert "(24% of respondents; an estimated 24% of all staff, 95% confidence interval 20–28%)" in en["table.agree"]
@@ -270,8 +271,7 @@ def test_training_words_in_japanese_are_unchanged_by_the_move():
 
 
 def test_training_words_in_english_hold_no_japanese_beyond_data_values():
-    for key, text in _training_cases("en").items():
-        assert not i18n.has_japanese(text.replace("満足", " ").replace("研修に", " ")), f"{key}: {text}"
+    _assert_english_beyond(_training_cases("en"), {"満足", "研修に"})
     en = _training_cases("en")
     assert en["share"] == "満足: 99.5% (199/200, 95% CI 97.2–99.9%)"
     assert en["same_up"] == "all changed the same way (all 6 who changed rose). rose: 100% (6/6, 95% CI 61.0–100.0%)"
