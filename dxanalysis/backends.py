@@ -161,7 +161,7 @@ class _DaskBackend:
         self.capacity = 1 << 30  # the scheduler orders the tasks itself (by priority)
 
     def submit(self, fn: Callable, *args, priority: int = 0):
-        fut = self.client.submit(fn, *args, pure=False, priority=priority)
+        fut = self.client.submit(_on_warm_kernel, fn, *args, pure=False, priority=priority)
         self._completed.add(fut)
         self._n += 1
         return fut
@@ -186,6 +186,21 @@ class _DaskBackend:
             self.client.cancel(list(futures))
         finally:
             self.client.close()
+
+
+def _on_warm_kernel(fn: Callable, *args):
+    """Run a task on a Dask worker with warm kernels (:mod:`dxanalysis.executor`) switched on.
+
+    Each worker thread keeps one kernel that has imported the libraries and the package,
+    reset before every notebook, as pool workers do: a nationwide batch then pays the
+    imports once per worker thread instead of once per notebook (measured in
+    docs/performance.md). ``DXANALYSIS_WARM_KERNEL=0`` in the workers' environment turns
+    it off. A warm kernel exits with its worker (ipykernel watches its parent process).
+    """
+    from . import executor
+
+    executor.enable()
+    return fn(*args)
 
 
 def _probe(address: str, timeout: float = 5.0) -> None:
