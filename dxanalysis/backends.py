@@ -195,11 +195,12 @@ def _on_warm_kernel(fn: Callable, *args):
     reset before every notebook, as pool workers do: a nationwide batch then pays the
     imports once per worker thread instead of once per notebook (measured in
     docs/performance.md). ``DXANALYSIS_WARM_KERNEL=0`` in the workers' environment turns
-    it off. A warm kernel exits with its worker (ipykernel watches its parent process).
+    it off. When the worker process exits its kernels are shut down (``atexit``; were the
+    worker killed, a kernel still exits by itself: ipykernel watches its parent process).
     """
     from . import executor
 
-    executor.enable()
+    executor.enable_until_exit()
     return fn(*args)
 
 

@@ -66,6 +66,15 @@ def enable(on: bool = True) -> None:
     _ENABLED[0] = bool(on)
 
 
+def enable_until_exit() -> None:
+    """:func:`enable`, and shut this process's warm kernels down when it exits (once; a Dask worker)."""
+    if not _ENABLED[0]:
+        import atexit
+
+        atexit.register(shutdown_all)
+        enable()
+
+
 def enabled() -> bool:
     return _ENABLED[0] and os.environ.get(WARM_ENV, "1") != "0"
 
