@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 
 from . import i18n
@@ -239,7 +240,6 @@ def compare_groups(m, *, measure: str, attribute: str, a: str, b: str, table: pd
     dict
         ``a``, ``b``, ``n_a``, ``n_b``, ``value_a``, ``value_b``, ``diff``, ``ci_low``, ``ci_high``, ``kind``.
     """
-    import numpy as np
     from scipy import stats
 
     cb = m.codebook
@@ -509,25 +509,32 @@ def offline_data(m, *, scores: pd.DataFrame | None = None, plan=None, language: 
     scores = sv.construct_scores(m.survey, cb) if scores is None else scores
     measures = [[mid, label, _kind(cb, mid), head] for head, opts in measure_groups(cb, language) for label, mid in opts]
     attributes = [[aid, label] for label, aid in attribute_options(cb, m.survey)]
-    views = {}
     overall = WORDS.get(language, WORDS["ja"])["overall"]  # the whole-staff row, in the report's language
-
-    def name(r) -> str:
-        return overall if r.attribute == sv.OVERALL_ATTRIBUTE else str(r.group)
-
-    for mid, _label, kind, _head in measures:
-        for aid, _ in attributes:
-            t = group_table(m, measure=mid, attribute=aid, scores=scores, plan=plan)
-            rows = []
-            for r in t.itertuples(index=False):
-                if bool(r.suppressed) or pd.isna(r.n):
-                    rows.append([name(r)])
-                    continue
-                row = [name(r), int(r.n), _r(r.mean), _r(r.ci_low), _r(r.ci_high)]
-                if kind == "item":
-                    row += [_r(r.share_negative), _r(r.share_neutral), _r(r.share_positive)]
-                rows.append(row)
-            views[f"{mid}|{aid}"] = rows
+    ids = [mid for mid, *_ in measures]
+    # every measure by one attribute in one pass (survey.group_summaries: the numbers of measure_by_group),
+    # then one suppression call for all views: its partitions (view × attribute) are suppressed each on
+    # their own, exactly as group_table suppresses one view. A partition with no small and no planned
+    # group hides nothing (the complementary step starts from a hidden cell), so it is left out of the call.
+    t = pd.concat([sv.group_summaries(m.survey, cb, measures=ids, attribute=aid, scores=scores).assign(view=lambda d, aid=aid: d["measure"] + "|" + aid)
+                   for aid, _ in attributes], ignore_index=True)
+    cells = t[["view", "attribute", "group", "n"]]
+    forced = plan.forced(cells)
+    touched = ((cells["n"] < m.min_group_size) | forced).groupby([cells["view"], cells["attribute"]], sort=False).transform("any").to_numpy(dtype=bool)
+    hidden = np.zeros(len(t), dtype=bool)
+    if touched.any():
+        part = cells[touched]
+        hidden[touched] = suppress_small_groups(part, n_col="n", min_size=m.min_group_size, by=["view", "attribute"], forced=forced[touched])["suppressed"].to_numpy(dtype=bool)
+    item = {mid: kind == "item" for mid, _label, kind, _head in measures}
+    views: dict[str, list] = {f"{mid}|{aid}": [] for mid in ids for aid, _ in attributes}
+    for r, hide in zip(t.itertuples(index=False), hidden):
+        group = overall if r.attribute == sv.OVERALL_ATTRIBUTE else str(r.group)
+        if hide:
+            views[r.view].append([group])
+            continue
+        row = [group, int(r.n), _r(r.mean), _r(r.ci_low), _r(r.ci_high)]
+        if item[r.measure]:
+            row += [_r(r.share_negative), _r(r.share_neutral), _r(r.share_positive)]
+        views[r.view].append(row)
     return {"measures": measures, "attributes": attributes, "views": views}
 
 
