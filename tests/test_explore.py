@@ -479,3 +479,42 @@ def test_item_chart_title_clears_the_legend(sample):
     title = fig.axes[0].title if fig.axes[0].get_title() else fig.axes[0]._left_title
     legend = fig.axes[0].get_legend()
     assert not title.get_window_extent(r).overlaps(legend.get_window_extent(r))
+
+
+def test_figure_png_is_the_tight_savefig(sample):
+    """The explorer's PNG (one layout pass fewer) is byte for byte savefig(bbox_inches="tight")."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    for measure, attribute, filters in [("tech_01", "department", None), ("use", "grade", {"department": ["福祉部"]}), ("tool_chat", "employment", None)]:
+        fig = explore.explorer_view(sample, measure=measure, attribute=attribute, filters=filters).figure
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+        dpi = fig.dpi
+        assert explore.figure_png(fig) == buf.getvalue(), measure
+        assert fig.dpi == dpi
+        plt.close(fig)
+
+
+def test_explorer_keeps_recent_views_and_they_stay_filtered(sample):
+    import contextlib
+    import io
+
+    ex = explore.Explorer(sample)
+    with contextlib.redirect_stdout(io.StringIO()):
+        ex.build()
+        wg = ex.widgets
+        wg["measure"].value = "use"
+        wg["attribute"].value = "grade"
+        wg["filters"]["department"].value = "会計課"  # a group the plan hides: every row hidden
+        first, png = ex.view, ex._png
+        assert first.table["suppressed"].all() and first.table["mean"].isna().all()
+        wg["filters"]["department"].value = ""
+        assert not ex.view.table["suppressed"].all()
+        wg["sort"].value = "desc"
+        wg["filters"]["department"].value = "会計課"  # back to a kept view: the same table and chart, still hidden
+    assert ex._png == png and ex.view is not first
+    pd.testing.assert_frame_equal(ex.view.table, first.table)
+    assert ex.view.table["suppressed"].all() and ex.view.table["mean"].isna().all()
+    assert len(ex._cache) <= explore.CACHED_VIEWS
