@@ -3,6 +3,7 @@
 Usage (from the project root)::
 
     .venv/bin/python benchmarks/bench_explorer.py [--data data/sample] [--repeat 7]
+    .venv/bin/python benchmarks/bench_explorer.py --offline [--data <folder>] [--repeat 3]   # explore.offline_data
 
 Headless: the explorer's widgets are built (ipywidgets works without a front end; the
 ``Output`` widget just collects), then a filter dropdown is changed the way a user
@@ -38,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--data", default=str(ROOT / "data" / "sample"))
     p.add_argument("--repeat", type=int, default=7)
+    p.add_argument("--offline", action="store_true", help="time explore.offline_data (every measure × attribute of the shared HTML's explorer) instead")
     a = p.parse_args(argv)
     os.environ.setdefault("MPLBACKEND", "Agg")
     os.environ.pop("DXANALYSIS_HEADLESS", None)
@@ -48,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     setup_style()
     m = io.load_municipality(a.data)
     scores = survey.construct_scores(m.survey, m.codebook)
+    if a.offline:
+        return _offline(m, scores, a)
     ex = explore.Explorer(m, scores=scores)
     ex.build()
     measures = [v for _, v in explore.measure_options(m.codebook, m.language)]
@@ -80,6 +84,27 @@ def main(argv: list[str] | None = None) -> int:
     import bench_batch as bb
 
     bb.record("explorer-redraw", {"data": a.data, "filter": filt_attr, "rows": rows, "load": load})
+    return 0
+
+
+def _offline(m, scores, a) -> int:
+    """CPU seconds of ``explore.offline_data`` (plan and scores given, as ``publish_offline`` has them)."""
+    from dxanalysis import explore
+    from dxanalysis.privacy import suppression_plan
+
+    plan = suppression_plan(m.survey, m.codebook, min_size=m.min_group_size)
+    cpus = []
+    for _ in range(a.repeat):
+        c0 = time.process_time()
+        data = explore.offline_data(m, scores=scores, plan=plan)
+        cpus.append(time.process_time() - c0)
+    load = os.getloadavg()
+    print(f"offline_data: {len(data['views'])} views of {len(m.survey):,} respondents, median {statistics.median(cpus):.3f} CPU-s "
+          f"(min {min(cpus):.3f}, max {max(cpus):.3f}); load average {load}", flush=True)
+    import bench_batch as bb
+
+    bb.record("explorer-offline", {"data": a.data, "respondents": len(m.survey), "views": len(data["views"]), "median_cpu_s": round(statistics.median(cpus), 3),
+                                   "cpu_s": [round(c, 3) for c in cpus], "load": load})
     return 0
 
 
