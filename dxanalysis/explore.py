@@ -13,9 +13,10 @@ chart: the share of positive answers of every item by the groups of every attrib
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 
 from . import i18n
@@ -169,7 +170,7 @@ def group_table(m, *, measure: str, attribute: str, scores: pd.DataFrame | None 
 
 
 def explorer_view(m, *, measure: str, attribute: str, scores: pd.DataFrame | None = None, min_group_size: int | None = None, width: float = 7.5,
-                  filters: dict | None = None) -> ExplorerView:
+                  filters: dict | None = None, plan=None) -> ExplorerView:
     """Table and chart of one measure by the groups of one attribute (the explorer callback).
 
     Parameters
@@ -188,6 +189,9 @@ def explorer_view(m, *, measure: str, attribute: str, scores: pd.DataFrame | Non
         municipality's suppression plan hides in every report (:func:`dxanalysis.privacy.suppression_plan`).
     filters
         ``{attribute id: [values]}``: only those respondents (see :func:`group_table`).
+    plan
+        The municipality's suppression plan for ``min_group_size`` (computed if omitted;
+        :class:`Explorer` computes it once).
 
     Returns
     -------
@@ -197,7 +201,8 @@ def explorer_view(m, *, measure: str, attribute: str, scores: pd.DataFrame | Non
     language = getattr(m, "language", "ja")
     kind = _kind(cb, measure)
     min_size = m.min_group_size if min_group_size is None else min_group_size
-    plan = suppression_plan(m.survey, cb, min_size=min_size)  # the municipality's one plan: hidden here as in every report
+    if plan is None:  # the municipality's one plan: hidden here as in every report
+        plan = suppression_plan(m.survey, cb, min_size=min_size)
     table = group_table(m, measure=measure, attribute=attribute, scores=scores, plan=plan, min_group_size=min_size, filters=filters)
     label, attr_label = cb.label_of(measure), cb.label_of(attribute)
     dist = None
@@ -208,8 +213,7 @@ def explorer_view(m, *, measure: str, attribute: str, scores: pd.DataFrame | Non
         for f, values in (filters or {}).items():
             if values:
                 survey = survey[survey[f].astype(str).isin([str(v) for v in values])]
-        d = sv.item_distribution(survey, cb, by=attribute)
-        d = d[d["item_id"] == measure].copy()
+        d = sv.item_distribution(survey, cb.model_copy(update={"items": [cb.item(measure)]}), by=attribute)  # this item's rows only
         # the chart hides what the table hides (plan, small cells, their complements, a hidden filter)
         hidden = set(zip(table.loc[table["suppressed"].astype(bool), "attribute"], table.loc[table["suppressed"].astype(bool), "group"].astype(str)))
         forced = plan.forced(d) | pd.Series([(a, str(g)) in hidden for a, g in zip(d["attribute"], d["group"])], index=d.index)
@@ -239,7 +243,6 @@ def compare_groups(m, *, measure: str, attribute: str, a: str, b: str, table: pd
     dict
         ``a``, ``b``, ``n_a``, ``n_b``, ``value_a``, ``value_b``, ``diff``, ``ci_low``, ``ci_high``, ``kind``.
     """
-    import numpy as np
     from scipy import stats
 
     cb = m.codebook
@@ -309,6 +312,33 @@ def view_table_html(view: ExplorerView, *, language: str = "ja") -> str:
     return table_html(shown, labels=TABLE_LABELS, percent_cols=["share_negative", "share_neutral", "share_positive", *pct], plain_cols=plain, language=language)
 
 
+#: How many views (table and chart) the explorer keeps, so going back to a choice redraws nothing.
+CACHED_VIEWS = 32
+
+
+def figure_png(fig, *, dpi: int = 100) -> bytes:
+    """``fig.savefig(format="png", dpi=dpi, bbox_inches="tight")``, the same bytes with one layout pass fewer.
+
+    ``bbox_inches="tight"`` lays the figure out with a throw-away renderer, measures the box
+    with it, and renders; here the box is measured with the canvas's own renderer after
+    ``draw_without_rendering`` (text sizes cached from that pass) and passed to ``savefig``.
+    """
+    import io
+
+    import matplotlib
+
+    dpi_before = fig.dpi
+    fig.set_dpi(dpi)
+    try:
+        fig.draw_without_rendering()
+        bbox = fig.get_tightbbox(fig.canvas.get_renderer()).padded(matplotlib.rcParams["savefig.pad_inches"])
+    finally:
+        fig.set_dpi(dpi_before)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches=bbox)
+    return buf.getvalue()
+
+
 @dataclass
 class Explorer:
     """ipywidgets explorer: a measure, an attribute, filters, two groups to compare, an order,
@@ -331,6 +361,8 @@ class Explorer:
     comparison: dict | None = None
     widgets: dict = field(default_factory=dict)
     _png: bytes = b""
+    _plan: object = None
+    _cache: dict = field(default_factory=dict)  # (measure, attribute, filters) → (view, PNG), most recent last
 
     @property
     def words(self) -> dict:
@@ -397,20 +429,27 @@ class Explorer:
         self.measure, self.attribute = measure, attribute
         self.filters = dict(filters if filters is not None else self.filters)
         self.order = order or self.order
-        view = explorer_view(self.m, measure=measure, attribute=attribute, scores=self.scores, filters=self.filters)
+        if self._plan is None:
+            self._plan = suppression_plan(self.m.survey, self.m.codebook, min_size=self.m.min_group_size)
+        key = (measure, attribute, tuple(sorted((a, tuple(map(str, v))) for a, v in self.filters.items() if v)))
+        if key in self._cache:  # the same choice again (another order, another comparison): no new computation or drawing
+            view, self._png = self._cache.pop(key)
+            view = replace(view)
+        else:
+            view = explorer_view(self.m, measure=measure, attribute=attribute, scores=self.scores, filters=self.filters, plan=self._plan)
+            self._png = figure_png(view.figure)
+            plt.close(view.figure)
+        self._cache[key] = (replace(view), self._png)
+        while len(self._cache) > CACHED_VIEWS:
+            self._cache.pop(next(iter(self._cache)))
         view.table = sort_table(view.table, self.order)
         self.view = view
         a, b = compare or ("", "")
         self.comparison = compare_groups(self.m, measure=measure, attribute=attribute, a=a, b=b, table=view.table, filters=self.filters, scores=self.scores) if a and b else None
-        import base64
-        import io
-
-        buf = io.BytesIO()
-        view.figure.savefig(buf, format="png", dpi=100, bbox_inches="tight")
-        self._png = buf.getvalue()
-        plt.close(view.figure)
         out = self.widgets.get("output")
         if out is not None:
+            import base64
+
             from IPython.display import HTML, display
 
             img = base64.b64encode(self._png).decode("ascii")
@@ -509,25 +548,32 @@ def offline_data(m, *, scores: pd.DataFrame | None = None, plan=None, language: 
     scores = sv.construct_scores(m.survey, cb) if scores is None else scores
     measures = [[mid, label, _kind(cb, mid), head] for head, opts in measure_groups(cb, language) for label, mid in opts]
     attributes = [[aid, label] for label, aid in attribute_options(cb, m.survey)]
-    views = {}
     overall = WORDS.get(language, WORDS["ja"])["overall"]  # the whole-staff row, in the report's language
-
-    def name(r) -> str:
-        return overall if r.attribute == sv.OVERALL_ATTRIBUTE else str(r.group)
-
-    for mid, _label, kind, _head in measures:
-        for aid, _ in attributes:
-            t = group_table(m, measure=mid, attribute=aid, scores=scores, plan=plan)
-            rows = []
-            for r in t.itertuples(index=False):
-                if bool(r.suppressed) or pd.isna(r.n):
-                    rows.append([name(r)])
-                    continue
-                row = [name(r), int(r.n), _r(r.mean), _r(r.ci_low), _r(r.ci_high)]
-                if kind == "item":
-                    row += [_r(r.share_negative), _r(r.share_neutral), _r(r.share_positive)]
-                rows.append(row)
-            views[f"{mid}|{aid}"] = rows
+    ids = [mid for mid, *_ in measures]
+    # every measure by one attribute in one pass (survey.group_summaries: the numbers of measure_by_group),
+    # then one suppression call for all views: its partitions (view × attribute) are suppressed each on
+    # their own, exactly as group_table suppresses one view. A partition with no small and no planned
+    # group hides nothing (the complementary step starts from a hidden cell), so it is left out of the call.
+    t = pd.concat([sv.group_summaries(m.survey, cb, measures=ids, attribute=aid, scores=scores).assign(view=lambda d, aid=aid: d["measure"] + "|" + aid)
+                   for aid, _ in attributes], ignore_index=True)
+    cells = t[["view", "attribute", "group", "n"]]
+    forced = plan.forced(cells)
+    touched = ((cells["n"] < m.min_group_size) | forced).groupby([cells["view"], cells["attribute"]], sort=False).transform("any").to_numpy(dtype=bool)
+    hidden = np.zeros(len(t), dtype=bool)
+    if touched.any():
+        part = cells[touched]
+        hidden[touched] = suppress_small_groups(part, n_col="n", min_size=m.min_group_size, by=["view", "attribute"], forced=forced[touched])["suppressed"].to_numpy(dtype=bool)
+    item = {mid: kind == "item" for mid, _label, kind, _head in measures}
+    views: dict[str, list] = {f"{mid}|{aid}": [] for mid in ids for aid, _ in attributes}
+    for r, hide in zip(t.itertuples(index=False), hidden):
+        group = overall if r.attribute == sv.OVERALL_ATTRIBUTE else str(r.group)
+        if hide:
+            views[r.view].append([group])
+            continue
+        row = [group, int(r.n), _r(r.mean), _r(r.ci_low), _r(r.ci_high)]
+        if item[r.measure]:
+            row += [_r(r.share_negative), _r(r.share_neutral), _r(r.share_positive)]
+        views[r.view].append(row)
     return {"measures": measures, "attributes": attributes, "views": views}
 
 
@@ -653,4 +699,4 @@ def publish_offline(pub, m, *, scores: pd.DataFrame | None = None) -> int:
     return len(snippet.encode("utf-8"))
 
 
-__all__ = ["Explorer", "ExplorerView", "explorer_view", "view_table_html", "show_explorer", "measure_options", "attribute_options", "group_table", "measure_groups", "offline_data", "offline_explorer_html", "publish_offline", "WORDS"]
+__all__ = ["Explorer", "ExplorerView", "explorer_view", "figure_png", "view_table_html", "show_explorer", "measure_options", "attribute_options", "group_table", "measure_groups", "offline_data", "offline_explorer_html", "publish_offline", "WORDS"]

@@ -730,6 +730,75 @@ def tool_use(survey: pd.DataFrame, codebook, by: str | Sequence[str] | None = No
 
 
 # =========================================================================== measures by group
+def _measure_column(survey: pd.DataFrame, codebook, measure: str, scores: pd.DataFrame | None) -> tuple[np.ndarray, str]:
+    """One measure's values (float, NaN = no answer) and its kind (``construct``, ``item`` or ``tool``)."""
+    if measure in codebook.constructs:
+        return scores[measure].to_numpy(dtype=float), "construct"
+    if measure in codebook.item_ids:
+        return survey[measure].to_numpy(dtype=float), "item"
+    if measure in codebook.tool_ids:
+        return survey[measure].to_numpy(dtype=float), "tool"
+    raise KeyError(f"measure_by_group: {measure!r} is not a construct, item or tool id")
+
+
+def _group_codes(col: pd.Series) -> tuple[list, np.ndarray]:
+    """An attribute's groups (categories in order, else sorted values) and each respondent's group number (-1: none)."""
+    cats = list(col.cat.categories) if isinstance(col.dtype, pd.CategoricalDtype) else sorted(col.dropna().unique())
+    return cats, np.asarray(pd.Categorical(col, categories=cats).codes)
+
+
+def group_summaries(survey: pd.DataFrame, codebook, *, measures: Sequence[str], attribute: str, scores: pd.DataFrame | None = None,
+                    confidence: float = 0.95) -> pd.DataFrame:
+    """Several constructs, items or tools summarised by the groups of one attribute at once.
+
+    The first columns of :func:`measure_by_group` for every measure, from one sort of the
+    respondents by group (no per-group frame filtering, one vectorised t quantile call):
+    the offline explorer asks for every measure × attribute.
+
+    Returns
+    -------
+    DataFrame
+        One block per measure (in the order given): the whole staff first, then each group
+        with at least one answer. ``measure``, ``attribute``, ``group``, ``n``, ``mean``,
+        ``ci_low``, ``ci_high`` (95%: t interval for means, Wilson for tool shares),
+        ``share_negative``, ``share_neutral``, ``share_positive`` (Likert items; NaN
+        otherwise). The same numbers, bit for bit, as :func:`measure_by_group`: each
+        group's answers are summed in the survey's row order.
+    """
+    _check_columns(survey, [attribute], "group_summaries")
+    if scores is None and any(mid in codebook.constructs for mid in measures):
+        scores = construct_scores(survey, codebook)
+    cats, codes = _group_codes(survey[attribute])
+    order = np.argsort(codes, kind="stable")  # stable: each group keeps the survey's row order
+    bounds = np.searchsorted(codes[order], np.arange(len(cats) + 1))
+    names = [str(g) for g in cats]
+    rows: list[tuple] = []  # measure, kind, attribute, group, n, mean, sd, successes, negative, neutral, positive
+    for mid in measures:
+        yv, kind = _measure_column(survey, codebook, mid, scores)
+        neutral = codebook.scales[codebook.item(mid).scale].neutral if kind == "item" else None
+        ys = yv[order]
+        blocks = [(OVERALL_ATTRIBUTE, OVERALL, yv)] + [(attribute, names[g], ys[bounds[g]:bounds[g + 1]]) for g in range(len(cats))]
+        for attr, group, a in blocks:
+            a = a[~np.isnan(a)]
+            if len(a) == 0:
+                continue
+            shares = (np.count_nonzero(a < neutral), np.count_nonzero(a == neutral), np.count_nonzero(a > neutral)) if neutral is not None else (np.nan,) * 3
+            rows.append((mid, kind, attr, group, len(a), float(a.mean()), a.std(ddof=1) if len(a) > 1 else np.nan, a.sum(), *shares))
+    cols = ["measure", "kind", "attribute", "group", "n", "mean", "sd", "successes", "negative", "neutral", "positive"]
+    out = pd.DataFrame(rows, columns=cols)
+    n, mean = out["n"].to_numpy(dtype=float), out["mean"].to_numpy()
+    tool = (out["kind"] == "tool").to_numpy()
+    with np.errstate(invalid="ignore"):
+        half = stats.t.ppf(1 - (1 - confidence) / 2, n - 1) * out["sd"].to_numpy() / np.sqrt(n)
+    low, high = wilson_interval(np.where(tool, out["successes"].to_numpy(), 0.0), n, confidence=confidence)
+    out["ci_low"] = np.where(tool, low, mean - half)
+    out["ci_high"] = np.where(tool, high, mean + half)
+    for part, share in (("negative", "share_negative"), ("neutral", "share_neutral"), ("positive", "share_positive")):
+        out[share] = out[part].to_numpy(dtype=float) / n
+    out["n"] = out["n"].astype(int)
+    return out[["measure", "attribute", "group", "n", "mean", "ci_low", "ci_high", "share_negative", "share_neutral", "share_positive"]]
+
+
 def measure_by_group(survey: pd.DataFrame, codebook, *, measure: str, attribute: str, scores: pd.DataFrame | None = None, confidence: float = 0.95) -> pd.DataFrame:
     """One construct, item or tool summarised by the groups of one attribute (the explorer's table).
 
@@ -742,46 +811,28 @@ def measure_by_group(survey: pd.DataFrame, codebook, *, measure: str, attribute:
         ``share_neutral``, ``share_positive`` (Likert items only; NaN otherwise),
         ``diff`` (group − whole staff), ``effect_size`` (rank-biserial, group vs the rest),
         ``p_value`` (Mann–Whitney, group vs the rest), ``q_value`` (BH over the groups;
-        with two groups their common test counts once).
+        with two groups their common test counts once). The first columns are
+        :func:`group_summaries`.
     """
     _check_columns(survey, [attribute], "measure_by_group")
-    if measure in codebook.constructs:
-        scores = construct_scores(survey, codebook) if scores is None else scores
-        y, kind = scores[measure], "construct"
-    elif measure in codebook.item_ids:
-        y, kind = survey[measure], "item"
-    elif measure in codebook.tool_ids:
-        y, kind = survey[measure], "tool"
-    else:
-        raise KeyError(f"measure_by_group: {measure!r} is not a construct, item or tool id")
-    yv = y.to_numpy(dtype=float)
-    col = survey[attribute]
-    known = col.notna().to_numpy() & ~np.isnan(yv)
-    neutral = codebook.scales[codebook.item(measure).scale].neutral if kind == "item" else None
-    rows = []
-    for attr, group, mask in _groups(survey, [attribute]):
-        sel = mask.to_numpy() & ~np.isnan(yv) & (known if attr != OVERALL_ATTRIBUTE else True)
-        a = yv[sel]
-        if len(a) == 0:
-            continue
-        row = {"attribute": attr, "group": group, "n": int(len(a)), "mean": float(a.mean())}
-        if kind == "tool":
-            lo, hi = wilson_interval(a.sum(), len(a), confidence=confidence)
-            row.update(ci_low=float(lo), ci_high=float(hi))
-        else:
-            half = stats.t.ppf(1 - (1 - confidence) / 2, len(a) - 1) * a.std(ddof=1) / np.sqrt(len(a)) if len(a) > 1 else np.nan
-            row.update(ci_low=row["mean"] - half, ci_high=row["mean"] + half)
-        if neutral is not None:
-            row.update(share_negative=float((a < neutral).mean()), share_neutral=float((a == neutral).mean()), share_positive=float((a > neutral).mean()))
-        else:
-            row.update(share_negative=np.nan, share_neutral=np.nan, share_positive=np.nan)
+    if measure in codebook.constructs and scores is None:
+        scores = construct_scores(survey, codebook)
+    yv, _kind = _measure_column(survey, codebook, measure, scores)
+    out = group_summaries(survey, codebook, measures=[measure], attribute=attribute, scores=scores, confidence=confidence).drop(columns="measure")
+    cats, codes = _group_codes(survey[attribute])
+    number = {str(g): i for i, g in enumerate(cats)}
+    known = (codes >= 0) & ~np.isnan(yv)
+    effect, p = [], []
+    for attr, group in zip(out["attribute"], out["group"]):
         if attr == OVERALL_ATTRIBUTE:
-            row.update(effect_size=np.nan, p_value=np.nan)
-        else:
-            rest = yv[known & ~mask.to_numpy()]
-            row.update(effect_size=rank_biserial(a, rest), p_value=_mann_whitney(a, rest))
-        rows.append(row)
-    out = pd.DataFrame(rows)
+            effect.append(np.nan)
+            p.append(np.nan)
+            continue
+        in_group = codes == number[group]
+        a, rest = yv[in_group & known], yv[known & ~in_group]
+        effect.append(rank_biserial(a, rest))
+        p.append(_mann_whitney(a, rest))
+    out["effect_size"], out["p_value"] = effect, p
     overall = out.loc[out["attribute"] == OVERALL_ATTRIBUTE, "mean"].iloc[0] if len(out) else np.nan
     out["diff"] = np.where(out["attribute"] == OVERALL_ATTRIBUTE, np.nan, out["mean"] - overall)
     groups = out[out["attribute"] != OVERALL_ATTRIBUTE]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from dxanalysis import explore
@@ -276,6 +277,102 @@ def test_offline_data_has_no_number_of_a_hidden_group(sample, offline):
                 assert r[1] >= sample.min_group_size, (key, r)
 
 
+def _plain_pandas_summary(survey, codebook, measure, attribute, scores):
+    """The explorer's numbers of one measure by one attribute with plain pandas, scipy and statsmodels (the reference)."""
+    from scipy import stats
+    from statsmodels.stats.proportion import proportion_confint
+
+    y = (scores[measure] if measure in codebook.constructs else survey[measure]).astype(float)
+    frame = pd.DataFrame({"y": y, "g": survey[attribute]}).dropna(subset=["y"])
+    blocks = [("overall", "全体", frame["y"])] + [(attribute, str(g), part["y"]) for g, part in frame.dropna(subset=["g"]).groupby("g", observed=True, sort=True)]
+    rows = []
+    for attr, group, a in blocks:
+        n, mean = len(a), a.sum() / len(a)  # the mean with all weights 1: Σ w·x / Σ w
+        if measure in codebook.tool_ids:
+            low, high = proportion_confint(a.sum(), n, alpha=0.05, method="wilson")
+        else:
+            half = stats.t.ppf(0.975, n - 1) * a.std(ddof=1) / np.sqrt(n) if n > 1 else np.nan  # mean ± t(0.975, n − 1) · s / √n
+            low, high = mean - half, mean + half
+        row = {"attribute": attr, "group": group, "n": n, "mean": mean, "ci_low": low, "ci_high": high}
+        if measure in codebook.item_ids:
+            neutral = codebook.scales[codebook.item(measure).scale].neutral
+            row.update(share_negative=(a < neutral).sum() / n, share_neutral=(a == neutral).sum() / n, share_positive=(a > neutral).sum() / n)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("variant", ["sample", "object_attribute_with_gaps"])
+def test_group_summaries_match_plain_pandas(sample, variant):
+    survey, cb = sample.survey, sample.codebook
+    if variant != "sample":  # an attribute that is not categorical, with unknown values, and a category nobody is in
+        survey = survey.copy()
+        survey["grade"] = survey["grade"].astype(object)
+        survey.loc[survey.index[::37], "grade"] = None
+        survey["age_band"] = survey["age_band"].cat.add_categories(["空のグループ"])
+    scores = sv.construct_scores(survey, cb)
+    measures = [*cb.constructs, *cb.item_ids, *cb.tool_ids]
+    for attribute in cb.attributes:
+        table = sv.group_summaries(survey, cb, measures=measures, attribute=attribute, scores=scores)
+        assert table["measure"].unique().tolist() == measures
+        assert "空のグループ" not in set(table["group"])  # a group without answers has no row
+        for measure, got in table.groupby("measure", sort=False):
+            want = _plain_pandas_summary(survey, cb, measure, attribute, scores)
+            got = got.drop(columns="measure").reset_index(drop=True)[list(want.columns)]
+            assert got[["attribute", "group"]].values.tolist() == want[["attribute", "group"]].values.tolist(), (measure, attribute)
+            assert got["n"].tolist() == want["n"].tolist()
+            np.testing.assert_allclose(got.drop(columns=["attribute", "group", "n"]).to_numpy(dtype=float), want.drop(columns=["attribute", "group", "n"]).to_numpy(dtype=float),
+                                       rtol=1e-12, atol=1e-12, err_msg=f"{measure} by {attribute}")
+            if measure not in cb.item_ids:
+                assert got.columns.tolist()[-1] == "ci_high" and table.loc[table["measure"] == measure, "share_positive"].isna().all()
+    # measure_by_group shares these columns; its effect sizes and q-values are still per group
+    mbg = sv.measure_by_group(survey, cb, measure="tech_01", attribute="grade", scores=scores)
+    first = sv.group_summaries(survey, cb, measures=["tech_01"], attribute="grade", scores=scores).drop(columns="measure")
+    pd.testing.assert_frame_equal(mbg[first.columns], first, check_exact=True)
+    g = mbg.set_index("group").loc["係長級"]
+    known = survey["grade"].notna() & survey["tech_01"].notna()
+    a, rest = survey.loc[known & (survey["grade"] == "係長級"), "tech_01"], survey.loc[known & (survey["grade"] != "係長級"), "tech_01"]
+    from scipy import stats
+
+    u = stats.mannwhitneyu(a, rest, alternative="two-sided")
+    assert g["p_value"] == pytest.approx(u.pvalue) and g["effect_size"] == pytest.approx(2 * u.statistic / (len(a) * len(rest)) - 1)
+
+
+@pytest.mark.parametrize("min_size", [5, 40])
+def test_offline_data_equals_group_table_view_by_view(sample, min_size):
+    """The all-at-once offline tables are group_table's, view by view: the same groups hidden (plan, small
+    cells, their complements: at 40 many partitions suppress several cells) and the same rounded numbers."""
+    from types import SimpleNamespace
+
+    from dxanalysis.privacy import suppression_plan
+
+    m = SimpleNamespace(survey=sample.survey, codebook=sample.codebook, min_group_size=min_size, language="ja")
+    plan = suppression_plan(m.survey, m.codebook, min_size=min_size)
+    scores = sv.construct_scores(m.survey, m.codebook)
+    data = explore.offline_data(m, scores=scores, plan=plan)
+    kinds = {mid: kind for mid, _, kind, _ in data["measures"]}
+    assert len(data["views"]) == len(kinds) * len(data["attributes"])
+    checked = set(list(kinds)[::4]) | {next(mid for mid, k in kinds.items() if k == kind) for kind in ("construct", "item", "tool")}  # group_table is slow
+    hidden_rows = 0
+    for key, rows in data["views"].items():
+        measure, attribute = key.split("|")
+        hidden_rows += sum(len(r) == 1 for r in rows)
+        assert all(r[1] >= min_size for r in rows if len(r) > 1), key
+        if measure not in checked:
+            continue
+        t = explore.group_table(m, measure=measure, attribute=attribute, scores=scores, plan=plan, min_group_size=min_size)
+        want = []
+        for r in t.itertuples(index=False):
+            if r.suppressed:
+                want.append([r.group])
+                continue
+            row = [r.group, int(r.n), *(None if pd.isna(v) else round(float(v), 3) for v in (r.mean, r.ci_low, r.ci_high))]
+            if kinds[measure] == "item":
+                row += [round(float(v), 3) for v in (r.share_negative, r.share_neutral, r.share_positive)]
+            want.append(row)
+        assert rows == want, key
+    assert hidden_rows > (len(data["views"]) if min_size == 40 else 0)
+
+
 def test_offline_explorer_html_is_self_contained_and_small(offline):
     from dxanalysis.report import external_references
 
@@ -382,3 +479,42 @@ def test_item_chart_title_clears_the_legend(sample):
     title = fig.axes[0].title if fig.axes[0].get_title() else fig.axes[0]._left_title
     legend = fig.axes[0].get_legend()
     assert not title.get_window_extent(r).overlaps(legend.get_window_extent(r))
+
+
+def test_figure_png_is_the_tight_savefig(sample):
+    """The explorer's PNG (one layout pass fewer) is byte for byte savefig(bbox_inches="tight")."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    for measure, attribute, filters in [("tech_01", "department", None), ("use", "grade", {"department": ["福祉部"]}), ("tool_chat", "employment", None)]:
+        fig = explore.explorer_view(sample, measure=measure, attribute=attribute, filters=filters).figure
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+        dpi = fig.dpi
+        assert explore.figure_png(fig) == buf.getvalue(), measure
+        assert fig.dpi == dpi
+        plt.close(fig)
+
+
+def test_explorer_keeps_recent_views_and_they_stay_filtered(sample):
+    import contextlib
+    import io
+
+    ex = explore.Explorer(sample)
+    with contextlib.redirect_stdout(io.StringIO()):
+        ex.build()
+        wg = ex.widgets
+        wg["measure"].value = "use"
+        wg["attribute"].value = "grade"
+        wg["filters"]["department"].value = "会計課"  # a group the plan hides: every row hidden
+        first, png = ex.view, ex._png
+        assert first.table["suppressed"].all() and first.table["mean"].isna().all()
+        wg["filters"]["department"].value = ""
+        assert not ex.view.table["suppressed"].all()
+        wg["sort"].value = "desc"
+        wg["filters"]["department"].value = "会計課"  # back to a kept view: the same table and chart, still hidden
+    assert ex._png == png and ex.view is not first
+    pd.testing.assert_frame_equal(ex.view.table, first.table)
+    assert ex.view.table["suppressed"].all() and ex.view.table["mean"].isna().all()
+    assert len(ex._cache) <= explore.CACHED_VIEWS
