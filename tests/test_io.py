@@ -302,3 +302,48 @@ def test_changed_header_links_unknown_and_missing(tiny):
     headers[7] = "まったく別の列"
     write_csv(tiny / "survey.csv", headers, TINY_SURVEY_ROWS)
     assert all("hint" not in p.params for p in _errors(tiny).problems)  # nothing close: no guess
+
+
+# --------------------------------------------------------------------------- vectorised reading (issue #17, session 4)
+def _per_cell_reference(df: pd.DataFrame) -> pd.DataFrame:
+    """What read_table promises, cell by cell with unicodedata (the independent reference)."""
+    import unicodedata
+
+    import numpy as np
+
+    out = {}
+    for i in range(df.shape[1]):
+        cells = []
+        for v in df.iloc[:, i]:
+            if isinstance(v, str):
+                v = unicodedata.normalize("NFKC", v).strip()
+                cells.append(v if v else np.nan)
+            else:
+                cells.append(np.nan)
+        out[i] = cells
+    ref = pd.DataFrame(out)
+    ref.columns = [unicodedata.normalize("NFKC", str(c)).strip() for c in df.columns]
+    return ref
+
+
+def test_read_table_normalises_like_a_per_cell_loop(tmp_path):
+    import numpy as np
+
+    rows = [["Ａ１", "  総務部 ", "", "ｶﾀｶﾅ", "x"], ["a1", "総務部", "", "\u3000", "x"], ["A1", "福祉部\u3000", "", "ﾃｽﾄ ", "x"], ["①", "総務部", "", "", "y"]]
+    write_csv(tmp_path / "t.csv", ["ＩＤ", " 部署", "空", "カナ", "ascii"], rows)
+    got = io.read_table(tmp_path / "t.csv")
+    ref = _per_cell_reference(pd.DataFrame(rows, columns=["ＩＤ", " 部署", "空", "カナ", "ascii"]).replace({"": np.nan}))
+    assert list(got.columns) == list(ref.columns) == ["ID", "部署", "空", "カナ", "ascii"]
+    for c in got.columns:
+        assert got[c].tolist() == pytest.approx(ref[c].tolist(), nan_ok=True), c
+    assert got["空"].isna().all() and got["カナ"].isna().tolist() == [False, True, False, True]  # blank and full-width space → empty
+    assert got["ID"].tolist() == ["A1", "a1", "A1", "1"] and got["部署"].tolist() == ["総務部", "総務部", "福祉部", "総務部"]
+
+
+def test_scale_and_multi_select_columns_match_a_per_cell_reading(tiny):
+    # the factorised parsing gives what mapping each cell on its own gives, with problems in row order
+    rows = [list(r) for r in TINY_SURVEY_ROWS]
+    rows[0][7], rows[2][7], rows[3][7] = "7", "abc", "7"
+    write_csv(tiny / "survey.csv", TINY_HEADERS, rows)
+    found = [(p.code, p.row, p.value) for p in _errors(tiny).problems]
+    assert found == [("out_of_range", 2, "7"), ("unknown_label", 4, "abc"), ("out_of_range", 5, "7")]
