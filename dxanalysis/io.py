@@ -110,8 +110,7 @@ def _nfkc_column(col: pd.Series) -> pd.Series:
     if not len(uniques):  # nothing but empty cells: float NaN, as Series.map gives
         return col.map({})
     normed = np.array([nfkc(u) for u in uniques], dtype=object)
-    if all(isinstance(u, str) for u in uniques):
-        normed[normed == ""] = np.nan
+    normed[normed == ""] = np.nan
     same = pd.isna(normed) == pd.isna(uniques)
     if same.all() and (normed[~pd.isna(normed)] == uniques[~pd.isna(uniques)]).all():
         return col
@@ -267,7 +266,7 @@ def parse_survey(raw: pd.DataFrame, codebook: Codebook, file: str) -> tuple[pd.D
         else:
             first_row[val] = spreadsheet_row(idx)
     out["respondent_id"] = rid.astype("string")
-    out["source_row"] = [spreadsheet_row(i) for i in raw.index]  # where the answer is in the file
+    out["source_row"] = raw.index.to_numpy().astype(np.int64) + 2  # where the answer is in the file (spreadsheet_row, vectorised)
 
     for aid, attr in cb.attributes.items():
         col = raw[nfkc(attr.header)]
@@ -413,10 +412,17 @@ def parse_roster(raw: pd.DataFrame, codebook: Codebook, file: str) -> tuple[pd.D
     attrs = [c for c in df.columns if c != "staff"]
     allowed = {aid: [nfkc(v) for v in codebook.attributes[aid].values] for aid in attrs}
     total_rows = set()
-    for idx, r in df.iterrows():
-        blank = [codebook.attributes[a].label for a in attrs if pd.isna(r[a])]
-        total = [r[a] for a in attrs if isinstance(r[a], str) and r[a] not in allowed[a] and
-                 (r[a].lower() in ROSTER_TOTAL_WORDS or r[a].endswith(("合計", "小計", "総計")))]
+    # column by column (vectorised), then one problem per flagged row, in row order
+    blank_mask = {a: df[a].isna().to_numpy() for a in attrs}
+    total_mask = {a: np.array([isinstance(v, str) and v not in allowed[a] and (v.lower() in ROSTER_TOTAL_WORDS or v.endswith(("合計", "小計", "総計")))
+                               for v in df[a].to_numpy()], dtype=bool) for a in attrs}
+    flagged = np.zeros(len(df), dtype=bool)
+    for a in attrs:
+        flagged |= blank_mask[a] | total_mask[a]
+    for pos in np.flatnonzero(flagged):
+        idx = df.index[pos]
+        blank = [codebook.attributes[a].label for a in attrs if blank_mask[a][pos]]
+        total = [df[a].iat[pos] for a in attrs if total_mask[a][pos]]
         if total or blank:
             total_rows.add(idx)
             detail = f"「{total[0]}」" if total else ("空欄: " + "・".join(blank))
@@ -454,12 +460,12 @@ def check_survey_in_roster(survey: pd.DataFrame, roster: pd.DataFrame, codebook:
         # a row whose count could not be read (NaN, reported already) still names its group
         staffed = set(roster.loc[(roster["staff"] > 0) | roster["staff"].isna(), aid].astype(str))
         seen = survey[aid].dropna().astype(str)
-        for val in sorted(set(seen) - staffed):
+        for val in sorted(set(seen.unique()) - staffed):
             first = int(survey.loc[seen.index[seen == val][0], "source_row"]) if "source_row" in survey else None
             problems.append(Problem(file=survey_file, code="department_not_in_roster", row=first, column=codebook.attributes[aid].header, value=val, params={"attribute": codebook.attributes[aid].label, "first": first}))
         counts = survey[aid].dropna().astype(str).value_counts()
         staff = roster.groupby(aid, observed=True)["staff"].sum(min_count=1)
-        staff = staff[~roster.groupby(aid, observed=True)["staff"].apply(lambda x: x.isna().any())]  # unknown total: no comparison
+        staff = staff[~roster["staff"].isna().groupby(roster[aid], observed=True).any()]  # unknown total: no comparison
         staff.index = staff.index.astype(str)
         for val, n in counts.items():
             if val in staff.index and n > staff[val]:
