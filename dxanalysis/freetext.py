@@ -1194,7 +1194,8 @@ def comment_analysis(
     if groups is not None and section_attribute in groups.columns:
         sections |= set(_find_small_sections(groups, min_size=min_group_size, attribute=section_attribute))
     redacted, summary = redact_series(texts, small_sections=sorted(sections), language=language)
-    answered = texts.notna() & texts.astype(str).str.strip().ne("")
+    codes, distinct = _distinct_texts(texts)
+    answered = np.array([t.strip() != "" for t in distinct] + [False], dtype=bool)[codes]  # not missing, not blank
     codes, distinct = _distinct_texts(redacted)
     substantive = pd.Series(np.array([is_substantive(t) for t in distinct] + [False], dtype=bool)[codes], index=redacted.index)  # each distinct comment once
     n_answers, n_comments = int(answered.sum()), int(substantive.sum())

@@ -391,7 +391,8 @@ def test_warm_kernel_reset_keeps_the_pure_caches(tmp_path):
     (tmp_path / "x.yaml").write_text("a: 1\n", encoding="utf-8")
     code = ("import os, sys; from pathlib import Path; from dxanalysis import config, freetext, kernel; kernel.snapshot_state(); "
             "config.read_yaml(Path(sys.argv[1])); freetext._tokens('窓口の予約'); kernel.reset_state(os.getcwd()); "
-            "assert 'a: 1\\n' in config._PARSED, 'yaml'; assert freetext._tokens.cache_info().currsize == 1, 'tokens'; print('kept')")
+            "assert 'a: 1\\n' in config._PARSED, 'yaml'; assert freetext._tokens.cache_info().currsize == 1, 'tokens'; "
+            "assert freetext.get_tokenizer.cache_info().currsize == 1, 'tokenizer'; print('kept')")
     root = Path(io.__file__).resolve().parent.parent
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "x.yaml")], capture_output=True, text=True, env={**__import__("os").environ, "PYTHONPATH": str(root)}, timeout=300)
     assert out.returncode == 0 and "kept" in out.stdout, out.stderr

@@ -567,3 +567,10 @@ def test_a_comment_without_personal_data_is_tokenised_once(monkeypatch):
     assert seen.count(text) == 1
     freetext._tokens.cache_clear()
     freetext._analyse.cache_clear()
+
+
+def test_answer_counts_equal_plain_pandas():
+    texts = pd.Series(["", "  ", None, np.nan, pd.NA, 5, "特になし", "紙の申請書を電子申請に切り替えたい", "紙の申請書を電子申請に切り替えたい", "窓口を減らす"] * 2, dtype=object)
+    rep = T.comment_analysis(texts, None, min_group_size=3)
+    assert rep.n_answers == int((texts.notna() & texts.astype(str).str.strip().ne("")).sum()) == 10
+    assert rep.n_comments == int(T.redact_series(texts)[0].map(T.is_substantive).sum()) == 8
