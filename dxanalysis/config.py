@@ -491,17 +491,43 @@ class _Loader(yaml.SafeLoader):
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
 
 
+#: Parsed YAML files of this process by text: (data, node tree). municipality.yaml is read
+#: three times per ``io.load_municipality`` and every notebook loads the same folder, so a
+#: file's text is parsed once per process (pure PyYAML takes 10–40 ms per file). The key is
+#: the text itself, so an edited file is parsed again; errors are never stored. Kept on
+#: purpose across the notebooks of a warm kernel: ``kernel.reset_state`` rebinds this name to
+#: the same dict, whose entries depend only on their key.
+_PARSED: dict[str, tuple[object, yaml.Node | None]] = {}
+_PARSED_MAX = 32
+
+
 def _parse(path: Path) -> tuple[object, yaml.Node | None]:
-    """(data, node tree) of a YAML file; syntax errors become an InputError naming the line."""
+    """(data, node tree) of a YAML file; syntax errors become an InputError naming the line.
+
+    The data is a fresh copy on every call (callers may change it); the node tree is shared
+    (only read, by :func:`yaml_line`).
+    """
+    import copy
+
     if not path.exists():
         raise InputError([Problem(file=path.name, code="file_missing")])
     text = _decode(path)
+    hit = _PARSED.get(text)
+    if hit is None:
+        hit = _parse_text(text, path.name)
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.pop(next(iter(_PARSED)))
+        _PARSED[text] = hit
+    return copy.deepcopy(hit[0]), hit[1]
+
+
+def _parse_text(text: str, name: str) -> tuple[object, yaml.Node | None]:
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
-        raise InputError([_syntax_problem(exc, path.name, text)]) from None
+        raise InputError([_syntax_problem(exc, name, text)]) from None
     finally:
         loader.dispose()
     return data, node

@@ -95,6 +95,19 @@ def get_tokenizer():
     return Tokenizer()
 
 
+@functools.lru_cache(maxsize=20000)
+def _tokens(text: str) -> tuple:
+    """janome's tokens of ``text`` (a tuple, so it can be cached).
+
+    Redaction (:func:`_find_names`, on the comment as written) and term analysis
+    (:func:`_analyse`, on the redacted comment) tokenise the same text whenever a comment
+    holds no personal data, which is most comments: each distinct text is tokenised once
+    per process. A pure cache (its value depends only on ``text``): like
+    :func:`get_tokenizer`, it is kept across the notebooks of a warm kernel on purpose.
+    """
+    return tuple(get_tokenizer().tokenize(text))
+
+
 def is_substantive(text) -> bool:
     """False for empty answers and "特になし"-type answers."""
     t = re.sub(r"[\s、。,.!?!?・ー\-ー~〜]+", "", nfkc(text))
@@ -178,7 +191,7 @@ def _find_names(segment: str, offset: int) -> list[Span]:
     hon_re = _honorific_re()
     toks = []
     cursor = 0
-    for t in get_tokenizer().tokenize(segment):
+    for t in _tokens(segment):
         start = segment.find(t.surface, cursor)
         if start < 0:  # janome keeps every character; this is only a safety net
             start = cursor
@@ -366,25 +379,36 @@ def redact_series(texts: pd.Series, *, small_sections: Sequence[str] = (), langu
     """
     if not isinstance(texts, pd.Series):
         raise TypeError("redact_series: texts must be a pandas Series")
-    red, totals, touched = [], Counter(), Counter()
-    done: dict[str, tuple[str, dict[str, int]]] = {}  # each distinct comment is analysed once (janome is the cost)
     small_sections = tuple(small_sections)
-    for v in texts:
-        if v is None or (not isinstance(v, str) and pd.isna(v)):
-            red.append(np.nan)
-            continue
-        key = v if isinstance(v, str) else str(v)
-        if key not in done:
-            done[key] = redact(v, small_sections=small_sections, language=language)
-        r, c = done[key]
-        red.append(r)
-        totals.update(c)
-        touched.update({k: 1 for k, n in c.items() if n})
+    kinds = ("name", "email", "phone", "staff_no", "section")
+    # each distinct comment is redacted once (janome is the cost); the counts are summed by codes
+    codes, distinct = _distinct_texts(texts)
+    done = [redact(v, small_sections=small_sections, language=language) for v in distinct]
+    per_text = np.array([[c[k] for k in kinds] for _, c in done], dtype=np.int64).reshape(len(done), len(kinds))
+    uses = np.bincount(codes[codes >= 0], minlength=len(done))
+    totals = dict(zip(kinds, (uses @ per_text).tolist()))
+    touched = dict(zip(kinds, (uses @ (per_text > 0)).tolist()))
+    red = np.array([r for r, _ in done] + [np.nan], dtype=object)[codes]
     labels = REDACTION_LABELS.get(language, REDACTION_LABELS["ja"])
     summary = pd.DataFrame(
         [{"kind": k, "placeholder": PLACEHOLDERS[k][language], "description": labels[k], "count": int(totals[k]), "n_comments": int(touched[k])} for k in ("name", "email", "phone", "staff_no", "section")]
     )
     return pd.Series(red, index=texts.index, name=texts.name, dtype=object), summary
+
+
+def _distinct_texts(texts: pd.Series) -> tuple[np.ndarray, list]:
+    """(codes, distinct answers): ``distinct[codes[i]]`` is answer ``i`` (as written; a non-text
+    answer by its ``str``), code -1 for a missing one (None, NaN, pd.NA)."""
+    values = texts.to_numpy(dtype=object)
+    missing = pd.isna(values)
+    codes = np.full(len(values), -1, dtype=np.int64)
+    present = values[~missing]
+    if len(present):
+        keys = np.array([v if isinstance(v, str) else str(v) for v in present], dtype=object)
+        inner, uniques = pd.factorize(keys)
+        codes[~missing] = inner
+        return codes, list(uniques)  # str(v) reads as v does: nfkc_text(5) == nfkc_text("5")
+    return codes, []
 
 
 def redaction_scores(cases: Sequence[dict], *, small_sections: Sequence[str] = ()) -> pd.DataFrame:
@@ -523,7 +547,7 @@ def _analyse(norm: str, stop: frozenset, compounds: bool) -> tuple[tuple[str, in
             out.append((term, buf[0][1], buf[-1][2]))
         buf = []
 
-    for t in get_tokenizer().tokenize(work):
+    for t in _tokens(work):
         start = work.find(t.surface, cursor)
         start = cursor if start < 0 else start
         end = start + len(t.surface)
@@ -581,16 +605,19 @@ def document_terms(texts: pd.Series, *, stopwords: Iterable[str] | None = None, 
         comment); one row per comment × term, comments in input order, terms in order
         of first occurrence. Empty and "特になし" answers give no rows.
     """
-    rows = []
-    done: dict[str, Counter] = {}  # each distinct comment is tokenised once
-    for doc, text in texts.items():
-        if not is_substantive(text):
-            continue
-        key = text if isinstance(text, str) else str(text)
-        if key not in done:
-            done[key] = Counter(tokenize(text, stopwords=stopwords, compounds=compounds))
-        rows.extend({"doc": doc, "term": t, "count": int(k)} for t, k in done[key].items())
-    return pd.DataFrame(rows, columns=["doc", "term", "count"])
+    codes, distinct = _distinct_texts(texts)
+    counted = [Counter(tokenize(t, stopwords=stopwords, compounds=compounds)) if is_substantive(t) else Counter() for t in distinct]  # each distinct comment once
+    lengths = np.array([len(c) for c in counted] + [0], dtype=np.int64)
+    n_terms = lengths[codes]  # rows per comment, in comment order (0 for empty and "特になし")
+    if not n_terms.sum():
+        return pd.DataFrame([], columns=["doc", "term", "count"])
+    flat_terms = np.array([t for c in counted for t in c], dtype=object)
+    flat_counts = np.array([k for c in counted for k in c.values()], dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(lengths[:-1])])
+    used = n_terms > 0
+    reps = n_terms[used]
+    take = np.repeat(starts[codes[used]], reps) + np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps)
+    return pd.DataFrame({"doc": texts.index[used].repeat(reps).tolist(), "term": flat_terms[take].tolist(), "count": flat_counts[take].tolist()}, columns=["doc", "term", "count"])
 
 
 # --------------------------------------------------------------------------- frequencies
@@ -822,8 +849,10 @@ def cooccurrence(doc_terms: pd.DataFrame, *, min_docs: int = MIN_DOCS, top_n: in
         return pd.DataFrame(columns=cols)
     sub = doc_terms[doc_terms["term"].isin(terms)]
     docs = pd.Index(sub["doc"].unique())
-    x = np.zeros((len(docs), len(terms)), dtype=np.int64)
-    x[docs.get_indexer(sub["doc"]), pd.Index(terms).get_indexer(sub["term"])] = 1
+    # 0/1 as float64: the product runs in BLAS (integer matmul does not; 100,000 comments took ~1 s);
+    # counts stay exact (whole numbers far below 2**53), so n_docs and jaccard are the same numbers
+    x = np.zeros((len(docs), len(terms)), dtype=np.float64)
+    x[docs.get_indexer(sub["doc"]), pd.Index(terms).get_indexer(sub["term"])] = 1.0
     co = x.T @ x
     df = np.diag(co)
     rows = []
@@ -1006,7 +1035,11 @@ def kwic(texts: pd.Series, term: str, *, width: int = 25, max_examples: int | No
         row per chosen comment (its first use of the term), in comment order.
     """
     rows = []
-    for doc, text in texts.items():
+    # each distinct comment once, with the label of its first writer: a repeated comment gives the
+    # same excerpt, which the drop_duplicates below removes anyway (keeping the first)
+    codes, distinct = _distinct_texts(texts)
+    first = pd.Series(np.arange(len(codes)))[codes >= 0].groupby(codes[codes >= 0], sort=True).first().to_numpy()
+    for k, text in enumerate(distinct):
         if not is_substantive(text):
             continue
         norm = nfkc(text)
@@ -1014,7 +1047,7 @@ def kwic(texts: pd.Series, term: str, *, width: int = 25, max_examples: int | No
             if t == term:
                 left = norm[max(0, s - width) : s]
                 right = norm[e : e + width]
-                rows.append({"doc": doc, "term": term, "left": ("…" if s > width else "") + left.replace("\n", " "), "keyword": norm[s:e], "right": right.replace("\n", " ") + ("…" if e + width < len(norm) else "")})
+                rows.append({"doc": texts.index[first[k]], "term": term, "left": ("…" if s > width else "") + left.replace("\n", " "), "keyword": norm[s:e], "right": right.replace("\n", " ") + ("…" if e + width < len(norm) else "")})
                 break
     out = pd.DataFrame(rows, columns=["doc", "term", "left", "keyword", "right"])
     # identical excerpts (the same sentence written by several people) are shown once
@@ -1163,8 +1196,10 @@ def comment_analysis(
     if groups is not None and section_attribute in groups.columns:
         sections |= set(_find_small_sections(groups, min_size=min_group_size, attribute=section_attribute))
     redacted, summary = redact_series(texts, small_sections=sorted(sections), language=language)
-    answered = texts.notna() & texts.astype(str).str.strip().ne("")
-    substantive = redacted.map(is_substantive)
+    codes, distinct = _distinct_texts(texts)
+    answered = np.array([t.strip() != "" for t in distinct] + [False], dtype=bool)[codes]  # not missing, not blank
+    codes, distinct = _distinct_texts(redacted)
+    substantive = pd.Series(np.array([is_substantive(t) for t in distinct] + [False], dtype=bool)[codes], index=redacted.index)  # each distinct comment once
     n_answers, n_comments = int(answered.sum()), int(substantive.sum())
 
     private = pd.DataFrame({"doc": texts.index})

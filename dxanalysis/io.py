@@ -90,15 +90,33 @@ def read_table(path: Path | str) -> pd.DataFrame:
         raise InputError([Problem(file=path.name, code="file_unreadable", params={"detail": "文字コードを判別できません / unknown encoding"})]) from None
     except Exception as exc:  # noqa: BLE001 - any parser failure is a user-facing file problem
         raise InputError([Problem(file=path.name, code="file_unreadable", params={"detail": type(exc).__name__ + ": " + str(exc).splitlines()[0][:200]})]) from None
+    return _normalise_frame(df)
+
+
+def _normalise_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """Headers and cells NFKC-normalised (stripped), cells empty after that NaN."""
     df.columns = [nfkc(str(c)) for c in df.columns]
-    df = df.apply(_nfkc_column)
-    df = df.replace({"": np.nan})
-    return df
+    return pd.DataFrame({i: _nfkc_column(df.iloc[:, i]) for i in range(df.shape[1])}, index=df.index).set_axis(df.columns, axis=1)
 
 
 def _nfkc_column(col: pd.Series) -> pd.Series:
-    """NFKC every distinct value once: answers repeat (100,000 rows hold a few dozen values)."""
-    return col.map({v: nfkc(v) for v in pd.unique(col.dropna())})
+    """NFKC every distinct value once: answers repeat (100,000 rows hold a few dozen values).
+
+    Vectorised: the column is factorised (codes + distinct values, in C), each distinct
+    value is normalised once and the codes index the normalised values; a value empty
+    after stripping becomes NaN. A column that needs no change is returned as it is.
+    """
+    codes, uniques = pd.factorize(col.to_numpy(), use_na_sentinel=True)
+    if not len(uniques):  # nothing but empty cells: float NaN, as Series.map gives
+        return col.map({})
+    normed = np.array([nfkc(u) for u in uniques], dtype=object)
+    normed[normed == ""] = np.nan
+    same = pd.isna(normed) == pd.isna(uniques)
+    if same.all() and (normed[~pd.isna(normed)] == uniques[~pd.isna(uniques)]).all():
+        return col
+    out = normed[codes]
+    out[codes < 0] = np.nan
+    return pd.Series(out, index=col.index, name=col.name, dtype=col.dtype if col.dtype != object else None)
 
 
 # --------------------------------------------------------------------------- containers
@@ -151,28 +169,27 @@ def _parse_scale_column(series: pd.Series, scale, scale_id: str, file: str, head
     """Map label text or numbers to floats; returns (values, non_substantive_mask)."""
     label_to_value = {nfkc(v): k for k, v in scale.labels.items()}
     missing_codes = {nfkc(m) for m in scale.missing}
-    out = pd.Series(np.nan, index=series.index, dtype=float)
-    non_sub = pd.Series(False, index=series.index)
-    s = series.dropna()
-    # vectorised fast path: map the unique values once
-    uniques = s.unique()
-    mapping: dict[str, float] = {}
-    bad: set[str] = set()
-    for u in uniques:
+    # vectorised: factorise the column (codes + distinct values, in C), decide each distinct value once
+    cells = series.to_numpy()
+    codes, uniques = pd.factorize(cells, use_na_sentinel=True)
+    value = np.full(len(uniques) + 1, np.nan)  # the last slot is for empty cells (code -1)
+    is_missing = np.zeros(len(uniques) + 1, dtype=bool)
+    is_bad = np.zeros(len(uniques) + 1, dtype=bool)
+    for j, u in enumerate(uniques):
+        is_missing[j] = u in missing_codes
         if u in label_to_value:
-            mapping[u] = float(label_to_value[u])
-        elif u in missing_codes:
-            mapping[u] = np.nan
-        else:
+            value[j] = float(label_to_value[u])
+        elif not is_missing[j]:
             num = _number(u)
             if num is None or not scale.min <= num <= scale.max or num != int(num):
-                bad.add(u)
+                is_bad[j] = True
             else:
-                mapping[u] = num
-    out.loc[s.index] = s.map(mapping).astype(float)
-    non_sub.loc[s.index] = s.isin(missing_codes)
-    if bad:
-        for idx, val in s[s.isin(bad)].items():
+                value[j] = num
+    out = pd.Series(value[codes], index=series.index, dtype=float)
+    non_sub = pd.Series(is_missing[codes], index=series.index)
+    bad_rows = is_bad[codes]
+    if bad_rows.any():
+        for idx, val in zip(series.index[bad_rows], cells[bad_rows]):
             num = _number(val)
             if num is None:
                 code = "unknown_label"
@@ -249,7 +266,7 @@ def parse_survey(raw: pd.DataFrame, codebook: Codebook, file: str) -> tuple[pd.D
         else:
             first_row[val] = spreadsheet_row(idx)
     out["respondent_id"] = rid.astype("string")
-    out["source_row"] = [spreadsheet_row(i) for i in raw.index]  # where the answer is in the file
+    out["source_row"] = raw.index.to_numpy().astype(np.int64) + 2  # where the answer is in the file (spreadsheet_row, vectorised)
 
     for aid, attr in cb.attributes.items():
         col = raw[nfkc(attr.header)]
@@ -332,7 +349,9 @@ def parse_multi_select(column: pd.Series, question, file: str, problems: list[Pr
         by_text.setdefault(nfkc(o.id), o.id)
     others = [(nfkc(o.label), o.id) for o in question.options if o.other]
     cache: dict[str, tuple[set[str], list[str]]] = {}
-    for cell in pd.unique(column.dropna()):  # answers repeat: parse each distinct cell once
+    cells = column.to_numpy()
+    codes, uniques = pd.factorize(cells, use_na_sentinel=True)
+    for cell in uniques:  # answers repeat: parse each distinct cell once
         hit, bad = set(), []
         for part in split_multi_select(cell, question.separator):
             oid = by_text.get(part)
@@ -345,13 +364,15 @@ def parse_multi_select(column: pd.Series, question, file: str, problems: list[Pr
             else:
                 hit.add(oid)
         cache[cell] = (hit, bad)
-    for idx, cell in column.dropna().items():
+    has_bad = np.array([bool(cache[cell][1]) for cell in uniques] + [False])[codes]
+    for idx, cell in zip(column.index[has_bad], cells[has_bad]):
         for part in cache[cell][1]:
             hint = close_match(part, list(by_text))
             problems.append(Problem(file=file, code="unknown_multi_option", row=spreadsheet_row(idx), column=question.header, value=part,
                                     params={"question": question.label, "separator": question.separator, "known": ", ".join(nfkc(o.label) for o in question.options),
                                             **({"hint": "did_you_mean", "suggest": hint} if hint else {})}))
-    chosen = {o.id: column.map({cell: float(o.id in hit) for cell, (hit, _) in cache.items()}).astype(float) for o in question.options}
+    chosen = {o.id: pd.Series(np.array([float(o.id in cache[cell][0]) for cell in uniques] + [np.nan])[codes], index=column.index, name=column.name, dtype=float)
+              for o in question.options}
     return {question.measure_id(oid): vals for oid, vals in chosen.items()}
 
 
@@ -391,10 +412,17 @@ def parse_roster(raw: pd.DataFrame, codebook: Codebook, file: str) -> tuple[pd.D
     attrs = [c for c in df.columns if c != "staff"]
     allowed = {aid: [nfkc(v) for v in codebook.attributes[aid].values] for aid in attrs}
     total_rows = set()
-    for idx, r in df.iterrows():
-        blank = [codebook.attributes[a].label for a in attrs if pd.isna(r[a])]
-        total = [r[a] for a in attrs if isinstance(r[a], str) and r[a] not in allowed[a] and
-                 (r[a].lower() in ROSTER_TOTAL_WORDS or r[a].endswith(("合計", "小計", "総計")))]
+    # column by column (vectorised), then one problem per flagged row, in row order
+    blank_mask = {a: df[a].isna().to_numpy() for a in attrs}
+    total_mask = {a: np.array([isinstance(v, str) and v not in allowed[a] and (v.lower() in ROSTER_TOTAL_WORDS or v.endswith(("合計", "小計", "総計")))
+                               for v in df[a].to_numpy()], dtype=bool) for a in attrs}
+    flagged = np.zeros(len(df), dtype=bool)
+    for a in attrs:
+        flagged |= blank_mask[a] | total_mask[a]
+    for pos in np.flatnonzero(flagged):
+        idx = df.index[pos]
+        blank = [codebook.attributes[a].label for a in attrs if blank_mask[a][pos]]
+        total = [df[a].iat[pos] for a in attrs if total_mask[a][pos]]
         if total or blank:
             total_rows.add(idx)
             detail = f"「{total[0]}」" if total else ("空欄: " + "・".join(blank))
@@ -432,12 +460,12 @@ def check_survey_in_roster(survey: pd.DataFrame, roster: pd.DataFrame, codebook:
         # a row whose count could not be read (NaN, reported already) still names its group
         staffed = set(roster.loc[(roster["staff"] > 0) | roster["staff"].isna(), aid].astype(str))
         seen = survey[aid].dropna().astype(str)
-        for val in sorted(set(seen) - staffed):
+        for val in sorted(set(seen.unique()) - staffed):
             first = int(survey.loc[seen.index[seen == val][0], "source_row"]) if "source_row" in survey else None
             problems.append(Problem(file=survey_file, code="department_not_in_roster", row=first, column=codebook.attributes[aid].header, value=val, params={"attribute": codebook.attributes[aid].label, "first": first}))
         counts = survey[aid].dropna().astype(str).value_counts()
         staff = roster.groupby(aid, observed=True)["staff"].sum(min_count=1)
-        staff = staff[~roster.groupby(aid, observed=True)["staff"].apply(lambda x: x.isna().any())]  # unknown total: no comparison
+        staff = staff[~roster["staff"].isna().groupby(roster[aid], observed=True).any()]  # unknown total: no comparison
         staff.index = staff.index.astype(str)
         for val, n in counts.items():
             if val in staff.index and n > staff[val]:

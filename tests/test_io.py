@@ -302,3 +302,97 @@ def test_changed_header_links_unknown_and_missing(tiny):
     headers[7] = "まったく別の列"
     write_csv(tiny / "survey.csv", headers, TINY_SURVEY_ROWS)
     assert all("hint" not in p.params for p in _errors(tiny).problems)  # nothing close: no guess
+
+
+# --------------------------------------------------------------------------- vectorised reading (issue #17, session 4)
+def _per_cell_reference(df: pd.DataFrame) -> pd.DataFrame:
+    """What read_table promises, cell by cell with unicodedata (the independent reference)."""
+    import unicodedata
+
+    import numpy as np
+
+    out = {}
+    for i in range(df.shape[1]):
+        cells = []
+        for v in df.iloc[:, i]:
+            if isinstance(v, str):
+                v = unicodedata.normalize("NFKC", v).strip()
+                cells.append(v if v else np.nan)
+            else:
+                cells.append(np.nan)
+        out[i] = cells
+    ref = pd.DataFrame(out)
+    ref.columns = [unicodedata.normalize("NFKC", str(c)).strip() for c in df.columns]
+    return ref
+
+
+def test_read_table_normalises_like_a_per_cell_loop(tmp_path):
+    import numpy as np
+
+    rows = [["Ａ１", "  総務部 ", "", "ｶﾀｶﾅ", "x"], ["a1", "総務部", "", "\u3000", "x"], ["A1", "福祉部\u3000", "", "ﾃｽﾄ ", "x"], ["①", "総務部", "", "", "y"]]
+    write_csv(tmp_path / "t.csv", ["ＩＤ", " 部署", "空", "カナ", "ascii"], rows)
+    got = io.read_table(tmp_path / "t.csv")
+    ref = _per_cell_reference(pd.DataFrame(rows, columns=["ＩＤ", " 部署", "空", "カナ", "ascii"]).replace({"": np.nan}))
+    assert list(got.columns) == list(ref.columns) == ["ID", "部署", "空", "カナ", "ascii"]
+    for c in got.columns:
+        assert got[c].tolist() == pytest.approx(ref[c].tolist(), nan_ok=True), c
+    assert got["空"].isna().all() and got["カナ"].isna().tolist() == [False, True, False, True]  # blank and full-width space → empty
+    assert got["ID"].tolist() == ["A1", "a1", "A1", "1"] and got["部署"].tolist() == ["総務部", "総務部", "福祉部", "総務部"]
+
+
+def test_scale_and_multi_select_columns_match_a_per_cell_reading(tiny):
+    # the factorised parsing gives what mapping each cell on its own gives, with problems in row order
+    rows = [list(r) for r in TINY_SURVEY_ROWS]
+    rows[0][7], rows[2][7], rows[3][7] = "7", "abc", "7"
+    write_csv(tiny / "survey.csv", TINY_HEADERS, rows)
+    found = [(p.code, p.row, p.value) for p in _errors(tiny).problems]
+    assert found == [("out_of_range", 2, "7"), ("unknown_label", 4, "abc"), ("out_of_range", 5, "7")]
+
+
+def test_yaml_parsed_once_per_text_and_never_stale(tmp_path, monkeypatch):
+    from dxanalysis import config
+
+    calls = []
+    real = config._parse_text
+    monkeypatch.setattr(config, "_parse_text", lambda text, name: calls.append(name) or real(text, name))
+    monkeypatch.setattr(config, "_PARSED", {})
+    path = tmp_path / "x.yaml"
+    path.write_text("a:\n  - 1\n  - 2\n", encoding="utf-8")
+    first = config.read_yaml(path)
+    first["a"].append(99)  # a caller changing its copy changes nothing for the next one
+    data, node = config.read_yaml_located(path)
+    assert data == {"a": [1, 2]} and config.yaml_line(node, ("a", 1)) == 3 and calls == ["x.yaml"]
+    path.write_text("a:\n  - 1\n  - 3\n", encoding="utf-8")  # edited: parsed again, never the old value
+    assert config.read_yaml(path) == {"a": [1, 3]} and calls == ["x.yaml", "x.yaml"]
+    path.write_text("a: [1,\n", encoding="utf-8")  # errors are raised every time, with the file's own name
+    seen = []
+    for _ in range(2):
+        with pytest.raises(InputError) as e:
+            config.read_yaml(path)
+        seen.append(e.value.problems[0])
+    assert seen[0] == seen[1] and seen[0].file == "x.yaml" and seen[0].code == "yaml_unclosed"
+
+
+def test_loading_twice_gives_equal_independent_municipalities(tiny):
+    m1 = io.load_municipality(tiny)
+    m1.survey.loc[0, "mind_01"] = -1.0
+    m1.codebook.attributes.clear()
+    m2 = io.load_municipality(tiny)
+    assert m2.survey.loc[0, "mind_01"] != -1.0 and m2.codebook.attributes
+
+
+def test_warm_kernel_reset_keeps_the_pure_caches(tmp_path):
+    # kernel.reset_state rebinds module globals to the objects recorded after the warm-up: the
+    # YAML texts parsed (config._PARSED) and janome's tokens (freetext._tokens) survive on purpose
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    (tmp_path / "x.yaml").write_text("a: 1\n", encoding="utf-8")
+    code = ("import os, sys; from pathlib import Path; from dxanalysis import config, freetext, kernel; kernel.snapshot_state(); "
+            "config.read_yaml(Path(sys.argv[1])); freetext._tokens('窓口の予約'); kernel.reset_state(os.getcwd()); "
+            "assert 'a: 1\\n' in config._PARSED, 'yaml'; assert freetext._tokens.cache_info().currsize == 1, 'tokens'; "
+            "assert freetext.get_tokenizer.cache_info().currsize == 1, 'tokenizer'; print('kept')")
+    root = Path(io.__file__).resolve().parent.parent
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "x.yaml")], capture_output=True, text=True, env={**__import__("os").environ, "PYTHONPATH": str(root)}, timeout=300)
+    assert out.returncode == 0 and "kept" in out.stdout, out.stderr

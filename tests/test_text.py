@@ -527,3 +527,50 @@ def test_publish_comments_on_sample_leaks_nothing(tmp_path, sample_municipality,
     assert not sizes.loc[("department", "会計課"), "shown"]  # the report holds ids, the published tables labels
     groups_csv = pd.read_csv(tables / "comment_groups.csv", encoding="utf-8-sig")
     assert "所属部署" in set(groups_csv.iloc[:, 0]) and "department" not in set(groups_csv.iloc[:, 0])
+
+
+# --------------------------------------------------------------------------- each distinct comment once (issue #17, session 4)
+def test_redact_series_and_document_terms_equal_a_row_by_row_reference():
+    from collections import Counter
+
+    texts = pd.Series(["佐藤さんに電話(03-1234-5678)で", None, np.nan, 5, "5", "特になし", "", "紙の申請書を電子申請に", "紙の申請書を電子申請に", pd.NA, "佐藤さんに電話(03-1234-5678)で"],
+                      index=[f"r{i}" for i in range(11)], dtype=object)
+    red, summary = T.redact_series(texts, small_sections=["総務課"])
+    kinds = ["name", "email", "phone", "staff_no", "section"]
+    ref = [None if pd.isna(v) else T.redact(v, small_sections=["総務課"]) for v in texts]  # one call per row
+    assert [None if pd.isna(r) else r for r in red] == [None if r is None else r[0] for r in ref]
+    assert summary["count"].tolist() == [sum(r[1][k] for r in ref if r) for k in kinds]
+    assert summary["n_comments"].tolist() == [sum(1 for r in ref if r and r[1][k]) for k in kinds]
+    dt = T.document_terms(red)
+    rows = [(doc, t, k) for doc, text in red.items() if T.is_substantive(text) for t, k in Counter(T.tokenize(text)).items()]
+    assert list(dt.itertuples(index=False, name=None)) == rows and dt["count"].dtype == np.int64
+
+
+def test_a_comment_without_personal_data_is_tokenised_once(monkeypatch):
+    # redaction and term analysis share janome's tokens of the same text
+    from dxanalysis import freetext
+
+    freetext._tokens.cache_clear()
+    freetext._analyse.cache_clear()
+    seen = []
+    real = freetext.get_tokenizer()
+
+    class Counting:
+        def tokenize(self, text):
+            seen.append(text)
+            return real.tokenize(text)
+
+    monkeypatch.setattr(freetext, "get_tokenizer", lambda: Counting())
+    text = "窓口の予約システムを電子申請に切り替えたい"
+    red, _ = T.redact_series(pd.Series([text, text, "山田課長に相談"]))
+    T.document_terms(red)
+    assert seen.count(text) == 1
+    freetext._tokens.cache_clear()
+    freetext._analyse.cache_clear()
+
+
+def test_answer_counts_equal_plain_pandas():
+    texts = pd.Series(["", "  ", None, np.nan, pd.NA, 5, "特になし", "紙の申請書を電子申請に切り替えたい", "紙の申請書を電子申請に切り替えたい", "窓口を減らす"] * 2, dtype=object)
+    rep = T.comment_analysis(texts, None, min_group_size=3)
+    assert rep.n_answers == int((texts.notna() & texts.astype(str).str.strip().ne("")).sum()) == 10
+    assert rep.n_comments == int(T.redact_series(texts)[0].map(T.is_substantive).sum()) == 8
