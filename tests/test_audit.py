@@ -254,3 +254,83 @@ def test_adversarial_town_passes_the_audit(tmp_path):
     assert comp["suppressed"].sum() < len(comp)  # the table still says something
     findings = json.dumps([json.loads(p.read_text(encoding="utf-8")) for p in (report / "findings").glob("*.json")], ensure_ascii=False)
     assert "会計室" not in findings and "選挙管理委員会" not in findings
+
+
+# ----------------------------------------------------------------------------- the solver against the plain way
+def _plain_ranges(total, dept, seg, cell, k=5):
+    """Each hidden cell's [min, max] by one scipy linprog per bound, the system written out by hand.
+
+    Variables: the total (when the footer gives it), each department, each segment and each
+    segment × department cell. A shown count is fixed, a hidden one lies in [0, ∞) or
+    [0, k − 1] when marked primary. A department is the sum of its segment cells, a segment
+    the sum of its department cells, the total the sum of the departments and of the segments.
+    """
+    import math
+
+    import numpy as np
+    from scipy.optimize import linprog
+
+    names = ([("total", None)] if total is not None else []) + [("dept", d) for d in dept] + [("seg", s) for s in seg] + [("cell", c) for c in cell]
+    index = {v: i for i, v in enumerate(names)}
+    shown = {("dept", d): v for d, v in dept.items()} | {("seg", s): v for s, v in seg.items()} | {("cell", c): v for c, v in cell.items()}
+    if total is not None:
+        shown[("total", None)] = total
+    bounds = [(v, v) if isinstance(v, int) else (0, k - 1) if v == "primary" else (0, None) for v in (shown[x] for x in names)]
+    rows = []
+    for d in dept:
+        rows.append({("dept", d): 1} | {("cell", (s, d)): -1 for s in seg})
+    for s in seg:
+        rows.append({("seg", s): 1} | {("cell", (s, d)): -1 for d in dept})
+    if total is not None:
+        rows.append({("total", None): 1} | {("dept", d): -1 for d in dept})
+        rows.append({("total", None): 1} | {("seg", s): -1 for s in seg})
+    A = np.zeros((len(rows), len(names)))
+    for r, row in enumerate(rows):
+        for v, a in row.items():
+            A[r, index[v]] = a
+    out = {}
+    for x in names:
+        if isinstance(shown[x], int):
+            continue
+        c = np.zeros(len(names))
+        c[index[x]] = 1
+        lo = linprog(c, A_eq=A, b_eq=np.zeros(len(rows)), bounds=bounds, method="highs")
+        hi = linprog(-c, A_eq=A, b_eq=np.zeros(len(rows)), bounds=bounds, method="highs")
+        assert lo.status == 0
+        name = {"dept": lambda d: f"department={d}", "seg": lambda s: f"segment={s}", "cell": lambda c: f"segment={c[0]} / department={c[1]}"}[x[0]](x[1])
+        out[name] = (math.ceil(lo.fun - 1e-6), math.floor(-hi.fun + 1e-6) if hi.status == 0 else math.inf)
+    return out
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_audit_bounds_equal_one_linprog_per_cell(tmp_path, seed):
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    depts, segs = ["総務課", "住民課", "教育課", "会計課"], [1, 2, 3]
+    counts = {(s, d): int(v) for (s, d), v in zip([(s, d) for s in segs for d in depts], rng.integers(0, 12, len(segs) * len(depts)))}
+    hide = rng.random(len(counts)) < 0.35
+    cell = {c: ("primary" if seed % 2 and v < 5 else "hidden") if h else v for (c, v), h in zip(counts.items(), hide)}
+    dept = {d: sum(counts[(s, d)] for s in segs) for d in depts}
+    seg = {s: sum(counts[(s, d)] for d in depts) for s in segs}
+    dept[depts[-1]] = "hidden"  # one department hidden, and with it (sometimes) a segment
+    if seed % 3 == 0 or seed == 5:
+        seg[segs[0]] = "hidden"
+    total = None if seed == 5 else sum(counts.values())  # no footer: a cell hidden with its row and column has no upper bound
+    if seed == 5:
+        cell[(segs[0], depts[-1])] = "hidden"
+
+    def shown(v):
+        return ("", True, "primary" if v == "primary" else "") if isinstance(v, str) else (v, False, "")
+
+    if total is not None:
+        _footer(tmp_path, total)
+    _csv(tmp_path / "tables" / "response_rates.csv", ["attribute", "group", "n", "suppressed", "suppression_reason"], [("department", d, *shown(v)) for d, v in dept.items()])
+    _csv(tmp_path / "tables" / "segments.csv", ["segment", "n", "suppressed", "suppression_reason"], [(s, *shown(v)) for s, v in seg.items()])
+    _csv(tmp_path / "tables" / "segment_composition.csv", ["segment", "attribute", "group", "n", "suppressed", "suppression_reason"], [(s, "department", d, *shown(v)) for (s, d), v in cell.items()])
+    result = audit_report(tmp_path)
+    got = {r.cell: (r.derived_low, r.derived_high) for r in result.ranges.itertuples()}
+    want = _plain_ranges(total, dept, seg, cell)
+    assert set(result.ranges["population"]) == {"respondents"}
+    assert got == want
+    assert seed != 5 or any(h == float("inf") for _, h in want.values())
