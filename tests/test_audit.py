@@ -334,3 +334,36 @@ def test_audit_bounds_equal_one_linprog_per_cell(tmp_path, seed):
     assert set(result.ranges["population"]) == {"respondents"}
     assert got == want
     assert seed != 5 or any(h == float("inf") for _, h in want.values())
+
+
+def test_fast_sheet_reader_reads_what_openpyxl_reads(tmp_path):
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    from dxanalysis.audit import _openpyxl_rows, _xlsx_rows
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "表"
+    ws.append(["グループ", "回答者数", "割合", "非表示", "note"])
+    ws.append(["総務部", 12, 0.1234, False, "'=1+1"])
+    ws.append(["会計課", None, None, True, "=SUM(B2:B3)"])  # a live formula
+    ws.append([])  # an empty row inside the table
+    ws.append(["x005F_y", 1e-7, -3, 2.5, "  空白  "])
+    ws["F7"] = "離れたセル"
+    ws["A3"].font = Font(bold=True)
+    ws["C2"].number_format = "0.0%"
+    wb.create_sheet("empty")
+    wb.save(tmp_path / "a.xlsx")
+    pd.DataFrame({"group": ["A", "B"], "n": [3, 4]}).to_excel(tmp_path / "b.xlsx", index=False)  # shared strings (pandas' writer)
+    for name in ("a.xlsx", "b.xlsx"):
+        fast = _xlsx_rows(tmp_path / name)
+        assert fast is not None and fast == _openpyxl_rows(tmp_path / name)
+    assert [r[4] for r in _xlsx_rows(tmp_path / "a.xlsx")[0][1][1:3]] == [("'=1+1", False), ("=SUM(B2:B3)", True)]
+    ws["B5"].number_format = "yyyy-mm-dd"  # a date: openpyxl's reader turns it into a datetime, the fast one declines
+    wb.save(tmp_path / "c.xlsx")
+    assert _xlsx_rows(tmp_path / "c.xlsx") is None
+    # the audit reads every workbook either way and flags the live formula
+    _csv(tmp_path / "tables" / "t.csv", ["group", "n"], [("A", 7)])
+    found = audit_report(tmp_path).findings
+    assert set(found.loc[found["reason"] == "formula_cell", "table"]) == {"a.xlsx:表", "c.xlsx:表"}
