@@ -367,3 +367,65 @@ def test_fast_sheet_reader_reads_what_openpyxl_reads(tmp_path):
     _csv(tmp_path / "tables" / "t.csv", ["group", "n"], [("A", 7)])
     found = audit_report(tmp_path).findings
     assert set(found.loc[found["reason"] == "formula_cell", "table"]) == {"a.xlsx:表", "c.xlsx:表"}
+
+
+def _openpyxl_tables_xlsx(report_dir: Path, out: Path, language: str = "ja") -> None:
+    """tables.xlsx as openpyxl builds it (the writer before session 4 of #17): the reference for the direct writer."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    from dxanalysis.privacy import neutralise_formula
+    from dxanalysis.report import COLUMN_LABELS, PERCENT_COLUMNS
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    used = set()
+    for path in sorted((report_dir / "tables").glob("*.csv")):
+        df = pd.read_csv(path, encoding="utf-8-sig")
+        meta = report_dir / "meta" / f"{path.stem}.json"
+        names = {**COLUMN_LABELS.get(language, {}), **(json.loads(meta.read_text(encoding="utf-8"))["labels"] if meta.exists() else {})}
+        df = df.drop(columns=[c for c in ("suppression_reason",) if c in df.columns])
+        sheet = path.stem[:31]
+        while sheet in used:
+            sheet = sheet[:29] + f"_{len(used)}"
+        used.add(sheet)
+        ws = wb.create_sheet(sheet)
+        ws.append([neutralise_formula(str(names.get(c, c))) for c in df.columns])
+        for row in df.itertuples(index=False):
+            ws.append([None if (isinstance(v, float) and pd.isna(v)) else neutralise_formula(v.item() if hasattr(v, "item") else v) for v in row])
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+            cell.fill = PatternFill("solid", fgColor="DDEBF7")
+        ws.freeze_panes = "A2"
+        for i, col in enumerate(df.columns, start=1):
+            ws.column_dimensions[get_column_letter(i)].width = min(max((max([len(str(names.get(col, col)))] + [len(str(v)) for v in df[col].head(200)]) + 2) * 1.2, 8), 60)
+            if col in PERCENT_COLUMNS:
+                for (c,) in ws.iter_rows(min_row=2, min_col=i, max_col=i):
+                    c.number_format = "0.0%"
+    wb.save(out)
+
+
+def _workbook_as_read(path: Path) -> list:
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path)
+    return [(ws.title, ws.freeze_panes, ws.dimensions, {k: d.width for k, d in ws.column_dimensions.items()},
+             [(c.coordinate, c.value, c.data_type, c.font.b, c.fill.fill_type, c.fill.fgColor.rgb, c.number_format) for row in ws.iter_rows() for c in row]) for ws in wb.worksheets]
+
+
+def test_direct_xlsx_writer_matches_openpyxl(tmp_path):
+    from dxanalysis.audit import _openpyxl_rows, _xlsx_rows
+
+    _csv(tmp_path / "tables" / "response_rates.csv", ["attribute", "group", "staff", "n", "response_rate", "suppressed", "suppression_reason"],
+         [("department", "総務部", 200, 82, 0.41, False, ""), ("department", "会計課", 12, "", "", True, "primary"), ("department", "'=1+1課", 30, 10, 0.3333333333333333, False, "")])
+    _csv(tmp_path / "tables" / "odd_text.csv", ["group", "note", "value", "empty"],
+         [("A&B <c>", "  前後に空白  ", 1e-7, ""), ("#N/A", "-0.5", -3, ""), ("x", "'@SUM(A1)", 2.5, ""), ("長い" * 40, "改行\nあり", 123456789012, "")])
+    for name in ("a_very_long_table_name_for_a_sheet_1", "a_very_long_table_name_for_a_sheet_2"):  # same first 31 characters
+        _csv(tmp_path / "tables" / f"{name}.csv", ["segment", "share"], [(1, 0.25), (2, "")])
+    (tmp_path / "meta").mkdir()
+    (tmp_path / "meta" / "odd_text.json").write_text(json.dumps({"labels": {"note": "=注記"}}, ensure_ascii=False), encoding="utf-8")
+    _openpyxl_tables_xlsx(tmp_path, tmp_path / "reference.xlsx")
+    out = write_tables_xlsx(tmp_path)
+    assert _workbook_as_read(out) == _workbook_as_read(tmp_path / "reference.xlsx")
+    assert _xlsx_rows(out) == _openpyxl_rows(out)  # and the audit's fast reader reads it as openpyxl does
