@@ -429,3 +429,27 @@ def test_direct_xlsx_writer_matches_openpyxl(tmp_path):
     out = write_tables_xlsx(tmp_path)
     assert _workbook_as_read(out) == _workbook_as_read(tmp_path / "reference.xlsx")
     assert _xlsx_rows(out) == _openpyxl_rows(out)  # and the audit's fast reader reads it as openpyxl does
+
+
+LEAKY_01 = (
+    "import pathlib\np = pathlib.Path(report_dir) / 'tables'\np.mkdir(parents=True, exist_ok=True)\n"
+    "(p / 'response_rates.csv').write_text('attribute,group,n,suppressed\\ndepartment,総務部,5,False\\ndepartment,福祉部,,True\\n', encoding='utf-8-sig')\n"
+)
+
+
+@pytest.mark.slow  # end to end (batch runs)
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_leak_published_by_a_notebook_fails_the_run(tiny, tmp_path, workers):
+    # the footer gives the respondents, the table shows 5 of them: the hidden department is pinned.
+    # With a pool the audit runs in a worker; either way the run lists it and fails.
+    from test_batch import _notebook
+
+    from dxanalysis import runner
+
+    _notebook(tmp_path / "nbs" / "01_current_state.ipynb", LEAKY_01, "01 テスト")
+    batch = runner.run_batch([tiny], reports_root=tmp_path / "reports", notebooks_dir=tmp_path / "nbs", workers=workers, progress=False)
+    assert [(r.notebook, r.status) for r in batch.results] == [("01_current_state", "ok"), ("privacy_audit", "failed")]
+    assert batch.exit_code == 1 and "pinned 1件" in batch.results[-1].error
+    findings = pd.read_csv(tmp_path / "reports" / "tiny" / "private" / "audit_findings.csv", encoding="utf-8-sig")
+    assert findings.loc[0, "cell"] == "department=福祉部" and findings.loc[0, "derived_low"] == findings.loc[0, "derived_high"]
+    assert not runner.read_manifest(tmp_path / "reports" / "tiny").get("audited")  # a failed audit vouches for nothing
