@@ -17,7 +17,9 @@ stops that municipality, not the batch). A notebook is skipped when the hash of 
 inputs, parameters, notebook file and package is the one recorded in ``manifest.json``
 for its last successful run and its HTML still exists (``force=True`` re-runs
 everything). ``manifest.json`` and ``index.html`` are written once per municipality,
-after all its notebooks finished. When two or more municipalities that share an
+after all its notebooks finished; then the privacy audit reads the finished folder (in a
+worker when there is a pool or a cluster: :func:`audit_task`; its verdict is kept by this
+process). When two or more municipalities that share an
 instrument (the same item ids) were run, notebook ``05_comparison`` compares them in
 ``reports/_comparison/``. See docs/batch.md.
 """
@@ -756,6 +758,7 @@ class _Muni:
     index_source: str = ""  # digest of what index.html was last built from (index_digest)
     index_stat: list | None = None  # [size, mtime_ns, inode] of that index.html
     audited: str = ""  # digest of the shared files the last passed privacy audit saw (audit_digest)
+    audit_rows: list = field(default_factory=list)  # the privacy audit's failed row of this run (or none)
 
 
 def _identify(folder: Path, *, reports_root: Path, taken: dict[str, Path]) -> _Muni:
@@ -867,16 +870,31 @@ def _restore(path: Path, before: bytes | None) -> None:
         pass
 
 
-def _audit(muni: _Muni, order: list[str]) -> list:
-    """The privacy audit's failed rows, skipped when nothing ran and the audited files are those of the last passed audit."""
+def _audit_key(muni: _Muni) -> str | None:
+    """The digest the privacy audit would vouch for, or None when the audit can be skipped (nothing ran and the files are those of the last passed audit)."""
     key = audit_digest(muni)
     ran = any(r.status in {"ok", "failed"} for r in muni.results.values())
-    if not ran and key == muni.audited:
+    return None if not ran and key == muni.audited else key
+
+
+def _record_audit(muni: _Muni, order: list[str], key: str, rows: list, findings_csv: str | None) -> None:
+    """Keep the audit's verdict: its findings in ``private/``, a failed row, or (passed) the digest in the manifest."""
+    with _critical():
+        if findings_csv is not None:
+            write_audit_findings(muni.report_dir, findings_csv)
+        muni.audit_rows = list(rows)
+        if not rows:
+            muni.audited = key
+            save_manifest(muni.report_dir, build_manifest(muni, order, final=True))
+
+
+def _audit(muni: _Muni, order: list[str]) -> list:
+    """The privacy audit in this process: its failed rows (none when it passes or is skipped)."""
+    key = _audit_key(muni)
+    if key is None:
         return []
     rows = audit_failed_rows(muni.report_dir, municipality=muni.id, language=muni.cfg.language)
-    if not rows:
-        muni.audited = key
-        save_manifest(muni.report_dir, build_manifest(muni, order, final=True))
+    _record_audit(muni, order, key, rows, None)
     return rows
 
 
@@ -965,20 +983,41 @@ def audit_failed_rows(report_dir: Path | str, *, municipality: str, language: st
     says so in Japanese, so ``dxanalysis run`` lists it and exits with status 1. The
     findings are written to ``private/audit_findings.csv`` for the advisor.
     """
+    rows, findings_csv = audit_verdict(report_dir, municipality=municipality, language=language)
+    write_audit_findings(report_dir, findings_csv)
+    return rows
+
+
+def write_audit_findings(report_dir: Path | str, findings_csv: str) -> None:
+    """``private/audit_findings.csv`` (UTF-8 with BOM, for Excel)."""
+    fsutil.atomic_write_bytes(Path(report_dir) / "private" / "audit_findings.csv", ("\ufeff" + findings_csv).encode("utf-8"))
+
+
+def audit_task(args: tuple[str, str, str]) -> tuple[list, str]:
+    """Worker entry point: :func:`audit_verdict` of ``(report_dir, municipality, language)``.
+
+    Reads the published folder and writes nothing: the main process keeps the verdict
+    (:func:`_record_audit`), so the one process that writes a report folder stays the
+    one holding its lock, and a large cluster audits many municipalities at once.
+    """
+    report_dir, municipality, language = args
+    return audit_verdict(report_dir, municipality=municipality, language=language)
+
+
+def audit_verdict(report_dir: Path | str, *, municipality: str, language: str = "ja") -> tuple[list, str]:
+    """:func:`audit_failed_rows` without writing: (failed rows, the findings as CSV text)."""
     from .audit import audit_report
 
     t0 = time.perf_counter()
     result = audit_report(report_dir)
-    private = Path(report_dir) / "private"
-    private.mkdir(parents=True, exist_ok=True)
-    result.findings.to_csv(private / "audit_findings.csv", index=False, encoding="utf-8-sig")
+    findings_csv = result.findings.to_csv(index=False, lineterminator="\n")
     if result.ok:
-        return []
+        return [], findings_csv
     kinds = "、".join(f"{k} {v}件" for k, v in result.findings["reason"].value_counts().items())
     msg = (f"プライバシー監査で共有ファイルに問題が見つかりました({kinds})。このフォルダを共有しないでください。"
            f"詳細: dxanalysis audit {report_dir}" if language != "en" else
            f"privacy audit found problems in the shared files ({kinds}); do not share this folder. Details: dxanalysis audit {report_dir}")
-    return [NotebookResult(municipality, AUDIT_NOTEBOOK, "failed", round(time.perf_counter() - t0, 2), msg)]
+    return [NotebookResult(municipality, AUDIT_NOTEBOOK, "failed", round(time.perf_counter() - t0, 2), msg)], findings_csv
 
 
 def run_batch(
@@ -1129,11 +1168,26 @@ class _BatchRun:
         if muni.error is None:
             if muni.results:  # nothing of this municipality was selected (e.g. only 05): leave its folder alone
                 self.batch.reports[muni.id] = _write_municipality(muni, self.order)
-                self.batch.results.extend(_audit(muni, self.order))  # a leak fails the run
+                self.audit(muni)  # a leak fails the run
         elif self.error_pages:
             write_error_page(muni.report_dir, name=getattr(muni.cfg, "name", muni.folder.name), error=muni.error)
             self.batch.reports[muni.id] = muni.report_dir / "index.html"
         self.tick(0)
+
+    def audit(self, muni: _Muni) -> None:
+        """The privacy audit of a finished municipality: in a worker when there is a pool or a cluster (the main process only keeps the verdict), else here."""
+        key = _audit_key(muni)
+        if key is None:
+            return
+        if self.backend is None or isinstance(self.backend, _SerialBackend):
+            _audit(muni, self.order)
+            return
+        self.schedule(1, 0.0, audit_task, (str(muni.report_dir.resolve()), muni.id, muni.cfg.language), "audit", (muni, key))
+
+    def on_audit(self, muni: _Muni, key: str, value, exc) -> None:
+        if exc is not None:  # the audit itself broke: no verdict, so the run fails
+            value = ([NotebookResult(muni.id, AUDIT_NOTEBOOK, "failed", error=f"worker: {first_error_line(exc)}")], None)
+        _record_audit(muni, self.order, key, *value)
 
     def collect(self) -> None:
         """Fill ``batch`` with the rows as they stand (also after a stop)."""
@@ -1147,6 +1201,7 @@ class _BatchRun:
                     if nb_path.stem not in muni.results:
                         muni.results[nb_path.stem] = NotebookResult(muni.id, nb_path.stem, "interrupted", hash=hashes["task"], hashes=hashes, reason=muni.reasons.get(nb_path.stem, ""))
                 batch.results.extend(muni.results[n] for n in self.order if n in muni.results)
+                batch.results.extend(muni.audit_rows)
         if self.comparison_task and batch.comparison is None:
             task = self.comparison_task[0]
             batch.comparison = NotebookResult(COMPARISON_ID, COMPARISON_NOTEBOOK, "interrupted", hash=task.hash, hashes=task.hashes, reason=task.reason)
@@ -1269,6 +1324,8 @@ class _BatchRun:
                     self.on_validated(obj, value, exc)
                 elif kind == "notebook":
                     self.on_notebook(*obj, value, exc)
+                elif kind == "audit":
+                    self.on_audit(*obj, value, exc)
                 else:
                     self.on_comparison(obj, value, exc)
         except KeyboardInterrupt as exc:

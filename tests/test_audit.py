@@ -254,3 +254,202 @@ def test_adversarial_town_passes_the_audit(tmp_path):
     assert comp["suppressed"].sum() < len(comp)  # the table still says something
     findings = json.dumps([json.loads(p.read_text(encoding="utf-8")) for p in (report / "findings").glob("*.json")], ensure_ascii=False)
     assert "会計室" not in findings and "選挙管理委員会" not in findings
+
+
+# ----------------------------------------------------------------------------- the solver against the plain way
+def _plain_ranges(total, dept, seg, cell, k=5):
+    """Each hidden cell's [min, max] by one scipy linprog per bound, the system written out by hand.
+
+    Variables: the total (when the footer gives it), each department, each segment and each
+    segment × department cell. A shown count is fixed, a hidden one lies in [0, ∞) or
+    [0, k − 1] when marked primary. A department is the sum of its segment cells, a segment
+    the sum of its department cells, the total the sum of the departments and of the segments.
+    """
+    import math
+
+    import numpy as np
+    from scipy.optimize import linprog
+
+    names = ([("total", None)] if total is not None else []) + [("dept", d) for d in dept] + [("seg", s) for s in seg] + [("cell", c) for c in cell]
+    index = {v: i for i, v in enumerate(names)}
+    shown = {("dept", d): v for d, v in dept.items()} | {("seg", s): v for s, v in seg.items()} | {("cell", c): v for c, v in cell.items()}
+    if total is not None:
+        shown[("total", None)] = total
+    bounds = [(v, v) if isinstance(v, int) else (0, k - 1) if v == "primary" else (0, None) for v in (shown[x] for x in names)]
+    rows = []
+    for d in dept:
+        rows.append({("dept", d): 1} | {("cell", (s, d)): -1 for s in seg})
+    for s in seg:
+        rows.append({("seg", s): 1} | {("cell", (s, d)): -1 for d in dept})
+    if total is not None:
+        rows.append({("total", None): 1} | {("dept", d): -1 for d in dept})
+        rows.append({("total", None): 1} | {("seg", s): -1 for s in seg})
+    A = np.zeros((len(rows), len(names)))
+    for r, row in enumerate(rows):
+        for v, a in row.items():
+            A[r, index[v]] = a
+    out = {}
+    for x in names:
+        if isinstance(shown[x], int):
+            continue
+        c = np.zeros(len(names))
+        c[index[x]] = 1
+        lo = linprog(c, A_eq=A, b_eq=np.zeros(len(rows)), bounds=bounds, method="highs")
+        hi = linprog(-c, A_eq=A, b_eq=np.zeros(len(rows)), bounds=bounds, method="highs")
+        assert lo.status == 0
+        name = {"dept": lambda d: f"department={d}", "seg": lambda s: f"segment={s}", "cell": lambda c: f"segment={c[0]} / department={c[1]}"}[x[0]](x[1])
+        out[name] = (math.ceil(lo.fun - 1e-6), math.floor(-hi.fun + 1e-6) if hi.status == 0 else math.inf)
+    return out
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_audit_bounds_equal_one_linprog_per_cell(tmp_path, seed):
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    depts, segs = ["総務課", "住民課", "教育課", "会計課"], [1, 2, 3]
+    counts = {(s, d): int(v) for (s, d), v in zip([(s, d) for s in segs for d in depts], rng.integers(0, 12, len(segs) * len(depts)))}
+    hide = rng.random(len(counts)) < 0.35
+    cell = {c: ("primary" if seed % 2 and v < 5 else "hidden") if h else v for (c, v), h in zip(counts.items(), hide)}
+    dept = {d: sum(counts[(s, d)] for s in segs) for d in depts}
+    seg = {s: sum(counts[(s, d)] for d in depts) for s in segs}
+    dept[depts[-1]] = "hidden"  # one department hidden, and with it (sometimes) a segment
+    if seed % 3 == 0 or seed == 5:
+        seg[segs[0]] = "hidden"
+    total = None if seed == 5 else sum(counts.values())  # no footer: a cell hidden with its row and column has no upper bound
+    if seed == 5:
+        cell[(segs[0], depts[-1])] = "hidden"
+
+    def shown(v):
+        return ("", True, "primary" if v == "primary" else "") if isinstance(v, str) else (v, False, "")
+
+    if total is not None:
+        _footer(tmp_path, total)
+    _csv(tmp_path / "tables" / "response_rates.csv", ["attribute", "group", "n", "suppressed", "suppression_reason"], [("department", d, *shown(v)) for d, v in dept.items()])
+    _csv(tmp_path / "tables" / "segments.csv", ["segment", "n", "suppressed", "suppression_reason"], [(s, *shown(v)) for s, v in seg.items()])
+    _csv(tmp_path / "tables" / "segment_composition.csv", ["segment", "attribute", "group", "n", "suppressed", "suppression_reason"], [(s, "department", d, *shown(v)) for (s, d), v in cell.items()])
+    result = audit_report(tmp_path)
+    got = {r.cell: (r.derived_low, r.derived_high) for r in result.ranges.itertuples()}
+    want = _plain_ranges(total, dept, seg, cell)
+    assert set(result.ranges["population"]) == {"respondents"}
+    assert got == want
+    assert seed != 5 or any(h == float("inf") for _, h in want.values())
+
+
+def test_fast_sheet_reader_reads_what_openpyxl_reads(tmp_path):
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    from dxanalysis.audit import _openpyxl_rows, _xlsx_rows
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "表"
+    ws.append(["グループ", "回答者数", "割合", "非表示", "note"])
+    ws.append(["総務部", 12, 0.1234, False, "'=1+1"])
+    ws.append(["会計課", None, None, True, "=SUM(B2:B3)"])  # a live formula
+    ws.append([])  # an empty row inside the table
+    ws.append(["x005F_y", 1e-7, -3, 2.5, "  空白  "])
+    ws["F7"] = "離れたセル"
+    ws["A3"].font = Font(bold=True)
+    ws["C2"].number_format = "0.0%"
+    wb.create_sheet("empty")
+    wb.save(tmp_path / "a.xlsx")
+    pd.DataFrame({"group": ["A", "B"], "n": [3, 4]}).to_excel(tmp_path / "b.xlsx", index=False)  # shared strings (pandas' writer)
+    for name in ("a.xlsx", "b.xlsx"):
+        fast = _xlsx_rows(tmp_path / name)
+        assert fast is not None and fast == _openpyxl_rows(tmp_path / name)
+    assert [r[4] for r in _xlsx_rows(tmp_path / "a.xlsx")[0][1][1:3]] == [("'=1+1", False), ("=SUM(B2:B3)", True)]
+    ws["B5"].number_format = "yyyy-mm-dd"  # a date: openpyxl's reader turns it into a datetime, the fast one declines
+    wb.save(tmp_path / "c.xlsx")
+    assert _xlsx_rows(tmp_path / "c.xlsx") is None
+    # the audit reads every workbook either way and flags the live formula
+    _csv(tmp_path / "tables" / "t.csv", ["group", "n"], [("A", 7)])
+    found = audit_report(tmp_path).findings
+    assert set(found.loc[found["reason"] == "formula_cell", "table"]) == {"a.xlsx:表", "c.xlsx:表"}
+
+
+def _openpyxl_tables_xlsx(report_dir: Path, out: Path, language: str = "ja") -> None:
+    """tables.xlsx as openpyxl builds it (the writer before session 4 of #17): the reference for the direct writer."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    from dxanalysis.privacy import neutralise_formula
+    from dxanalysis.report import COLUMN_LABELS, PERCENT_COLUMNS
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    used = set()
+    for path in sorted((report_dir / "tables").glob("*.csv")):
+        df = pd.read_csv(path, encoding="utf-8-sig")
+        meta = report_dir / "meta" / f"{path.stem}.json"
+        names = {**COLUMN_LABELS.get(language, {}), **(json.loads(meta.read_text(encoding="utf-8"))["labels"] if meta.exists() else {})}
+        df = df.drop(columns=[c for c in ("suppression_reason",) if c in df.columns])
+        sheet = path.stem[:31]
+        while sheet in used:
+            sheet = sheet[:29] + f"_{len(used)}"
+        used.add(sheet)
+        ws = wb.create_sheet(sheet)
+        ws.append([neutralise_formula(str(names.get(c, c))) for c in df.columns])
+        for row in df.itertuples(index=False):
+            ws.append([None if (isinstance(v, float) and pd.isna(v)) else neutralise_formula(v.item() if hasattr(v, "item") else v) for v in row])
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+            cell.fill = PatternFill("solid", fgColor="DDEBF7")
+        ws.freeze_panes = "A2"
+        for i, col in enumerate(df.columns, start=1):
+            ws.column_dimensions[get_column_letter(i)].width = min(max((max([len(str(names.get(col, col)))] + [len(str(v)) for v in df[col].head(200)]) + 2) * 1.2, 8), 60)
+            if col in PERCENT_COLUMNS:
+                for (c,) in ws.iter_rows(min_row=2, min_col=i, max_col=i):
+                    c.number_format = "0.0%"
+    wb.save(out)
+
+
+def _workbook_as_read(path: Path) -> list:
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path)
+    return [(ws.title, ws.freeze_panes, ws.dimensions, {k: d.width for k, d in ws.column_dimensions.items()},
+             [(c.coordinate, c.value, c.data_type, c.font.b, c.fill.fill_type, c.fill.fgColor.rgb, c.number_format) for row in ws.iter_rows() for c in row]) for ws in wb.worksheets]
+
+
+def test_direct_xlsx_writer_matches_openpyxl(tmp_path):
+    from dxanalysis.audit import _openpyxl_rows, _xlsx_rows
+
+    _csv(tmp_path / "tables" / "response_rates.csv", ["attribute", "group", "staff", "n", "response_rate", "suppressed", "suppression_reason"],
+         [("department", "総務部", 200, 82, 0.41, False, ""), ("department", "会計課", 12, "", "", True, "primary"), ("department", "'=1+1課", 30, 10, 0.3333333333333333, False, "")])
+    _csv(tmp_path / "tables" / "odd_text.csv", ["group", "note", "value", "empty"],
+         [("A&B <c>", "  前後に空白  ", 1e-7, ""), ("#N/A", "-0.5", -3, ""), ("x", "'@SUM(A1)", 2.5, ""), ("長い" * 40, "改行\nあり", 123456789012, "")])
+    for name in ("a_very_long_table_name_for_a_sheet_1", "a_very_long_table_name_for_a_sheet_2"):  # same first 31 characters
+        _csv(tmp_path / "tables" / f"{name}.csv", ["segment", "share"], [(1, 0.25), (2, "")])
+    (tmp_path / "meta").mkdir()
+    (tmp_path / "meta" / "odd_text.json").write_text(json.dumps({"labels": {"note": "=注記"}}, ensure_ascii=False), encoding="utf-8")
+    _openpyxl_tables_xlsx(tmp_path, tmp_path / "reference.xlsx")
+    out = write_tables_xlsx(tmp_path)
+    assert _workbook_as_read(out) == _workbook_as_read(tmp_path / "reference.xlsx")
+    assert _xlsx_rows(out) == _openpyxl_rows(out)  # and the audit's fast reader reads it as openpyxl does
+
+
+LEAKY_01 = (
+    "import pathlib\np = pathlib.Path(report_dir) / 'tables'\np.mkdir(parents=True, exist_ok=True)\n"
+    "(p / 'response_rates.csv').write_text('attribute,group,n,suppressed\\ndepartment,総務部,5,False\\ndepartment,福祉部,,True\\n', encoding='utf-8-sig')\n"
+)
+
+
+@pytest.mark.slow  # end to end (batch runs)
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_leak_published_by_a_notebook_fails_the_run(tiny, tmp_path, workers):
+    # the footer gives the respondents, the table shows 5 of them: the hidden department is pinned.
+    # With a pool the audit runs in a worker; either way the run lists it and fails.
+    from test_batch import _notebook
+
+    from dxanalysis import runner
+
+    _notebook(tmp_path / "nbs" / "01_current_state.ipynb", LEAKY_01, "01 テスト")
+    batch = runner.run_batch([tiny], reports_root=tmp_path / "reports", notebooks_dir=tmp_path / "nbs", workers=workers, progress=False)
+    assert [(r.notebook, r.status) for r in batch.results] == [("01_current_state", "ok"), ("privacy_audit", "failed")]
+    assert batch.exit_code == 1 and "pinned 1件" in batch.results[-1].error
+    findings = pd.read_csv(tmp_path / "reports" / "tiny" / "private" / "audit_findings.csv", encoding="utf-8-sig")
+    assert findings.loc[0, "cell"] == "department=福祉部" and findings.loc[0, "derived_low"] == findings.loc[0, "derived_high"]
+    assert not runner.read_manifest(tmp_path / "reports" / "tiny").get("audited")  # a failed audit vouches for nothing
