@@ -103,3 +103,22 @@ def test_mann_whitney_and_rank_biserial_equal_scipy_float_for_float(kind):
         ref_r = float("nan") if not len(yc) else float(2 * (ranks[: len(xc)].sum() - len(xc) * (len(xc) + 1) / 2) / (len(xc) * len(yc)) - 1)
         got_r = effects.rank_biserial_independent(x, y)
         assert got_r == ref_r or (np.isnan(got_r) and np.isnan(ref_r)), (kind, n1, n2)
+
+
+def test_rank_biserial_paired_counting_equals_rankdata_pratt_ranks():
+    """Whole-number changes take a counting path (issue #17); it gives the numbers of the
+    definition with scipy's rankdata Pratt ranks, for single samples and bootstrap arrays."""
+    from scipy import stats as sps
+
+    def reference(d):
+        r = sps.rankdata(np.abs(d), axis=-1)
+        return ((r * (d > 0)).sum(axis=-1) - (r * (d < 0)).sum(axis=-1)) / (d.shape[-1] * (d.shape[-1] + 1) / 2)
+
+    rng = np.random.default_rng(4)
+    for n in (1, 2, 7, 40, 300):
+        d = (rng.integers(1, 6, n) - rng.integers(1, 6, n)).astype(float)
+        boot = d[rng.integers(0, n, size=(500, n))]
+        assert effects.rank_biserial_paired(d) == reference(d)
+        assert np.array_equal(effects.rank_biserial_paired(boot), reference(boot))
+        assert np.array_equal(effects.rank_biserial_paired(np.zeros((3, n))), reference(np.zeros((3, n))))
+        assert effects.rank_biserial_paired(d + 0.5) == reference(d + 0.5)  # not whole numbers: the rankdata path
