@@ -122,3 +122,23 @@ def test_rank_biserial_paired_counting_equals_rankdata_pratt_ranks():
         assert np.array_equal(effects.rank_biserial_paired(boot), reference(boot))
         assert np.array_equal(effects.rank_biserial_paired(np.zeros((3, n))), reference(np.zeros((3, n))))
         assert effects.rank_biserial_paired(d + 0.5) == reference(d + 0.5)  # not whole numbers: the rankdata path
+
+
+def test_delong_placements_from_counts_equal_the_rankdata_formulas():
+    """DeLong's AUC and SE (rank_biserial_ci, the TOST p) from counted ranks equal, float for
+    float, the rankdata formulas (placement values = pooled rank − own-sample rank)."""
+    from scipy import stats as sps
+
+    def reference(x, y):
+        m, n = len(x), len(y)
+        all_ranks = sps.rankdata(np.concatenate([x, y]))
+        v10 = (all_ranks[:m] - sps.rankdata(x)) / n
+        v01 = 1 - (all_ranks[m:] - sps.rankdata(y)) / m
+        return float(v10.mean()), float(np.sqrt(v10.var(ddof=1) / m + v01.var(ddof=1) / n))
+
+    rng = np.random.default_rng(9)
+    for m, n in [(2, 2), (5, 9), (40, 460), (3000, 97000)]:
+        for x, y in [(rng.integers(1, 6, m).astype(float), rng.integers(1, 6, n).astype(float)),
+                     (np.round(rng.normal(3, 1, m) * 4) / 4, np.round(rng.normal(3.3, 1, n) * 4) / 4),
+                     (rng.normal(size=m), rng.normal(size=n))]:
+            assert effects._delong(x, y) == reference(x, y)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from .tests import pratt_ranks, tie_table
+from .tests import midranks, pratt_ranks, tie_table, value_codes
 
 #: Equivalence margin on the rank-biserial r: |r| below it is "no meaningful difference"
 #: (Cohen's "small" is 0.1). Declared before seeing the data; a parameter of test_hypotheses.
@@ -37,9 +37,13 @@ def _delong(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     m, n = len(x), len(y)
     if m < 2 or n < 2:
         return float("nan"), float("nan")
-    all_ranks = stats.rankdata(np.concatenate([x, y]))
-    v10 = (all_ranks[:m] - stats.rankdata(x)) / n  # share of y below each x (ties half)
-    v01 = 1 - (all_ranks[m:] - stats.rankdata(y)) / m  # share of x above each y (ties half)
+    # ranks by distinct value (rankdata's numbers, from counts); the placement arrays are then
+    # element for element those of the rankdata formulas, so their mean and variance are too
+    codes, k = value_codes(np.concatenate([x, y]))
+    cx, cy = np.bincount(codes[:m], minlength=k), np.bincount(codes[m:], minlength=k)
+    pooled = midranks(cx + cy)
+    v10 = ((pooled - midranks(cx)) / n)[codes[:m]]  # share of y below each x (ties half)
+    v01 = (1 - (pooled - midranks(cy)) / m)[codes[m:]]  # share of x above each y (ties half)
     return float(v10.mean()), float(np.sqrt(v10.var(ddof=1) / m + v01.var(ddof=1) / n))
 
 
@@ -120,7 +124,7 @@ def rank_biserial_paired(d: np.ndarray) -> np.ndarray:
         sign = np.sign(d).reshape(-1, n)
         count = np.bincount(codes.ravel(), minlength=rows * k).reshape(rows, k)
         net = np.bincount(codes.ravel(), weights=sign.ravel(), minlength=rows * k).reshape(rows, k)  # rises − falls per value
-        midrank = (np.cumsum(count, axis=1) - count + 1) + (count - 1) / 2
+        midrank = midranks(count)
         up = np.bincount(codes.ravel(), weights=(sign > 0).ravel(), minlength=rows * k).reshape(rows, k)
         r_plus, r_minus = (midrank * up).sum(axis=1), (midrank * (up - net)).sum(axis=1)
         out = (r_plus - r_minus) / total

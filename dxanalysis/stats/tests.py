@@ -8,30 +8,37 @@ import numpy as np
 from scipy import stats
 
 
+def value_codes(v: np.ndarray) -> tuple[np.ndarray, int]:
+    """Each value's position among the distinct values of ``v`` ascending (gaps allowed), and
+    the number of positions: whole numbers (Likert, 0/1) by subtraction, others by factorising."""
+    low, high = (v.min(), v.max()) if len(v) else (0.0, 0.0)
+    if high - low <= 4 * len(v) + 100 and np.array_equal(v, np.floor(v)):  # counting needs no hashing
+        return (v - low).astype(np.int64), int(high - low) + 1  # empty positions (no count) add nothing to any sum
+    import pandas as pd
+
+    codes, uniques = pd.factorize(v, sort=True)
+    return codes, len(uniques)
+
+
+def midranks(counts: np.ndarray) -> np.ndarray:
+    """Average rank of each distinct value from its count (``scipy.stats.rankdata``'s numbers:
+    first ordinal rank + (count − 1)/2)."""
+    return (np.cumsum(counts, axis=-1) - counts + 1) + (counts - 1) / 2
+
+
 def tie_table(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The pooled sample by distinct value, ascending: counts in ``x``, counts in ``y`` and
     the average (mid)rank of the value in the pooled sample (``scipy.stats.rankdata``).
 
     Ranks are the same numbers as rankdata's, from one factorisation of the distinct values
     instead of a sort of every answer: Likert answers and scores take few values, so a
-    100,000-answer comparison costs a hash pass, not an argsort. Midranks are multiples of
+    100,000-answer comparison costs a counting pass, not an argsort. Midranks are multiples of
     ½ below 2⁵³, so every rank sum built from them is exact whatever the order of addition.
     """
-    v = np.concatenate([x, y])
-    low, high = (v.min(), v.max()) if len(v) else (0.0, 0.0)
-    if high - low <= 4 * len(v) + 100 and np.array_equal(v, np.floor(v)):  # whole numbers (Likert, 0/1): counting needs no hashing
-        codes = (v - low).astype(np.int64)  # empty values (no count) add nothing to any sum below
-        k = int(high - low) + 1
-    else:
-        import pandas as pd
-
-        codes, uniques = pd.factorize(v, sort=True)
-        k = len(uniques)
+    codes, k = value_codes(np.concatenate([x, y]))
     cx = np.bincount(codes[: len(x)], minlength=k)
     cy = np.bincount(codes[len(x):], minlength=k)
-    c = cx + cy
-    midrank = (np.cumsum(c) - c + 1) + (c - 1) / 2  # rankdata: first ordinal rank + (count − 1)/2
-    return cx, cy, midrank
+    return cx, cy, midranks(cx + cy)
 
 
 def mann_whitney_p(x: np.ndarray, y: np.ndarray) -> float:
