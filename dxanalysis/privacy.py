@@ -138,13 +138,13 @@ def _partition_groups(table: pd.DataFrame, partitions) -> list[tuple[list[np.nda
     out = []
     for keys in partitions:
         if keys is None:
-            groups = [np.arange(len(frame))]
-        else:
-            grouped = frame.groupby(keys[0] if len(keys) == 1 else list(keys), observed=True, sort=False)
-            groups = [np.asarray(g, dtype=np.int64) for g in grouped.groups.values()]
-        gid = np.full(len(frame), -1, dtype=np.int64)
-        for j, idx in enumerate(groups):
-            gid[idx] = j
+            gid = np.zeros(len(frame), dtype=np.int64)
+        else:  # ngroup numbers the groups in the order of .groups (first appearance with sort=False); no Index per group
+            ng = frame.groupby(keys[0] if len(keys) == 1 else list(keys), observed=True, sort=False).ngroup().to_numpy(dtype=float, na_value=np.nan)
+            gid = np.where(np.isnan(ng) | (ng < 0), -1, ng).astype(np.int64)
+        inside = np.flatnonzero(gid >= 0)
+        order = inside[np.argsort(gid[inside], kind="stable")]  # positions by group, ascending within each
+        groups = np.split(order, np.cumsum(np.bincount(gid[inside]))[:-1]) if len(inside) else []
         out.append((groups, gid))
     return out
 
