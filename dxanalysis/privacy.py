@@ -114,34 +114,8 @@ def suppress_small_groups(
     if complementary:
         if partitions is None:
             partitions = [None] if by is None else [[by] if isinstance(by, str) else list(by)]
-        parts = [[out.index] if keys is None else [pd.Index(i) for i in out.groupby(keys[0] if len(keys) == 1 else list(keys), observed=True, sort=False).groups.values()] for keys in partitions]
-        for _ in range(len(out) + 1):  # each pass hides at least one more cell, or stops
-            changed = False
-            for groups in parts:
-                for idx in groups:
-                    hidden = reason.loc[idx] != ""
-                    if not hidden.any() or len(idx) < 2:
-                        continue
-                    if hidden.sum() == 1 or n.loc[idx][hidden].fillna(0).sum() < min_size:
-                        candidates = n.loc[idx][~hidden].sort_values(kind="stable")
-                        if len(candidates):
-                            reason.loc[candidates.index[0]] = "complementary"
-                            changed = True
-            if not changed and len(parts) > 1:
-                # rows and columns together can still pin a hidden cell (e.g. two hidden 0s and
-                # a 1 in a rectangle); widen the line of the first such cell and go round again
-                for i in _narrow_cells(n.fillna(0), reason != "", parts, min_size):
-                    for groups in parts:
-                        idx = next((g for g in groups if i in g), None)
-                        candidates = n.loc[idx][reason.loc[idx] == ""].sort_values(kind="stable") if idx is not None else ()
-                        if len(candidates):
-                            reason.loc[candidates.index[0]] = "complementary"
-                            changed = True
-                            break
-                    if changed:
-                        break
-            if not changed:
-                break
+        reason = pd.Series(_complementary(n.to_numpy(dtype=float, na_value=np.nan), reason.to_numpy(), _partition_groups(out, partitions), min_size),
+                           index=out.index, dtype=object)
     mask = reason != ""
     for col in value_cols if mask.any() else ():  # nothing hidden: keep ints as ints
         if col in out.columns:
@@ -157,8 +131,86 @@ def suppress_small_groups(
     return out
 
 
-def _narrow_cells(n: pd.Series, hidden: pd.Series, parts, min_size: int, rounds: int = 50) -> list:
-    """Hidden cells that the published line totals narrow to fewer than 3 values, below ``min_size``.
+def _partition_groups(table: pd.DataFrame, partitions) -> list[tuple[list[np.ndarray], np.ndarray]]:
+    """Per partition: its groups as arrays of row positions (in ``groupby(...).groups`` order)
+    and each row's group number (-1: a row with an empty key, in no group)."""
+    frame = table.reset_index(drop=True)  # positions, whatever the table's index
+    out = []
+    for keys in partitions:
+        if keys is None:
+            gid = np.zeros(len(frame), dtype=np.int64)
+        else:  # ngroup numbers the groups in the order of .groups (first appearance with sort=False); no Index per group
+            ng = frame.groupby(keys[0] if len(keys) == 1 else list(keys), observed=True, sort=False).ngroup().to_numpy(dtype=float, na_value=np.nan)
+            gid = np.where(np.isnan(ng) | (ng < 0), -1, ng).astype(np.int64)
+        inside = np.flatnonzero(gid >= 0)
+        order = inside[np.argsort(gid[inside], kind="stable")]  # positions by group, ascending within each
+        groups = np.split(order, np.cumsum(np.bincount(gid[inside]))[:-1]) if len(inside) else []
+        out.append((groups, gid))
+    return out
+
+
+def _smallest_shown(n: np.ndarray, gid: np.ndarray, shown: np.ndarray, n_groups: int) -> np.ndarray:
+    """Per group, the position of its smallest shown cell (empty counts last, ties by position; -1: none).
+
+    The order of ``Series.sort_values(kind="stable")`` (NaN last), for every group at once.
+    """
+    rows = np.flatnonzero(shown & (gid >= 0))
+    out = np.full(n_groups, -1, dtype=np.int64)
+    if len(rows):
+        v = n[rows]
+        order = np.lexsort((rows, np.where(np.isnan(v), 0.0, v), np.isnan(v), gid[rows]))
+        first = np.r_[True, np.diff(gid[rows][order]) != 0]
+        out[gid[rows][order][first]] = rows[order][first]
+    return out
+
+
+def _complementary(n: np.ndarray, reason: np.ndarray, parts, min_size: int) -> np.ndarray:
+    """The complementary step of :func:`suppress_small_groups` on row positions.
+
+    ``reason``: "" (shown), "primary" or "plan" per row; returns it with "complementary"
+    added. Within one partition the groups are disjoint, so one pass over a partition
+    hides, in every group at once, what a loop over its groups would.
+    """
+    reason = reason.astype(object).copy()
+    counts = np.where(np.isnan(n), 0.0, n)
+    for _ in range(len(n) + 1):  # each pass hides at least one more cell, or stops
+        changed = False
+        for groups, gid in parts:
+            hidden = reason != ""
+            inside = gid >= 0
+            size = np.bincount(gid[inside], minlength=len(groups))
+            n_hidden = np.bincount(gid[inside & hidden], minlength=len(groups))
+            sum_hidden = np.bincount(gid[inside & hidden], weights=counts[inside & hidden], minlength=len(groups))
+            need = (n_hidden > 0) & (size >= 2) & ((n_hidden == 1) | (sum_hidden < min_size))
+            if not need.any():
+                continue
+            pick = _smallest_shown(n, gid, ~hidden, len(groups))[need]
+            pick = pick[pick >= 0]
+            if len(pick):
+                reason[pick] = "complementary"
+                changed = True
+        if not changed and len(parts) > 1:
+            # rows and columns together can still pin a hidden cell (e.g. two hidden 0s and
+            # a 1 in a rectangle); widen the line of the first such cell and go round again
+            for i in _narrow_cells(counts, reason != "", parts, min_size):
+                for groups, gid in parts:
+                    if gid[i] < 0:
+                        continue
+                    idx = groups[gid[i]]
+                    shown = idx[reason[idx] == ""]
+                    if len(shown):
+                        reason[_smallest_shown(n, gid, reason == "", len(groups))[gid[i]]] = "complementary"
+                        changed = True
+                        break
+                if changed:
+                    break
+        if not changed:
+            break
+    return reason
+
+
+def _narrow_cells(n: np.ndarray, hidden: np.ndarray, parts, min_size: int, rounds: int = 50) -> list:
+    """Hidden cells (positions) that the published line totals narrow to fewer than 3 values, below ``min_size``.
 
     Interval propagation over every line (partition group) whose total a reader can
     compute: the hidden cells of a line sum to ``S`` (line total minus shown cells), so
@@ -167,12 +219,12 @@ def _narrow_cells(n: pd.Series, hidden: pd.Series, parts, min_size: int, rounds:
     separately on purpose.
     """
     lines = []
-    for groups in parts:
+    for groups, _ in parts:
         for idx in groups:
-            h = [i for i in idx if hidden.loc[i]]
+            h = [int(i) for i in idx if hidden[i]]
             if h:
-                lines.append((h, float(n.loc[h].sum())))
-    lo = {i: 0.0 for i in hidden.index[hidden]}
+                lines.append((h, float(n[h].sum())))
+    lo = {int(i): 0.0 for i in np.flatnonzero(hidden)}
     hi = {i: np.inf for i in lo}
     for _ in range(rounds):
         moved = False

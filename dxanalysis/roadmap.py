@@ -532,31 +532,42 @@ def rank_sensitivity(
                 rows.append({"item_id": t.item_id, "item": t.item, "base_rank": int(t.base_rank), "family": family, "criterion": criterion,
                              "change": float(change), "scenario_id": sid, "scenario": label, "rank": int(ranks[t.item_id])})
 
+    # every scenario needs only the ranks: gap_scores' arithmetic on arrays, without its table
+    ids = assessment["item_id"].to_numpy()
+    target = assessment["target"].to_numpy(dtype=float)
+    rated = {c: assessment[c].to_numpy(dtype=float) for c in ("current", "importance", "feasibility")}
+
+    def ranks(w, **changed):
+        v = {**rated, **changed}
+        if np.isnan(v["current"]).any():
+            raise ValueError("gap_scores: some current levels are missing; call fill_current first")
+        return _ranks(pd.Series(priority_score(target - v["current"], v["importance"], v["feasibility"], weights=w), index=ids))
+
     for wname in WEIGHT_NAMES:
         for f in factors:
             w = {**base_w, wname: base_w[wname] * f}
-            r = gap_scores(assessment, weights=w).set_index("item_id")["rank"]
+            r = ranks(w)
             add("weight", wname, f, f"{wname}_{'minus' if f < 1 else 'plus'}{abs(round((f - 1) * 100))}", scenario_label(wname, f, lang), r)
             counts["weight"] += 1
     if rating_shift:
         for crit in ("importance", "feasibility"):
             for shift in (-float(rating_shift), float(rating_shift)):
                 for t in top_ids.itertuples():
-                    a = assessment.copy()
-                    hit = a["item_id"] == t.item_id
-                    a.loc[hit, crit] = np.clip(a.loc[hit, crit] + shift, RATING_MIN, RATING_MAX)
-                    r = gap_scores(a, weights=base_w).set_index("item_id")["rank"]
+                    hit = ids == t.item_id
+                    moved = rated[crit].copy()
+                    moved[hit] = np.clip(moved[hit] + shift, RATING_MIN, RATING_MAX)
+                    r = ranks(base_w, **{crit: moved})
                     add("rating", crit, shift, f"rating_{crit}_{'minus' if shift < 0 else 'plus'}{abs(shift):g}", _rating_label(crit, shift, lang), r, only=t.item_id)
                 counts["rating"] += 1
     from_survey = assessment["survey_construct"].notna() if "survey_construct" in assessment.columns else pd.Series(False, index=assessment.index)
     if levels is not None and from_survey.any() and {"level_low", "level_high"} <= set(levels.columns):
         lv = levels.set_index("construct")
         for bound, change in (("low", -1.0), ("high", 1.0)):
-            a = assessment.copy()
-            a.loc[from_survey, "current"] = a.loc[from_survey, "survey_construct"].map(lv[f"level_{bound}"]).astype(float)
-            if a["current"].isna().any():
+            current = rated["current"].copy()
+            current[from_survey.to_numpy()] = assessment.loc[from_survey, "survey_construct"].map(lv[f"level_{bound}"]).astype(float).to_numpy()
+            if np.isnan(current).any():
                 continue
-            r = gap_scores(a, weights=base_w).set_index("item_id")["rank"]
+            r = ranks(base_w, current=current)
             add("survey", "current", change, f"survey_{bound}", _survey_label(bound, lang), r)
             counts["survey"] += 1
     out = pd.DataFrame(rows, columns=["item_id", "item", "base_rank", "family", "criterion", "change", "scenario_id", "scenario", "rank"])

@@ -716,12 +716,18 @@ def tool_use(survey: pd.DataFrame, codebook, by: str | Sequence[str] | None = No
     """
     by = _as_list(by)
     _check_columns(survey, [*codebook.tool_ids, *by], "tool_use")
+    # per tool: who answered and who answered 1, once; per group only a count of a mask (no copy of the survey per group)
+    answers = []
+    for tool in codebook.binary_measures:
+        col = survey[tool.id]
+        answered = col.notna().to_numpy()
+        answers.append((tool, answered, answered & (col == 1).fillna(False).to_numpy(dtype=bool)))
     rows = []
     for attr, group, mask in _groups(survey, by):
-        sub = survey.loc[mask.to_numpy()]
-        for tool in codebook.binary_measures:
-            ans = sub[tool.id].dropna()
-            rows.append({"tool_id": tool.id, "label": tool.label, "attribute": attr, "group": group, "n": int(len(ans)), "n_using": int((ans == 1).sum())})
+        m = mask.to_numpy(dtype=bool)
+        for tool, answered, using in answers:
+            rows.append({"tool_id": tool.id, "label": tool.label, "attribute": attr, "group": group, "n": int(np.count_nonzero(m & answered)),
+                         "n_using": int(np.count_nonzero(m & using))})
     out = pd.DataFrame(rows, columns=["tool_id", "label", "attribute", "group", "n", "n_using"])
     with np.errstate(invalid="ignore", divide="ignore"):
         out["share"] = np.where(out["n"] > 0, out["n_using"] / out["n"].where(out["n"] > 0, 1), np.nan)

@@ -105,3 +105,78 @@ def test_two_way_suppression_survives_rows_and_columns_together():
         low = linprog(c, A_eq=A, b_eq=b, bounds=[(0, None)] * len(hid)).fun
         high = -linprog([-x for x in c], A_eq=A, b_eq=b, bounds=[(0, None)] * len(hid)).fun
         assert high - low >= 2 or low >= 5, (df.loc[hid[k]].tolist(), low, high)
+
+
+def _reference_reasons(df, n_col, min_size, partitions, forced=None):
+    """The documented rule as a plain loop over groups with pandas ``.loc`` (the implementation
+    before issue #17 vectorised it): primary, plan, complementary per line, then the
+    interval check of rows and columns together."""
+    import numpy as np
+
+    n = pd.to_numeric(df[n_col], errors="coerce")
+    reason = pd.Series(np.where(n.notna() & (n < min_size), "primary", ""), index=df.index, dtype=object)
+    if forced is not None:
+        reason[forced & (reason == "")] = "plan"
+    parts = [[df.index] if keys is None else [pd.Index(i) for i in df.groupby(keys[0] if len(keys) == 1 else list(keys), observed=True, sort=False).groups.values()]
+             for keys in partitions]
+    for _ in range(len(df) + 1):
+        changed = False
+        for groups in parts:
+            for idx in groups:
+                hidden = reason.loc[idx] != ""
+                if not hidden.any() or len(idx) < 2:
+                    continue
+                if hidden.sum() == 1 or n.loc[idx][hidden].fillna(0).sum() < min_size:
+                    candidates = n.loc[idx][~hidden].sort_values(kind="stable")
+                    if len(candidates):
+                        reason.loc[candidates.index[0]] = "complementary"
+                        changed = True
+        if not changed and len(parts) > 1:
+            hid = reason != ""
+            lines = [([i for i in idx if hid.loc[i]], float(n.fillna(0).loc[[i for i in idx if hid.loc[i]]].sum())) for groups in parts for idx in groups]
+            lines = [(h, t) for h, t in lines if h]
+            lo = {i: 0.0 for i in df.index[hid]}
+            hi = {i: np.inf for i in lo}
+            for _r in range(50):
+                moved = False
+                for h, total in lines:
+                    sum_lo, sum_hi = sum(lo[j] for j in h), sum(hi[j] for j in h)
+                    for i in h:
+                        new_lo, new_hi = max(lo[i], total - (sum_hi - hi[i])), min(hi[i], total - (sum_lo - lo[i]))
+                        if new_lo > lo[i] + 1e-9 or new_hi < hi[i] - 1e-9:
+                            lo[i], hi[i], moved = new_lo, new_hi, True
+                if not moved:
+                    break
+            for i in [i for i in lo if hi[i] - lo[i] < 2 and lo[i] < min_size]:
+                for groups in parts:
+                    idx = next((g for g in groups if i in g), None)
+                    candidates = n.loc[idx][reason.loc[idx] == ""].sort_values(kind="stable") if idx is not None else ()
+                    if len(candidates):
+                        reason.loc[candidates.index[0]] = "complementary"
+                        changed = True
+                        break
+                if changed:
+                    break
+        if not changed:
+            break
+    return reason.tolist()
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_vectorised_suppression_equals_the_plain_loop(seed):
+    """Random one-way and two-way tables (empty counts, ties, empty keys, a shuffled index,
+    plan rows): the vectorised complementary step hides exactly what the plain loop hides."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    rows, cols = int(rng.integers(1, 6)), int(rng.integers(1, 7))
+    df = pd.DataFrame({"segment": np.repeat(np.arange(rows), cols), "group": np.tile([f"g{j}" for j in range(cols)], rows),
+                       "n": rng.choice([0, 1, 2, 3, 4, 5, 6, 8, 12, 30], size=rows * cols).astype(float)})
+    df.loc[rng.random(len(df)) < 0.1, "n"] = np.nan
+    if seed % 5 == 0 and len(df) > 2:
+        df.loc[df.index[1], "group"] = None  # a row in no column group
+    df.index = rng.permutation(len(df)) * 3 + 7
+    forced = pd.Series(rng.random(len(df)) < 0.08, index=df.index)
+    for partitions in ([None], [["segment"]], [["group"]], [["segment"], ["group"]], [["group"], ["segment"]]):
+        got = suppress_small_groups(df, min_size=5, partitions=None if partitions == [None] else partitions, forced=forced)
+        assert got["suppression_reason"].tolist() == _reference_reasons(df, "n", 5, partitions, forced), partitions

@@ -578,3 +578,28 @@ def test_weights_table_names_the_criteria_in_japanese():
     t = rm.weights_table({"gap": 2.0, "importance": 1.0, "feasibility": 0.0}, change=0.5)
     assert t["label"].tolist() == ["ギャップ", "重要度", "実現容易性"]
     assert t["low"].tolist() == [1.0, 0.5, 0.0] and t["high"].tolist() == [3.0, 1.5, 0.0]  # value × (1 ∓ 0.5)
+
+
+def test_sample_sensitivity_ranks_equal_gap_scores_of_each_changed_assessment(sample_municipality):
+    """Every scenario's rank is gap_scores' rank on a copy of the assessment with that one change
+    made (the definition, one full table per scenario; rank_sensitivity computes only the ranks)."""
+    m = sample_municipality
+    inputs = rm.load_inputs(m, segment_names=None)
+    levels = rm.survey_levels(m.survey, m.codebook, weights=None, assessment=inputs.assessment)
+    a = rm.fill_current(inputs.assessment, levels)
+    weights = {"gap": 1.5, "importance": 1.0, "feasibility": 0.5}
+    sens = rm.rank_sensitivity(a, weights=weights, factors=(0.5, 1.25), top=6, rating_shift=1.0, levels=levels)
+    assert set(sens["family"]) == {"weight", "rating", "survey"}
+    lv = levels.set_index("construct")
+    from_survey = a["survey_construct"].notna()
+    for row in sens.itertuples():
+        b, w = a.copy(), dict(weights)
+        if row.family == "weight":
+            w[row.criterion] = weights[row.criterion] * row.change
+        elif row.family == "rating":
+            hit = b["item_id"] == row.item_id
+            b.loc[hit, row.criterion] = np.clip(b.loc[hit, row.criterion].astype(float) + row.change, 1, 5)
+        else:
+            b.loc[from_survey, "current"] = b.loc[from_survey, "survey_construct"].map(lv["level_low" if row.change < 0 else "level_high"]).astype(float)
+        expected = rm.gap_scores(b, weights=w).set_index("item_id").loc[row.item_id, "rank"]
+        assert row.rank == expected, row

@@ -585,3 +585,18 @@ def test_large_data_k_on_a_subset_equals_the_full_fit(generated_6000):
     # the centres are the means of all rows per segment (not of the subset)
     for s in range(1, sub.n_segments_ + 1):
         np.testing.assert_allclose(sub.cluster_centers_[s - 1], X.to_numpy()[sub.labels_ == s].mean(axis=0))
+
+
+def test_adjusted_rand_equals_scikit_learn():
+    """The stability resamples' ARI (one bincount table) is scikit-learn's adjusted_rand_score, float for float."""
+    from sklearn.metrics import adjusted_rand_score
+
+    from dxanalysis.segments import adjusted_rand
+
+    rng = np.random.default_rng(17)
+    cases = [([0, 0, 1, 1], [1, 1, 0, 0]), ([0, 0, 1, 2], [0, 0, 1, 1]), ([0, 0, 0, 0], [0, 1, 2, 3]), ([0, 0, 1, 1], [0, 1, 0, 1]), ([3], [5])]
+    for n, ka, kb in [(2, 2, 2), (50, 3, 5), (500, 8, 8), (10_000, 4, 6)]:
+        a = rng.integers(0, ka, n)
+        cases += [(a, rng.integers(0, kb, n)), (a, np.where(rng.random(n) < 0.9, a, rng.integers(0, kb, n)))]
+    for a, b in cases:
+        assert adjusted_rand(a, b) == adjusted_rand_score(a, b)

@@ -669,3 +669,18 @@ def test_wilson_ends_are_exact_for_all_or_none():
 
     lo, hi = wilson_interval([30, 0], [30, 30])
     assert round(float(lo[0]), 10) == 0.8864866068 and hi[0] == 1.0 and lo[1] == 0.0
+
+
+def test_tool_use_on_sample_equals_plain_pandas_counts(sample_municipality):
+    """Counts and shares of every tool × group against value_counts on the group's rows (the definition)."""
+    m = sample_municipality
+    by = [a for a in m.codebook.attribute_ids if a in m.survey.columns]
+    got = sv.tool_use(m.survey, m.codebook, by=by).set_index(["tool_id", "attribute", "group"])
+    assert len(got) == len(m.codebook.binary_measures) * (1 + sum(m.survey[a].nunique() for a in by))
+    for tool in m.codebook.binary_measures:
+        blocks = [("overall", "全体", m.survey)] + [(a, str(g), d) for a in by for g, d in m.survey.groupby(a, observed=True)]
+        for attr, group, rows in blocks:
+            answers = rows[tool.id].dropna().astype(float)
+            row = got.loc[(tool.id, attr, group)]
+            assert (row["n"], row["n_using"]) == (len(answers), int((answers == 1).sum()))
+            assert row["share"] == pytest.approx((answers == 1).mean(), abs=1e-15)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from .tests import pratt_ranks
+from .tests import midranks, pratt_ranks, tie_table, value_codes
 
 #: Equivalence margin on the rank-biserial r: |r| below it is "no meaningful difference"
 #: (Cohen's "small" is 0.1). Declared before seeing the data; a parameter of test_hypotheses.
@@ -27,8 +27,8 @@ def rank_biserial_independent(x, y) -> float:
     x, y = x[~np.isnan(x)], y[~np.isnan(y)]
     if len(x) == 0 or len(y) == 0:
         return float("nan")
-    ranks = stats.rankdata(np.concatenate([x, y]))
-    u = ranks[: len(x)].sum() - len(x) * (len(x) + 1) / 2
+    cx, _, midrank = tie_table(x, y)  # x's rank sum, exact (the same number as rankdata's ranks summed)
+    u = np.float64(np.dot(cx, midrank)) - len(x) * (len(x) + 1) / 2
     return float(2 * u / (len(x) * len(y)) - 1)
 
 
@@ -37,9 +37,13 @@ def _delong(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     m, n = len(x), len(y)
     if m < 2 or n < 2:
         return float("nan"), float("nan")
-    all_ranks = stats.rankdata(np.concatenate([x, y]))
-    v10 = (all_ranks[:m] - stats.rankdata(x)) / n  # share of y below each x (ties half)
-    v01 = 1 - (all_ranks[m:] - stats.rankdata(y)) / m  # share of x above each y (ties half)
+    # ranks by distinct value (rankdata's numbers, from counts); the placement arrays are then
+    # element for element those of the rankdata formulas, so their mean and variance are too
+    codes, k = value_codes(np.concatenate([x, y]))
+    cx, cy = np.bincount(codes[:m], minlength=k), np.bincount(codes[m:], minlength=k)
+    pooled = midranks(cx + cy)
+    v10 = ((pooled - midranks(cx)) / n)[codes[:m]]  # share of y below each x (ties half)
+    v01 = (1 - (pooled - midranks(cy)) / m)[codes[m:]]  # share of x above each y (ties half)
     return float(v10.mean()), float(np.sqrt(v10.var(ddof=1) / m + v01.var(ddof=1) / n))
 
 
@@ -109,6 +113,21 @@ def rank_biserial_paired(d: np.ndarray) -> np.ndarray:
     n = d.shape[-1]
     if n == 0:
         return np.full(d.shape[:-1], np.nan) if d.ndim > 1 else np.nan
-    r = pratt_ranks(d)
     total = n * (n + 1) / 2
+    a = np.abs(d)
+    if not np.isnan(a).any() and a.max() <= 4 * n + 100 and np.array_equal(a, np.floor(a)):
+        # whole-number changes (Likert answers): Pratt midranks from counts per |d| value and row,
+        # the same numbers as rankdata's (multiples of ½, so the rank sums are exact in any order)
+        flat = a.reshape(-1, n).astype(np.int64)
+        rows, k = flat.shape[0], int(flat.max()) + 1
+        codes = flat + k * np.arange(rows)[:, None]
+        sign = np.sign(d).reshape(-1, n)
+        count = np.bincount(codes.ravel(), minlength=rows * k).reshape(rows, k)
+        net = np.bincount(codes.ravel(), weights=sign.ravel(), minlength=rows * k).reshape(rows, k)  # rises − falls per value
+        midrank = midranks(count)
+        up = np.bincount(codes.ravel(), weights=(sign > 0).ravel(), minlength=rows * k).reshape(rows, k)
+        r_plus, r_minus = (midrank * up).sum(axis=1), (midrank * (up - net)).sum(axis=1)
+        out = (r_plus - r_minus) / total
+        return out.reshape(d.shape[:-1]) if d.ndim > 1 else out[0]
+    r = pratt_ranks(d)
     return ((r * (d > 0)).sum(axis=-1) - (r * (d < 0)).sum(axis=-1)) / total
