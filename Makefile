@@ -21,8 +21,12 @@ report: $(STAMP)
 
 # The full suite (what CI runs): lint, unit and reference tests, notebooks under nbval,
 # end-to-end runs, fault injection and the browser checks. Two pytest-xdist workers, one test
-# file each at a time (nbval needs a notebook's cells on one kernel): 8 min 52 s on this
-# 2-core machine, 11 min serially.
+# file each at a time (nbval needs a notebook's cells on one kernel), the longest files first
+# (tests/conftest.py HEAVY_FILES; --no-loadscope-reorder in pyproject.toml) and one sample report
+# shared by both workers. Main at 17f4120: 554 s in pytest at load ≈ 3 (8 min 52 s; 11 min
+# serially). Session 4 (docs/performance.md, "Test suite time"): the files sharing the sample
+# report 625 → 490 s, 241 → 170 CPU-s side by side at load 14; the whole suite was not re-timed
+# (both full runs that day hit a 25-minute timeout at load 8–21, the machine shared by 6 sessions).
 test: $(STAMP) lint
 	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from pathlib import Path
@@ -114,14 +115,97 @@ def _close_figures():
     plt.close("all")
 
 
-@pytest.fixture(scope="session")
-def sample_report(tmp_path_factory) -> Path:
-    """Run the whole pipeline once on data/sample into a temp reports root; returns reports/sample."""
-    if not (SAMPLE / "municipality.yaml").exists():
-        pytest.skip("data/sample not generated")
+@contextlib.contextmanager
+def _exclusive(lock: Path):
+    """An exclusive lock on ``lock`` between the xdist worker processes of one run (fcntl)."""
+    import fcntl
+
+    with open(lock, "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def shared_once(tmp_path_factory, name: str, build) -> Path:
+    """``build(folder)`` run once per test run, shared by every xdist worker; returns ``folder``.
+
+    Each xdist worker is a session of its own, so a session fixture alone would repeat an
+    expensive step per worker. The standard xdist recipe: the first worker to get here builds
+    under a file lock in the run's common temp folder, the others wait and reuse it (read-only;
+    copy it to change it). ``build`` returns a short text recorded beside the folder, and every
+    worker gets the same text back through ``(folder / ".built").read_text()``: a failed build
+    fails every test that needs it, without a second attempt. Without xdist: the session's
+    own temp folder.
+    """
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # pytest-of-<user>/pytest-<n>/: one per run, common to its workers
+    folder = base / f"shared-{name}"
+    with _exclusive(base / f"shared-{name}.lock"):
+        done = folder / ".built"
+        if not done.exists():
+            if folder.exists():
+                shutil.rmtree(folder)  # a build interrupted by an exception: start again
+            folder.mkdir()
+            done.write_text(str(build(folder)), encoding="utf-8")
+    return folder
+
+
+def _run_sample(folder: Path) -> int:
     from dxanalysis.cli import main
 
-    root = tmp_path_factory.mktemp("reports")
-    code = main(["run", str(SAMPLE), "--reports", str(root)])
-    assert code == 0, f"dxanalysis run data/sample exited {code}"
+    return main(["run", str(SAMPLE), "--reports", str(folder), "--no-progress"])
+
+
+@pytest.fixture(scope="session")
+def sample_report(tmp_path_factory) -> Path:
+    """The whole pipeline run ONCE per test run on data/sample (all xdist workers share it); returns reports/sample.
+
+    Read-only: a test that changes a report works on ``shutil.copytree(sample_report, tmp_path / "sample")``.
+    """
+    if not (SAMPLE / "municipality.yaml").exists():
+        pytest.skip("data/sample not generated")
+    root = shared_once(tmp_path_factory, "sample-report", _run_sample)
+    code = (root / ".built").read_text(encoding="utf-8")
+    assert code == "0", f"dxanalysis run data/sample exited {code}"
     return root / "sample"
+
+
+# Files that run notebooks, kernels or whole pipelines, most expensive first: seconds per file
+# (pytest --durations, 2 xdist workers on 2 busy cores, main at 17f4120). `make test` runs one
+# file per worker at a time (`--dist loadfile`) in collection order (`--no-loadscope-reorder`
+# in pyproject.toml): starting the longest files first keeps the two workers busy to the end
+# instead of leaving one alone with a long file while the other has finished (xdist's own order,
+# by number of tests, started these last). Every file not listed keeps its place after them.
+# Only the order changes: every test still runs.
+HEAVY_FILES = {
+    "tests/test_faults.py": 170,
+    "tests/test_audit.py": 110,  # the first worker here builds the shared sample report (conftest sample_report)
+    "tests/test_variation.py": 100,
+    "tests/test_batch.py": 80,
+    "tests/test_executor.py": 70,
+    "tests/test_explore.py": 55,
+    "tests/test_segments.py": 50,
+    "tests/test_i18n.py": 45,
+    "tests/test_reports_e2e.py": 45,
+    "tests/test_dask_cluster.py": 40,
+    "tests/test_waves.py": 30,
+    "tests/test_skip.py": 25,
+    "tests/test_cli.py": 25,
+    "tests/test_sample.py": 12,
+}
+
+
+def _file_weight(nodeid: str) -> float:
+    path = nodeid.split("::", 1)[0]  # xdist's loadfile scope
+    return HEAVY_FILES.get(path, 10 if path.endswith(".ipynb") else 0)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Heavy files first (see HEAVY_FILES); a stable sort, so each file's tests keep their order and stay together."""
+    first = {}
+    for i, item in enumerate(items):
+        first.setdefault(item.nodeid.split("::", 1)[0], i)
+    items.sort(key=lambda item: (-_file_weight(item.nodeid), first[item.nodeid.split("::", 1)[0]]))

@@ -279,7 +279,7 @@ def test_sample_trained_segment_moved(sample_tables):
               2025: pd.read_csv(SAMPLE / "truth" / "planted_segments.csv", dtype={"respondent_id": str})}
     for d in data:
         seg = d.survey["respondent_id"].astype(str).map(labels[d.fiscal_year].set_index("respondent_id")["segment"])
-        d.survey["segment"] = pd.Categorical(seg.astype(str), categories=["1", "2", "3", "4"])
+        d.survey = d.survey.assign(segment=pd.Categorical(seg.astype(str), categories=["1", "2", "3", "4"]))  # a new frame: the current wave's is the session's sample_municipality.survey
     g = waves.changes_by_group(data, m, attributes=["segment", "department"]).set_index(["attribute", "group", "measure_id"])
     for cid in ("data", "tech", "mind"):
         r = g.loc[("segment", "2", cid)]
