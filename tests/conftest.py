@@ -191,6 +191,7 @@ HEAVY_FILES = {
     "tests/test_i18n.py": 45,
     "tests/test_reports_e2e.py": 45,
     "tests/test_dask_cluster.py": 40,
+    "tests/test_dask_warm.py": 20,
     "tests/test_waves.py": 30,
     "tests/test_skip.py": 25,
     "tests/test_cli.py": 25,
