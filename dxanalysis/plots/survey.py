@@ -99,6 +99,7 @@ def likert_bars(data: pd.DataFrame, *, row: str = "item", ax=None, area: bool = 
         ticklabels.append(name)
         y += 1.0
     mid = (k - 1) / 2
+    segments = []  # (y, left, width, answer index) of every bar segment, drawn below one barh call per answer
     for yi, _name, shares, n in bars:
         if np.isnan(shares).all():
             ax.text(0, yi, i18n.t("hidden", language), ha="center", va="center", fontsize=8, color="#555555")
@@ -106,12 +107,18 @@ def likert_bars(data: pd.DataFrame, *, row: str = "item", ax=None, area: bool = 
         neg = shares[: int(np.floor(mid))].sum() + (shares[int(mid)] / 2 if k % 2 else 0)
         left = -neg
         for j, s in enumerate(shares):
-            ax.barh(yi, s, left=left, color=colors[j], edgecolor="white", linewidth=0.5, height=0.75, label=labels[j] if yi == bars[0][0] else None)
+            segments.append((yi, left, s, j))
             if s >= 0.07:
                 ax.text(left + s / 2, yi, f"{s * 100:.0f}", ha="center", va="center", fontsize=7, color="white" if j in (0, k - 1) else "#222222")
             left += s
         if not np.isnan(n):
             ax.text(1.02, yi, f"n={int(n)}", va="center", fontsize=8, color="#444444", transform=ax.get_yaxis_transform())
+    # one call per answer (not per segment: a barh call costs ≈ 2 ms); within a row answer j is still
+    # drawn before answer j + 1 and rows do not overlap, so the picture is the same
+    for j in range(k):
+        part = [seg for seg in segments if seg[3] == j]
+        if part:
+            ax.barh([seg[0] for seg in part], [seg[2] for seg in part], left=[seg[1] for seg in part], color=colors[j], edgecolor="white", linewidth=0.5, height=0.75, label=labels[j])
     for yh, text in headers:
         ax.text(-1.0, yh, f"■ {text}", va="center", ha="left", fontsize=10, fontweight="bold", color="#0b4f8a")
     ax.set_yticks(positions, ticklabels, fontsize=9)
