@@ -101,6 +101,8 @@ def _measured(log_path, fn, *args):
         arg = args[0] if args else None
         if hasattr(arg, "municipality"):
             muni, what = arg.municipality, _os.path.basename(arg.notebook).removesuffix(".ipynb")
+        elif isinstance(arg, tuple):  # audit_task((report_dir, municipality, language))
+            muni, what = str(arg[1]), fn.__name__
         else:
             muni, what = _os.path.basename(str(arg)), fn.__name__
         row = {"municipality": muni, "task": what, "cpu_s": round(cpu() - c0, 3), "wall_s": round(_time.perf_counter() - t0, 3), "pid": _os.getpid(), "ok": ok}
