@@ -38,6 +38,19 @@ def check_min_group_size(min_size: int) -> int:
     return int(min_size)
 
 
+def _holds_numbers(col: pd.Series) -> bool:
+    """An object column of numbers (e.g. counts kept as Python ints so the report shows 53, not 53.00).
+
+    Such a column is a statistic like any numeric one and is blanked for a hidden row; found
+    by the audit on generated towns, where a group hidden by the municipality's plan kept its
+    term counts in ``comment_terms_by_group`` (issue #17 session 4, `tests/test_privacy.py`).
+    """
+    if col.dtype != object:
+        return False
+    values = col.dropna()
+    return len(values) > 0 and all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) for v in values)
+
+
 def suppress_small_groups(
     table: pd.DataFrame,
     *,
@@ -104,7 +117,8 @@ def suppress_small_groups(
     keys = {by} if isinstance(by, str) else set(by or ())
     keys |= {c for p in (partitions or ()) for c in (p or ())}
     if value_cols is None:  # grouping columns identify the row and stay visible
-        value_cols = [c for c in out.columns if (pd.api.types.is_numeric_dtype(out[c]) or pd.api.types.is_bool_dtype(out[c])) and c not in PUBLIC_COLUMNS | keys | {"suppressed"}]
+        value_cols = [c for c in out.columns if (pd.api.types.is_numeric_dtype(out[c]) or pd.api.types.is_bool_dtype(out[c]) or _holds_numbers(out[c]))
+                      and c not in PUBLIC_COLUMNS | keys | {"suppressed"}]
     n = pd.to_numeric(out[n_col], errors="coerce")
     primary = n.notna() & (n < min_size)
     reason = pd.Series(np.where(primary, "primary", ""), index=out.index, dtype=object)

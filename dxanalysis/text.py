@@ -296,8 +296,9 @@ def _label_attributes(df: pd.DataFrame, amap: Mapping[str, str]) -> pd.DataFrame
 def _whole_numbers(df: pd.DataFrame, cols: Sequence[str]) -> pd.DataFrame:
     """Integer columns as Python ints (object dtype) so the report shows 53, not 53.00.
 
-    ``privacy.suppress_small_groups`` casts every numeric column to float; these
-    columns are never blanked because every row here belongs to a shown group.
+    ``privacy.suppress_small_groups`` casts every numeric column to float; these object
+    columns of numbers are blanked for a hidden row all the same (``privacy._holds_numbers``):
+    a group the comment analysis showed can still be hidden by the municipality's plan.
     """
     out = df.copy()
     for c in cols:

@@ -180,3 +180,16 @@ def test_vectorised_suppression_equals_the_plain_loop(seed):
     for partitions in ([None], [["segment"]], [["group"]], [["segment"], ["group"]], [["group"], ["segment"]]):
         got = suppress_small_groups(df, min_size=5, partitions=None if partitions == [None] else partitions, forced=forced)
         assert got["suppression_reason"].tolist() == _reference_reasons(df, "n", 5, partitions, forced), partitions
+
+
+def test_counts_kept_as_python_ints_are_blanked_for_a_hidden_row():
+    """A count column of Python ints (object dtype, as free-text tables publish them) is a
+    statistic: hidden with its row. Found by the audit on generated towns, where a department
+    hidden by the plan kept n_docs/count in comment_terms_by_group (statistic_of_hidden_row)."""
+    df = pd.DataFrame({"group": ["A", "B", "C"], "n": [20, 3, 30],
+                       "n_docs": pd.Series([7, 2, 9], dtype=object), "label": ["x", "y", "z"]})
+    out = suppress_small_groups(df, n_col="n", min_size=5)
+    hidden = out[out["group"] == "B"].iloc[0]
+    assert bool(hidden["suppressed"]) and hidden["n_docs"] is None and pd.isna(hidden["n"])
+    assert hidden["label"] == "y"  # text is not a statistic
+    assert out.loc[out["group"] == "C", "n_docs"].iloc[0] == 9  # A is hidden too (complementary: the smallest other group)
