@@ -67,7 +67,7 @@ def enable(on: bool = True) -> None:
 
 
 def enable_until_exit() -> None:
-    """:func:`enable`, and shut this process's warm kernels down when it exits (once; a Dask worker)."""
+    """:func:`enable`, and shut this process's warm kernels down when it exits (once; a pool or Dask worker)."""
     if not _ENABLED[0]:
         import atexit
 

@@ -718,10 +718,7 @@ def _worker_init() -> None:
 
     from . import io, report  # noqa: F401
     ensure_kernel()
-    import atexit
-
-    executor.enable()
-    atexit.register(executor.shutdown_all)
+    executor.enable_until_exit()  # warm kernels, shut down when the worker exits
 
 
 
