@@ -157,6 +157,23 @@ def _read_sheets(report_dir: Path, findings: list[dict]) -> list[tuple[str, pd.D
     return sheets
 
 
+def _csv_headers(df: pd.DataFrame, name: str, tables: list[tuple[str, pd.DataFrame]]) -> pd.DataFrame:
+    """A sheet of ``tables.xlsx`` with the column names of the CSV it was written from.
+
+    The workbook shows translated headers (構成概念, 平均, ...) that ``SHEET_HEADERS``
+    cannot all know; a sheet with the same title (Excel's 31 characters) and as many
+    columns as its CSV without ``suppression_reason`` is that CSV, column for column, so
+    its counts keep their context (a count per construct is not a count of the whole
+    population). Any other sheet keeps its headers.
+    """
+    title = name.split(":")[-1]
+    for stem, csv in tables:
+        cols = [c for c in csv.columns if c != "suppression_reason"]
+        if stem[:31] == title and len(cols) == df.shape[1]:
+            return df.set_axis(cols, axis=1)
+    return df
+
+
 def _openpyxl_rows(path: Path) -> list[tuple[str, list[list[tuple[str, bool]]]]]:
     """Every sheet as rows of (text, is a formula), read by openpyxl (formulas as written, not cached values)."""
     from openpyxl import load_workbook
@@ -654,10 +671,8 @@ def audit_report(report_dir: Path | str, *, min_group_size: int | None = None) -
     cells = _Cells()
     if total is not None:
         cells.add("respondents", frozenset(), total, total, "index.html", False)
+    sheets = [(name, _csv_headers(df, name, tables)) for name, df in sheets]
     for name, df in tables + sheets:
-        stem = name.split(":")[-1]
-        if ":" in name:  # a sheet: same figures as the CSV of that name, checked for its own content
-            stem = stem[:31]
         _extract(name, df, cells, group_attr, k, findings, pop_of)
 
     ranges = []

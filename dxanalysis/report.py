@@ -227,6 +227,8 @@ class Publisher:
         show: bool = True,
         max_rows: int | None = 60,
         caption_params: Mapping[str, object] | None = None,
+        min_size: int | None = None,
+        forced: pd.Series | None = None,
     ) -> pd.DataFrame:
         """Privacy-filter, save as ``tables/<name>.csv`` and display a table.
 
@@ -236,7 +238,11 @@ class Publisher:
         blanks (default: every numeric column). The display can differ from the CSV:
         ``columns`` picks the columns shown, and ``view``, a function of the *filtered*
         table, builds the shown frame (so a display can only show what passed the filter).
-        Returns the filtered table.
+        Returns the filtered table. ``min_size`` raises the threshold for this table only
+        (the comment threshold for commenters per group); it is never below the
+        publisher's ``min_group_size``. ``forced`` (boolean Series on ``df``'s index) hides
+        rows whatever their counts, on top of the plan's (a decision made for a whole
+        population, such as the commenters, that several tables must share).
 
         With a suppression plan, rows of the plan's hidden groups are hidden too. The CSV
         says which rows are hidden (``suppressed``) but not why: ``suppression_reason``
@@ -250,8 +256,11 @@ class Publisher:
             caption = i18n.caption(name, self.language, default=caption, **(caption_params or {}))
         out = df.copy()
         if n_col is not None:
-            forced = self.plan.forced(out) if self.plan is not None else None
-            out = suppress_small_groups(out, n_col=n_col, min_size=self.min_group_size, by=by, partitions=partitions, value_cols=value_cols, forced=forced)
+            if self.plan is not None:
+                plan_rows = self.plan.forced(out)
+                forced = plan_rows if forced is None else plan_rows | forced.reindex(out.index).fillna(False).astype(bool)
+            threshold = max(int(min_size or 0), int(self.min_group_size))
+            out = suppress_small_groups(out, n_col=n_col, min_size=threshold, by=by, partitions=partitions, value_cols=value_cols, forced=forced)
         reasons = out[out["suppression_reason"].fillna("") != ""] if "suppression_reason" in out.columns else out.iloc[:0]
         (self.report_dir / "private" / "suppression" / f"{name}.csv").unlink(missing_ok=True)  # a re-run that hides nothing leaves no stale list
         if len(reasons):

@@ -118,6 +118,57 @@ def test_plan_hides_a_complement_in_every_table(tmp_path):
     assert result.hidden_cells_checked >= 8
 
 
+def test_comment_tables_hide_the_same_groups(tmp_path):
+    # generated towns (issue #17's 40-municipality run): the plan hid a department with 12
+    # commenters and a per-term complement hid another one, while comment_groups showed
+    # both sizes (audit: sized_elsewhere). One decision per population of commenters now.
+    from dxanalysis import text as T
+
+    depts = {"総務部": 60, "市民部": 50, "福祉部": 40, "環境部": 30, "会計課": 3}
+    plan = suppression_plan(_town(depts).survey, _town(depts).codebook, min_size=5)
+    assert set(plan.hidden()["group"]) == {"会計課", "環境部"}
+    commenters = {"総務部": 20, "市民部": 15, "福祉部": 12, "環境部": 14, "会計課": 3}
+    phrases = {"総務部": ["紙の申請が多い", "会議が長い"], "市民部": ["窓口が混む", "紙の申請が多い"], "福祉部": ["研修がほしい", "会議が長い"],
+               "環境部": ["現場で端末が使えない", "研修がほしい"], "会計課": ["紙の申請が多い"]}
+    texts, groups = [], []
+    for g, n in commenters.items():
+        for i in range(n):
+            texts.append(phrases[g][i % len(phrases[g])])
+            groups.append(g)
+    _footer(tmp_path, sum(depts.values()))
+    pub = Publisher(tmp_path, display=False, plan=plan)
+    T.publish_comments(pub, pd.Series(texts, name="comment"), pd.DataFrame({"department": groups}), min_group_size=10, title="自由意見")
+    read = {n: pd.read_csv(tmp_path / "tables" / f"comment_{n}.csv", encoding="utf-8-sig") for n in ("groups", "terms_by_group", "characteristic")}
+    sizes = read["groups"]
+    hidden = set(sizes.loc[sizes["suppressed"], "group"])
+    assert hidden >= {"会計課", "環境部"} and len(hidden) >= 2
+    assert sizes["n"].isna().eq(sizes["suppressed"]).all()
+    assert sizes.loc[sizes["suppressed"], "status"].str.startswith("非表示").all() and sizes.loc[~sizes["suppressed"], "status"].eq("表示").all()
+    for name in ("terms_by_group", "characteristic"):
+        df = read[name]
+        assert not set(df["group"]) & hidden, name  # a hidden group has no row with terms
+        assert not df["suppressed"].any(), name  # and no group shown in comment_groups is hidden here
+        assert df.groupby("group")["n"].first().to_dict() == sizes.set_index("group")["n"].dropna().loc[sorted(set(df["group"]))].to_dict()
+    result = audit_report(tmp_path)
+    assert result.ok, result.summary()
+
+
+def test_tables_xlsx_sheets_keep_the_context_of_their_counts(tmp_path):
+    # tables.xlsx shows translated headers (構成概念 for construct): the audit read a count per
+    # construct as a count of the whole population and called the folder inconsistent
+    _footer(tmp_path, 300)
+    pub = Publisher(tmp_path, display=False)
+    # one respondent of 総務部 skipped the why items; 会計課 (3) is hidden with a complement
+    diffs = pd.DataFrame({"construct": ["mind"] * 4 + ["why"] * 4, "attribute": "department", "group": ["総務部", "市民部", "環境部", "会計課"] * 2,
+                          "n": [40, 60, 20, 3, 39, 60, 20, 3], "mean": [3.1, 3.2, 3.3, 3.4, 3.0, 3.3, 3.1, 3.2]})
+    pub.table(diffs, "group_differences", by=["construct", "attribute"])
+    write_tables_xlsx(tmp_path)
+    result = audit_report(tmp_path)
+    assert result.ok, result.summary()
+    assert result.hidden_cells_checked == 4  # 環境部 and 会計課 for each construct, CSV and sheet the same cells
+    assert "inconsistent" not in set(result.findings["reason"])
+
+
 def _publish_town_of_19(folder: Path, publisher) -> None:
     """The issue's second leak as the notebooks publish it: 教育課 (19) splits 4 / 4 / 11 over three segments."""
     cells = {"総務課": [15, 15, 10], "住民課": [10, 12, 8], "教育課": [4, 4, 11]}
@@ -254,6 +305,25 @@ def test_adversarial_town_passes_the_audit(tmp_path):
     assert comp["suppressed"].sum() < len(comp)  # the table still says something
     findings = json.dumps([json.loads(p.read_text(encoding="utf-8")) for p in (report / "findings").glob("*.json")], ensure_ascii=False)
     assert "会計室" not in findings and "選挙管理委員会" not in findings
+
+
+@pytest.mark.slow
+def test_generated_towns_pass_the_audit(tmp_path):
+    # two of the 40 generated towns of issue #17's Dask run (300 respondents, seeds 2001 and
+    # 2014) that failed the audit: tables.xlsx's translated headers made counts per construct
+    # look contradictory (2001), and comment tables disagreed on which departments they hide (2014)
+    from dxanalysis.cli import main
+    from dxanalysis.sample import write_sample
+
+    data = tmp_path / "data"
+    for seed in (2001, 2014):
+        write_sample(data / f"town{seed}", n_respondents=300, seed=seed, municipality_id=f"town{seed}", name=f"試算町{seed}")
+    code = main(["run", str(data), "--reports", str(tmp_path / "reports"), "--notebook", "01_current_state", "--workers", "2", "--no-progress"])
+    for seed in (2001, 2014):
+        result = audit_report(tmp_path / "reports" / f"town{seed}")
+        assert result.ok, result.summary()
+        assert result.hidden_cells_checked > 0
+    assert code == 0
 
 
 # ----------------------------------------------------------------------------- the solver against the plain way
