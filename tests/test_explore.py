@@ -156,20 +156,22 @@ def test_explorer_in_real_jupyterlab(sample, tmp_path):
                 page.wait_for_function(kernel_ready, timeout=60000)
                 page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
                 page.wait_for_selector(".widget-dropdown select", timeout=90000)
-                img = page.locator(".widget-output img").first
-                img.wait_for(timeout=30000)
-                assert "所属部署別" in img.get_attribute("alt")
+                chart = page.locator(".widget-output section.dx-chart").first
+                chart.wait_for(timeout=30000)
+                assert "所属部署別" in chart.get_attribute("aria-label")
+                bar = page.locator(".widget-output .dx-bar").first.bounding_box()
+                assert bar and bar["width"] > 5 and bar["height"] > 5  # the bars' inline widths and the style survive JupyterLab
                 selects = page.locator(".widget-dropdown select")
                 selects.nth(1).select_option(label="職層")
-                page.wait_for_function("() => { const i = document.querySelector('.widget-output img'); return i && i.alt.includes('職層別'); }", timeout=30000)
+                page.wait_for_function("() => { const i = document.querySelector('.widget-output section.dx-chart'); return i && i.getAttribute('aria-label').includes('職層別'); }", timeout=30000)
                 table = page.locator(".widget-output table").last.inner_text()
                 assert "課長級以上" in table and "会計課" not in table
                 page.screenshot(path=str(tmp_path / "lab_run_all.png"))
                 selects.nth(3).select_option(label="福祉部")  # filter 1: department
-                page.wait_for_function("() => { const i = document.querySelector('.widget-output img'); return i && i.alt.includes('福祉部'); }", timeout=30000)
+                page.wait_for_function("() => { const i = document.querySelector('.widget-output section.dx-chart'); return i && i.getAttribute('aria-label').includes('福祉部'); }", timeout=30000)
                 selects.nth(6).select_option(label="正規職員")  # filter 2: employment
-                page.wait_for_function("() => { const i = document.querySelector('.widget-output img'); return i && i.alt.includes('福祉部 × 正規職員'); }", timeout=30000)
-                page.locator(".widget-output img").first.scroll_into_view_if_needed()
+                page.wait_for_function("() => { const i = document.querySelector('.widget-output section.dx-chart'); return i && i.getAttribute('aria-label').includes('福祉部 × 正規職員'); }", timeout=30000)
+                page.locator(".widget-output section.dx-chart").first.scroll_into_view_if_needed()
                 page.screenshot(path=str(tmp_path / "lab_filters.png"))
                 page.get_by_role("button", name="この表示を保存(CSV・PNG)").click()
                 page.wait_for_function("() => document.body.innerText.includes('保存しました')", timeout=30000)
@@ -187,7 +189,7 @@ def test_explorer_in_real_jupyterlab(sample, tmp_path):
                 assert "widgets" in saved_nb.metadata, "widget state was not saved"
                 page.goto(f"http://127.0.0.1:{port}/lab/tree/explore.ipynb?token=t")
                 page.wait_for_selector(".jp-Notebook", timeout=60000)
-                page.wait_for_selector(".widget-output img", timeout=30000)
+                page.wait_for_selector(".widget-output section.dx-chart", timeout=30000)
                 assert "model not found" not in page.locator(".jp-Notebook").inner_text()
                 page.screenshot(path=str(tmp_path / "lab_reopened.png"))
                 # an input error: one short Japanese box, no traceback, naming the folder
@@ -508,13 +510,46 @@ def test_explorer_keeps_recent_views_and_they_stay_filtered(sample):
         wg["measure"].value = "use"
         wg["attribute"].value = "grade"
         wg["filters"]["department"].value = "会計課"  # a group the plan hides: every row hidden
-        first, png = ex.view, ex._png
+        first, shown = ex.view, ex._html
         assert first.table["suppressed"].all() and first.table["mean"].isna().all()
         wg["filters"]["department"].value = ""
         assert not ex.view.table["suppressed"].all()
         wg["sort"].value = "desc"
         wg["filters"]["department"].value = "会計課"  # back to a kept view: the same table and chart, still hidden
-    assert ex._png == png and ex.view is not first
+    assert ex._html == shown and ex.view is not first
     pd.testing.assert_frame_equal(ex.view.table, first.table)
     assert ex.view.table["suppressed"].all() and ex.view.table["mean"].isna().all()
     assert len(ex._cache) <= explore.CACHED_VIEWS
+
+
+def test_redraw_shows_html_bars_of_the_filtered_table_and_draws_no_chart(sample):
+    import contextlib
+    import io
+    import re
+
+    import matplotlib.pyplot as plt
+
+    ex = explore.Explorer(sample)
+    with contextlib.redirect_stdout(io.StringIO()):
+        ex.build()
+        before = set(plt.get_fignums())
+        for measure, attribute in [("tech_01", "department"), ("use", "grade"), ("tool_chat", "department")]:
+            ex.widgets["measure"].value, ex.widgets["attribute"].value = measure, attribute
+            assert set(plt.get_fignums()) == before  # no matplotlib figure for a redraw
+            table, html = ex.view.table, ex._html
+            rows = re.findall(r'<tr( class="dx-hidden")?><th scope="row">([^<]*)</th>(.*?)</tr>', html)
+            assert [g for _, g, _ in rows] == [str(g) for g in table["group"]]  # the table's groups, in its order
+            for (hid, _g, cells), (_, r) in zip(rows, table.iterrows()):
+                widths = [float(x) for x in re.findall(r"width:([\d.]+)%", cells)]
+                if r["suppressed"]:
+                    assert hid and not widths and not re.search(r"\d", cells.replace("(少人数)", ""))  # nothing of a hidden group
+                elif explore._kind(sample.codebook, measure) == "item":
+                    assert widths == pytest.approx([100 * r[c] for c in ("share_negative", "share_neutral", "share_positive")], abs=0.051)
+                elif measure.startswith("tool"):
+                    assert widths == pytest.approx([100 * r["mean"]], abs=0.051)
+                else:
+                    assert widths == pytest.approx([100 * (r["mean"] - 1) / 4], abs=0.051)
+            assert f'aria-label="{ex.view.alt}"' in html
+        ex.widgets["sort"].value = "desc"
+        shown = [g for g, hid in zip(ex.view.table["group"], ex.view.table["suppressed"]) if not hid]
+        assert re.findall(r'<tr><th scope="row">([^<]*)</th>', ex._html) == [str(g) for g in shown]  # sorted bars
