@@ -101,6 +101,8 @@ def _measured(log_path, fn, *args):
         arg = args[0] if args else None
         if hasattr(arg, "municipality"):
             muni, what = arg.municipality, _os.path.basename(arg.notebook).removesuffix(".ipynb")
+        elif isinstance(arg, tuple) and fn.__name__ == "validate_task":  # validate_task((folder, report_dir))
+            muni, what = _os.path.basename(str(arg[0])), fn.__name__
         elif isinstance(arg, tuple):  # audit_task((report_dir, municipality, language))
             muni, what = str(arg[1]), fn.__name__
         else:

@@ -683,16 +683,22 @@ def _failpoint(name: str) -> None:
         os.killpg(os.getpgid(0), signal.SIGKILL)
 
 
-def validate_task(folder: str) -> dict:
+def validate_task(arg: str | tuple[str, str]) -> dict:
     """Worker entry point: load and validate one municipality folder.
+
+    ``arg`` is the folder, or ``(folder, report folder)``: then the validated municipality
+    is kept in the report folder's cache (:func:`dxanalysis.io.load_municipality`), and the
+    run's notebooks, which load it with ``cache=report_dir``, unpickle it instead of
+    reading the inputs again.
 
     Returns ``{"ok", "problems", "language", "n_respondents"}``; problems are returned,
     not raised, because an exception loses its problem list when pickled back.
     """
     from .io import load_municipality
 
+    folder, report_dir = (arg, None) if isinstance(arg, str) else arg
     try:
-        m = load_municipality(folder)
+        m = load_municipality(folder, cache=report_dir)
     except InputError as err:
         return {"ok": False, "problems": err.problems, "language": err.language, "n_respondents": 0}
     return {"ok": True, "problems": [], "language": m.language, "n_respondents": int(len(m.survey))}
@@ -1306,7 +1312,7 @@ class _BatchRun:
                     executor.enable()  # one warm kernel in this process for this run's notebooks
             for muni in munis:
                 if muni.needs_validation and muni.error is None:
-                    self.schedule(0, 0.0, validate_task, str(muni.folder), "validate", muni)
+                    self.schedule(0, 0.0, validate_task, (str(muni.folder), str(muni.report_dir)), "validate", muni)
             comparison_decided = False
             while True:
                 if not comparison_decided and all(m.validated or m.error is not None for m in munis):

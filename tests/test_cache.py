@@ -129,3 +129,81 @@ def test_read_only_cache_folder_still_computes(tmp_path, monkeypatch):
 
     monkeypatch.setattr(cache.fsutil, "atomic_write_bytes", refuse)
     assert cache.cached(tmp_path, "m", "k", lambda: 5) == 5
+
+
+# ----------------------------------------------------------------------------- the loaded municipality
+@pytest.fixture
+def reads(monkeypatch):
+    """Counts real reads of a municipality folder (not answered from the cache)."""
+    calls = []
+    real = io._read_municipality
+
+    def counting(folder):
+        calls.append(str(folder))
+        return real(folder)
+
+    monkeypatch.setattr(io, "_read_municipality", counting)
+    return calls
+
+
+def test_municipality_is_read_once_per_report_folder(tmp_path, reads):
+    import shutil
+
+    data = tmp_path / "town"
+    shutil.copytree(SAMPLE, data)
+    report = tmp_path / "reports" / "sample"
+    first = io.load_municipality(data, cache=report)
+    staging = report / cache.STAGING_DIR / "02_segments.123-1"  # the runner's scratch folder of a notebook
+    again = io.load_municipality(data, cache=staging)
+    assert len(reads) == 1 and list((report / "private" / "cache").glob("municipality-*.pkl"))
+    pd.testing.assert_frame_equal(first.survey, again.survey)
+    pd.testing.assert_frame_equal(first.roster, again.roster)
+    assert again.codebook == first.codebook and again.config == first.config and again.hypotheses == first.hypotheses
+    # a changed answer in the survey file: read again, and the change is there
+    survey = data / "survey.csv"
+    text = survey.read_text(encoding="utf-8-sig")
+    lines = text.splitlines()
+    header, row = lines[0].split(","), lines[1].split(",")
+    col = next(i for i, h in enumerate(header) if row[i] in {"まったくそう思わない", "とてもそう思う"})  # a Likert answer
+    row[col] = "とてもそう思う" if row[col] == "まったくそう思わない" else "まったくそう思わない"
+    survey.write_text("\n".join([lines[0], ",".join(row), *lines[2:]]) + "\n", encoding="utf-8-sig")
+    changed = io.load_municipality(data, cache=report)
+    assert len(reads) == 2 and not changed.survey.equals(first.survey)
+    # a file that any input names, added to the folder (an optional input appears): read again
+    (data / "notes.txt").write_text("x", encoding="utf-8")
+    io.load_municipality(data, cache=report)
+    assert len(reads) == 3
+    # another package (any edit to a .py or .yaml of dxanalysis): read again
+    from dxanalysis import config
+
+    monkeypatch_hash = config._PACKAGE_HASH
+    try:
+        config._PACKAGE_HASH = "edited"
+        io.load_municipality(data, cache=report)
+    finally:
+        config._PACKAGE_HASH = monkeypatch_hash
+    assert len(reads) == 4
+    io.load_municipality(data, cache=report)  # and back: the cached copy of the current code
+    assert len(reads) == 4
+
+
+def test_bad_inputs_are_not_cached_and_a_foreign_report_folder_is_not_written(tmp_path, reads):
+    import shutil
+
+    from dxanalysis.validate import InputError
+
+    data = tmp_path / "town"
+    shutil.copytree(SAMPLE, data)
+    roster = data / "roster.csv"
+    roster.write_text(roster.read_text(encoding="utf-8-sig").replace("総務部", "総務課", 1), encoding="utf-8-sig")
+    report = tmp_path / "reports" / "sample"
+    for _ in range(2):
+        with pytest.raises(InputError):
+            io.load_municipality(data, cache=report)
+    assert len(reads) == 2 and not list(report.rglob("municipality-*.pkl"))
+    shutil.copy2(SAMPLE / "roster.csv", roster)
+    other = tmp_path / "reports" / "other"
+    (other / "private").mkdir(parents=True)
+    (other / "private" / "municipality_id.txt").write_text("another_town\n", encoding="utf-8")
+    io.load_municipality(data, cache=other)
+    assert not (other / "private" / "cache").exists()

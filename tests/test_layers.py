@@ -21,11 +21,11 @@ ROOT = Path(dxanalysis.__file__).parent
 #: ``x.*`` stands for every module of the sub-package ``x`` (and ``x`` itself).
 LAYERS: list[tuple[str, list[str]]] = [
     ("foundations", ["validate", "textnorm", "fsutil", "runlock", "kernel", "i18n", ""]),  # "" = dxanalysis/__init__.py (__version__)
-    ("config", ["config"]),
+    ("config", ["config", "cache"]),  # cache: the content-addressed store of a report folder (fsutil + the package hash)
     ("inputs", ["io_roadmap", "io"]),
     ("privacy", ["privacy"]),
     ("statistics", ["stats.*"]),
-    ("steps", ["survey", "segments", "training", "roadmap", "freetext", "waves", "compare", "cache"]),
+    ("steps", ["survey", "segments", "training", "roadmap", "freetext", "waves", "compare"]),
     ("views", ["views.*"]),  # statistics' results and codes → words (i18n); steps never import views
     ("drafting", ["codebook_draft", "questionnaire", "sample"]),
     ("plots", ["plots.*"]),
