@@ -46,6 +46,7 @@ def _pixels(data: bytes) -> np.ndarray:
 def _svg_text(data: bytes) -> str:
     text = data.decode("utf-8")
     text = re.sub(r"<dc:date>.*?</dc:date>", "", text, flags=re.S)
+    text = re.sub(r"url\(#[^)]*\)", "url(#)", text)  # hatch patterns and clip paths referenced by matplotlib's random/hashed ids
     return re.sub(r'(id|href|clip-path)="[^"]*"', r'\1=""', text)
 
 
