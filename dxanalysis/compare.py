@@ -19,7 +19,7 @@ Method, decisions and every output column are in ``docs/batch.md``.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from . import i18n
+from .config import instrument_groups  # noqa: F401  (moved to config: the runner's unchanged re-run needs it without pandas)
 from . import survey as _survey
 
 #: Seed of the pooled segment model (the same as notebook 02's default).
@@ -53,27 +54,6 @@ LABELS = {
 
 
 # =========================================================================== which municipalities
-def instrument_groups(item_ids: Mapping[str, Sequence[str]]) -> list[list[str]]:
-    """Municipalities grouped by instrument (the same *set* of item ids).
-
-    Parameters
-    ----------
-    item_ids
-        ``{municipality id: item ids of its codebook}``.
-
-    Returns
-    -------
-    list of list of str
-        Groups of municipality ids (each sorted), largest group first; ties broken by
-        the first id. Item order does not matter; a municipality with one item more or
-        less is a different instrument.
-    """
-    groups: dict[frozenset, list[str]] = {}
-    for mid, items in item_ids.items():
-        groups.setdefault(frozenset(items), []).append(mid)
-    return sorted((sorted(g) for g in groups.values()), key=lambda g: (-len(g), g))
-
-
 def load_municipalities(paths: Sequence[str | Path]) -> list:
     """Load municipality folders; a folder of municipality folders is expanded.
 

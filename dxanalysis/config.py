@@ -12,7 +12,7 @@ import hashlib
 import types
 import typing
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -744,6 +744,30 @@ def load_codebook(path: Path, language: str = "ja") -> Codebook:
 
 
 # --------------------------------------------------------------------------- finding inputs
+def instrument_groups(item_ids: Mapping[str, Sequence[str]]) -> list[list[str]]:
+    """Municipalities grouped by instrument (the same *set* of item ids).
+
+    Lives here, not in :mod:`dxanalysis.compare`, so that the runner decides on the
+    comparison without importing pandas and scipy (an unchanged re-run stays light).
+
+    Parameters
+    ----------
+    item_ids
+        ``{municipality id: item ids of its codebook}``.
+
+    Returns
+    -------
+    list of list of str
+        Groups of municipality ids (each sorted), largest group first; ties broken by
+        the first id. Item order does not matter; a municipality with one item more or
+        less is a different instrument.
+    """
+    groups: dict[frozenset, list[str]] = {}
+    for mid, items in item_ids.items():
+        groups.setdefault(frozenset(items), []).append(mid)
+    return sorted((sorted(g) for g in groups.values()), key=lambda g: (-len(g), g))
+
+
 def municipality_folders(paths: Iterable[Path | str]) -> list[Path]:
     """A municipality folder, or a folder of them (each with municipality.yaml), in order given."""
     out: list[Path] = []

@@ -1356,7 +1356,7 @@ class _BatchRun:
 # ----------------------------------------------------------------------------- comparison
 def _comparison_task(munis: list[_Muni], reports_root: Path, nb_path: Path, pkg: str, force: bool, batch: BatchResult):
     """The ``05_comparison`` task for the largest group sharing an instrument (or None)."""
-    from .compare import instrument_groups
+    from .config import instrument_groups
 
     ok = [m for m in munis if m.error is None and m.item_ids]
     groups = instrument_groups({m.id: m.item_ids for m in ok})
@@ -1393,11 +1393,13 @@ def _comparison_task(munis: list[_Muni], reports_root: Path, nb_path: Path, pkg:
 
 
 def _write_comparison(report_dir: Path, res: NotebookResult, task: NotebookTask, munis: list[_Muni]) -> None:
+    """``index.html`` and ``manifest.json`` of the comparison; the index is rewritten only when
+    what it shows changed or the file is not the one written then (as :func:`_write_municipality`),
+    so an unchanged re-run imports neither the report module nor pandas."""
     from types import SimpleNamespace
 
-    from .report import write_index
-
     lang = task.language
+    previous = read_manifest(report_dir)
     members = [m.id for m in munis if str(m.folder.resolve()) in task.parameters["data_dirs"]]
     manifest = {
         "municipality": COMPARISON_ID,
@@ -1410,7 +1412,7 @@ def _write_comparison(report_dir: Path, res: NotebookResult, task: NotebookTask,
         "footer": task.footer,
         "notebooks": [asdict(res)],
     }
-    manifest["footer"] = task.footer or read_manifest(report_dir).get("footer", "")
+    manifest["footer"] = task.footer or previous.get("footer", "")
     report_dir.mkdir(parents=True, exist_ok=True)
     cfg = SimpleNamespace(name=manifest["name"], language=lang)
     links = []
@@ -1420,7 +1422,13 @@ def _write_comparison(report_dir: Path, res: NotebookResult, task: NotebookTask,
             links.append(f'<li><a href="{html.escape(Path(rel).as_posix())}">{html.escape(m.cfg.name)}</a></li>')
     head = "比較した自治体" if lang != "en" else "Municipalities compared"
     extra = f'<h2 id="members">{head}</h2><ul>{"".join(links)}</ul>' if links else ""
-    write_index(report_dir, cfg=cfg, results=[res], footer=manifest["footer"], extra_html=extra)
+    index = report_dir / "index.html"
+    key = _digest([(res.notebook, res.status, res.html, res.error), extra, manifest["footer"], cfg.name, lang, package_hash()])
+    if key != previous.get("index_source") or _stat(index) is None or _stat(index) != previous.get("index_stat"):
+        from .report import write_index
+
+        index = write_index(report_dir, cfg=cfg, results=[res], footer=manifest["footer"], extra_html=extra)
+    manifest["index_source"], manifest["index_stat"] = key, _stat(index)
     save_manifest(report_dir, manifest)  # last: it vouches for the files above
 
 

@@ -77,14 +77,27 @@ def test_unchanged_run_skips_the_audit_and_a_changed_shared_file_does_not(tiny, 
     assert audits == [1]
 
 
+def _cli_run_reporting_heavy_imports(data, reports, notebooks_dir) -> str:
+    """``dxanalysis run`` in a fresh interpreter; its output ends with ``HEAVY=`` and the heavy libraries it imported."""
+    import subprocess
+    import sys
+
+    from test_batch import ROOT
+
+    code = ("import sys\nfrom dxanalysis.cli import main\nrc = main(['run', sys.argv[1], '--reports', sys.argv[2], '--notebooks-dir', sys.argv[3], '--no-progress'])\n"
+            "heavy = sorted(m for m in ('pandas', 'scipy', 'matplotlib', 'papermill', 'nbformat', 'nbconvert', 'numpy') if m in sys.modules)\n"
+            "print('HEAVY=' + ','.join(heavy)); sys.exit(rc)")
+    r = subprocess.run([sys.executable, "-c", code, str(data), str(reports), str(notebooks_dir)], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return r.stdout
+
+
 @pytest.mark.slow  # end to end (CLI runs): make test, not make test-fast
 def test_second_unchanged_run_keeps_index_and_imports_no_heavy_library(tiny, tmp_path):
     """An unchanged run needs neither pandas nor matplotlib, papermill or nbformat once the index is up to date."""
     import json
-    import subprocess
-    import sys
 
-    from test_batch import MINI_01, ROOT, _notebook
+    from test_batch import MINI_01, _notebook
 
     nbs = tmp_path / "nbs"
     _notebook(nbs / "01_current_state.ipynb", MINI_01, "01 テスト")
@@ -93,17 +106,42 @@ def test_second_unchanged_run_keeps_index_and_imports_no_heavy_library(tiny, tmp
     assert [r.status for r in runner.run_batch([tiny], **kw).results] == ["skipped"]  # writes the index with 変更なし
     index = tmp_path / "reports" / "tiny" / "index.html"
     stamp = index.stat().st_mtime_ns
-    code = ("import sys\nfrom dxanalysis.cli import main\nrc = main(['run', sys.argv[1], '--reports', sys.argv[2], '--notebooks-dir', sys.argv[3], '--no-progress'])\n"
-            "heavy = sorted(m for m in ('pandas', 'matplotlib', 'papermill', 'nbformat', 'nbconvert', 'numpy') if m in sys.modules)\n"
-            "print('HEAVY=' + ','.join(heavy)); sys.exit(rc)")
-    r = subprocess.run([sys.executable, "-c", code, str(tiny), str(tmp_path / "reports"), str(nbs)], capture_output=True, text=True, cwd=ROOT, timeout=300)
-    assert r.returncode == 0, r.stdout + r.stderr
-    assert "HEAVY=\n" in r.stdout and "変更なし" in r.stdout
+    out = _cli_run_reporting_heavy_imports(tiny, tmp_path / "reports", nbs)
+    assert "HEAVY=\n" in out and "変更なし" in out
     assert index.stat().st_mtime_ns == stamp  # nothing it shows changed
     assert json.loads((tmp_path / "reports" / "tiny" / "manifest.json").read_text(encoding="utf-8"))["index_source"]
     index.write_text("edited", encoding="utf-8")  # an index that is not the one written: rewritten
     runner.run_batch([tiny], **kw)
     assert "変更なし" in index.read_text(encoding="utf-8")
+
+
+@pytest.mark.slow  # end to end (CLI runs): make test, not make test-fast
+def test_unchanged_batch_with_a_comparison_imports_no_heavy_library(tiny, tmp_path):
+    """Several municipalities and their comparison (05): an unchanged re-run stays light too.
+
+    Session 5 measured 3.7 s for 20 unchanged municipalities (target < 2 s): deciding on the
+    comparison imported dxanalysis.compare (pandas, scipy) and rewrote its index every time.
+    """
+
+    from test_batch import MINI_01, MINI_05, _municipality, _notebook
+
+    nbs = tmp_path / "nbs"
+    _notebook(nbs / "01_current_state.ipynb", MINI_01, "01 テスト")
+    _notebook(nbs / "05_comparison.ipynb", MINI_05, "05 比較")
+    data = tmp_path / "data"
+    towns = [_municipality(tiny, data, mid) for mid in ("east", "west")]
+    kw = dict(reports_root=tmp_path / "reports", notebooks_dir=nbs, workers=1, progress=False)
+    first = runner.run_batch(towns, **kw)
+    assert first.comparison is not None and first.comparison.status == "ok"
+    runner.run_batch(towns, **kw)  # writes the indexes with 変更なし
+    index = tmp_path / "reports" / "_comparison" / "index.html"
+    stamp = index.stat().st_mtime_ns
+    out = _cli_run_reporting_heavy_imports(data, tmp_path / "reports", nbs)
+    assert "HEAVY=\n" in out, out
+    assert index.stat().st_mtime_ns == stamp  # the comparison's index: nothing it shows changed
+    index.write_text("edited", encoding="utf-8")  # not the one written: rewritten
+    runner.run_batch(towns, **kw)
+    assert "edited" not in index.read_text(encoding="utf-8")
 
 
 def test_package_hash_follows_a_changed_source_file(tmp_path):
