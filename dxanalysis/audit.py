@@ -157,21 +157,28 @@ def _read_sheets(report_dir: Path, findings: list[dict]) -> list[tuple[str, pd.D
     return sheets
 
 
-def _csv_headers(df: pd.DataFrame, name: str, tables: list[tuple[str, pd.DataFrame]]) -> pd.DataFrame:
-    """A sheet of ``tables.xlsx`` with the column names of the CSV it was written from.
+def _csv_headers(df: pd.DataFrame, name: str, tables: list[tuple[str, pd.DataFrame]]) -> tuple[str, pd.DataFrame]:
+    """A sheet of ``tables.xlsx`` as the CSV it was written from: ``(book:<csv name>, frame with the CSV's columns)``.
 
     The workbook shows translated headers (構成概念, 平均, ...) that ``SHEET_HEADERS``
-    cannot all know; a sheet with the same title (Excel's 31 characters) and as many
-    columns as its CSV without ``suppression_reason`` is that CSV, column for column, so
-    its counts keep their context (a count per construct is not a count of the whole
-    population). Any other sheet keeps its headers.
+    cannot all know, and titles cut to Excel's 31 characters (``report.sheet_titles``).
+    A sheet whose title is its CSV's title and that has as many columns as the CSV
+    without ``suppression_reason`` is that CSV, column for column, so its counts keep
+    their context (a count per construct is not a count of the whole population) and its
+    table name (a long comment table stays one of the comment tables). Any other sheet
+    keeps its name and headers.
     """
-    title = name.split(":")[-1]
-    for stem, csv in tables:
-        cols = [c for c in csv.columns if c != "suppression_reason"]
-        if stem[:31] == title and len(cols) == df.shape[1]:
-            return df.set_axis(cols, axis=1)
-    return df
+    from .report import sheet_titles
+
+    book, title = name.rsplit(":", 1)
+    stems = [stem for stem, _ in tables]
+    for stem, sheet in zip(stems, sheet_titles(stems)):
+        if sheet == title:
+            csv = dict(tables)[stem]
+            cols = [c for c in csv.columns if c != "suppression_reason"]
+            if len(cols) == df.shape[1]:
+                return f"{book}:{stem}", df.set_axis(cols, axis=1)
+    return name, df
 
 
 def _openpyxl_rows(path: Path) -> list[tuple[str, list[list[tuple[str, bool]]]]]:
@@ -671,7 +678,7 @@ def audit_report(report_dir: Path | str, *, min_group_size: int | None = None) -
     cells = _Cells()
     if total is not None:
         cells.add("respondents", frozenset(), total, total, "index.html", False)
-    sheets = [(name, _csv_headers(df, name, tables)) for name, df in sheets]
+    sheets = [_csv_headers(df, name, tables) for name, df in sheets]
     for name, df in tables + sheets:
         _extract(name, df, cells, group_attr, k, findings, pop_of)
 

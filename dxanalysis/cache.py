@@ -45,6 +45,8 @@ CACHE_SUBDIR = Path("private") / "cache"
 #: Results kept per name (older keys are removed when a new one is written).
 KEEP = 8
 _MISS = object()
+#: What :func:`lookup` returns when nothing is stored for the key.
+MISS = _MISS
 
 
 def cache_dir(report_dir: Path | str) -> Path:
@@ -123,6 +125,23 @@ def _prune(folder: Path, name: str, keep: int) -> None:
     for old in files[keep:]:
         old.unlink(missing_ok=True)
         old.with_suffix(".lock").unlink(missing_ok=True)
+
+
+def lookup(folder: Path | str, name: str, key: str) -> Any:
+    """The stored result for ``key`` in ``folder``, or :data:`MISS` (nothing is created)."""
+    return _load(Path(folder) / f"{name}-{key}.pkl", key)
+
+
+def store(folder: Path | str, name: str, key: str, value: Any, *, keep: int = KEEP) -> None:
+    """Store ``value`` for ``key`` (atomic write; older keys beyond ``keep`` removed); a cache that
+    cannot be written is skipped."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fsutil.atomic_write_bytes(folder / f"{name}-{key}.pkl", pickle.dumps((key, value), protocol=pickle.HIGHEST_PROTOCOL))
+        _prune(folder, name, keep)
+    except OSError:
+        pass
 
 
 def cached(folder: Path | str | None, name: str, key: str, compute: Callable[[], Any], *, keep: int = KEEP) -> Any:

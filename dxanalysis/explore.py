@@ -61,7 +61,7 @@ class ExplorerView:
     kind: str
     table: pd.DataFrame
     alt: str
-    draw: Callable[[pd.DataFrame | None], object] = field(repr=False, compare=False)
+    draw: Callable[[pd.DataFrame | None, pd.DataFrame], object] = field(repr=False, compare=False)
     distribute: Callable[[], pd.DataFrame | None] = field(default=lambda: None, repr=False, compare=False)
     title: str = ""
     _figure: object = field(default=None, init=False, repr=False, compare=False)
@@ -76,7 +76,7 @@ class ExplorerView:
     @property
     def figure(self):
         if self._figure is None:
-            self._figure = self.draw(self.distribution)
+            self._figure = self.draw(self.distribution, self.table)  # this view's table: a sorted view draws sorted bars
         return self._figure
 
 
@@ -242,12 +242,12 @@ def explorer_view(m, *, measure: str, attribute: str, scores: pd.DataFrame | Non
         forced = plan.forced(d) | pd.Series([(a, str(g)) in hidden for a, g in zip(d["attribute"], d["group"])], index=d.index)
         return suppress_small_groups(d, n_col="n_group", min_size=min_size, by=["attribute", "value"], forced=forced)
 
-    def draw(dist):
-        fig, ax = plt.subplots(figsize=(width, 0.42 * max(len(table), 3) + 1.4))
+    def draw(dist, shown):
+        fig, ax = plt.subplots(figsize=(width, 0.42 * max(len(shown), 3) + 1.4))
         if kind == "item":
             psv.likert_bars(dist, row="group", ax=ax, area=False, language=language)
         else:
-            psv.group_means(table, ax=ax, xlabel=i18n.t("plot.share_using" if kind == "tool" else "survey.statistic.mean", language), percent=kind == "tool", language=language)
+            psv.group_means(shown, ax=ax, xlabel=i18n.t("plot.share_using" if kind == "tool" else "survey.statistic.mean", language), percent=kind == "tool", language=language)
         ax.set_title(title, loc="left", pad=30 if kind == "item" else 6)  # the item legend sits above the axes
         return fig
 
@@ -279,7 +279,7 @@ def chart_html(view: ExplorerView, *, language: str = "ja") -> str:
         if item:
             shares = [getattr(r, c) for c in ("share_negative", "share_neutral", "share_positive")]
             bar = "".join(f'<span class="dx-bar dx-{k}" style="width:{v * 100:.1f}%"></span>' for k, v in zip(("neg", "neu", "pos"), shares) if pd.notna(v))
-            value = " / ".join(f"{v * 100:.0f}%" for v in shares)
+            value = " / ".join(f"{v * 100:.0f}%" if pd.notna(v) else "—" for v in shares)
         else:
             width = r.mean * 100 if tool else (r.mean - 1) / 4 * 100
             bar = f'<span class="dx-bar" style="width:{max(0.0, min(100.0, width)):.1f}%"></span>'

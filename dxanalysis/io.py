@@ -958,13 +958,22 @@ def load_municipality(folder: Path | str, *, cache: Path | str | None = None) ->
     from . import cache as _cache
     from .config import report_dir_owner
 
-    folder = Path(folder)
+    folder = Path(folder).resolve()  # the cached copy's config.folder must work from any working directory
     cfg = load_config(folder)
     report = Path(cache) if str(cache).strip() else Path("..") / "reports" / cfg.id
     owner = report_dir_owner(report) if report.exists() else None
     if owner is not None and owner != cfg.id:
         return _read_municipality(folder)
-    return _cache.cached(_cache.cache_dir(report), "municipality", municipality_key(folder, cfg), lambda: _read_municipality(folder), keep=2)
+    try:
+        key = municipality_key(folder, cfg)
+    except OSError:  # a file that vanished or cannot be read while hashing (an editor's lock file): no cache this time
+        return _read_municipality(folder)
+    where = _cache.cache_dir(report)
+    m = _cache.lookup(where, "municipality", key)
+    if m is _cache.MISS:
+        m = _read_municipality(folder)  # raises on bad inputs before anything is created: no report folder for them
+        _cache.store(where, "municipality", key, m, keep=2)
+    return m
 
 
 def municipality_key(folder: Path | str, cfg: MunicipalityConfig | None = None) -> str:

@@ -848,6 +848,19 @@ def _xlsx_sheet(header: list[str], rows, widths: list[float], percent: list[bool
             '<pageMargins left="0.75" right="0.75" top="1" bottom="1" header="0.5" footer="0.5" /></worksheet>')
 
 
+def sheet_titles(stems: Sequence[str]) -> list[str]:
+    """The sheet titles of ``tables.xlsx`` for these table names, in order: Excel's 31
+    characters, a ``_<n>`` suffix (inside the 31) where two names share their first 31."""
+    used: list[str] = []
+    for stem in stems:
+        sheet, n = stem[:31], len(used)
+        while sheet in used:
+            suffix = f"_{n}"
+            sheet, n = stem[:31 - len(suffix)] + suffix, n + 1
+        used.append(sheet)
+    return used
+
+
 def write_tables_xlsx(report_dir: Path, *, language: str = "ja", labels: Mapping[str, str] | None = None) -> Path | None:
     """Every ``tables/*.csv`` as one sheet of ``tables.xlsx`` with Japanese headers.
 
@@ -866,17 +879,13 @@ def write_tables_xlsx(report_dir: Path, *, language: str = "ja", labels: Mapping
     if not csvs:
         return None
     names = {**COLUMN_LABELS.get(language, {}), **(labels or {})}
-    used: list[str] = []
+    used = sheet_titles([path.stem for path in csvs])
     parts = []
     for path in csvs:
         df = pd.read_csv(path, encoding="utf-8-sig")
         meta_path = Path(report_dir) / "meta" / f"{path.stem}.json"
         table_names = {**names, **(json.loads(meta_path.read_text(encoding="utf-8"))["labels"] if meta_path.exists() else {})}
         df = df.drop(columns=[c for c in ("suppression_reason",) if c in df.columns])
-        sheet = path.stem[:31]
-        while sheet in used:
-            sheet = sheet[:29] + f"_{len(used)}"
-        used.append(sheet)
         header = [neutralise_formula(str(table_names.get(c, c))) for c in df.columns]
         # a text cell starting with "=" would become a live formula in a spreadsheet
         rows = ([None if (isinstance(v, float) and pd.isna(v)) else neutralise_formula(v.item() if hasattr(v, "item") else v) for v in row] for row in df.itertuples(index=False))

@@ -1423,8 +1423,10 @@ def _write_comparison(report_dir: Path, res: NotebookResult, task: NotebookTask,
     head = "比較した自治体" if lang != "en" else "Municipalities compared"
     extra = f'<h2 id="members">{head}</h2><ul>{"".join(links)}</ul>' if links else ""
     index = report_dir / "index.html"
-    key = _digest([(res.notebook, res.status, res.html, res.error), extra, manifest["footer"], cfg.name, lang, package_hash()])
-    if key != previous.get("index_source") or _stat(index) is None or _stat(index) != previous.get("index_stat"):
+    findings = sorted((k, v) for k, v in (res.outputs or {}).items() if k.startswith("findings/"))
+    key = _digest([(res.notebook, res.status, res.html, res.error), findings, extra, manifest["footer"], cfg.name, lang, package_hash()])
+    ran = res.status in {"ok", "failed"}  # the notebook ran: its findings may be new
+    if ran or key != previous.get("index_source") or _stat(index) is None or _stat(index) != previous.get("index_stat"):
         from .report import write_index
 
         index = write_index(report_dir, cfg=cfg, results=[res], footer=manifest["footer"], extra_html=extra)

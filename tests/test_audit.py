@@ -523,3 +523,23 @@ def test_a_leak_published_by_a_notebook_fails_the_run(tiny, tmp_path, workers):
     findings = pd.read_csv(tmp_path / "reports" / "tiny" / "private" / "audit_findings.csv", encoding="utf-8-sig")
     assert findings.loc[0, "cell"] == "department=福祉部" and findings.loc[0, "derived_low"] == findings.loc[0, "derived_high"]
     assert not runner.read_manifest(tmp_path / "reports" / "tiny").get("audited")  # a failed audit vouches for nothing
+
+
+def test_sheet_titles_stay_within_excel_limits_and_the_audit_maps_them_back(tmp_path):
+    from dxanalysis.report import sheet_titles
+
+    stems = [f"a_very_long_table_name_for_a_comment_question_{i:02d}" for i in range(12)]
+    titles = sheet_titles(stems)
+    assert len(set(titles)) == 12 and max(map(len, titles)) <= 31
+    assert sheet_titles(["response_rates", "segments"]) == ["response_rates", "segments"]
+    # a free-text question with a long name: its sheets stay comment tables of the same population
+    _footer(tmp_path, 300)
+    pub = Publisher(tmp_path, display=False)
+    rows = pd.DataFrame({"attribute": "所属部署", "group": ["総務部", "市民部", "環境部", "会計課"], "n": [40, 60, 20, 3]})
+    for stem in ("training_comment_long_name_groups", "training_comment_long_name_groupz"):
+        pub.table(rows, stem, by="attribute")
+    write_tables_xlsx(tmp_path)
+    result = audit_report(tmp_path)
+    assert result.ok, result.summary()
+    ranges = result.ranges
+    assert set(ranges["tables"].str.split(", ").explode()) >= {"tables.xlsx:training_comment_long_name_groupz"}  # the suffixed sheet is its CSV

@@ -200,10 +200,41 @@ def test_bad_inputs_are_not_cached_and_a_foreign_report_folder_is_not_written(tm
     for _ in range(2):
         with pytest.raises(InputError):
             io.load_municipality(data, cache=report)
-    assert len(reads) == 2 and not list(report.rglob("municipality-*.pkl"))
+    assert len(reads) == 2 and not report.exists()  # nothing is created for inputs that break the contract
     shutil.copy2(SAMPLE / "roster.csv", roster)
     other = tmp_path / "reports" / "other"
     (other / "private").mkdir(parents=True)
     (other / "private" / "municipality_id.txt").write_text("another_town\n", encoding="utf-8")
     io.load_municipality(data, cache=other)
     assert not (other / "private" / "cache").exists()
+
+
+def test_cached_municipality_works_from_another_working_directory(tmp_path, monkeypatch, reads):
+    # the runner validates `data/x` (relative, from the project folder); its notebooks load the
+    # absolute path from their scratch folder: the cached copy must find its inputs from there
+    import shutil
+
+    shutil.copytree(SAMPLE, tmp_path / "data" / "x")
+    report = tmp_path / "reports" / "x"
+    monkeypatch.chdir(tmp_path)
+    io.load_municipality(Path("data") / "x", cache=report)
+    elsewhere = tmp_path / "reports" / "x" / ".staging" / "01_current_state.1-1"
+    elsewhere.mkdir(parents=True)
+    monkeypatch.chdir(elsewhere)
+    m = io.load_municipality(tmp_path / "data" / "x", cache=elsewhere)
+    assert len(reads) == 1  # from the cache
+    assert m.config.folder.is_absolute() and m.config.input_path("roster").exists()
+
+
+def test_a_file_that_cannot_be_hashed_means_no_cache_not_an_error(tmp_path, monkeypatch, reads):
+    import shutil
+
+    data = tmp_path / "town"
+    shutil.copytree(SAMPLE, data)
+
+    def vanished(*a, **k):
+        raise FileNotFoundError("an editor's lock file went away")
+
+    monkeypatch.setattr(io, "municipality_key", vanished)
+    m = io.load_municipality(data, cache=tmp_path / "reports" / "sample")
+    assert len(reads) == 1 and len(m.survey) and not (tmp_path / "reports" / "sample" / "private" / "cache").exists()

@@ -553,3 +553,13 @@ def test_redraw_shows_html_bars_of_the_filtered_table_and_draws_no_chart(sample)
         ex.widgets["sort"].value = "desc"
         shown = [g for g, hid in zip(ex.view.table["group"], ex.view.table["suppressed"]) if not hid]
         assert re.findall(r'<tr><th scope="row">([^<]*)</th>', ex._html) == [str(g) for g in shown]  # sorted bars
+
+
+def test_a_sorted_view_draws_its_chart_in_its_order(sample):
+    from dataclasses import replace
+
+    view = explore.explorer_view(sample, measure="use", attribute="department")
+    ordered = replace(view, table=explore.sort_table(view.table, "asc"))
+    labels = [t.get_text() for t in ordered.figure.axes[0].get_yticklabels()]
+    groups = [str(g) for g, a in zip(ordered.table["group"], ordered.table["attribute"]) if a != "overall"]  # 全体 is the dashed line
+    assert labels == groups and groups != [str(g) for g, a in zip(view.table["group"], view.table["attribute"]) if a != "overall"]

@@ -67,7 +67,8 @@ def _snapshot(reports: Path) -> dict[str, bytes | None]:
     """File list of a reports folder; bytes of the deterministic files (HTML/ipynb/xlsx hold timings: by name)."""
     def compared(rel: str) -> bool:
         inner = rel.split("/", 1)[-1]
-        return inner.startswith(COMPARED) and not rel.endswith(TIMED)
+        # private/cache/ holds pickles (a validated municipality, the segment model): a cache, compared by name
+        return inner.startswith(COMPARED) and not rel.endswith(TIMED) and not inner.startswith("private/cache/")
 
     return {p.relative_to(reports).as_posix(): (p.read_bytes() if compared(p.relative_to(reports).as_posix()) else None)
             for p in sorted(reports.rglob("*")) if p.is_file() and not p.name.endswith(".lock")}

@@ -142,6 +142,13 @@ def test_unchanged_batch_with_a_comparison_imports_no_heavy_library(tiny, tmp_pa
     index.write_text("edited", encoding="utf-8")  # not the one written: rewritten
     runner.run_batch(towns, **kw)
     assert "edited" not in index.read_text(encoding="utf-8")
+    # an edited comparison notebook re-runs with a new finding: the index shows it
+    _notebook(nbs / "05_comparison.ipynb", MINI_05 + "pub.finding('比較の新しい要点です。')\n", "05 比較")
+    again = runner.run_batch(towns, **kw)
+    assert again.comparison.status == "ok" and "比較の新しい要点です。" in index.read_text(encoding="utf-8")
+    _notebook(nbs / "05_comparison.ipynb", MINI_05 + "pub.finding('もう一度書き直した要点です。')\n", "05 比較")  # ok after ok
+    assert runner.run_batch(towns, **kw).comparison.status == "ok"
+    assert "もう一度書き直した要点です。" in index.read_text(encoding="utf-8") and "比較の新しい要点です。" not in index.read_text(encoding="utf-8")
 
 
 def test_package_hash_follows_a_changed_source_file(tmp_path):
