@@ -978,7 +978,8 @@ def load_municipality(folder: Path | str, *, cache: Path | str | None = None) ->
 
 def municipality_key(folder: Path | str, cfg: MunicipalityConfig | None = None) -> str:
     """What a loaded municipality depends on, hashed: the folder's path, the bytes of every file
-    under it and of every input it names outside it, the package and the pandas/numpy versions."""
+    under it and of every input it names outside it, the package, and the versions of pandas,
+    numpy, openpyxl and Python."""
     import hashlib
 
     from .cache import digest
@@ -996,7 +997,15 @@ def municipality_key(folder: Path | str, cfg: MunicipalityConfig | None = None) 
         h.update(str(path).encode("utf-8") + b"\0")
         with open(path, "rb") as f:
             h.update(hashlib.file_digest(f, "sha256").digest() if hasattr(hashlib, "file_digest") else hashlib.sha256(f.read()).digest())
-    return digest("Municipality", str(folder), h.hexdigest(), package_hash(), pd.__version__, np.__version__)
+    import sys
+    from importlib import metadata
+
+    try:
+        openpyxl = metadata.version("openpyxl")  # reads .xlsx inputs
+    except metadata.PackageNotFoundError:
+        openpyxl = ""
+    # Python's version too: unicodedata (NFKC of answers and headers) follows it
+    return digest("Municipality", str(folder), h.hexdigest(), package_hash(), pd.__version__, np.__version__, openpyxl, sys.version)
 
 
 def _read_municipality(folder: Path | str) -> Municipality:
