@@ -44,9 +44,8 @@ STAGING_DIR = ".staging"
 CACHE_SUBDIR = Path("private") / "cache"
 #: Results kept per name (older keys are removed when a new one is written).
 KEEP = 8
-_MISS = object()
 #: What :func:`lookup` returns when nothing is stored for the key.
-MISS = _MISS
+MISS = object()
 
 
 def cache_dir(report_dir: Path | str) -> Path:
@@ -116,8 +115,8 @@ def _load(path: Path, key: str):
         with open(path, "rb") as f:
             stored_key, value = pickle.load(f)
     except Exception:  # noqa: BLE001 - missing, half-copied or from another version: compute again
-        return _MISS
-    return value if stored_key == key else _MISS
+        return MISS
+    return value if stored_key == key else MISS
 
 
 def _prune(folder: Path, name: str, keep: int) -> None:
@@ -154,25 +153,16 @@ def cached(folder: Path | str | None, name: str, key: str, compute: Callable[[],
     if folder is None:
         return compute()
     folder = Path(folder)
-    path = folder / f"{name}-{key}.pkl"
-    value = _load(path, key)
-    if value is not _MISS:
+    value = lookup(folder, name, key)
+    if value is not MISS:
         return value
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError:
         return compute()
-    with _locked(path.with_suffix(".lock")):
-        value = _load(path, key)  # computed by another notebook while this one waited
-        if value is not _MISS:
-            return value
-        value = compute()
-        try:
-            fsutil.atomic_write_bytes(path, pickle.dumps((key, value), protocol=pickle.HIGHEST_PROTOCOL))
-        except OSError:
-            return value
-    try:
-        _prune(folder, name, keep)
-    except OSError:
-        pass
+    with _locked(folder / f"{name}-{key}.lock"):
+        value = lookup(folder, name, key)  # computed by another notebook while this one waited
+        if value is MISS:
+            value = compute()
+            store(folder, name, key, value, keep=keep)
     return value

@@ -256,11 +256,7 @@ class Publisher:
             caption = i18n.caption(name, self.language, default=caption, **(caption_params or {}))
         out = df.copy()
         if n_col is not None:
-            if self.plan is not None:
-                plan_rows = self.plan.forced(out)
-                forced = plan_rows if forced is None else plan_rows | forced.reindex(out.index).fillna(False).astype(bool)
-            threshold = max(int(min_size or 0), int(self.min_group_size))
-            out = suppress_small_groups(out, n_col=n_col, min_size=threshold, by=by, partitions=partitions, value_cols=value_cols, forced=forced)
+            out = self.filter(out, n_col=n_col, by=by, partitions=partitions, value_cols=value_cols, min_size=min_size, forced=forced)
         reasons = out[out["suppression_reason"].fillna("") != ""] if "suppression_reason" in out.columns else out.iloc[:0]
         (self.report_dir / "private" / "suppression" / f"{name}.csv").unlink(missing_ok=True)  # a re-run that hides nothing leaves no stale list
         if len(reasons):
@@ -286,6 +282,18 @@ class Publisher:
             shown = shown if max_rows is None or len(shown) <= max_rows else shown.head(max_rows)
             self._show_html(table_html(shown, labels=labels, percent_cols=percent_cols, plain_cols=plain_cols, caption=caption, language=self.language, table=name))
         return out
+
+    def filter(self, df: pd.DataFrame, *, n_col: str = "n", by: str | Sequence[str] | None = None, partitions: Sequence[Sequence[str]] | None = None,
+               value_cols: Sequence[str] | None = None, min_size: int | None = None, forced: pd.Series | None = None) -> pd.DataFrame:
+        """The privacy filter of :meth:`table` alone, nothing written or shown: the plan's
+        groups and ``forced`` rows hidden, then :func:`dxanalysis.privacy.suppress_small_groups`
+        at ``max(min_size, min_group_size)``. For a decision several tables must share
+        (which groups of commenters every comment table hides) before any is published."""
+        if self.plan is not None:
+            plan_rows = self.plan.forced(df)
+            forced = plan_rows if forced is None else plan_rows | forced.reindex(df.index).fillna(False).astype(bool)
+        threshold = max(int(min_size or 0), int(self.min_group_size))
+        return suppress_small_groups(df, n_col=n_col, min_size=threshold, by=by, partitions=partitions, value_cols=value_cols, forced=forced)
 
     def private_table(self, df: pd.DataFrame, name: str) -> Path:
         """Respondent-level results for later notebooks: ``private/<name>.csv``, never shown."""

@@ -258,16 +258,18 @@ def render_comments(report: CommentReport, pub, *, title: str = "自由記述", 
 
     if report.attributes:
         amap = {**_ATTRIBUTE_LABELS, **(attribute_labels or {})} if lang != "en" else dict(attribute_labels or {})
-        hidden = _hidden_commenter_groups(report.group_sizes, pub, min_group_size)
-        visible = set(zip(report.group_sizes["attribute"], report.group_sizes["group"].astype(str)))
-        visible -= set(zip(report.group_sizes["attribute"][hidden], report.group_sizes["group"].astype(str)[hidden]))
+        # one decision for every comment table: groups under the comment threshold, the plan's
+        # groups and their complements per attribute; the term tables have no row of them, so no
+        # table hides a group whose size another shows (the audit's sized_elsewhere on generated towns)
+        sizes = report.group_sizes
+        hidden = pub.filter(sizes, n_col="n", by="attribute", value_cols=[], min_size=min_group_size, forced=~sizes["shown"].astype(bool))["suppressed"].astype(bool)
+        hidden_pairs = set(zip(sizes["attribute"][hidden], sizes["group"].astype(str)[hidden]))
 
         def of_visible(df: pd.DataFrame) -> pd.DataFrame:
-            return df[[(a, str(g)) in visible for a, g in zip(df["attribute"], df["group"])]] if len(df) else df
+            return df[[(a, str(g)) not in hidden_pairs for a, g in zip(df["attribute"], df["group"])]] if len(df) else df
 
         by_group, char = (_label_attributes(of_visible(df), amap) for df in (report.terms_by_group, report.characteristic))
-        sizes = _label_attributes(report.group_sizes.assign(shown=~hidden), amap)
-        pub.table(_group_status(sizes, min_group_size, lang), f"{name}_groups", n_col="n", by="attribute", min_size=min_group_size, forced=hidden,
+        pub.table(_group_status(_label_attributes(sizes.assign(shown=~hidden), amap), min_group_size, lang), f"{name}_groups", n_col="n", by="attribute", min_size=min_group_size, forced=hidden,
                   caption=msg["groups_caption"].format(title=title, k=min_group_size), labels=labels)
         pub.table(_whole_numbers(by_group, ["n_docs", "count"]), f"{name}_terms_by_group", n_col="n", by=["attribute", "term"], labels=labels, percent_cols=["doc_share"], show=False)
         if not char.empty and char["terms"].eq("—").all():
@@ -293,28 +295,6 @@ def render_comments(report: CommentReport, pub, *, title: str = "自由記述", 
 
     if len(report.kwic.columns):  # computed (even with no excerpt) whenever terms were shown
         pub.table(report.kwic, f"{name}_kwic", n_col=None, caption=msg["kwic_caption"].format(title=title), labels=labels)
-
-
-def _hidden_commenter_groups(sizes: pd.DataFrame, pub, min_group_size: int) -> pd.Series:
-    """Which groups of commenters every comment table hides: one decision for all of them.
-
-    ``sizes`` (attribute ids, ``group``, ``n`` commenters, ``shown``): groups under the
-    comment threshold, groups the municipality's suppression plan hides, and per
-    attribute the complements that keep them from being recovered from the number of
-    commenters. ``comment_groups`` shows the sizes of the others; the terms tables and
-    the characteristic-terms table show only those others, so no table hides a group
-    whose size another shows (the audit's ``sized_elsewhere``, found on generated towns
-    where the plan or a per-term complement hid a group that comment_groups showed).
-    """
-    from .privacy import suppress_small_groups
-
-    forced = ~sizes["shown"].astype(bool)
-    plan = getattr(pub, "plan", None)
-    if plan is not None:
-        forced = forced | plan.forced(sizes)
-    threshold = max(int(min_group_size), int(getattr(pub, "min_group_size", 0)))
-    done = suppress_small_groups(sizes, n_col="n", min_size=threshold, by="attribute", value_cols=[], forced=forced)
-    return done["suppressed"].astype(bool)
 
 
 def _label_attributes(df: pd.DataFrame, amap: Mapping[str, str]) -> pd.DataFrame:
