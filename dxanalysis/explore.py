@@ -276,15 +276,9 @@ def chart_html(view: ExplorerView, *, language: str = "ja") -> str:
         if bool(r.suppressed) or pd.isna(r.mean):
             rows.append(f'<tr class="dx-hidden"><th scope="row">{g}</th><td>{w["hidden"]}</td><td class="dx-barcell"></td></tr>')
             continue
-        if item:
-            shares = [getattr(r, c) for c in ("share_negative", "share_neutral", "share_positive")]
-            bar = "".join(f'<span class="dx-bar dx-{k}" style="width:{v * 100:.1f}%"></span>' for k, v in zip(("neg", "neu", "pos"), shares) if pd.notna(v))
-            value = " / ".join(f"{v * 100:.0f}%" if pd.notna(v) else "—" for v in shares)
-        else:
-            width = r.mean * 100 if tool else (r.mean - 1) / 4 * 100
-            bar = f'<span class="dx-bar" style="width:{max(0.0, min(100.0, width)):.1f}%"></span>'
-            value = f"{r.mean * 100:.1f}%" if tool else f"{r.mean:.2f}"
-        rows.append(f'<tr><th scope="row">{g}</th><td>{value}</td><td class="dx-barcell"><span class="dx-track" aria-hidden="true">{bar}</span></td></tr>')
+        shares = [getattr(r, c) for c in ("share_negative", "share_neutral", "share_positive")] if item else []
+        value = " / ".join(f"{v * 100:.0f}%" if pd.notna(v) else "—" for v in shares) if item else f"{r.mean * 100:.1f}%" if tool else f"{r.mean:.2f}"
+        rows.append(f'<tr><th scope="row">{g}</th><td>{value}</td>{_bar_cell(view.kind, r.mean, shares)}</tr>')
     head = f'<th scope="col">{w["group"]}</th><th scope="col">{w["dist"] if item else w["share"] if tool else w["mean"]}</th><th scope="col">{w["bar"]}</th>'
     return (f'<section class="dx-explore dx-chart" role="img" aria-label="{_html.escape(view.alt)}"><style>{_OFFLINE_CSS}</style>'
             f'<table class="dx-table"><caption>{_html.escape(view.title)}</caption><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
@@ -683,6 +677,18 @@ root.querySelector('.dx-controls').hidden=false;
 """
 
 
+def _bar_cell(kind: str, mean: float, shares) -> str:
+    """One group's bar cell, shared by the report's offline explorer and the JupyterLab panel:
+    an item's negative / neutral / positive shares stacked, a tool's share, a construct's
+    mean on the 1–5 scale (its inline script draws the same bars for the other views)."""
+    if kind == "item":
+        bar = "".join(f'<span class="dx-bar dx-{k}" style="width:{v * 100:.1f}%"></span>' for k, v in zip(("neg", "neu", "pos"), shares) if pd.notna(v))
+    else:
+        width = mean * 100 if kind not in ("item", "construct") else (mean - 1) / 4 * 100
+        bar = f'<span class="dx-bar" style="width:{max(0, min(100, width)):.1f}%"></span>'
+    return f'<td class="dx-barcell"><span class="dx-track" aria-hidden="true">{bar}</span></td>'
+
+
 def _first_table_html(data: dict, words: dict, measure: str, attribute: str, attr_label: str) -> str:
     """The first view as a real table (what a reader without JavaScript, or a printer, sees)."""
     import html as _html
@@ -702,14 +708,9 @@ def _first_table_html(data: dict, words: dict, measure: str, attribute: str, att
         if len(r) == 1:
             rows.append(f'<tr class="dx-hidden"><th scope="row">{g}</th><td>{words["hidden"]}</td><td>—</td><td>—</td>' + ("<td>—</td>" if item else "") + '<td class="dx-barcell"></td></tr>')
             continue
-        if item:
-            bar = "".join(f'<span class="dx-bar dx-{k}" style="width:{v * 100:.1f}%"></span>' for k, v in zip(("neg", "neu", "pos"), r[5:8]))
-        else:
-            w = r[2] * 100 if tool else (r[2] - 1) / 4 * 100
-            bar = f'<span class="dx-bar" style="width:{max(0, min(100, w)):.1f}%"></span>'
         ci = "—" if r[3] is None else f"{fmt(r[3])}{words['range_sep']}{fmt(r[4])}"
         dist = f"<td>{pct(r[5])} / {pct(r[6])} / {pct(r[7])}</td>" if item else ""
-        rows.append(f'<tr><th scope="row">{g}</th><td>{r[1]:,}</td><td>{fmt(r[2])}</td><td>{ci}</td>{dist}<td class="dx-barcell"><span class="dx-track" aria-hidden="true">{bar}</span></td></tr>')
+        rows.append(f'<tr><th scope="row">{g}</th><td>{r[1]:,}</td><td>{fmt(r[2])}</td><td>{ci}</td>{dist}{_bar_cell(m[2], r[2], r[5:8])}</tr>')
     cap = words["caption"].format(measure=m[1], attribute=attr_label)
     return f'<table class="dx-table"><caption>{_html.escape(cap)}</caption><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
 

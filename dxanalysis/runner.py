@@ -683,20 +683,19 @@ def _failpoint(name: str) -> None:
         os.killpg(os.getpgid(0), signal.SIGKILL)
 
 
-def validate_task(arg: str | tuple[str, str]) -> dict:
+def validate_task(arg: tuple[str, str]) -> dict:
     """Worker entry point: load and validate one municipality folder.
 
-    ``arg`` is the folder, or ``(folder, report folder)``: then the validated municipality
-    is kept in the report folder's cache (:func:`dxanalysis.io.load_municipality`), and the
-    run's notebooks, which load it with ``cache=report_dir``, unpickle it instead of
-    reading the inputs again.
+    ``arg`` is ``(folder, report folder)``: the validated municipality is kept in the report
+    folder's cache (:func:`dxanalysis.io.load_municipality`), and the run's notebooks, which
+    load it with ``cache=report_dir``, unpickle it instead of reading the inputs again.
 
     Returns ``{"ok", "problems", "language", "n_respondents"}``; problems are returned,
     not raised, because an exception loses its problem list when pickled back.
     """
     from .io import load_municipality
 
-    folder, report_dir = (arg, None) if isinstance(arg, str) else arg
+    folder, report_dir = arg
     try:
         m = load_municipality(folder, cache=report_dir)
     except InputError as err:
@@ -901,12 +900,22 @@ def _audit(muni: _Muni, order: list[str]) -> list:
     return rows
 
 
+def _shown_by_index(results: list[NotebookResult]) -> list:
+    """What an index shows of its notebooks: the rows (status, link, error) and the findings files' hashes."""
+    findings = sorted((k, v) for r in results for k, v in (r.outputs or {}).items() if k.startswith("findings/"))
+    return [[(r.notebook, r.status, r.html, r.error) for r in results], findings]
+
+
+def _index_outdated(index: Path, results: list[NotebookResult], key: str, recorded_key: str | None, recorded_stat) -> bool:
+    """Rewrite ``index.html``? When a notebook ran, what it shows changed, or the file is not the one written then."""
+    ran = any(r.status in {"ok", "failed"} for r in results)
+    return ran or key != recorded_key or _stat(index) is None or _stat(index) != recorded_stat
+
+
 def index_digest(muni: _Muni, results: list[NotebookResult]) -> str:
     """Everything ``index.html`` is built from: the rows (status, link, error), the findings files' hashes, the footer, tables.xlsx, the package."""
-    findings = sorted((k, v) for r in results for k, v in (r.outputs or {}).items() if k.startswith("findings/"))
-    rows = [(r.notebook, r.status, r.html, r.error) for r in results]
     cfg = muni.cfg
-    return _digest([rows, findings, muni.footer, (muni.report_dir / "tables.xlsx").exists(), cfg.name, cfg.language, package_hash()])
+    return _digest([*_shown_by_index(results), muni.footer, (muni.report_dir / "tables.xlsx").exists(), cfg.name, cfg.language, package_hash()])
 
 
 def _write_municipality(muni: _Muni, order: list[str]) -> Path:
@@ -929,7 +938,7 @@ def _write_municipality(muni: _Muni, order: list[str]) -> Path:
         write_tables_xlsx(muni.report_dir, language=cfg.language)  # every shared table, a sheet each, for slides
     index = muni.report_dir / "index.html"
     key = index_digest(muni, results)
-    if ran or key != muni.index_source or _stat(index) is None or _stat(index) != muni.index_stat:
+    if _index_outdated(index, list(muni.results.values()), key, muni.index_source, muni.index_stat):
         from .report import write_index
 
         index = write_index(muni.report_dir, cfg=cfg, results=results, footer=muni.footer)
@@ -1423,10 +1432,8 @@ def _write_comparison(report_dir: Path, res: NotebookResult, task: NotebookTask,
     head = "比較した自治体" if lang != "en" else "Municipalities compared"
     extra = f'<h2 id="members">{head}</h2><ul>{"".join(links)}</ul>' if links else ""
     index = report_dir / "index.html"
-    findings = sorted((k, v) for k, v in (res.outputs or {}).items() if k.startswith("findings/"))
-    key = _digest([(res.notebook, res.status, res.html, res.error), findings, extra, manifest["footer"], cfg.name, lang, package_hash()])
-    ran = res.status in {"ok", "failed"}  # the notebook ran: its findings may be new
-    if ran or key != previous.get("index_source") or _stat(index) is None or _stat(index) != previous.get("index_stat"):
+    key = _digest([*_shown_by_index([res]), extra, manifest["footer"], cfg.name, lang, package_hash()])
+    if _index_outdated(index, [res], key, previous.get("index_source"), previous.get("index_stat")):
         from .report import write_index
 
         index = write_index(report_dir, cfg=cfg, results=[res], footer=manifest["footer"], extra_html=extra)
