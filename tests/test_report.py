@@ -152,10 +152,12 @@ def test_finding_and_note_take_one_many_or_none(tmp_path, monkeypatch):
     assert len(shown) == 3
 
 
-def test_inline_image_is_the_saved_chart_scaled_down(tmp_path):
-    """The image shown in the notebook/HTML is figures/<name>.png scaled from 200 to 110 dpi:
-    the size ``savefig(dpi=110, bbox_inches="tight")`` gives (±2 px) and the same picture
-    (mean absolute difference per channel < 6 of 255 — 2.4 measured — against an independent savefig at 110 dpi)."""
+def test_saved_chart_is_matplotlibs_tight_png_and_shown_at_110_dpi_size(tmp_path):
+    """figures/<name>.png holds the pixels matplotlib's own PNG writer saves for the chart's
+    box at 200 dpi (an RGB file, same picture, same dpi), the size of ``savefig(dpi=200,
+    bbox_inches="tight")`` (±3 px: our box is measured once at the figure's dpi); the
+    notebook/HTML shows those very bytes with width/height of ``savefig(dpi=110,
+    bbox_inches="tight")`` (±2 px)."""
     import base64
     import io
     import re
@@ -171,14 +173,36 @@ def test_inline_image_is_the_saved_chart_scaled_down(tmp_path):
     pub._show_html = shown.append
     fig, ax = plt.subplots(figsize=(6, 3))
     ax.barh(["総務課", "企画課"], [3, 1], color="#1f77b4")
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    want = np.asarray(Image.open(buf).convert("RGB"), dtype=float)
+    ax.set_title("部署別の回答者数(人)")
+    from dxanalysis.report import _tight_bbox
+
+    ref200, tight200, ref110 = io.BytesIO(), io.BytesIO(), io.BytesIO()
+    fig.savefig(ref200, format="png", dpi=200, bbox_inches=_tight_bbox(fig))
+    fig.savefig(tight200, format="png", dpi=200, bbox_inches="tight")
+    fig.savefig(ref110, format="png", dpi=110, bbox_inches="tight")
+    want = Image.open(ref200)
+    assert all(abs(a - b) <= 3 for a, b in zip(want.size, Image.open(tight200).size))
     pub.figure(fig, "bars", alt="総務課が3")
-    data = re.search(r'src="data:image/png;base64,([^"]+)"', shown[0]).group(1)
-    got_image = Image.open(io.BytesIO(base64.b64decode(data)))
-    assert got_image.info.get("dpi", (0, 0))[0] == pytest.approx(110, abs=1)
-    got = np.asarray(got_image.convert("RGB"), dtype=float)
-    assert abs(got.shape[0] - want.shape[0]) <= 2 and abs(got.shape[1] - want.shape[1]) <= 2, (got.shape, want.shape)
-    h, w = min(got.shape[0], want.shape[0]), min(got.shape[1], want.shape[1])
-    assert np.abs(got[:h, :w] - want[:h, :w]).mean() < 6, "the inline image is not the same chart"
+    saved = (tmp_path / "figures" / "bars.png").read_bytes()
+    got = Image.open(io.BytesIO(saved))
+    assert got.mode == "RGB" and got.size == want.size
+    assert got.info.get("dpi", (0, 0))[0] == pytest.approx(200, abs=1)
+    assert np.array_equal(np.asarray(got), np.asarray(want.convert("RGB"))), "not the chart matplotlib saves"
+    assert np.asarray(want)[..., 3].min() == 255  # nothing lost by dropping alpha
+    img = re.search(r'<img src="data:image/png;base64,([^"]+)" alt="総務課が3" width="(\d+)" height="(\d+)">', shown[0])
+    assert img, shown[0][:200]
+    assert base64.b64decode(img.group(1)) == saved
+    w110, h110 = Image.open(ref110).size
+    assert abs(int(img.group(2)) - w110) <= 2 and abs(int(img.group(3)) - h110) <= 2, (img.group(2), img.group(3), w110, h110)
+
+
+def test_a_transparent_chart_keeps_its_alpha(tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    fig, ax = plt.subplots(figsize=(3, 2))
+    fig.patch.set_alpha(0.0)
+    ax.plot([0, 1], [1, 0])
+    Publisher(tmp_path, display=False).figure(fig, "line", alt="右下がり")
+    saved = Image.open(tmp_path / "figures" / "line.png")
+    assert saved.mode == "RGBA" and np.asarray(saved)[..., 3].min() < 255
