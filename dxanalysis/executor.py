@@ -1,7 +1,7 @@
 """Execute notebooks on a warm kernel: one kernel per worker, reused notebook after notebook.
 
 A fresh kernel per notebook pays the kernel start and the imports of pandas, matplotlib,
-seaborn, scikit-learn, statsmodels and ``dxanalysis`` every time (≈ 4–6 CPU-s per notebook,
+scikit-learn, statsmodels and ``dxanalysis`` every time (≈ 4–6 CPU-s per notebook,
 docs/performance.md). :class:`WarmKernel` starts one kernel, imports all of that once
 (:data:`WARMUP`), records the state a notebook may change
 (:func:`dxanalysis.kernel.snapshot_state`) and, before every notebook, gives it a clean
@@ -25,13 +25,16 @@ import os
 import threading
 from pathlib import Path
 
-#: Imported once per warm kernel: every library the notebooks use, and the package.
+#: Imported once per warm kernel: every library the notebooks use, and the package. Not
+#: seaborn (no notebook uses it) nor ``statsmodels.api`` (0.64 CPU-s; notebook 04 imports the
+#: formula interface it needs when it needs it): a kernel whose notebooks never ask for them
+#: does not pay for them (docs/performance.md, session 6).
 WARMUP = """
 import warnings as _w
 with _w.catch_warnings():
     _w.simplefilter("ignore")
-    import numpy, pandas, scipy.stats, matplotlib, matplotlib.pyplot, seaborn
-    import sklearn.cluster, sklearn.mixture, sklearn.preprocessing, sklearn.metrics, statsmodels.api
+    import numpy, pandas, scipy.stats, matplotlib, matplotlib.pyplot
+    import sklearn.cluster, sklearn.mixture, sklearn.preprocessing, sklearn.metrics
     import dxanalysis
     from dxanalysis import audit, cache, compare, config, explore, io, privacy, report, roadmap, segments, survey, text, training, waves
     import dxanalysis.plots

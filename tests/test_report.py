@@ -87,6 +87,26 @@ def test_render_hides_code_and_is_self_contained(tmp_path):
     assert external_references(html) == []
 
 
+def test_a_kept_exporter_renders_what_a_new_one_renders():
+    """render_html keeps its nbconvert exporter for the next page: pages rendered one after
+    another equal pages each rendered by a new exporter (in either order)."""
+    from dxanalysis import report
+
+    def notebook(title, text):
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_markdown_cell(f"# {title}\n\n## 節\n{text}"),
+                    nbformat.v4.new_code_cell("x", outputs=[nbformat.v4.new_output("display_data", data={"text/html": f"<p>{text}</p>"}, metadata={SHARED_MARK: True})])]
+        return nb
+
+    nbs = [notebook("一", "あ"), notebook("二", "い")]
+    kept = [render_html(nb, title=str(i)) for i, nb in enumerate(nbs)]
+    fresh = []
+    for i, nb in enumerate(nbs):
+        report._EXPORTERS.html = None
+        fresh.append(render_html(nb, title=str(i)))
+    assert kept == fresh and render_html(nbs[0], title="0") == kept[0]
+
+
 def test_finding_recorded(tmp_path):
     from dxanalysis.report import read_findings
 
