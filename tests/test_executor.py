@@ -31,6 +31,7 @@ import pandas as pd
 pd.set_option("display.max_rows", 3)
 import sys
 sys.path.insert(0, "/leaked/path")
+"leaked-output-" + "value"
 """
 
 CHECKER = """
@@ -51,6 +52,9 @@ seen = {
     "max_rows": pd.get_option("display.max_rows"),
     "sys_path": "/leaked/path" in sys.path,
     "pid": os.getpid(),
+    # the output cache: _, __, ___, Out/_oh (the last notebook's results must not reach the next)
+    "out_cache": "leaked-output-value" in repr([globals().get(k) for k in ("_", "__", "___")] + list(globals().get("Out", {}).values()) + list(globals().get("_oh", {}).values())
+                                               + [getattr(get_ipython().displayhook, k) for k in ("_", "__", "___")]),
 }
 import json
 with open(os.path.join(report_dir, "seen.json"), "w") as f:
@@ -93,7 +97,7 @@ def test_no_state_leaks_between_two_notebooks_on_one_kernel(warm, tiny, tmp_path
     for seen, where in ((first, tmp_path / "b0"), (after, tmp_path / "b1")):
         assert seen["cwd"] == str(where.resolve())
         assert not seen["secret"] and seen["figures"] == [] and not seen["filter"] and seen["env"] is None
-        assert not seen["leaked_global"] and seen["notebooks"] != ["leaked"] and not seen["sys_path"]
+        assert not seen["leaked_global"] and seen["notebooks"] != ["leaked"] and not seen["sys_path"] and not seen["out_cache"]
         for key in ("titlesize", "font.size", "np_err", "max_rows", "notebooks"):
             assert seen[key] == cold[key], key
     assert cold["pid"] != after["pid"]
