@@ -26,9 +26,9 @@ import threading
 from pathlib import Path
 
 #: Imported once per warm kernel: every library the notebooks use, and the package. Not
-#: seaborn (no notebook uses it) nor ``statsmodels.api`` (0.64 CPU-s; notebook 04 imports the
-#: formula interface it needs when it needs it): a kernel whose notebooks never ask for them
-#: does not pay for them (docs/performance.md, session 6).
+#: seaborn (no notebook uses it) nor ``statsmodels.api`` (0.64 CPU-s; the functions that need
+#: statsmodels import the module they use — BH q-values, McNemar, the formula interface): a
+#: kernel does not pay for what its notebooks never ask for (docs/performance.md, session 6).
 WARMUP = """
 import warnings as _w
 with _w.catch_warnings():

@@ -12,6 +12,7 @@ cannot reach), and :func:`write_index` writes ``index.html``.
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import io
 import json
@@ -140,19 +141,15 @@ PNG_DPI, INLINE_DPI = 200, 110
 PNG_COMPRESS_LEVEL = 3
 
 
-def _chart_png(fig, bbox) -> bytes:
-    """``fig`` drawn at :data:`PNG_DPI` inside ``bbox`` (inches), as PNG bytes.
-
-    Charts are drawn on an opaque white face, so the alpha channel Agg renders is all 255:
-    the picture is saved as RGB (a quarter less data to compress) at
-    :data:`PNG_COMPRESS_LEVEL`. A chart with any transparent pixel keeps RGBA.
-    """
+@functools.cache
+def _png_canvas_class():
+    """A FigureCanvasAgg that writes the opaque RGB PNG of :func:`_chart_png` (built once)."""
     import numpy as np
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from PIL import Image
 
-    class _Canvas(FigureCanvasAgg):
-        def print_dxpng(self, filename_or_obj, **_ignored):  # facecolor etc. are applied by print_figure
+    class _ChartPNGCanvas(FigureCanvasAgg):
+        def print_dxpng(self, filename_or_obj, **_ignored):  # facecolor, transparency etc. are applied by savefig/print_figure
             FigureCanvasAgg.draw(self)
             rgba = np.asarray(self.buffer_rgba())
             image = Image.fromarray(rgba, "RGBA")
@@ -160,10 +157,23 @@ def _chart_png(fig, bbox) -> bytes:
                 image = image.convert("RGB")
             image.save(filename_or_obj, format="png", dpi=(PNG_DPI, PNG_DPI), compress_level=PNG_COMPRESS_LEVEL)
 
+    return _ChartPNGCanvas
+
+
+def _chart_png(fig, bbox) -> bytes:
+    """``fig`` drawn at :data:`PNG_DPI` inside ``bbox`` (inches), as PNG bytes.
+
+    Charts are drawn on an opaque white face, so the alpha channel Agg renders is all 255:
+    the picture is saved as RGB (a quarter less data to compress) at
+    :data:`PNG_COMPRESS_LEVEL`. A chart with any transparent pixel (a transparent face,
+    ``savefig.transparent``) keeps RGBA. Saved through ``Figure.savefig``, so everything
+    savefig applies (rcParams ``savefig.*``) applies as for the SVG.
+    """
     before = fig.canvas
     buf = io.BytesIO()
+    _png_canvas_class()(fig)  # becomes fig.canvas until restored below
     try:
-        _Canvas(fig).print_figure(buf, format="dxpng", dpi=PNG_DPI, bbox_inches=bbox)
+        fig.savefig(buf, format="dxpng", dpi=PNG_DPI, bbox_inches=bbox)
     finally:
         fig.set_canvas(before)
     return buf.getvalue()

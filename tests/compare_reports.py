@@ -38,9 +38,10 @@ _CAPTION = re.compile(r"<figcaption>(.*?)</figcaption>", re.S)
 
 
 def _pixels(data: bytes) -> np.ndarray:
-    import matplotlib.image as mpimg
+    """RGBA pixels (0–1), so an RGB file and an RGBA file of the same opaque picture compare equal."""
+    from PIL import Image
 
-    return mpimg.imread(io.BytesIO(data), format="png")
+    return np.asarray(Image.open(io.BytesIO(data)).convert("RGBA"), dtype=float) / 255.0
 
 
 def _svg_text(data: bytes) -> str:

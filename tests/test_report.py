@@ -92,13 +92,17 @@ def test_a_kept_exporter_renders_what_a_new_one_renders():
     another equal pages each rendered by a new exporter (in either order)."""
     from dxanalysis import report
 
-    def notebook(title, text):
+    def notebook(title, text, language, widgets):
         nb = nbformat.v4.new_notebook()
-        nb.cells = [nbformat.v4.new_markdown_cell(f"# {title}\n\n## 節\n{text}"),
+        nb.metadata["language_info"] = {"name": language, "pygments_lexer": language}
+        if widgets:  # widget state the exporter's data-type filter reads per notebook
+            nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {"m1": {"model_name": "IntSliderModel", "model_module": "@jupyter-widgets/controls",
+                                                                                                   "model_module_version": "2.0.0", "state": {}}}, "version_major": 2, "version_minor": 0}}
+        nb.cells = [nbformat.v4.new_markdown_cell(f"# {title}\n\n## 節\n{text}\n\n```\nprint('{text}')\n```"),
                     nbformat.v4.new_code_cell("x", outputs=[nbformat.v4.new_output("display_data", data={"text/html": f"<p>{text}</p>"}, metadata={SHARED_MARK: True})])]
         return nb
 
-    nbs = [notebook("一", "あ"), notebook("二", "い")]
+    nbs = [notebook("一", "あ", "python", True), notebook("二", "い", "r", False)]
     kept = [render_html(nb, title=str(i)) for i, nb in enumerate(nbs)]
     fresh = []
     for i, nb in enumerate(nbs):
@@ -216,13 +220,25 @@ def test_saved_chart_is_matplotlibs_tight_png_and_shown_at_110_dpi_size(tmp_path
     assert abs(int(img.group(2)) - w110) <= 2 and abs(int(img.group(3)) - h110) <= 2, (img.group(2), img.group(3), w110, h110)
 
 
-def test_a_transparent_chart_keeps_its_alpha(tmp_path):
+@pytest.mark.parametrize("how", ["face", "rc"])
+def test_a_transparent_chart_keeps_its_alpha(tmp_path, how):
+    """A transparent face, or rcParams savefig.transparent, gives the RGBA pixels of matplotlib's own savefig."""
+    import io
+
+    import matplotlib
     import numpy as np
     from PIL import Image
 
-    fig, ax = plt.subplots(figsize=(3, 2))
-    fig.patch.set_alpha(0.0)
-    ax.plot([0, 1], [1, 0])
-    Publisher(tmp_path, display=False).figure(fig, "line", alt="右下がり")
+    from dxanalysis.report import _tight_bbox
+
+    with matplotlib.rc_context({"savefig.transparent": how == "rc"}):
+        fig, ax = plt.subplots(figsize=(3, 2))
+        if how == "face":
+            fig.patch.set_alpha(0.0)
+        ax.plot([0, 1], [1, 0])
+        want = io.BytesIO()
+        fig.savefig(want, format="png", dpi=200, bbox_inches=_tight_bbox(fig))
+        Publisher(tmp_path, display=False).figure(fig, "line", alt="右下がり")
     saved = Image.open(tmp_path / "figures" / "line.png")
     assert saved.mode == "RGBA" and np.asarray(saved)[..., 3].min() < 255
+    assert np.array_equal(np.asarray(saved), np.asarray(Image.open(want).convert("RGBA")))
