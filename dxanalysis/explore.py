@@ -376,22 +376,15 @@ def figure_png(fig, *, dpi: int = 100) -> bytes:
     """``fig.savefig(format="png", dpi=dpi, bbox_inches="tight")``, the same bytes with one layout pass fewer.
 
     ``bbox_inches="tight"`` lays the figure out with a throw-away renderer, measures the box
-    with it, and renders; here the box is measured with the canvas's own renderer after
-    ``draw_without_rendering`` (text sizes cached from that pass) and passed to ``savefig``.
+    with it, and renders; here the box is measured once at ``dpi``
+    (:func:`dxanalysis.report._tight_bbox`) and passed to ``savefig``.
     """
     import io
 
-    import matplotlib
+    from .report import _tight_bbox
 
-    dpi_before = fig.dpi
-    fig.set_dpi(dpi)
-    try:
-        fig.draw_without_rendering()
-        bbox = fig.get_tightbbox(fig.canvas.get_renderer()).padded(matplotlib.rcParams["savefig.pad_inches"])
-    finally:
-        fig.set_dpi(dpi_before)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches=bbox)
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches=_tight_bbox(fig, dpi=dpi))
     return buf.getvalue()
 
 

@@ -116,20 +116,29 @@ def _sentences(text) -> list[str]:
     return [str(t) for t in texts if t is not None and str(t).strip()]
 
 
-def _tight_bbox(fig):
-    """The box ``savefig(bbox_inches="tight")`` would crop to, from a layout pass at the figure's dpi.
+def _tight_bbox(fig, *, dpi: float | None = None):
+    """The box ``savefig(dpi=dpi, bbox_inches="tight")`` would crop to, computed once for a chart's images.
 
-    Used for a chart reaching further than :data:`RENDER_MARGIN` past its figure (the usual
-    box comes from the PNG's own draw, :func:`_chart_png`). Falls back to ``"tight"`` on a
-    canvas without a renderer.
+    Each ``savefig(..., bbox_inches="tight")`` lays the whole figure out once more only to
+    find this box (≈ 40 % of saving a chart, measured in docs/performance.md); the same layout
+    pass (``draw_without_rendering``) runs once here. It runs at ``dpi`` — the resolution the
+    picture is drawn at — because text measured at a lower resolution is narrower than it is
+    drawn: a long label measured at the figure's 110 dpi lost the edge of its first glyph in the
+    200-dpi PNG. Falls back to ``"tight"`` on a canvas without a renderer.
     """
     import matplotlib
 
     get_renderer = getattr(fig.canvas, "get_renderer", None)
     if get_renderer is None:
         return "tight"
-    fig.draw_without_rendering()
-    return fig.get_tightbbox(get_renderer()).padded(matplotlib.rcParams["savefig.pad_inches"])
+    dpi_before = fig.dpi
+    if dpi is not None:
+        fig.set_dpi(dpi)
+    try:
+        fig.draw_without_rendering()
+        return fig.get_tightbbox(get_renderer()).padded(matplotlib.rcParams["savefig.pad_inches"])
+    finally:
+        fig.set_dpi(dpi_before)
 
 
 #: Resolution of ``figures/<name>.png`` (for slides); the notebook and HTML show that same
@@ -140,42 +149,17 @@ PNG_DPI, INLINE_DPI = 200, 110
 PNG_COMPRESS_LEVEL = 3
 
 
-#: Margin (inches) drawn around a chart in its one render at :data:`PNG_DPI`, so that the tight
-#: box — tick labels and legends reaching past the figure's edge, up to ≈ 3 inches on the
-#: sample's charts — lies inside the picture it is cropped from. A chart reaching further is
-#: measured first and drawn again (:func:`_tight_bbox`).
-RENDER_MARGIN = 4.0
-
-
 @functools.cache
 def _png_canvas_class():
-    """A FigureCanvasAgg that writes the PNG of :func:`_chart_png` (built once).
-
-    With ``dx_tight=True`` it also measures the figure's tight box with the renderer that just
-    drew it (the text sizes are cached from that draw), crops the picture to it and keeps the
-    box in pixels as ``dx_crop`` — None when the box is not inside the drawn canvas.
-    """
-    import math
-
-    import matplotlib
+    """A FigureCanvasAgg that writes the opaque RGB PNG of :func:`_chart_png` (built once)."""
     import numpy as np
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from PIL import Image
 
     class _ChartPNGCanvas(FigureCanvasAgg):
-        dx_crop = None
-
-        def print_dxpng(self, filename_or_obj, *, dx_tight=False, **_ignored):  # facecolor, transparency etc. are applied by savefig/print_figure
+        def print_dxpng(self, filename_or_obj, **_ignored):  # facecolor, transparency etc. are applied by savefig/print_figure
             FigureCanvasAgg.draw(self)
             rgba = np.asarray(self.buffer_rgba())
-            if dx_tight:
-                tight = self.figure.get_tightbbox(self.get_renderer()).padded(matplotlib.rcParams["savefig.pad_inches"])
-                dpi, (height, width) = self.figure.dpi, rgba.shape[:2]
-                x0, y0, x1, y1 = math.floor(tight.x0 * dpi), math.floor(tight.y0 * dpi), math.ceil(tight.x1 * dpi), math.ceil(tight.y1 * dpi)
-                if x0 < 0 or y0 < 0 or x1 > width or y1 > height:
-                    return
-                self.dx_crop = (x0, y0, x1, y1)
-                rgba = np.ascontiguousarray(rgba[height - y1:height - y0, x0:x1])  # rows count from the top
             image = Image.fromarray(rgba, "RGBA")
             if rgba[..., 3].min() == 255:
                 image = image.convert("RGB")
@@ -184,41 +168,23 @@ def _png_canvas_class():
     return _ChartPNGCanvas
 
 
-def _save_png(fig, bbox, *, tight: bool = False):
-    """``fig.savefig`` at :data:`PNG_DPI` inside ``bbox`` through the chart canvas: (PNG bytes, the canvas)."""
+def _chart_png(fig, bbox) -> bytes:
+    """``fig`` drawn at :data:`PNG_DPI` inside ``bbox`` (inches), as PNG bytes.
+
+    Charts are drawn on an opaque white face, so the alpha channel Agg renders is all 255:
+    the picture is saved as RGB (a quarter less data to compress) at
+    :data:`PNG_COMPRESS_LEVEL`. A chart with any transparent pixel (a transparent face,
+    ``savefig.transparent``) keeps RGBA. Saved through ``Figure.savefig``, so everything
+    savefig applies (rcParams ``savefig.*``) applies as for the SVG.
+    """
     before = fig.canvas
-    canvas = _png_canvas_class()(fig)  # becomes fig.canvas until restored below
     buf = io.BytesIO()
+    _png_canvas_class()(fig)  # becomes fig.canvas until restored below
     try:
-        fig.savefig(buf, format="dxpng", dpi=PNG_DPI, bbox_inches=bbox, dx_tight=tight)
+        fig.savefig(buf, format="dxpng", dpi=PNG_DPI, bbox_inches=bbox)
     finally:
         fig.set_canvas(before)
-    return buf.getvalue(), canvas
-
-
-def _chart_png(fig):
-    """The chart as PNG bytes at :data:`PNG_DPI`, cropped to its tight box, and that box (inches).
-
-    One draw does both: the figure is drawn with :data:`RENDER_MARGIN` inches around it, its
-    tight box (as ``savefig(bbox_inches="tight")`` at this resolution measures it) is taken
-    from that draw and the picture cropped to it, on whole pixels, so the file has the pixels
-    ``savefig(dpi=PNG_DPI, bbox_inches=box)`` draws — the box the SVG is saved with. This
-    replaces a layout pass before the draw (docs/performance.md). Charts are drawn on an opaque
-    white face, so the alpha channel is all 255 and the file is RGB (a quarter less data to
-    compress) at :data:`PNG_COMPRESS_LEVEL`; a chart with any transparent pixel (a transparent
-    face, ``savefig.transparent``) keeps RGBA. Saved through ``Figure.savefig``, so everything
-    it applies (rcParams ``savefig.*``) applies as for the SVG.
-    """
-    from matplotlib.transforms import Bbox
-
-    width, height = fig.get_size_inches()
-    m = RENDER_MARGIN
-    png, canvas = _save_png(fig, Bbox.from_extents(-m, -m, width + m, height + m), tight=True)
-    if canvas.dx_crop is None:  # reaches past the margin: measure, then draw inside the box
-        box = _tight_bbox(fig)
-        return _save_png(fig, box)[0], box
-    x0, y0, x1, y1 = canvas.dx_crop
-    return png, Bbox.from_extents(x0 / PNG_DPI - m, y0 / PNG_DPI - m, x1 / PNG_DPI - m, y1 / PNG_DPI - m)
+    return buf.getvalue()
 
 
 def png_size(png: bytes) -> tuple[int, int]:
@@ -405,7 +371,8 @@ class Publisher:
         if hasattr(fig, "get_figure") and fig.get_figure() is not None and not hasattr(fig, "savefig"):
             fig = fig.get_figure()
         png_path = self.report_dir / "figures" / f"{name}.png"
-        png, bbox = _chart_png(fig)
+        bbox = _tight_bbox(fig, dpi=PNG_DPI)
+        png = _chart_png(fig, bbox)
         png_path.write_bytes(png)
         fig.savefig(self.report_dir / "figures" / f"{name}.svg", bbox_inches=bbox)
         if self.display and show:

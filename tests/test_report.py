@@ -177,11 +177,11 @@ def test_finding_and_note_take_one_many_or_none(tmp_path, monkeypatch):
 
 
 def test_saved_chart_is_matplotlibs_tight_png_and_shown_at_110_dpi_size(tmp_path):
-    """figures/<name>.png holds the picture matplotlib's own PNG writer draws for the chart's box at
-    200 dpi (an RGB file, same dpi; under 0.5 % of pixels may differ where a label lands one pixel
-    apart — the crop is on whole pixels, the box in inches is not); the box is ``savefig(dpi=200,
-    bbox_inches="tight")``'s (±2 px) and the SVG has the same box; the notebook/HTML shows those
-    very bytes at the size of ``savefig(dpi=110, bbox_inches="tight")`` (±2 %: text is measured at 200 dpi)."""
+    """figures/<name>.png holds the pixels matplotlib's own PNG writer saves for the chart's
+    box at 200 dpi (an RGB file, same picture, same dpi), the size of ``savefig(dpi=200,
+    bbox_inches="tight")`` (±3 px: our box is measured once at the figure's dpi); the
+    notebook/HTML shows those very bytes with width/height of ``savefig(dpi=110,
+    bbox_inches="tight")`` (±2 px)."""
     import base64
     import io
     import re
@@ -190,69 +190,60 @@ def test_saved_chart_is_matplotlibs_tight_png_and_shown_at_110_dpi_size(tmp_path
     from PIL import Image
 
     from dxanalysis.plots import setup_style
-    from dxanalysis.report import _chart_png
 
     setup_style()
     shown = []
     pub = Publisher(tmp_path, display=True)
     pub._show_html = shown.append
     fig, ax = plt.subplots(figsize=(6, 3))
-    ax.barh(["総務課", "企画課とても長い名前の部署(図の外まで伸びる)"], [3, 1], color="#1f77b4")
+    ax.barh(["総務課", "企画課"], [3, 1], color="#1f77b4")
     ax.set_title("部署別の回答者数(人)")
-    _, box = _chart_png(fig)
-    assert box.x0 < 0  # the long label reaches past the figure's left edge
+    from dxanalysis.report import _tight_bbox
+
     ref200, tight200, ref110 = io.BytesIO(), io.BytesIO(), io.BytesIO()
-    fig.savefig(ref200, format="png", dpi=200, bbox_inches=box)
+    fig.savefig(ref200, format="png", dpi=200, bbox_inches=_tight_bbox(fig, dpi=200))
     fig.savefig(tight200, format="png", dpi=200, bbox_inches="tight")
     fig.savefig(ref110, format="png", dpi=110, bbox_inches="tight")
     want = Image.open(ref200)
-    assert all(abs(a - b) <= 2 for a, b in zip(want.size, Image.open(tight200).size)), (want.size, Image.open(tight200).size)
+    assert all(abs(a - b) <= 3 for a, b in zip(want.size, Image.open(tight200).size))
     pub.figure(fig, "bars", alt="総務課が3")
     saved = (tmp_path / "figures" / "bars.png").read_bytes()
     got = Image.open(io.BytesIO(saved))
-    assert got.mode == "RGB" and abs(got.size[0] - want.size[0]) <= 1 and abs(got.size[1] - want.size[1]) <= 1, (got.size, want.size)
+    assert got.mode == "RGB" and got.size == want.size
     assert got.info.get("dpi", (0, 0))[0] == pytest.approx(200, abs=1)
-    assert _share_of_pixels_differing(got, want) < 0.005, "not the chart matplotlib saves"
+    assert np.array_equal(np.asarray(got), np.asarray(want.convert("RGB"))), "not the chart matplotlib saves"
     assert np.asarray(want)[..., 3].min() == 255  # nothing lost by dropping alpha
-    svg = (tmp_path / "figures" / "bars.svg").read_text(encoding="utf-8")
-    svg_w, svg_h = (float(re.search(rf'{k}="([0-9.]+)pt"', svg).group(1)) for k in ("width", "height"))
-    assert svg_w == pytest.approx(box.width * 72, abs=0.5) and svg_h == pytest.approx(box.height * 72, abs=0.5)
     img = re.search(r'<img src="data:image/png;base64,([^"]+)" alt="総務課が3" width="(\d+)" height="(\d+)">', shown[0])
     assert img, shown[0][:200]
     assert base64.b64decode(img.group(1)) == saved
     w110, h110 = Image.open(ref110).size
-    assert abs(int(img.group(2)) - w110) <= 0.02 * w110 and abs(int(img.group(3)) - h110) <= 0.02 * h110, (img.group(2), img.group(3), w110, h110)
+    assert abs(int(img.group(2)) - w110) <= 2 and abs(int(img.group(3)) - h110) <= 2, (img.group(2), img.group(3), w110, h110)
 
 
-def _share_of_pixels_differing(a, b) -> float:
-    """Share of pixels (RGBA) that differ between two pictures of the same size (±1 px: compared on the overlap)."""
-    import numpy as np
-
-    a, b = np.asarray(a.convert("RGBA"), dtype=int), np.asarray(b.convert("RGBA"), dtype=int)
-    assert abs(a.shape[0] - b.shape[0]) <= 1 and abs(a.shape[1] - b.shape[1]) <= 1, (a.shape, b.shape)
-    h, w = min(a.shape[0], b.shape[0]), min(a.shape[1], b.shape[1])
-    return float((np.abs(a[:h, :w] - b[:h, :w]).max(axis=2) > 0).mean())
-
-
-def test_a_chart_reaching_past_the_drawn_margin_is_measured_and_drawn_again(tmp_path):
-    """A label further out than RENDER_MARGIN: the box is the layout pass's (it holds the label) and
-    the pixels are matplotlib's savefig for that box."""
+def test_long_labels_are_not_cut_at_the_edge(tmp_path):
+    """A chart whose labels reach far past the figure: the PNG's box is the one matplotlib's own
+    ``savefig(dpi=200, bbox_inches="tight")`` measures (±2 px), and no ink touches the outer
+    columns or rows (the box was measured at the figure's 110 dpi before, where text is narrower,
+    and the first glyph of a long label was cut)."""
     import io
 
     import numpy as np
     from PIL import Image
 
-    from dxanalysis.report import RENDER_MARGIN, _chart_png, _tight_bbox
+    from dxanalysis.plots import setup_style
 
-    fig, ax = plt.subplots(figsize=(4, 2))
-    ax.plot([0, 1], [0, 1])
-    ax.text(-(RENDER_MARGIN + 1.5) / 3.1, 0.5, "遠くの注記", transform=ax.transAxes)  # ≈ 1.5 in beyond the margin
-    png, box = _chart_png(fig)
-    want_box = _tight_bbox(fig)
-    assert box.x0 < -RENDER_MARGIN and np.allclose(box.bounds, want_box.bounds)
-    ref = io.BytesIO()
-    fig.savefig(ref, format="png", dpi=200, bbox_inches=want_box)
-    assert np.array_equal(np.asarray(Image.open(io.BytesIO(png)).convert("RGB")), np.asarray(Image.open(ref).convert("RGB")))
+    setup_style()
+    fig, ax = plt.subplots(figsize=(6, 3))
+    long = "企画政策部デジタル推進課情報システム担当(庁内ネットワークと基幹系システムの標準化・共通化)" * 2
+    ax.barh([long, "総務課"], [3, 1])
+    tight = io.BytesIO()
+    fig.savefig(tight, format="png", dpi=200, bbox_inches="tight")
+    Publisher(tmp_path, display=False).figure(fig, "long", alt="長い部署名が3")
+    got = np.asarray(Image.open(tmp_path / "figures" / "long.png").convert("L"), dtype=int)
+    want_w, want_h = Image.open(tight).size
+    assert abs(got.shape[1] - want_w) <= 2 and abs(got.shape[0] - want_h) <= 2, (got.shape, (want_h, want_w))
+    edges = np.concatenate([got[:, :3].ravel(), got[:, -3:].ravel(), got[:3, :].ravel(), got[-3:, :].ravel()])
+    assert edges.min() >= 250, "something is drawn at the picture's edge: cut off"
 
 
 @pytest.mark.parametrize("how", ["face", "rc"])
@@ -264,7 +255,7 @@ def test_a_transparent_chart_keeps_its_alpha(tmp_path, how):
     import numpy as np
     from PIL import Image
 
-    from dxanalysis.report import _chart_png
+    from dxanalysis.report import _tight_bbox
 
     with matplotlib.rc_context({"savefig.transparent": how == "rc"}):
         fig, ax = plt.subplots(figsize=(3, 2))
@@ -272,8 +263,8 @@ def test_a_transparent_chart_keeps_its_alpha(tmp_path, how):
             fig.patch.set_alpha(0.0)
         ax.plot([0, 1], [1, 0])
         want = io.BytesIO()
-        fig.savefig(want, format="png", dpi=200, bbox_inches=_chart_png(fig)[1])
+        fig.savefig(want, format="png", dpi=200, bbox_inches=_tight_bbox(fig, dpi=200))
         Publisher(tmp_path, display=False).figure(fig, "line", alt="右下がり")
     saved = Image.open(tmp_path / "figures" / "line.png")
     assert saved.mode == "RGBA" and np.asarray(saved)[..., 3].min() < 255
-    assert _share_of_pixels_differing(saved, Image.open(want)) < 0.005
+    assert np.array_equal(np.asarray(saved), np.asarray(Image.open(want).convert("RGBA")))
