@@ -24,7 +24,7 @@ report: $(STAMP)
 # file each at a time (nbval needs a notebook's cells on one kernel), the longest files first
 # (tests/conftest.py HEAVY_FILES; --no-loadscope-reorder in pyproject.toml) and one sample report
 # shared by both workers. Measured from a fresh clone on a quiet 2-core machine (2026-11-29,
-# session 6): 1185 passed in 403 s in pytest, 6 min 48 s for `make test` (session 5: 434 s / 7 min 18 s).
+# session 6): 1185 passed in 377 s in pytest, 6 min 21 s for `make test` (session 5: 434 s / 7 min 18 s).
 test: $(STAMP) lint
 	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
