@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from . import i18n
-from .config import instrument_groups  # noqa: F401  (moved to config: the runner's unchanged re-run needs it without pandas)
+from .config import instrument_groups  # lives in config: the runner decides on the comparison without pandas
 from . import survey as _survey
 
 #: Seed of the pooled segment model (the same as notebook 02's default).

@@ -677,7 +677,7 @@ def _bar_cell(kind: str, mean: float, shares) -> str:
     if kind == "item":
         bar = "".join(f'<span class="dx-bar dx-{k}" style="width:{v * 100:.1f}%"></span>' for k, v in zip(("neg", "neu", "pos"), shares) if pd.notna(v))
     else:
-        width = mean * 100 if kind not in ("item", "construct") else (mean - 1) / 4 * 100
+        width = (mean - 1) / 4 * 100 if kind == "construct" else mean * 100  # any other measure is a share, as in the inline script
         bar = f'<span class="dx-bar" style="width:{max(0, min(100, width)):.1f}%"></span>'
     return f'<td class="dx-barcell"><span class="dx-track" aria-hidden="true">{bar}</span></td>'
 

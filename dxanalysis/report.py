@@ -116,7 +116,7 @@ def _sentences(text) -> list[str]:
     return [str(t) for t in texts if t is not None and str(t).strip()]
 
 
-def _tight_bbox(fig, *, dpi: float | None = None):
+def _tight_bbox(fig, *, dpi: float):
     """The box ``savefig(dpi=dpi, bbox_inches="tight")`` would crop to, computed once for a chart's images.
 
     Each ``savefig(..., bbox_inches="tight")`` lays the whole figure out once more only to
@@ -132,8 +132,7 @@ def _tight_bbox(fig, *, dpi: float | None = None):
     if get_renderer is None:
         return "tight"
     dpi_before = fig.dpi
-    if dpi is not None:
-        fig.set_dpi(dpi)
+    fig.set_dpi(dpi)
     try:
         fig.draw_without_rendering()
         return fig.get_tightbbox(get_renderer()).padded(matplotlib.rcParams["savefig.pad_inches"])

@@ -179,7 +179,7 @@ def test_finding_and_note_take_one_many_or_none(tmp_path, monkeypatch):
 def test_saved_chart_is_matplotlibs_tight_png_and_shown_at_110_dpi_size(tmp_path):
     """figures/<name>.png holds the pixels matplotlib's own PNG writer saves for the chart's
     box at 200 dpi (an RGB file, same picture, same dpi), the size of ``savefig(dpi=200,
-    bbox_inches="tight")`` (±3 px: our box is measured once at the figure's dpi); the
+    bbox_inches="tight")`` (±3 px: our box comes from one layout pass shared with the SVG); the
     notebook/HTML shows those very bytes with width/height of ``savefig(dpi=110,
     bbox_inches="tight")`` (±2 px)."""
     import base64
